@@ -1,0 +1,31 @@
+//! # Switchboard — a voice call-center bot
+//!
+//! Caller audio arrives over a Twilio-style Media Streams websocket, is understood,
+//! routed between specialist agents with invisible handoffs, and answered in one
+//! steady voice.
+//!
+//! ## Layout
+//! Dependencies point one way: the lower layers know nothing of the ones above.
+//!
+//! | module        | owns |
+//! |---------------|------|
+//! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, the Twilio REST client |
+//! | [`audio`]     | G.711 μ-law, resampling, WAV files, 20 ms framing |
+//! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits, embedded and cloud providers, model files |
+//! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
+//! | [`call`]      | one phone call: playout pacing, the per-call state machine and its tokio session |
+//! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
+//! | [`store`]     | the embedded SQLite store: call records, demo customers |
+//! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
+//!
+//! `agents` is usable without any server (see `switchboard chat`); `telephony`,
+//! `audio` and `speech` never mention agents.
+
+pub mod agents;
+pub mod audio;
+pub mod call;
+pub mod config;
+pub mod server;
+pub mod speech;
+pub mod store;
+pub mod telephony;
