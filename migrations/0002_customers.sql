@@ -1,0 +1,1 @@
+-- Demo customers, invoices and charges (filled by the agents issue).

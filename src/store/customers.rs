@@ -1,0 +1,1 @@
+//! Demo customer data for the agents' tools (see the agents issue).
