@@ -1,1 +1,362 @@
-//! Configuration.
+//! Configuration: a TOML file (see `switchboard.example.toml`, which documents every
+//! option) overlaid with `SWITCHBOARD_*` environment variables.
+//!
+//! An environment variable names a path into the TOML tree with `__` between
+//! levels: `SWITCHBOARD_SERVER__LISTEN=0.0.0.0:9000` sets `[server] listen`,
+//! `SWITCHBOARD_SPEECH__STT=deepgram` sets `[speech] stt`. Values are parsed as TOML
+//! scalars when they look like one (`true`, `42`, `0.5`) and taken as strings
+//! otherwise. Every section and field has a default, so an empty file is valid.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "SWITCHBOARD_";
+
+/// Errors reading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub recordings: RecordingsConfig,
+    pub call: CallConfig,
+    pub models: ModelsConfig,
+    pub speech: SpeechConfig,
+    pub agents: AgentsConfig,
+    pub twilio: TwilioConfig,
+}
+
+/// `[server]`: the HTTP/websocket listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL callers' carrier reaches us at (e.g. `https://abc.ngrok.app`).
+    /// `/twiml` derives the `wss://…/media` URL from it; when empty, the request's
+    /// `Host` header is used.
+    pub public_url: String,
+    /// Largest websocket frame accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Largest decoded media payload accepted per frame, in bytes.
+    pub max_media_payload_bytes: usize,
+    /// How many recent calls `GET /calls` lists.
+    pub calls_list_limit: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            public_url: String::new(),
+            max_frame_bytes: 64 * 1024,
+            max_media_payload_bytes: 8000,
+            calls_list_limit: 50,
+        }
+    }
+}
+
+/// `[store]`: the SQLite file holding call records and demo customers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/switchboard.sqlite"),
+        }
+    }
+}
+
+/// `[recordings]`: caller-audio recordings (8 kHz mono WAV per call).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingsConfig {
+    pub enabled: bool,
+    pub dir: PathBuf,
+}
+
+impl Default for RecordingsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: PathBuf::from("data/recordings"),
+        }
+    }
+}
+
+/// `[call]`: per-call behaviour.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallConfig {
+    /// WAV played when a call starts while no speech stack is configured.
+    pub greeting_wav: PathBuf,
+    /// Audio is sent to the carrier in chunks of this many 20 ms frames, each followed
+    /// by a `mark`, so the session always knows what the caller has heard.
+    pub frames_per_mark: usize,
+    /// Frames sent ahead of real time, to absorb network jitter (0 = strict pacing).
+    pub playout_lead_frames: usize,
+    /// Close the call after this many protocol errors on it.
+    pub max_errors: u64,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            greeting_wav: PathBuf::from("audio-fixtures/greeting.wav"),
+            frames_per_mark: 10,
+            playout_lead_frames: 2,
+            max_errors: 100,
+        }
+    }
+}
+
+/// `[models]`: where model files are cached.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Cache directory; empty = `$SWITCHBOARD_MODELS_DIR`, `$XDG_CACHE_HOME/switchboard/models`
+    /// or `~/.cache/switchboard/models`.
+    pub dir: Option<PathBuf>,
+    /// Download missing models at `serve` start-up.
+    pub auto_fetch: Option<bool>,
+}
+
+/// `[speech]`: provider selection. Provider-specific tables are read by `speech`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SpeechConfig {
+    /// `silero` | `energy`
+    pub vad: String,
+    /// `whisper` | `openai` | `deepgram` | `none`
+    pub stt: String,
+    /// `piper` | `openai` | `elevenlabs` | `none`
+    pub tts: String,
+    /// Provider-specific settings (`[speech.whisper]`, `[speech.piper]`, …).
+    #[serde(flatten)]
+    pub providers: toml::Table,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        Self {
+            vad: "silero".into(),
+            stt: "whisper".into(),
+            tts: "piper".into(),
+            providers: toml::Table::new(),
+        }
+    }
+}
+
+/// `[agents]`: the agent runtime.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AgentsConfig {
+    /// Directory of prompt files (`persona.md` + one file per agent).
+    pub prompts_dir: PathBuf,
+    /// Runtime limits and thresholds (read by `agents`).
+    #[serde(flatten)]
+    pub runtime: toml::Table,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        Self {
+            prompts_dir: PathBuf::from("prompts"),
+            runtime: toml::Table::new(),
+        }
+    }
+}
+
+/// `[twilio]`: REST credentials for transfers and request validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// REST API base URL (tests point it at a fake).
+    pub api_base: String,
+    /// Account SID; empty = `$TWILIO_ACCOUNT_SID`.
+    pub account_sid: String,
+    /// Name of the environment variable holding the auth token.
+    pub auth_token_env: String,
+    /// Number human escalations are dialled to (E.164); empty = no live transfer
+    /// (the agent arranges a call back and opens a ticket instead).
+    pub transfer_number: String,
+    /// Reject `/twiml` requests whose `X-Twilio-Signature` does not verify.
+    pub validate_signatures: bool,
+}
+
+impl Default for TwilioConfig {
+    fn default() -> Self {
+        Self {
+            api_base: "https://api.twilio.com".into(),
+            account_sid: String::new(),
+            auth_token_env: "TWILIO_AUTH_TOKEN".into(),
+            transfer_number: String::new(),
+            validate_signatures: false,
+        }
+    }
+}
+
+impl Config {
+    /// Load from an optional file, then apply `SWITCHBOARD_*` overrides from the process
+    /// environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                path: p.to_path_buf(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        let origin = path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(defaults)".into());
+        Self::from_parts(&text, &origin, std::env::vars())
+    }
+
+    /// Parse `text` and apply overrides from `env` (pairs of name and value).
+    pub fn from_parts(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: origin.into(),
+            message,
+        };
+        let mut tree: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if path.is_empty() || path == "CONFIG" || path == "MODELS_DIR" {
+                continue; // handled elsewhere (clap's --config, the model cache)
+            }
+            let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+            set_path(&mut tree, &keys, parse_scalar(&value))
+                .map_err(|m| invalid(format!("environment variable {name}: {m}")))?;
+        }
+        toml::Value::Table(tree)
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))
+    }
+}
+
+fn parse_scalar(raw: &str) -> toml::Value {
+    let probe = format!("v = {raw}");
+    match probe.parse::<toml::Table>() {
+        Ok(mut t) => match t.remove("v") {
+            Some(
+                v @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Float(_)),
+            ) => v,
+            Some(v @ toml::Value::Array(_)) => v,
+            _ => toml::Value::String(raw.to_string()),
+        },
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn set_path(tree: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = keys.split_last().ok_or("empty key")?;
+    let mut node = tree;
+    for key in parents {
+        let entry = node
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is not a table"))?;
+    }
+    node.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::from_parts("", "t", env(&[])).unwrap();
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.speech.stt, "whisper");
+        assert_eq!(c.call.frames_per_mark, 10);
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let file = "[server]\nlisten = \"127.0.0.1:1\"\n[call]\nmax_errors = 3\n";
+        let c = Config::from_parts(
+            file,
+            "t",
+            env(&[
+                ("SWITCHBOARD_SERVER__LISTEN", "127.0.0.1:9000"),
+                ("SWITCHBOARD_CALL__FRAMES_PER_MARK", "5"),
+                ("SWITCHBOARD_TWILIO__VALIDATE_SIGNATURES", "true"),
+                ("SWITCHBOARD_SPEECH__PIPER__VOICE", "joe"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.call.frames_per_mark, 5);
+        assert_eq!(c.call.max_errors, 3);
+        assert!(c.twilio.validate_signatures);
+        assert_eq!(c.speech.providers["piper"]["voice"].as_str(), Some("joe"));
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_naming_the_origin() {
+        let err =
+            Config::from_parts("[server]\nlisten_typo = 1\n", "my.toml", env(&[])).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("my.toml") && msg.contains("listen_typo"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_env_value_is_a_clear_error() {
+        let err = Config::from_parts(
+            "",
+            "t",
+            env(&[("SWITCHBOARD_SERVER__LISTEN", "not-an-addr")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid"), "{err}");
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../switchboard.example.toml");
+        Config::from_parts(text, "example", env(&[])).unwrap();
+    }
+}

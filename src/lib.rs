@@ -17,14 +17,18 @@
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
+//! | [`metrics`]   | Prometheus counters and latency histograms |
+//! | [`app`]       | start-up assembly: config → store, providers, server state |
 //!
 //! `agents` is usable without any server (see `switchboard chat`); `telephony`,
 //! `audio` and `speech` never mention agents.
 
 pub mod agents;
+pub mod app;
 pub mod audio;
 pub mod call;
 pub mod config;
+pub mod metrics;
 pub mod server;
 pub mod speech;
 pub mod store;

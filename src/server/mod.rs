@@ -1,1 +1,98 @@
-//! TODO: module server
+//! The HTTP server: axum routes that connect the carrier to [`crate::call`].
+//!
+//! | route                 | what |
+//! |-----------------------|------|
+//! | `POST /twiml`         | TwiML telling Twilio to open a media stream to `/media` |
+//! | `GET /media`          | the Media Streams websocket (one call per socket) |
+//! | `GET /healthz`        | liveness |
+//! | `GET /readyz`         | 200 only when models and providers are loaded |
+//! | `GET /calls`          | recent call records |
+//! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace) |
+//! | `GET /metrics`        | Prometheus metrics |
+
+mod media;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::call::CallDeps;
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    pub deps: CallDeps,
+    /// Public base URL (`https://host`) for TwiML; empty = use the request's Host.
+    pub public_url: String,
+    /// Largest websocket message accepted at the transport level.
+    pub max_frame_bytes: usize,
+    pub calls_list_limit: usize,
+    /// Twilio auth token for `X-Twilio-Signature` validation (`None` = don't validate).
+    pub twilio_auth_token: Option<String>,
+    pub readiness: Readiness,
+    /// Cancelled when the server shuts down; every call session watches it.
+    pub shutdown: CancellationToken,
+}
+
+/// Whether the server can take calls, and if not, what it is waiting for.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    ready: Arc<AtomicBool>,
+    waiting_for: Arc<Mutex<String>>,
+}
+
+impl Readiness {
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+        if let Ok(mut w) = self.waiting_for.lock() {
+            w.clear();
+        }
+    }
+
+    pub fn set_waiting(&self, what: impl Into<String>) {
+        self.ready.store(false, Ordering::SeqCst);
+        if let Ok(mut w) = self.waiting_for.lock() {
+            *w = what.into();
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn waiting_for(&self) -> String {
+        self.waiting_for
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/twiml", post(routes::twiml))
+        .route("/media", get(media::upgrade))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/calls", get(routes::list_calls))
+        .route("/calls/{call_sid}", get(routes::get_call))
+        .route("/metrics", get(routes::metrics))
+        .with_state(state)
+}
+
+/// Serve until `state.shutdown` is cancelled; returns once in-flight calls have
+/// finished their records.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

@@ -1,1 +1,299 @@
-//! Call records.
+//! Call records: one row per phone call, created when the media stream starts and
+//! finished when it ends. Served as JSON at `GET /calls/{callSid}`.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The conversation ran to its end (goodbye, or the caller's request was handled).
+    Completed,
+    /// The call was handed to a human.
+    Escalated,
+    /// The caller hung up (or the connection was lost) mid-conversation.
+    Hangup,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Escalated => "escalated",
+            Outcome::Hangup => "hangup",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "completed" => Some(Outcome::Completed),
+            "escalated" => Some(Outcome::Escalated),
+            "hangup" => Some(Outcome::Hangup),
+            _ => None,
+        }
+    }
+}
+
+/// One line of the call transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    /// `caller` or `agent`.
+    pub speaker: String,
+    /// The agent that spoke (agent lines only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    pub text: String,
+    /// The caller talked over this line; `text` is what they actually heard.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+/// What is known when a call starts.
+#[derive(Debug, Clone, Default)]
+pub struct NewCall {
+    pub call_sid: String,
+    pub stream_sid: String,
+    pub account_sid: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Everything recorded about one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRecord {
+    pub call_sid: String,
+    pub stream_sid: String,
+    pub account_sid: String,
+    pub from: String,
+    pub to: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub errors: u64,
+    /// Agent names in the order they became active.
+    pub agents: Vec<String>,
+    pub transcript: Vec<TranscriptLine>,
+    pub outcome: Option<Outcome>,
+    /// The full call trace (handoffs, tool calls, latencies).
+    pub trace: serde_json::Value,
+    pub recording: Option<String>,
+}
+
+/// The final state of a call, written when it ends (and as progress while it runs).
+#[derive(Debug, Clone, Default)]
+pub struct CallUpdate {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub errors: u64,
+    pub agents: Vec<String>,
+    pub transcript: Vec<TranscriptLine>,
+    pub trace: serde_json::Value,
+    pub recording: Option<String>,
+    /// Set when the call has ended.
+    pub outcome: Option<Outcome>,
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Record the start of a call. A repeated call SID (a carrier retry) restarts the record.
+    pub async fn call_started(&self, call: NewCall) -> Result<(), StoreError> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(call_sid) DO UPDATE SET stream_sid = excluded.stream_sid,
+                    started_at = excluded.started_at, ended_at = NULL, outcome = NULL",
+                params![call.call_sid, call.stream_sid, call.account_sid, call.from, call.to, now_rfc3339()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Write the call's progress; with an outcome, also stamp the end time.
+    pub async fn call_updated(&self, call_sid: &str, update: CallUpdate) -> Result<(), StoreError> {
+        let call_sid = call_sid.to_string();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE calls SET frames_in = ?2, frames_out = ?3, errors = ?4, agents = ?5,
+                    transcript = ?6, trace = ?7, recording = COALESCE(?8, recording),
+                    outcome = COALESCE(?9, outcome),
+                    ended_at = CASE WHEN ?9 IS NULL THEN ended_at ELSE ?10 END
+                 WHERE call_sid = ?1",
+                params![
+                    call_sid,
+                    update.frames_in as i64,
+                    update.frames_out as i64,
+                    update.errors as i64,
+                    to_json(&update.agents),
+                    to_json(&update.transcript),
+                    update.trace.to_string(),
+                    update.recording,
+                    update.outcome.map(Outcome::as_str),
+                    now_rfc3339(),
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(call_sid));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// One call by SID.
+    pub async fn call(&self, call_sid: &str) -> Result<Option<CallRecord>, StoreError> {
+        let call_sid = call_sid.to_string();
+        self.run(move |c| get_call(c, &call_sid)).await
+    }
+
+    /// The most recent calls, newest first.
+    pub async fn recent_calls(&self, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "{SELECT} ORDER BY started_at DESC, rowid DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map([limit as i64], |r| Ok(read_row(r)))?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+}
+
+const SELECT: &str = "SELECT call_sid, stream_sid, account_sid, from_number, to_number, started_at,
+    ended_at, frames_in, frames_out, errors, agents, transcript, outcome, trace, recording FROM calls";
+
+fn get_call(c: &Connection, call_sid: &str) -> Result<Option<CallRecord>, StoreError> {
+    c.query_row(&format!("{SELECT} WHERE call_sid = ?1"), [call_sid], |r| {
+        Ok(read_row(r))
+    })
+    .optional()?
+    .transpose()
+}
+
+fn read_row(r: &Row<'_>) -> Result<CallRecord, StoreError> {
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+    let agents: String = r.get(10)?;
+    let transcript: String = r.get(11)?;
+    let outcome: Option<String> = r.get(12)?;
+    let trace: String = r.get(13)?;
+    Ok(CallRecord {
+        call_sid: r.get(0)?,
+        stream_sid: r.get(1)?,
+        account_sid: r.get(2)?,
+        from: r.get(3)?,
+        to: r.get(4)?,
+        started_at: r.get(5)?,
+        ended_at: r.get(6)?,
+        frames_in: r.get::<_, i64>(7)? as u64,
+        frames_out: r.get::<_, i64>(8)? as u64,
+        errors: r.get::<_, i64>(9)? as u64,
+        agents: serde_json::from_str(&agents).map_err(|e| corrupt("agents", &e))?,
+        transcript: serde_json::from_str(&transcript).map_err(|e| corrupt("transcript", &e))?,
+        outcome: match outcome {
+            Some(s) => Some(Outcome::parse(&s).ok_or_else(|| corrupt("outcome", &s))?),
+            None => None,
+        },
+        trace: serde_json::from_str(&trace).map_err(|e| corrupt("trace", &e))?,
+        recording: r.get(14)?,
+    })
+}
+
+/// JSON text of a value that always serializes (lists of strings and plain structs).
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_call(sid: &str) -> NewCall {
+        NewCall {
+            call_sid: sid.into(),
+            stream_sid: "MZ1".into(),
+            account_sid: "AC1".into(),
+            from: "+15551230001".into(),
+            to: "+18005550000".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn call_lifecycle_round_trips() {
+        let store = Store::open_in_memory().unwrap();
+        store.call_started(new_call("CA1")).await.unwrap();
+        let live = store.call("CA1").await.unwrap().unwrap();
+        assert_eq!(live.outcome, None);
+        assert!(live.ended_at.is_none());
+        assert_eq!(live.from, "+15551230001");
+
+        let update = CallUpdate {
+            frames_in: 50,
+            frames_out: 100,
+            errors: 2,
+            agents: vec!["triage".into(), "billing".into()],
+            transcript: vec![TranscriptLine {
+                speaker: "agent".into(),
+                agent: Some("triage".into()),
+                text: "Hello".into(),
+                interrupted: true,
+            }],
+            trace: serde_json::json!({"handoffs": []}),
+            recording: Some("r.wav".into()),
+            outcome: Some(Outcome::Escalated),
+        };
+        store.call_updated("CA1", update).await.unwrap();
+        let done = store.call("CA1").await.unwrap().unwrap();
+        assert_eq!(done.outcome, Some(Outcome::Escalated));
+        assert!(done.ended_at.is_some());
+        assert_eq!(done.agents, vec!["triage", "billing"]);
+        assert!(done.transcript[0].interrupted);
+        assert_eq!(done.frames_out, 100);
+        let json = serde_json::to_value(&done).unwrap();
+        assert_eq!(json["callSid"], "CA1");
+        assert_eq!(json["outcome"], "escalated");
+        assert_eq!(json["transcript"][0]["speaker"], "agent");
+    }
+
+    #[tokio::test]
+    async fn unknown_call_is_none_and_update_is_not_found() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(store.call("CAnope").await.unwrap().is_none());
+        let err = store
+            .call_updated("CAnope", CallUpdate::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+    }
+
+    #[tokio::test]
+    async fn recent_calls_newest_first() {
+        let store = Store::open_in_memory().unwrap();
+        for sid in ["CA1", "CA2", "CA3"] {
+            store.call_started(new_call(sid)).await.unwrap();
+        }
+        let calls = store.recent_calls(2).await.unwrap();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].call_sid, "CA3");
+    }
+
+    #[test]
+    fn file_store_migrates_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/db.sqlite");
+        Store::open(&path).unwrap();
+        // Re-opening applies nothing twice.
+        Store::open(&path).unwrap();
+    }
+}

@@ -1,0 +1,454 @@
+//! Outbound playout, sans-IO: paces the bot's μ-law audio to the carrier in 20 ms
+//! frames at real time, puts a `mark` after every chunk of speech, and turns the
+//! carrier's mark echoes into "what the caller has actually heard".
+//!
+//! Twilio plays media in order and echoes a mark once the audio before it has been
+//! played; after `clear` it echoes every pending mark at once. So the marks echoed
+//! *before* a `clear` tell exactly which chunks were heard. Pipecat ignores marks and
+//! estimates from elapsed time; we don't have to.
+//!
+//! Time is passed in; nothing here sleeps or does I/O. The session asks
+//! [`Playout::poll`] for what to send now and [`Playout::next_deadline`] for when to
+//! ask again.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION, MULAW_SILENCE};
+
+/// A chunk of speech to play: μ-law audio and the text it speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The reply (utterance) this chunk belongs to.
+    pub utterance: u64,
+    /// Text spoken by this chunk ("" for pure audio such as a greeting jingle).
+    pub text: String,
+    /// 8 kHz μ-law bytes; padded with silence to whole 20 ms frames.
+    pub audio: Vec<u8>,
+}
+
+/// Something to send to the carrier now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Send {
+    /// One 20 ms frame of μ-law audio (160 bytes).
+    Media(Vec<u8>),
+    /// A mark named after the chunk whose audio was just sent.
+    Mark(String),
+}
+
+/// A chunk whose audio the caller has heard (its mark came back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heard {
+    pub utterance: u64,
+    pub text: String,
+    /// Whether this was the last chunk queued so far (playback has caught up).
+    pub drained: bool,
+}
+
+/// What [`Playout::clear`] threw away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleared {
+    /// Frames that were queued but never sent.
+    pub unsent_frames: usize,
+    /// Chunks sent (in whole or part) whose marks had not come back: not heard.
+    pub unheard: Vec<(u64, String)>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    mark: String,
+    utterance: u64,
+    text: String,
+}
+
+/// The outbound pacer and mark ledger for one call.
+#[derive(Debug)]
+pub struct Playout {
+    /// Chunks not yet fully sent: (chunk, frames already sent of it).
+    queue: VecDeque<(Chunk, usize)>,
+    /// Marks sent (or to be sent) and not yet echoed, oldest first.
+    in_flight: VecDeque<Pending>,
+    /// Marks whose echoes must be ignored (they were cleared).
+    cleared: VecDeque<String>,
+    /// A mark to send right after the frame that completed a chunk.
+    mark_due: Option<String>,
+    /// When the frame at index `frames_since_anchor` is due.
+    anchor: Option<Instant>,
+    frames_since_anchor: u32,
+    lead_frames: u32,
+    next_mark: u64,
+    frames_sent: u64,
+    /// The queue ran dry after the last frame sent.
+    starved: bool,
+}
+
+impl Playout {
+    /// `lead_frames` frames may be sent ahead of real time to absorb network jitter.
+    pub fn new(lead_frames: usize) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            cleared: VecDeque::new(),
+            mark_due: None,
+            anchor: None,
+            frames_since_anchor: 0,
+            lead_frames: lead_frames as u32,
+            next_mark: 0,
+            frames_sent: 0,
+            starved: false,
+        }
+    }
+
+    /// Queue a chunk of speech behind whatever is playing.
+    pub fn push(&mut self, mut chunk: Chunk) {
+        if chunk.audio.is_empty() && chunk.text.is_empty() {
+            return;
+        }
+        let rem = chunk.audio.len() % FRAME_BYTES;
+        if rem != 0 {
+            chunk
+                .audio
+                .resize(chunk.audio.len() + FRAME_BYTES - rem, MULAW_SILENCE);
+        }
+        self.queue.push_back((chunk, 0));
+    }
+
+    /// Whether audio is queued or awaiting its mark (the bot is "speaking").
+    pub fn is_active(&self) -> bool {
+        !self.queue.is_empty() || !self.in_flight.is_empty() || self.mark_due.is_some()
+    }
+
+    /// Whether any audio is still waiting to be sent.
+    pub fn has_unsent(&self) -> bool {
+        !self.queue.is_empty() || self.mark_due.is_some()
+    }
+
+    /// Frames sent since the call started.
+    pub fn frames_sent(&self) -> u64 {
+        self.frames_sent
+    }
+
+    /// The utterance currently playing or queued first, if any.
+    pub fn current_utterance(&self) -> Option<u64> {
+        self.in_flight
+            .front()
+            .map(|p| p.utterance)
+            .or_else(|| self.queue.front().map(|(c, _)| c.utterance))
+    }
+
+    /// When [`Playout::poll`] next has something to send, if anything is queued.
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if self.mark_due.is_some() {
+            return Some(now);
+        }
+        if self.queue.is_empty() {
+            return None;
+        }
+        match self.anchor {
+            None => Some(now),
+            Some(anchor) => {
+                let idx = self.frames_since_anchor.saturating_sub(self.lead_frames);
+                Some(anchor + FRAME_DURATION * idx)
+            }
+        }
+    }
+
+    /// Everything due at `now`, in order.
+    pub fn poll(&mut self, now: Instant) -> Vec<Send> {
+        let mut out = Vec::new();
+        loop {
+            if let Some(mark) = self.mark_due.take() {
+                out.push(Send::Mark(mark));
+            }
+            let Some(due) = self.next_deadline(now) else {
+                break;
+            };
+            if due > now {
+                break;
+            }
+            // After the queue ran dry, new audio starts a new schedule at `now`;
+            // otherwise a late poll catches up on the frames already due.
+            if self.anchor.is_none() || (self.starved && due < now) {
+                self.anchor = Some(now);
+                self.frames_since_anchor = 0;
+            }
+            self.starved = false;
+            out.push(Send::Media(self.take_frame()));
+            self.frames_since_anchor += 1;
+            self.frames_sent += 1;
+        }
+        out
+    }
+
+    fn take_frame(&mut self) -> Vec<u8> {
+        let (chunk, sent) = self
+            .queue
+            .front_mut()
+            .expect("take_frame with an empty queue");
+        let start = *sent * FRAME_BYTES;
+        let frame = chunk
+            .audio
+            .get(start..start + FRAME_BYTES)
+            .map(<[u8]>::to_vec);
+        *sent += 1;
+        if *sent * FRAME_BYTES >= chunk.audio.len() {
+            let (chunk, _) = self.queue.pop_front().expect("front exists");
+            let mark = format!("u{}-c{}", chunk.utterance, self.next_mark);
+            self.next_mark += 1;
+            self.in_flight.push_back(Pending {
+                mark: mark.clone(),
+                utterance: chunk.utterance,
+                text: chunk.text,
+            });
+            self.mark_due = Some(mark);
+            self.starved = self.queue.is_empty();
+        }
+        frame.unwrap_or_else(|| vec![MULAW_SILENCE; FRAME_BYTES])
+    }
+
+    /// The carrier echoed a mark. Returns the chunk it confirms as heard; `None` for
+    /// marks that were cleared or are unknown (a misbehaving peer).
+    pub fn on_mark(&mut self, name: &str) -> Option<Heard> {
+        if let Some(pos) = self.cleared.iter().position(|m| m == name) {
+            self.cleared.remove(pos);
+            return None;
+        }
+        let pos = self.in_flight.iter().position(|p| p.mark == name)?;
+        // Marks come back in order; anything older than this one was heard too.
+        let mut heard = None;
+        for p in self.in_flight.drain(..=pos) {
+            heard = Some(p);
+        }
+        let p = heard?;
+        Some(Heard {
+            utterance: p.utterance,
+            text: p.text,
+            drained: !self.is_active(),
+        })
+    }
+
+    /// Stop playback at once (barge-in): drop unsent audio; chunks awaiting their mark
+    /// were not heard. The caller must send a `clear` to the carrier.
+    pub fn clear(&mut self) -> Cleared {
+        let unsent_frames = self
+            .queue
+            .iter()
+            .map(|(c, sent)| c.audio.len() / FRAME_BYTES - sent)
+            .sum();
+        let mut unheard: Vec<(u64, String)> = Vec::new();
+        for p in self.in_flight.drain(..) {
+            self.cleared.push_back(p.mark);
+            unheard.push((p.utterance, p.text));
+        }
+        // A chunk partly sent has no mark yet; its text is unheard as well.
+        for (c, _) in self.queue.drain(..) {
+            unheard.push((c.utterance, c.text));
+        }
+        if let Some(m) = self.mark_due.take() {
+            // Its Pending was already moved to `cleared` above; it is never sent.
+            self.cleared.retain(|x| *x != m);
+        }
+        // Keep the ignore list bounded even if a peer never echoes.
+        while self.cleared.len() > 256 {
+            self.cleared.pop_front();
+        }
+        self.anchor = None;
+        self.frames_since_anchor = 0;
+        Cleared {
+            unsent_frames,
+            unheard,
+        }
+    }
+}
+
+/// Audio duration of `bytes` of 8 kHz μ-law.
+pub fn duration_of(bytes: usize) -> Duration {
+    Duration::from_micros(bytes as u64 * 125)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(u: u64, text: &str, frames: usize) -> Chunk {
+        Chunk {
+            utterance: u,
+            text: text.into(),
+            audio: vec![0x55; frames * FRAME_BYTES],
+        }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn paces_frames_at_20ms_and_marks_each_chunk() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0);
+        p.push(chunk(1, "Hello there.", 3));
+        p.push(chunk(1, "How can I help?", 2));
+        let mut log = Vec::new();
+        let mut now = t0;
+        while let Some(due) = p.next_deadline(now) {
+            now = now.max(due);
+            for s in p.poll(now) {
+                log.push((now.duration_since(t0).as_millis(), s));
+            }
+        }
+        let media_times: Vec<u128> = log
+            .iter()
+            .filter(|(_, s)| matches!(s, Send::Media(_)))
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(media_times, vec![0, 20, 40, 60, 80]);
+        let marks: Vec<&str> = log
+            .iter()
+            .filter_map(|(_, s)| {
+                if let Send::Mark(m) = s {
+                    Some(m.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(marks.len(), 2);
+        // Each mark directly follows the last frame of its chunk.
+        let idx = log
+            .iter()
+            .position(|(_, s)| matches!(s, Send::Mark(_)))
+            .unwrap();
+        assert_eq!(log[idx - 1].0, 40);
+        assert!(log.iter().all(|(_, s)| match s {
+            Send::Media(f) => f.len() == FRAME_BYTES,
+            Send::Mark(_) => true,
+        }));
+    }
+
+    #[test]
+    fn lead_frames_are_sent_ahead() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(2);
+        p.push(chunk(1, "a", 5));
+        let sent = p.poll(t0);
+        assert_eq!(
+            sent.iter().filter(|s| matches!(s, Send::Media(_))).count(),
+            3
+        );
+        assert_eq!(p.next_deadline(t0), Some(t0 + ms(20)));
+    }
+
+    #[test]
+    fn late_poll_catches_up_without_bursting_forever() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0);
+        p.push(chunk(1, "a", 10));
+        p.poll(t0);
+        // The task was late by 50 ms: the frames already due go out now.
+        let sent = p.poll(t0 + ms(50));
+        assert_eq!(
+            sent.iter().filter(|s| matches!(s, Send::Media(_))).count(),
+            2
+        );
+        assert_eq!(p.next_deadline(t0 + ms(50)), Some(t0 + ms(60)));
+    }
+
+    #[test]
+    fn gap_reanchors_clock() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0);
+        p.push(chunk(1, "a", 1));
+        p.poll(t0);
+        assert_eq!(p.next_deadline(t0 + ms(500)), None);
+        p.push(chunk(2, "b", 2));
+        let later = t0 + ms(500);
+        assert_eq!(
+            p.poll(later)
+                .iter()
+                .filter(|s| matches!(s, Send::Media(_)))
+                .count(),
+            1
+        );
+        assert_eq!(p.next_deadline(later), Some(later + ms(20)));
+    }
+
+    #[test]
+    fn marks_report_heard_text_in_order() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(10);
+        p.push(chunk(7, "One.", 1));
+        p.push(chunk(7, "Two.", 1));
+        let marks: Vec<String> = p
+            .poll(t0)
+            .into_iter()
+            .filter_map(|s| if let Send::Mark(m) = s { Some(m) } else { None })
+            .collect();
+        assert_eq!(marks.len(), 2);
+        let h = p.on_mark(&marks[0]).unwrap();
+        assert_eq!(
+            (h.utterance, h.text.as_str(), h.drained),
+            (7, "One.", false)
+        );
+        let h = p.on_mark(&marks[1]).unwrap();
+        assert!(h.drained);
+        assert!(!p.is_active());
+        assert_eq!(p.on_mark("bogus"), None);
+    }
+
+    #[test]
+    fn clear_drops_unsent_and_reports_unheard() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0);
+        p.push(chunk(1, "Heard.", 1));
+        p.push(chunk(1, "Sent not heard.", 1));
+        p.push(chunk(1, "Never sent.", 5));
+        let mut marks = Vec::new();
+        for t in [0, 20, 40] {
+            for s in p.poll(t0 + ms(t)) {
+                if let Send::Mark(m) = s {
+                    marks.push(m);
+                }
+            }
+        }
+        assert_eq!(marks.len(), 2);
+        assert_eq!(p.on_mark(&marks[0]).unwrap().text, "Heard.");
+        let cleared = p.clear();
+        assert_eq!(cleared.unsent_frames, 4);
+        assert_eq!(
+            cleared.unheard,
+            vec![
+                (1, "Sent not heard.".to_string()),
+                (1, "Never sent.".to_string())
+            ]
+        );
+        // Twilio echoes the pending mark after clear: it is ignored.
+        assert_eq!(p.on_mark(&marks[1]), None);
+        assert!(!p.is_active());
+        assert_eq!(p.next_deadline(t0), None);
+    }
+
+    #[test]
+    fn partial_frames_are_padded_with_silence() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0);
+        p.push(Chunk {
+            utterance: 1,
+            text: String::new(),
+            audio: vec![0x10; 200],
+        });
+        let frames: Vec<Vec<u8>> = [0u64, 20]
+            .iter()
+            .flat_map(|t| p.poll(t0 + ms(*t)))
+            .filter_map(|s| {
+                if let Send::Media(f) = s {
+                    Some(f)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[1][39], 0x10);
+        assert_eq!(frames[1][40], MULAW_SILENCE);
+    }
+}

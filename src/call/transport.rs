@@ -1,0 +1,16 @@
+//! The transport-neutral websocket frame a call session reads and writes.
+//!
+//! The server adapts axum's socket to a `Stream`/`Sink` of [`WsFrame`], tests and the
+//! replay client adapt tokio-tungstenite's, so the session never names a websocket
+//! library.
+
+/// One websocket frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsFrame {
+    Text(String),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    /// A close frame (or the end of the connection).
+    Close,
+}

@@ -1,0 +1,206 @@
+//! Test harness: a real server on port 0 with a temporary store, and a websocket
+//! client that speaks Twilio's side of Media Streams with literal JSON.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use base64::Engine;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use switchboard::config::Config;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+    pub recordings: std::path::PathBuf,
+}
+
+/// Write a 16-bit mono WAV of a tone (the greeting in tests).
+pub fn write_tone_wav(path: &Path, rate: u32, ms: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let n = rate * ms / 1000;
+    for i in 0..n {
+        let t = i as f32 / rate as f32;
+        w.write_sample(((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+impl TestServer {
+    /// Start a server whose greeting is `greeting_ms` of tone (0 = no greeting).
+    pub async fn start(greeting_ms: u32, extra_toml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let greeting = dir.path().join("greeting.wav");
+        if greeting_ms > 0 {
+            write_tone_wav(&greeting, 16000, greeting_ms);
+            std::fs::write(
+                dir.path().join("greeting.txt"),
+                "Hello and welcome to the support line",
+            )
+            .unwrap();
+        }
+        let recordings = dir.path().join("rec");
+        let toml = format!(
+            "[store]\npath = {:?}\n[recordings]\ndir = {:?}\n[call]\ngreeting_wav = {:?}\nplayout_lead_frames = 0\n[speech]\nstt = \"none\"\ntts = \"none\"\n{extra_toml}",
+            dir.path().join("db.sqlite"),
+            recordings,
+            if greeting_ms > 0 { greeting.display().to_string() } else { String::new() },
+        );
+        let config = Config::from_parts(&toml, "test", Vec::new()).unwrap();
+        let shutdown = CancellationToken::new();
+        let state = switchboard::app::build_state(&config, shutdown.clone()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(switchboard::server::serve(listener, state));
+        Self {
+            addr,
+            shutdown,
+            _dir: dir,
+            recordings,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let resp = reqwest::get(self.url(path)).await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let resp = reqwest::get(self.url(path)).await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// Wait (in virtual time) until the call record has an outcome.
+    pub async fn finished_call(&self, call_sid: &str) -> Value {
+        for _ in 0..200 {
+            let (status, v) = self.get_json(&format!("/calls/{call_sid}")).await;
+            if status == 200 && !v["outcome"].is_null() {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("call {call_sid} never finished");
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Twilio's side of one media stream.
+pub struct FakeTwilio {
+    pub ws: Ws,
+    pub stream_sid: String,
+    pub call_sid: String,
+    seq: u64,
+    chunk: u64,
+}
+
+impl FakeTwilio {
+    pub async fn connect(server: &TestServer, call_sid: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/media", server.addr))
+            .await
+            .unwrap();
+        Self {
+            ws,
+            stream_sid: format!("MZ{call_sid}"),
+            call_sid: call_sid.into(),
+            seq: 0,
+            chunk: 0,
+        }
+    }
+
+    fn next_seq(&mut self) -> String {
+        self.seq += 1;
+        self.seq.to_string()
+    }
+
+    pub async fn send_raw(&mut self, text: impl Into<String>) {
+        self.ws
+            .send(Message::Text(text.into().into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_json(&mut self, v: Value) {
+        self.send_raw(v.to_string()).await;
+    }
+
+    pub async fn connected(&mut self) {
+        self.send_json(json!({"event":"connected","protocol":"Call","version":"1.0.0"}))
+            .await;
+    }
+
+    pub async fn start(&mut self, from: &str) {
+        let seq = self.next_seq();
+        let v = json!({"event":"start","sequenceNumber":seq,"streamSid":self.stream_sid,
+            "start":{"accountSid":"ACtest","streamSid":self.stream_sid,"callSid":self.call_sid,
+                "tracks":["inbound"],"customParameters":{"From":from,"To":"+18005550100"},
+                "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}});
+        self.send_json(v).await;
+    }
+
+    pub async fn media(&mut self, payload: &[u8]) {
+        let seq = self.next_seq();
+        self.chunk += 1;
+        let v = json!({"event":"media","sequenceNumber":seq,"streamSid":self.stream_sid,
+            "media":{"track":"inbound","chunk":self.chunk.to_string(),"timestamp":(self.chunk * 20).to_string(),
+                "payload":B64.encode(payload)}});
+        self.send_json(v).await;
+    }
+
+    pub async fn mark(&mut self, name: &str) {
+        let seq = self.next_seq();
+        self.send_json(json!({"event":"mark","sequenceNumber":seq,"streamSid":self.stream_sid,"mark":{"name":name}}))
+            .await;
+    }
+
+    pub async fn dtmf(&mut self, digit: &str) {
+        let seq = self.next_seq();
+        self.send_json(
+            json!({"event":"dtmf","sequenceNumber":seq,"streamSid":self.stream_sid,
+            "dtmf":{"track":"inbound_track","digit":digit}}),
+        )
+        .await;
+    }
+
+    pub async fn stop(&mut self) {
+        let seq = self.next_seq();
+        let v = json!({"event":"stop","sequenceNumber":seq,"streamSid":self.stream_sid,
+            "stop":{"accountSid":"ACtest","callSid":self.call_sid}});
+        self.send_json(v).await;
+    }
+
+    /// The next JSON message from the server, or `None` when the socket closes.
+    pub async fn recv(&mut self) -> Option<Value> {
+        loop {
+            match self.ws.next().await? {
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(&t).expect("server sent invalid JSON"))
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+}
