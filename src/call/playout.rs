@@ -138,7 +138,7 @@ impl Playout {
 
     /// When [`Playout::poll`] next has something to send, if anything is queued.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
-        if self.mark_due.is_some() {
+        if self.mark_due.is_some() || self.queue.front().is_some_and(|(c, _)| c.audio.is_empty()) {
             return Some(now);
         }
         if self.queue.is_empty() {
@@ -159,6 +159,15 @@ impl Playout {
         loop {
             if let Some(mark) = self.mark_due.take() {
                 out.push(Send::Mark(mark));
+            }
+            // A text-only chunk (the tail of a sentence whose audio already went out)
+            // only needs its mark, right behind the audio before it.
+            if self.queue.front().is_some_and(|(c, _)| c.audio.is_empty()) {
+                if let Some((chunk, _)) = self.queue.pop_front() {
+                    let mark = self.new_mark(&chunk);
+                    out.push(Send::Mark(mark));
+                }
+                continue;
             }
             let Some(due) = self.next_deadline(now) else {
                 break;
@@ -193,17 +202,22 @@ impl Playout {
         *sent += 1;
         if *sent * FRAME_BYTES >= chunk.audio.len() {
             let (chunk, _) = self.queue.pop_front().expect("front exists");
-            let mark = format!("u{}-c{}", chunk.utterance, self.next_mark);
-            self.next_mark += 1;
-            self.in_flight.push_back(Pending {
-                mark: mark.clone(),
-                utterance: chunk.utterance,
-                text: chunk.text,
-            });
-            self.mark_due = Some(mark);
+            self.mark_due = Some(self.new_mark(&chunk));
             self.starved = self.queue.is_empty();
         }
         frame.unwrap_or_else(|| vec![MULAW_SILENCE; FRAME_BYTES])
+    }
+
+    /// Name a mark for `chunk` and remember it as awaiting its echo.
+    fn new_mark(&mut self, chunk: &Chunk) -> String {
+        let mark = format!("u{}-c{}", chunk.utterance, self.next_mark);
+        self.next_mark += 1;
+        self.in_flight.push_back(Pending {
+            mark: mark.clone(),
+            utterance: chunk.utterance,
+            text: chunk.text.clone(),
+        });
+        mark
     }
 
     /// The carrier echoed a mark. Returns the chunk it confirms as heard; `None` for
