@@ -11,7 +11,8 @@
 //! leading delay samples so output is time-aligned with input, and
 //! [`StreamResampler::flush`] pushes the tail out. Output for a chunk is
 //! available as soon as the 20 ms chunk is complete, so with frame-aligned
-//! input the total latency is 10 ms plus the frame itself.
+//! input the total latency is 10 ms plus the frame itself. (With an odd chunk,
+//! e.g. 441 samples at 22 050 Hz, output is half an input sample — 23 µs — early.)
 //!
 //! Awkward ratios (reduced input chunk > 100 ms, e.g. 44 101 Hz) fall back to
 //! rubato's `SincFixedIn` (128-tap sinc, 20 ms chunks; delay ≈ 64 input samples).
