@@ -79,7 +79,8 @@ fn load_greeting(config: &Config) -> Result<Option<(Vec<u8>, String)>, AppError>
         path: path.display().to_string(),
         message,
     };
-    let pcm = audio::wav::read(path).map_err(|e| err(e.to_string()))?;
+    let pcm = audio::wav::read_wav(path).map_err(|e| err(e.to_string()))?;
     let text = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
-    Ok(Some((audio::wav::to_phone(&pcm), text.trim().to_string())))
+    let mulaw = audio::wav::to_phone(&pcm).map_err(|e| err(e.to_string()))?;
+    Ok(Some((mulaw, text.trim().to_string())))
 }

@@ -13,6 +13,8 @@ pub const FRAME_SAMPLES: usize = (PHONE_RATE * FRAME_MS / 1000) as usize;
 pub const FRAME_BYTES: usize = FRAME_SAMPLES;
 /// Frames per second.
 pub const FRAMES_PER_SECOND: u32 = 1000 / FRAME_MS;
+/// Duration of one frame.
+pub const FRAME_DURATION: std::time::Duration = std::time::Duration::from_millis(FRAME_MS as u64);
 
 /// Samples in one 20 ms frame at an arbitrary rate (rounded down).
 pub const fn samples_per_frame(rate: u32) -> usize {

@@ -14,7 +14,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION, MULAW_SILENCE};
+use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION};
+use crate::audio::mulaw::SILENCE as MULAW_SILENCE;
 
 /// A chunk of speech to play: μ-law audio and the text it speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -184,7 +184,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 self.frames_in += 1;
                 self.deps.metrics.frames_in.inc();
                 if let Some(rec) = self.recorder.as_mut() {
-                    let pcm = mulaw::decode(&media.payload);
+                    let pcm = mulaw::decode_slice(&media.payload);
                     if let Err(e) = rec.write(&pcm) {
                         warn!(error = %e, "recording failed; recording stops");
                         self.recorder = None;

@@ -69,6 +69,12 @@ enum Phase {
 /// Rejected frames leave the state unchanged and are counted in
 /// [`CodecStats::errors`]; the caller drops them unless
 /// [`ProtocolError::is_fatal`] says to end the call.
+///
+/// Order rules: `media`/`mark`/`dtmf` need a prior `start`; one `start` per
+/// stream, in μ-law 8 kHz mono; every later message must carry its
+/// `streamSid`; nothing is accepted after `stop` (a `stop` before `start` is
+/// accepted and ends the stream). `connected` and unknown events are accepted
+/// at any point before `stop`.
 #[derive(Debug, Clone)]
 pub struct Decoder {
     limits: Limits,

@@ -460,3 +460,14 @@ fn lenient_optional_fields() {
     let bare_stop = format!(r#"{{"event":"stop","streamSid":"{SID}"}}"#);
     assert!(matches!(d.decode_text(&bare_stop), Ok(Inbound::Stop(s)) if s.call_sid.is_empty()));
 }
+
+#[test]
+fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
+    let mut d = started();
+    let deep = format!(
+        r#"{{"event":"mark","x":{}{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert!(matches!(d.decode_text(&deep), Err(ProtocolError::Json(_))));
+}

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use futures::SinkExt;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Action, EndAfter, Input, Interruption, Machine, Measure, Reply, Sentence, State, TurnClock, TurnInput};
+use super::{Action, EndAfter, Interruption, Machine, Measure, Reply, Sentence, State, TurnClock, TurnInput};
 use crate::audio::frames::FRAME_BYTES;
 use crate::call::playout::{Chunk, Send};
 use crate::call::turn_text::{is_backchannel, looks_unfinished, word_count, word_range, words_spoken};

@@ -17,7 +17,6 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::playout::Playout;
-use crate::audio::frames::FRAME_BYTES;
 
 /// Timing and threshold settings (all configurable under `[call]`).
 #[derive(Debug, Clone)]
