@@ -3,19 +3,23 @@
 
 /// Words after which a pause is probably mid-sentence.
 const UNFINISHED_TAIL: &[&str] = &[
-    "and", "or", "but", "so", "because", "the", "a", "an", "my", "to", "of", "for", "with", "um", "uh",
-    "is", "was", "i", "in", "on", "that", "which", "if", "then", "like", "our", "your", "me", "it's", "i'm",
+    "and", "or", "but", "so", "because", "the", "a", "an", "my", "to", "of", "for", "with", "um",
+    "uh", "is", "was", "i", "in", "on", "that", "which", "if", "then", "like", "our", "your", "me",
+    "it's", "i'm",
 ];
 
 /// Listener noises that acknowledge without asking for anything.
 const BACKCHANNEL: &[&str] = &[
-    "uh-huh", "uh", "huh", "mm-hmm", "mhm", "mm", "hmm", "um", "ok", "okay", "right", "yeah", "alright", "sure",
-    "i", "see", "got", "it", "cool", "ah", "oh",
+    "uh-huh", "uh", "huh", "mm-hmm", "mhm", "mm", "hmm", "um", "ok", "okay", "right", "yeah",
+    "alright", "sure", "i", "see", "got", "it", "cool", "ah", "oh",
 ];
 
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -26,7 +30,9 @@ pub fn looks_unfinished(partial: &str) -> bool {
     if trimmed.ends_with(',') || trimmed.ends_with("...") {
         return true;
     }
-    words(trimmed).last().is_some_and(|w| UNFINISHED_TAIL.contains(&w.as_str()))
+    words(trimmed)
+        .last()
+        .is_some_and(|w| UNFINISHED_TAIL.contains(&w.as_str()))
 }
 
 /// Whether `text` is only a backchannel ("uh-huh", "okay", "I see") — at most three
@@ -85,10 +91,23 @@ mod tests {
 
     #[test]
     fn backchannels() {
-        for b in ["uh-huh", "Okay.", "mm-hmm", "I see", "yeah okay", "Right, right"] {
+        for b in [
+            "uh-huh",
+            "Okay.",
+            "mm-hmm",
+            "I see",
+            "yeah okay",
+            "Right, right",
+        ] {
             assert!(is_backchannel(b), "{b}");
         }
-        for n in ["", "okay but I was charged twice", "no", "stop", "wait what about my refund"] {
+        for n in [
+            "",
+            "okay but I was charged twice",
+            "no",
+            "stop",
+            "wait what about my refund",
+        ] {
             assert!(!is_backchannel(n), "{n}");
         }
     }

@@ -3,10 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Action, EndAfter, Interruption, Machine, Measure, Reply, Sentence, State, TurnClock, TurnInput};
+use super::{
+    Action, EndAfter, Interruption, Machine, Measure, Reply, Sentence, State, TurnClock, TurnInput,
+};
 use crate::audio::frames::FRAME_BYTES;
 use crate::call::playout::{Chunk, Send};
-use crate::call::turn_text::{is_backchannel, looks_unfinished, word_count, word_range, words_spoken};
+use crate::call::turn_text::{
+    is_backchannel, looks_unfinished, word_count, word_range, words_spoken,
+};
 
 const FRAME: Duration = Duration::from_millis(20);
 /// Rough speaking rate used to place words in audio before a sentence's length is known.
@@ -20,7 +24,11 @@ impl Machine {
 
     pub(super) fn on_audio(&mut self, now: Instant, pcm: Vec<f32>, prob: f32) {
         let talking = self.onset.is_some();
-        let speech = if talking { prob >= self.cfg.vad_off } else { prob >= self.cfg.vad_on };
+        let speech = if talking {
+            prob >= self.cfg.vad_off
+        } else {
+            prob >= self.cfg.vad_on
+        };
         if speech {
             self.speech_run += FRAME;
             self.silence_run = Duration::ZERO;
@@ -42,7 +50,9 @@ impl Machine {
         if self.onset.is_some() && !self.accepting() {
             match self.state {
                 State::Listening => self.accept_turn(),
-                State::Thinking | State::Speaking if self.speech_run >= self.cfg.barge_in_min => self.barge_in(now),
+                State::Thinking | State::Speaking if self.speech_run >= self.cfg.barge_in_min => {
+                    self.barge_in(now)
+                }
                 _ => {}
             }
         }
@@ -54,7 +64,10 @@ impl Machine {
             }
         }
         // Speech over the bot that never reached the barge-in threshold: forget it.
-        if self.onset.is_some() && !self.accepting() && self.silence_run >= self.cfg.endpoint_silence {
+        if self.onset.is_some()
+            && !self.accepting()
+            && self.silence_run >= self.cfg.endpoint_silence
+        {
             self.reset_talking();
         }
         if self.accepting() {
@@ -90,7 +103,10 @@ impl Machine {
         self.actions.push_back(Action::SttFlush);
         self.awaiting_final = true;
         self.state = State::Thinking;
-        self.clock = TurnClock { speech_end: self.last_speech.map(|t| t + FRAME), ..TurnClock::default() };
+        self.clock = TurnClock {
+            speech_end: self.last_speech.map(|t| t + FRAME),
+            ..TurnClock::default()
+        };
         self.reset_talking();
     }
 
@@ -108,12 +124,20 @@ impl Machine {
         }
         if let Some(int) = self.interruption.take() {
             if text.is_empty() || (is_backchannel(&text) && !int.unheard.contains('?')) {
-                self.actions.push_back(Action::Measure(Measure::FalseInterruption { turn: int.turn, text }));
+                self.actions
+                    .push_back(Action::Measure(Measure::FalseInterruption {
+                        turn: int.turn,
+                        text,
+                    }));
                 self.resume(now, int);
                 return;
             }
             if int.spoke {
-                self.actions.push_back(Action::RecordHeard { turn: int.turn, agent: int.agent, heard: int.heard });
+                self.actions.push_back(Action::RecordHeard {
+                    turn: int.turn,
+                    agent: int.agent,
+                    heard: int.heard,
+                });
             }
         }
         if text.is_empty() {
@@ -152,7 +176,11 @@ impl Machine {
         self.last_input = Some(input.clone());
         self.reprompt_at = None;
         if self.clock.speech_end.is_none() || !matches!(input, TurnInput::Speech { .. }) {
-            self.clock = TurnClock { speech_end: Some(now), stt_final: Some(now), ..TurnClock::default() };
+            self.clock = TurnClock {
+                speech_end: Some(now),
+                stt_final: Some(now),
+                ..TurnClock::default()
+            };
         }
         self.actions.push_back(Action::StartTurn { turn, input });
         self.state = State::Thinking;
@@ -164,14 +192,26 @@ impl Machine {
         if self.reply.as_ref().is_none_or(|r| r.turn != turn) {
             self.reply = Some(Reply::new(turn, agent));
         }
-        let Some(reply) = self.reply.as_mut() else { return };
+        let Some(reply) = self.reply.as_mut() else {
+            return;
+        };
         reply.agent = agent.to_string();
         if text.is_empty() {
             return;
         }
         let seq = reply.sentences.len() as u32;
-        reply.sentences.push(Sentence { text: text.clone(), pending: Vec::new(), queued: 0, words_used: 0, done: false });
-        self.actions.push_back(Action::Speak { utterance: turn, seq, text });
+        reply.sentences.push(Sentence {
+            text: text.clone(),
+            pending: Vec::new(),
+            queued: 0,
+            words_used: 0,
+            done: false,
+        });
+        self.actions.push_back(Action::Speak {
+            utterance: turn,
+            seq,
+            text,
+        });
     }
 
     pub(super) fn set_end(&mut self, turn: u64, end: EndAfter) {
@@ -187,11 +227,25 @@ impl Machine {
     }
 
     /// TTS audio (or the end of a sentence's audio) arrived: cut it into marked chunks.
-    pub(super) fn on_tts_audio(&mut self, now: Instant, utterance: u64, seq: u32, audio: Vec<u8>, done: bool) {
+    pub(super) fn on_tts_audio(
+        &mut self,
+        now: Instant,
+        utterance: u64,
+        seq: u32,
+        audio: Vec<u8>,
+        done: bool,
+    ) {
         let chunk_bytes = self.cfg.frames_per_mark.max(1) * FRAME_BYTES;
-        let Some(reply) = self.reply.as_mut().filter(|r| r.turn == utterance) else { return };
-        let Some(sentence) = reply.sentences.get_mut(seq as usize) else { return };
-        if !audio.is_empty() && self.clock.first_audio.is_none() && self.running_turn == Some(utterance) {
+        let Some(reply) = self.reply.as_mut().filter(|r| r.turn == utterance) else {
+            return;
+        };
+        let Some(sentence) = reply.sentences.get_mut(seq as usize) else {
+            return;
+        };
+        if !audio.is_empty()
+            && self.clock.first_audio.is_none()
+            && self.running_turn == Some(utterance)
+        {
             self.clock.first_audio = Some(now);
         }
         sentence.pending.extend_from_slice(&audio);
@@ -209,18 +263,27 @@ impl Machine {
                 let upto = if last {
                     total_words
                 } else {
-                    words_spoken(&s.text, s.queued as f32 / estimate).min(total_words.saturating_sub(1))
+                    words_spoken(&s.text, s.queued as f32 / estimate)
+                        .min(total_words.saturating_sub(1))
                 };
                 let text = word_range(&s.text, s.words_used, upto);
                 s.words_used = s.words_used.max(upto);
-                self.playout.push(Chunk { utterance, text, audio: bytes });
+                self.playout.push(Chunk {
+                    utterance,
+                    text,
+                    audio: bytes,
+                });
                 pushed = true;
             }
             if s.done && s.words_used < total_words {
                 // Audio ended early (or was empty): the remaining words ride on a mark.
                 let text = word_range(&s.text, s.words_used, total_words);
                 s.words_used = total_words;
-                self.playout.push(Chunk { utterance, text, audio: Vec::new() });
+                self.playout.push(Chunk {
+                    utterance,
+                    text,
+                    audio: Vec::new(),
+                });
                 pushed = true;
             }
             if !s.done {
@@ -242,9 +305,14 @@ impl Machine {
             self.actions.push_back(Action::Clear);
             self.playout.clear();
         }
-        let turn = reply.as_ref().map(|r| r.turn).or(self.running_turn).unwrap_or(self.turn);
+        let turn = reply
+            .as_ref()
+            .map(|r| r.turn)
+            .or(self.running_turn)
+            .unwrap_or(self.turn);
         if let Some(r) = &reply {
-            self.actions.push_back(Action::CancelSpeech { utterance: r.turn });
+            self.actions
+                .push_back(Action::CancelSpeech { utterance: r.turn });
             spoke = !r.sentences.is_empty();
         }
         if let Some(running) = self.running_turn.take() {
@@ -272,7 +340,14 @@ impl Machine {
             reaction: now.saturating_duration_since(onset),
             heard_chars: heard.len(),
         }));
-        self.interruption = Some(Interruption { turn, agent, heard, unheard, spoke, end });
+        self.interruption = Some(Interruption {
+            turn,
+            agent,
+            heard,
+            unheard,
+            spoke,
+            end,
+        });
         self.accept_turn();
     }
 
@@ -282,7 +357,11 @@ impl Machine {
             // A key press is never a false interruption.
             if let Some(int) = self.interruption.take() {
                 if int.spoke {
-                    self.actions.push_back(Action::RecordHeard { turn: int.turn, agent: int.agent, heard: int.heard });
+                    self.actions.push_back(Action::RecordHeard {
+                        turn: int.turn,
+                        agent: int.agent,
+                        heard: int.heard,
+                    });
                 }
             }
             self.state = State::Listening;
@@ -332,7 +411,9 @@ impl Machine {
             }
         }
         let finished = self.reply.as_ref().is_some_and(|r| {
-            r.agent_done && r.sentences.iter().all(|s| s.done && s.pending.is_empty()) && !self.playout.is_active()
+            r.agent_done
+                && r.sentences.iter().all(|s| s.done && s.pending.is_empty())
+                && !self.playout.is_active()
         });
         if finished && self.state != State::Ended {
             let reply = self.reply.take();
@@ -350,7 +431,9 @@ impl Machine {
 
     fn report_latency(&mut self, now: Instant) {
         let c = &mut self.clock;
-        let (Some(end), Some(stt), false) = (c.speech_end, c.stt_final, c.reported) else { return };
+        let (Some(end), Some(stt), false) = (c.speech_end, c.stt_final, c.reported) else {
+            return;
+        };
         c.reported = true;
         let since = |t: Option<Instant>| t.map(|t| t.saturating_duration_since(end));
         self.actions.push_back(Action::Measure(Measure::Turn {

@@ -69,8 +69,13 @@ impl Default for MachineConfig {
 /// What the caller gave the agent this turn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnInput {
-    Speech { text: String, confidence: f32 },
-    Dtmf { digits: String },
+    Speech {
+        text: String,
+        confidence: f32,
+    },
+    Dtmf {
+        digits: String,
+    },
     /// The caller said nothing for a while (re-prompt).
     Silence,
 }
@@ -79,25 +84,57 @@ pub enum TurnInput {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// The media stream started; speak `greeting` (as `agent`) if given.
-    Start { greeting: Option<(String, String)> },
+    Start {
+        greeting: Option<(String, String)>,
+    },
     /// One 20 ms frame of caller audio (16 kHz, for STT) with its VAD speech probability.
-    Audio { pcm16k: Vec<f32>, speech_prob: f32 },
-    SttPartial { text: String },
-    SttFinal { text: String, confidence: f32 },
+    Audio {
+        pcm16k: Vec<f32>,
+        speech_prob: f32,
+    },
+    SttPartial {
+        text: String,
+    },
+    SttFinal {
+        text: String,
+        confidence: f32,
+    },
     /// The agent produced a sentence to say in turn `turn`.
-    AgentSay { turn: u64, agent: String, text: String },
+    AgentSay {
+        turn: u64,
+        agent: String,
+        text: String,
+    },
     /// The agent wants a human to take over after this reply.
-    AgentEscalate { turn: u64, brief: String },
+    AgentEscalate {
+        turn: u64,
+        brief: String,
+    },
     /// The agent ended the conversation (after this reply).
-    AgentEndCall { turn: u64 },
+    AgentEndCall {
+        turn: u64,
+    },
     /// The agent turn finished (or was cancelled).
-    AgentDone { turn: u64 },
+    AgentDone {
+        turn: u64,
+    },
     /// Audio of sentence `seq` of utterance `utterance`, 8 kHz μ-law.
-    TtsAudio { utterance: u64, seq: u32, audio: Vec<u8> },
+    TtsAudio {
+        utterance: u64,
+        seq: u32,
+        audio: Vec<u8>,
+    },
     /// Sentence `seq` is fully synthesized.
-    TtsDone { utterance: u64, seq: u32 },
-    Mark { name: String },
-    Dtmf { digit: char },
+    TtsDone {
+        utterance: u64,
+        seq: u32,
+    },
+    Mark {
+        name: String,
+    },
+    Dtmf {
+        digit: char,
+    },
 }
 
 /// Something the session must do.
@@ -112,18 +149,37 @@ pub enum Action {
     SttAudio(Vec<f32>),
     /// The caller's turn ended: finalize STT.
     SttFlush,
-    StartTurn { turn: u64, input: TurnInput },
-    CancelTurn { turn: u64 },
+    StartTurn {
+        turn: u64,
+        input: TurnInput,
+    },
+    CancelTurn {
+        turn: u64,
+    },
     /// Synthesize sentence `seq` of `utterance`.
-    Speak { utterance: u64, seq: u32, text: String },
-    CancelSpeech { utterance: u64 },
+    Speak {
+        utterance: u64,
+        seq: u32,
+        text: String,
+    },
+    CancelSpeech {
+        utterance: u64,
+    },
     /// The reply of `turn` by `agent` was interrupted: the caller heard only `heard`.
-    RecordHeard { turn: u64, agent: String, heard: String },
+    RecordHeard {
+        turn: u64,
+        agent: String,
+        heard: String,
+    },
     /// Turn `turn` was cut off before the caller heard anything and its caller words are
     /// merged into the next turn: forget it (its caller line and any partial reply).
-    RetractTurn { turn: u64 },
+    RetractTurn {
+        turn: u64,
+    },
     /// Transfer the call to a human with this brief, then the call ends.
-    Transfer { brief: String },
+    Transfer {
+        brief: String,
+    },
     Hangup,
     /// A measurement for the trace and metrics.
     Measure(Measure),
@@ -133,9 +189,19 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Measure {
     /// End of caller speech → each stage of the reply, for turn `turn`.
-    Turn { turn: u64, stt_final: Duration, first_token: Option<Duration>, first_audio: Option<Duration>, first_frame: Duration },
+    Turn {
+        turn: u64,
+        stt_final: Duration,
+        first_token: Option<Duration>,
+        first_audio: Option<Duration>,
+        first_frame: Duration,
+    },
     /// Speech onset → `clear` sent.
-    BargeIn { turn: u64, reaction: Duration, heard_chars: usize },
+    BargeIn {
+        turn: u64,
+        reaction: Duration,
+        heard_chars: usize,
+    },
     /// An interruption that turned out to be noise or a backchannel.
     FalseInterruption { turn: u64, text: String },
 }
@@ -278,7 +344,14 @@ impl Machine {
 
     /// When [`Machine::handle_timeout`] must next be called.
     pub fn poll_timeout(&self, now: Instant) -> Option<Instant> {
-        [self.playout.next_deadline(now), self.dtmf_deadline, self.reprompt_at].into_iter().flatten().min()
+        [
+            self.playout.next_deadline(now),
+            self.dtmf_deadline,
+            self.reprompt_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Advance timers to `now`.
@@ -318,7 +391,10 @@ impl Machine {
                     self.arm_reprompt(now);
                 }
             }
-            Input::Audio { pcm16k, speech_prob } => self.on_audio(now, pcm16k, speech_prob),
+            Input::Audio {
+                pcm16k,
+                speech_prob,
+            } => self.on_audio(now, pcm16k, speech_prob),
             Input::SttPartial { text } => self.partial = text,
             Input::SttFinal { text, confidence } => self.on_final(now, text, confidence),
             Input::AgentSay { turn, agent, text } => {
@@ -343,8 +419,14 @@ impl Machine {
                     }
                 }
             }
-            Input::TtsAudio { utterance, seq, audio } => self.on_tts_audio(now, utterance, seq, audio, false),
-            Input::TtsDone { utterance, seq } => self.on_tts_audio(now, utterance, seq, Vec::new(), true),
+            Input::TtsAudio {
+                utterance,
+                seq,
+                audio,
+            } => self.on_tts_audio(now, utterance, seq, audio, false),
+            Input::TtsDone { utterance, seq } => {
+                self.on_tts_audio(now, utterance, seq, Vec::new(), true)
+            }
             Input::Mark { name } => {
                 if let Some(h) = self.playout.on_mark(&name) {
                     if let Some(r) = self.reply.as_mut().filter(|r| r.turn == h.utterance) {
