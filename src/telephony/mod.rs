@@ -29,6 +29,7 @@ mod encode;
 mod error;
 mod messages;
 mod parse;
+pub mod rest;
 pub mod signature;
 pub mod twiml;
 
