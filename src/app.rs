@@ -1,17 +1,20 @@
 //! Start-up assembly: turns a [`Config`] into a running server's state (store,
-//! metrics, greeting audio, providers). Shared by `switchboard serve` and the tests,
-//! so they run exactly what production runs.
+//! metrics, providers, agent runtime). Shared by `switchboard serve`, the replay tool
+//! and the tests, so they run exactly what production runs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::audio;
-use crate::call::{CallDeps, CallSettings};
+use crate::audio::wav::{read_wav, Pcm};
+use crate::call::{CallDeps, CallSettings, Transfer, VoiceStack};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::server::{AppState, Readiness};
+use crate::speech::canned::CannedTts;
 use crate::store::{Store, StoreError};
+use crate::telephony::rest::TwilioRest;
 use crate::telephony::Limits;
 
 /// Errors assembling the application.
@@ -21,34 +24,48 @@ pub enum AppError {
     Store { path: String, source: StoreError },
     #[error("greeting {path}: {message}")]
     Greeting { path: String, message: String },
-    #[error("twilio signature validation is on but ${0} is not set")]
-    MissingAuthToken(String),
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+    #[error("twilio client: {0}")]
+    Twilio(String),
+    #[error("{0}")]
+    Provider(String),
 }
 
-/// Build the server state from configuration.
+/// Open the store named by the configuration.
+pub fn open_store(config: &Config) -> Result<Store, AppError> {
+    Store::open(&config.store.path)
+        .map_err(|source| AppError::Store { path: config.store.path.display().to_string(), source })
+}
+
+/// Build the server state from configuration, with the providers it names.
 pub fn build_state(config: &Config, shutdown: CancellationToken) -> Result<AppState, AppError> {
-    let store = Store::open(&config.store.path).map_err(|source| AppError::Store {
-        path: config.store.path.display().to_string(),
-        source,
-    })?;
-    let greeting = load_greeting(config)?;
+    let store = open_store(config)?;
+    let voice = crate::providers::voice_stack(config, &store)?;
+    assemble(config, store, voice, shutdown)
+}
+
+/// Build the server state around an already chosen voice stack (tests, benchmarks).
+pub fn assemble(
+    config: &Config,
+    store: Store,
+    mut voice: VoiceStack,
+    shutdown: CancellationToken,
+) -> Result<AppState, AppError> {
+    if voice.transfer.is_none() {
+        voice.transfer = transfer(config)?;
+    }
     let settings = CallSettings {
         limits: Limits {
             max_frame_bytes: config.server.max_frame_bytes,
             max_media_payload_bytes: config.server.max_media_payload_bytes,
         },
-        frames_per_mark: config.call.frames_per_mark,
-        playout_lead_frames: config.call.playout_lead_frames,
+        machine: config.call.machine(),
         max_errors: config.call.max_errors,
-        recordings_dir: config
-            .recordings
-            .enabled
-            .then(|| config.recordings.dir.clone()),
-        greeting,
+        recordings_dir: config.recordings.enabled.then(|| config.recordings.dir.clone()),
     };
     let twilio_auth_token = if config.twilio.validate_signatures {
-        let var = &config.twilio.auth_token_env;
-        Some(std::env::var(var).map_err(|_| AppError::MissingAuthToken(var.clone()))?)
+        Some(env(&config.twilio.auth_token_env)?)
     } else {
         None
     };
@@ -59,6 +76,7 @@ pub fn build_state(config: &Config, shutdown: CancellationToken) -> Result<AppSt
             store,
             metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),
+            voice: Arc::new(voice),
         },
         public_url: config.server.public_url.clone(),
         max_frame_bytes: config.server.max_frame_bytes,
@@ -69,18 +87,52 @@ pub fn build_state(config: &Config, shutdown: CancellationToken) -> Result<AppSt
     })
 }
 
-/// The greeting WAV as 8 kHz μ-law, with the words it says (from a `.txt` beside it).
-fn load_greeting(config: &Config) -> Result<Option<(Vec<u8>, String)>, AppError> {
+fn env(name: &str) -> Result<String, AppError> {
+    std::env::var(name).map_err(|_| AppError::MissingEnv(name.to_string()))
+}
+
+/// A live-transfer client when a transfer number is configured.
+fn transfer(config: &Config) -> Result<Option<Transfer>, AppError> {
+    let t = &config.twilio;
+    if t.transfer_number.trim().is_empty() {
+        return Ok(None);
+    }
+    let account = if t.account_sid.is_empty() { env("TWILIO_ACCOUNT_SID")? } else { t.account_sid.clone() };
+    let token = env(&t.auth_token_env)?;
+    let rest = TwilioRest::new(&t.api_base, &account, &token, Duration::from_secs(10))
+        .map_err(|e| AppError::Twilio(e.to_string()))?;
+    Ok(Some(Transfer { rest, number: t.transfer_number.clone(), public_url: config.server.public_url.clone() }))
+}
+
+/// Foundation mode: no speech recognition or agents; the call plays the greeting
+/// recording and records the caller.
+pub fn greeting_only(config: &Config) -> Result<VoiceStack, AppError> {
+    let (rate, phrases, spoken) = match load_greeting(config)? {
+        Some((pcm, text)) => (pcm.rate, vec![(text.clone(), pcm.samples)], Some(("triage".to_string(), text))),
+        None => (8000, vec![], None),
+    };
+    Ok(VoiceStack {
+        vad: None,
+        stt: None,
+        tts: Arc::new(CannedTts::new(rate, phrases)),
+        runtime: None,
+        greeting: spoken,
+        transfer: None,
+    })
+}
+
+/// The greeting WAV, with the words it says (from a `.txt` beside it).
+fn load_greeting(config: &Config) -> Result<Option<(Pcm, String)>, AppError> {
     let path = &config.call.greeting_wav;
     if path.as_os_str().is_empty() {
         return Ok(None);
     }
-    let err = |message: String| AppError::Greeting {
-        path: path.display().to_string(),
-        message,
-    };
-    let pcm = audio::wav::read_wav(path).map_err(|e| err(e.to_string()))?;
+    let err = |message: String| AppError::Greeting { path: path.display().to_string(), message };
+    let pcm = read_wav(path).map_err(|e| err(e.to_string()))?;
     let text = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
-    let mulaw = audio::wav::to_phone(&pcm).map_err(|e| err(e.to_string()))?;
-    Ok(Some((mulaw, text.trim().to_string())))
+    let text = match text.trim() {
+        "" => "Hello.".to_string(),
+        t => t.to_string(),
+    };
+    Ok(Some((pcm, text)))
 }

@@ -116,6 +116,26 @@ pub struct CallConfig {
     pub playout_lead_frames: usize,
     /// Close the call after this many protocol errors on it.
     pub max_errors: u64,
+    /// VAD probability at or above which a frame is speech.
+    pub vad_on: f32,
+    /// VAD probability below which speech has stopped (hysteresis).
+    pub vad_off: f32,
+    /// Speech shorter than this is noise, not the caller starting to talk.
+    pub min_speech_ms: u64,
+    /// Caller silence that ends their turn.
+    pub endpoint_silence_ms: u64,
+    /// Silence that ends the turn when the words so far sound unfinished ("and", "my", "um").
+    pub endpoint_silence_unfinished_ms: u64,
+    /// Caller speech over the bot must last this long to interrupt it (a cough does not).
+    pub barge_in_min_ms: u64,
+    /// Audio from before speech onset sent to STT with the turn.
+    pub preroll_ms: u64,
+    /// Caller silence before a re-prompt.
+    pub reprompt_after_ms: u64,
+    /// Re-prompts before hanging up on a silent line.
+    pub max_reprompts: u32,
+    /// Wait after the last keypad digit before passing digits on (`#` sends at once).
+    pub dtmf_timeout_ms: u64,
 }
 
 impl Default for CallConfig {
@@ -125,6 +145,37 @@ impl Default for CallConfig {
             frames_per_mark: 10,
             playout_lead_frames: 2,
             max_errors: 100,
+            vad_on: 0.5,
+            vad_off: 0.35,
+            min_speech_ms: 60,
+            endpoint_silence_ms: 500,
+            endpoint_silence_unfinished_ms: 1200,
+            barge_in_min_ms: 160,
+            preroll_ms: 200,
+            reprompt_after_ms: 8000,
+            max_reprompts: 2,
+            dtmf_timeout_ms: 1500,
+        }
+    }
+}
+
+impl CallConfig {
+    /// The call state machine's settings.
+    pub fn machine(&self) -> crate::call::MachineConfig {
+        let ms = std::time::Duration::from_millis;
+        crate::call::MachineConfig {
+            vad_on: self.vad_on,
+            vad_off: self.vad_off,
+            min_speech: ms(self.min_speech_ms),
+            endpoint_silence: ms(self.endpoint_silence_ms),
+            endpoint_silence_unfinished: ms(self.endpoint_silence_unfinished_ms),
+            barge_in_min: ms(self.barge_in_min_ms),
+            preroll: ms(self.preroll_ms),
+            reprompt_after: ms(self.reprompt_after_ms),
+            max_reprompts: self.max_reprompts,
+            dtmf_timeout: ms(self.dtmf_timeout_ms),
+            frames_per_mark: self.frames_per_mark,
+            playout_lead_frames: self.playout_lead_frames,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
+//! | [`providers`] | picks and loads the VAD, STT, TTS and agent runtime the config names |
 //!
 //! `agents` is usable without any server (see `switchboard chat`); `telephony`,
 //! `audio` and `speech` never mention agents.
@@ -29,6 +30,7 @@ pub mod audio;
 pub mod call;
 pub mod config;
 pub mod metrics;
+pub mod providers;
 pub mod server;
 pub mod speech;
 pub mod store;

@@ -1,61 +1,32 @@
-//! One phone call's tokio task: reads Media Streams frames from the socket, paces the
-//! bot's audio back out, and keeps the call record.
+//! One phone call's tokio task: wires a Media Streams socket, the speech providers and
+//! the agent runtime to the sans-IO [`Machine`].
 //!
-//! The task `select!`s over inbound frames, the playout clock and shutdown. All
-//! protocol logic lives in sans-IO pieces ([`crate::telephony::Decoder`],
-//! [`super::playout::Playout`]); this file only moves bytes and time between them.
-//! Errors on one call are counted and logged; they never touch another call.
+//! The task `select!`s over inbound frames, STT events, synthesized audio, agent
+//! events, the finishing agent turn, the machine's next timer and shutdown; every
+//! input goes into the machine and every action it returns is carried out here. All
+//! decisions live in the machine; this file only moves bytes and time. Errors on one
+//! call are counted and logged; they never touch another call.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use super::playout::{Chunk, Playout, Send};
+use super::agent_link::{AgentLink, TaggedEvent};
+use super::caller_audio::CallerAudio;
+use super::machine::{Action, Input, Machine, TurnInput};
 use super::recorder::Recorder;
+use super::report::CallReport;
 use super::transport::WsFrame;
-use crate::audio::mulaw;
-use crate::metrics::Metrics;
-use crate::store::calls::{CallUpdate, NewCall, Outcome};
-use crate::store::Store;
-use crate::telephony::{self, Decoder, Inbound, Limits, Outbound, StartMeta};
-
-/// What every call needs from the process; cheap to clone.
-#[derive(Clone)]
-pub struct CallDeps {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    pub settings: Arc<CallSettings>,
-}
-
-/// Per-call settings derived from configuration at start-up.
-#[derive(Debug, Clone)]
-pub struct CallSettings {
-    pub limits: Limits,
-    pub frames_per_mark: usize,
-    pub playout_lead_frames: usize,
-    pub max_errors: u64,
-    /// Directory for caller recordings (`None` = don't record).
-    pub recordings_dir: Option<PathBuf>,
-    /// μ-law greeting played when the call starts, with its text.
-    pub greeting: Option<(Vec<u8>, String)>,
-}
-
-/// How the session loop ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    /// The carrier sent `stop`.
-    Stopped,
-    /// The socket closed or failed without `stop`.
-    Lost,
-    /// The server is shutting down.
-    Shutdown,
-    /// Too many errors, or a fatal one: we closed the call.
-    Closed,
-}
+use super::tts_worker::{self, SpeakJob, TtsHandle, TtsOutput};
+use super::{CallDeps, End};
+use crate::agents::{CallerContext, RunEvent};
+use crate::speech::{SttEvent, SttInput, SttStream};
+use crate::store::calls::NewCall;
+use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
 /// Run one call over a websocket until it ends.
 pub async fn run<S, K>(inbound: S, outbound: K, deps: CallDeps, shutdown: CancellationToken)
@@ -63,12 +34,8 @@ where
     S: Stream<Item = WsFrame> + Unpin,
     K: Sink<WsFrame> + Unpin,
 {
-    let span = info_span!(
-        "call",
-        call_sid = tracing::field::Empty,
-        stream_sid = tracing::field::Empty
-    );
-    let mut session = Session::new(deps, outbound, span.clone());
+    let span = info_span!("call", call_sid = tracing::field::Empty, stream_sid = tracing::field::Empty);
+    let session = Session::new(deps, outbound, span.clone());
     session.run(inbound, shutdown).instrument(span).await;
 }
 
@@ -77,140 +44,139 @@ struct Session<K> {
     out: K,
     span: tracing::Span,
     decoder: Decoder,
-    playout: Playout,
+    machine: Machine,
     start: Option<StartMeta>,
-    recorder: Option<Recorder>,
-    frames_in: u64,
-    frames_out: u64,
-    errors: u64,
-    utterance: u64,
-    marks_sent: u64,
-    marks_heard: u64,
-    /// Everything the caller has heard the bot say (confirmed by mark echoes).
-    heard_text: String,
+    audio: Option<CallerAudio>,
+    stt: Option<SttStream>,
+    tts: TtsHandle,
+    tts_rx: mpsc::UnboundedReceiver<TtsOutput>,
+    agent: Option<AgentLink>,
+    agent_rx: mpsc::UnboundedReceiver<TaggedEvent>,
+    agent_tx: mpsc::UnboundedSender<TaggedEvent>,
+    report: CallReport,
     socket_ok: bool,
+    end: Option<End>,
 }
 
 impl<K: Sink<WsFrame> + Unpin> Session<K> {
     fn new(deps: CallDeps, out: K, span: tracing::Span) -> Self {
-        let decoder = Decoder::new(deps.settings.limits.clone());
-        let playout = Playout::new(deps.settings.playout_lead_frames);
+        let decoder = Decoder::new(deps.settings.limits);
+        let machine = Machine::new(deps.settings.machine.clone());
+        let (tts_tx, tts_rx) = mpsc::unbounded_channel();
+        let tts = tts_worker::spawn(deps.voice.tts.clone(), tts_tx);
+        let (agent_tx, agent_rx) = mpsc::unbounded_channel();
         Self {
             deps,
             out,
             span,
             decoder,
-            playout,
+            machine,
             start: None,
-            recorder: None,
-            frames_in: 0,
-            frames_out: 0,
-            errors: 0,
-            utterance: 0,
-            marks_sent: 0,
-            marks_heard: 0,
-            heard_text: String::new(),
+            audio: None,
+            stt: None,
+            tts,
+            tts_rx,
+            agent: None,
+            agent_rx,
+            agent_tx,
+            report: CallReport::default(),
             socket_ok: true,
+            end: None,
         }
     }
 
-    async fn run<S: Stream<Item = WsFrame> + Unpin>(
-        &mut self,
-        mut inbound: S,
-        shutdown: CancellationToken,
-    ) {
+    async fn run<S: Stream<Item = WsFrame> + Unpin>(mut self, mut inbound: S, shutdown: CancellationToken) {
         let end = loop {
-            let now = Instant::now();
-            let deadline = self
-                .playout
-                .next_deadline(now.into_std())
-                .map(Instant::from_std);
+            if let Some(end) = self.end {
+                break end;
+            }
+            if !self.socket_ok {
+                break End::Lost;
+            }
+            let deadline = self.machine.poll_timeout(Instant::now().into_std()).map(Instant::from_std);
+            let stt_open = self.stt.is_some();
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break End::Shutdown,
                 frame = inbound.next() => match frame {
                     None | Some(WsFrame::Close) => break End::Lost,
-                    Some(frame) => {
-                        if let Some(end) = self.on_frame(frame).await {
-                            break end;
-                        }
-                    }
+                    Some(frame) => self.on_frame(frame).await,
                 },
+                Some(out) = self.tts_rx.recv() => {
+                    let input = match out {
+                        TtsOutput::Audio { utterance, seq, mulaw } => Input::TtsAudio { utterance, seq, audio: mulaw },
+                        TtsOutput::Done { utterance, seq } => Input::TtsDone { utterance, seq },
+                    };
+                    self.feed(input);
+                }
+                event = recv_stt(&mut self.stt), if stt_open => self.on_stt(event),
+                Some((turn, event)) = self.agent_rx.recv() => self.on_agent_event(turn, event),
+                turn = finished_turn(&mut self.agent) => {
+                    self.feed(Input::AgentDone { turn });
+                    self.save_progress().await;
+                }
                 _ = sleep_until_opt(deadline), if deadline.is_some() => {
-                    self.pump_playout().await;
+                    self.machine.handle_timeout(Instant::now().into_std());
                 }
             }
-            if !self.socket_ok {
-                break End::Lost;
-            }
+            self.dispatch().await;
         };
         self.finish(end).await;
     }
 
-    async fn on_frame(&mut self, frame: WsFrame) -> Option<End> {
+    fn feed(&mut self, input: Input) {
+        self.machine.handle(Instant::now().into_std(), input);
+    }
+
+    async fn on_frame(&mut self, frame: WsFrame) {
         let decoded = match frame {
             WsFrame::Text(text) => self.decoder.decode_text(&text),
             WsFrame::Binary(bytes) => self.decoder.decode_binary(&bytes),
             WsFrame::Ping(p) => {
                 self.send(WsFrame::Pong(p)).await;
-                return None;
+                return;
             }
-            WsFrame::Pong(_) | WsFrame::Close => return None,
+            WsFrame::Pong(_) | WsFrame::Close => return,
         };
         match decoded {
             Ok(event) => self.on_event(event).await,
             Err(e) => {
-                self.errors += 1;
-                self.deps
-                    .metrics
-                    .protocol_errors
-                    .with_label_values(&[e.kind()])
-                    .inc();
+                self.report.errors += 1;
+                self.deps.metrics.protocol_errors.with_label_values(&[e.kind()]).inc();
                 warn!(error = %e, kind = e.kind(), "dropped inbound message");
-                if e.is_fatal() || self.errors >= self.deps.settings.max_errors {
-                    warn!(errors = self.errors, "closing call after protocol errors");
-                    return Some(End::Closed);
+                if e.is_fatal() || self.report.errors >= self.deps.settings.max_errors {
+                    warn!(errors = self.report.errors, "closing call after protocol errors");
+                    self.end = Some(End::Closed);
                 }
-                None
             }
         }
     }
 
-    async fn on_event(&mut self, event: Inbound) -> Option<End> {
+    async fn on_event(&mut self, event: Inbound) {
         match event {
             Inbound::Connected { .. } => debug!("carrier connected"),
             Inbound::Start(start) => self.on_start(start).await,
             Inbound::Media(media) => {
-                self.frames_in += 1;
+                self.report.frames_in += 1;
                 self.deps.metrics.frames_in.inc();
-                if let Some(rec) = self.recorder.as_mut() {
-                    let pcm = mulaw::decode_slice(&media.payload);
-                    if let Err(e) = rec.write(&pcm) {
-                        warn!(error = %e, "recording failed; recording stops");
-                        self.recorder = None;
-                    }
+                if let Some(audio) = self.audio.as_mut() {
+                    let f = audio.push(&media.payload);
+                    self.feed(Input::Audio { pcm16k: f.pcm16k, speech_prob: f.speech_prob });
                 }
             }
-            Inbound::Mark(mark) => {
-                if let Some(heard) = self.playout.on_mark(&mark.name) {
-                    debug!(utterance = heard.utterance, text = %heard.text, drained = heard.drained, "heard");
-                    self.marks_heard += 1;
-                    if !heard.text.is_empty() {
-                        if !self.heard_text.is_empty() {
-                            self.heard_text.push(' ');
-                        }
-                        self.heard_text.push_str(&heard.text);
-                    }
+            Inbound::Mark(mark) => self.feed(Input::Mark { name: mark.name }),
+            Inbound::Dtmf(d) => {
+                info!(digit = %d.digit, "dtmf");
+                for c in d.digit.chars() {
+                    self.feed(Input::Dtmf { digit: c });
                 }
             }
-            Inbound::Dtmf(d) => info!(digit = %d.digit, "dtmf"),
-            Inbound::Stop(_) => return Some(End::Stopped),
+            Inbound::Stop(_) => self.end = Some(End::Stopped),
             Inbound::Unknown { event } => {
                 self.deps.metrics.unknown_events.inc();
                 debug!(%event, "ignored unknown event");
             }
         }
-        None
     }
 
     async fn on_start(&mut self, start: StartMeta) {
@@ -229,60 +195,158 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         if let Err(e) = self.deps.store.call_started(new).await {
             warn!(error = %e, "could not create call record");
         }
-        if let Some(dir) = &self.deps.settings.recordings_dir {
-            match Recorder::create(dir, &start.call_sid) {
-                Ok(r) => self.recorder = Some(r),
-                Err(e) => warn!(error = %e, "cannot record this call"),
+        let recorder = self.deps.settings.recordings_dir.as_ref().and_then(|dir| {
+            Recorder::create(dir, &start.call_sid).map_err(|e| warn!(error = %e, "cannot record this call")).ok()
+        });
+        let voice = self.deps.voice.clone();
+        let vad = voice.vad.as_ref().and_then(|f| f.create().map_err(|e| warn!(error = %e, "no VAD for this call")).ok());
+        self.audio = Some(CallerAudio::new(vad, recorder));
+        if let Some(stt) = &voice.stt {
+            match stt.open().await {
+                Ok(s) => self.stt = Some(s),
+                Err(e) => warn!(error = %e, "speech recognition unavailable for this call"),
             }
+        }
+        let greeting = match &voice.runtime {
+            Some(runtime) => {
+                let caller = CallerContext {
+                    call_id: start.call_sid.clone(),
+                    phone: Some(param("From")).filter(|p| !p.is_empty()),
+                    params: start.custom_parameters.clone(),
+                };
+                let mut link = AgentLink::new(runtime.clone(), caller, self.agent_tx.clone());
+                let greeting = link.greet();
+                self.agent = Some(link);
+                greeting
+            }
+            None => voice.greeting.clone(),
+        };
+        if let Some((agent, text)) = &greeting {
+            self.report.greeting = Some((agent.clone(), text.clone()));
         }
         info!(from = %param("From"), to = %param("To"), "call started");
         self.start = Some(start);
-        if let Some((audio, text)) = self.deps.settings.greeting.clone() {
-            self.speak(&audio, &text);
-        }
-        self.pump_playout().await;
+        self.feed(Input::Start { greeting });
     }
 
-    /// Queue μ-law audio as chunks of `frames_per_mark` frames, spreading the text
-    /// over the chunks in proportion to their audio so marks map to heard words.
-    fn speak(&mut self, audio: &[u8], text: &str) {
-        self.utterance += 1;
-        let chunk_bytes =
-            self.deps.settings.frames_per_mark.max(1) * crate::audio::frames::FRAME_BYTES;
-        let pieces = split_text(text, audio.len().div_ceil(chunk_bytes).max(1));
-        for (bytes, words) in audio.chunks(chunk_bytes).zip(pieces) {
-            self.playout.push(Chunk {
-                utterance: self.utterance,
-                text: words,
-                audio: bytes.to_vec(),
-            });
+    fn on_stt(&mut self, event: Option<SttEvent>) {
+        match event {
+            Some(SttEvent::Partial { text, .. }) => self.feed(Input::SttPartial { text }),
+            Some(SttEvent::Final { text, confidence, .. }) => self.feed(Input::SttFinal { text, confidence }),
+            Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
+            None => {
+                warn!("speech recognition stream ended");
+                self.stt = None;
+            }
         }
     }
 
-    async fn pump_playout(&mut self) {
-        let Some(stream_sid) = self.start.as_ref().map(|s| s.stream_sid.clone()) else {
-            return;
-        };
-        for item in self.playout.poll(Instant::now().into_std()) {
-            let msg = match item {
-                Send::Media(payload) => {
-                    self.frames_out += 1;
+    fn on_agent_event(&mut self, turn: u64, event: RunEvent) {
+        match event {
+            RunEvent::Say { agent, text } => self.feed(Input::AgentSay { turn, agent, text }),
+            RunEvent::Escalate { reason, brief } => {
+                info!(%reason, "escalating to a person");
+                self.report.escalation_brief = Some(brief.clone());
+                self.feed(Input::AgentEscalate { turn, brief });
+            }
+            RunEvent::EndCall => self.feed(Input::AgentEndCall { turn }),
+            RunEvent::Handoff(h) => {
+                if !h.refused {
+                    let trigger = serde_json::to_value(h.trigger).ok();
+                    let trigger = trigger.as_ref().and_then(|t| t.as_str()).unwrap_or("unknown");
+                    self.deps.metrics.handoffs.with_label_values(&[&h.from, &h.to, trigger]).inc();
+                }
+            }
+            RunEvent::AgentChanged { .. } | RunEvent::ToolCall(_) => {}
+        }
+    }
+
+    /// Carry out every action the machine has queued.
+    async fn dispatch(&mut self) {
+        while let Some(action) = self.machine.poll_action() {
+            match action {
+                Action::Media(payload) => {
+                    self.report.frames_out += 1;
                     self.deps.metrics.frames_out.inc();
-                    Outbound::Media {
-                        stream_sid: stream_sid.clone(),
-                        payload,
+                    self.send_msg(|sid| Outbound::Media { stream_sid: sid, payload }).await;
+                }
+                Action::Mark(name) => {
+                    self.report.marks_sent += 1;
+                    self.send_msg(|sid| Outbound::Mark { stream_sid: sid, name }).await;
+                }
+                Action::Clear => self.send_msg(|sid| Outbound::Clear { stream_sid: sid }).await,
+                Action::SttAudio(pcm) => self.stt_send(SttInput::Audio(pcm)),
+                Action::SttFlush => self.stt_send(SttInput::Flush),
+                Action::StartTurn { turn, input } => match self.agent.as_mut() {
+                    Some(link) => link.start_turn(turn, input),
+                    None => {
+                        if !matches!(input, TurnInput::Silence) {
+                            debug!(?input, "no agent runtime: caller turn ignored");
+                        }
+                        self.feed(Input::AgentDone { turn });
+                    }
+                },
+                Action::CancelTurn { turn } => {
+                    if let Some(link) = self.agent.as_mut() {
+                        link.cancel(turn);
                     }
                 }
-                Send::Mark(name) => {
-                    self.marks_sent += 1;
-                    Outbound::Mark {
-                        stream_sid: stream_sid.clone(),
-                        name,
+                Action::Speak { utterance, seq, text } => self.tts.speak(SpeakJob { utterance, seq, text }),
+                Action::CancelSpeech { utterance } => self.tts.cancel_through(utterance),
+                Action::RecordHeard { heard, .. } => {
+                    if let Some(link) = self.agent.as_mut() {
+                        link.record_heard(heard);
                     }
                 }
-            };
-            self.send(WsFrame::Text(telephony::encode(&msg))).await;
+                Action::RetractTurn { .. } => {
+                    if let Some(link) = self.agent.as_mut() {
+                        link.retract();
+                    }
+                }
+                Action::Transfer { brief } => {
+                    self.transfer(brief).await;
+                }
+                Action::Hangup => self.end = Some(End::HungUp),
+                Action::Measure(m) => self.report.measure(&self.deps.metrics, m),
+            }
         }
+    }
+
+    fn stt_send(&mut self, input: SttInput) {
+        let Some(stt) = self.stt.as_ref() else { return };
+        if let Err(e) = stt.input.try_send(input) {
+            self.report.stt_dropped += 1;
+            debug!(error = %e, "STT input dropped");
+        }
+    }
+
+    async fn transfer(&mut self, brief: String) {
+        self.report.escalation_brief = Some(brief.clone());
+        // The whisper route reads the brief from the record when the person answers.
+        self.save_progress().await;
+        let call_sid = self.start.as_ref().map(|s| s.call_sid.clone()).unwrap_or_default();
+        match self.deps.voice.transfer.as_ref() {
+            Some(t) => match t.transfer(&call_sid).await {
+                Ok(()) => {
+                    info!(to = %t.number, "call transferred to a person");
+                    self.report.transferred_to = Some(t.number.clone());
+                    // Twilio ends the stream (stop) once the new TwiML runs.
+                }
+                Err(e) => {
+                    warn!(error = %e, "transfer failed; ending the call");
+                    self.end = Some(End::HungUp);
+                }
+            },
+            None => {
+                info!("no transfer number configured: a call back was arranged");
+                self.end = Some(End::HungUp);
+            }
+        }
+    }
+
+    async fn send_msg(&mut self, msg: impl FnOnce(String) -> Outbound) {
+        let Some(sid) = self.start.as_ref().map(|s| s.stream_sid.clone()) else { return };
+        self.send(WsFrame::Text(telephony::encode(&msg(sid)))).await;
     }
 
     async fn send(&mut self, frame: WsFrame) {
@@ -291,14 +355,18 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
-    async fn finish(&mut self, end: End) {
-        let recording = self.recorder.take().and_then(|r| match r.finish() {
-            Ok(path) => Some(path.display().to_string()),
-            Err(e) => {
-                warn!(error = %e, "recording could not be finalised");
-                None
-            }
-        });
+    async fn save_progress(&mut self) {
+        let Some(call_sid) = self.start.as_ref().map(|s| s.call_sid.clone()) else { return };
+        self.report.heard = self.machine.heard();
+        let conv = self.agent.as_ref().and_then(|a| a.conversation());
+        let update = self.report.update(conv, &self.decoder, None);
+        if let Err(e) = self.deps.store.call_updated(&call_sid, update).await {
+            warn!(error = %e, "could not save call progress");
+        }
+    }
+
+    async fn finish(mut self, end: End) {
+        self.report.recording = self.audio.as_mut().and_then(CallerAudio::finish);
         if end != End::Lost {
             let _ = self.out.send(WsFrame::Close).await;
         }
@@ -307,37 +375,31 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             return;
         };
         self.deps.metrics.calls_active.dec();
-        let outcome = match end {
-            End::Stopped => Outcome::Completed,
-            End::Lost | End::Shutdown | End::Closed => Outcome::Hangup,
+        self.report.heard = self.machine.heard();
+        let conv = match self.agent.as_mut() {
+            Some(link) => link.close().await.map(|c| &*c),
+            None => None,
         };
-        let stats = serde_json::to_value(self.decoder.stats()).unwrap_or_default();
-        let update = CallUpdate {
-            frames_in: self.frames_in,
-            frames_out: self.frames_out,
-            errors: self.errors,
-            trace: serde_json::json!({
-                "protocol": stats,
-                "playout": {
-                    "marksSent": self.marks_sent,
-                    "marksHeard": self.marks_heard,
-                    "heardText": self.heard_text,
-                },
-            }),
-            recording,
-            outcome: Some(outcome),
-            ..Default::default()
-        };
+        let update = self.report.update(conv, &self.decoder, Some(end));
+        let outcome = update.outcome;
         if let Err(e) = self.deps.store.call_updated(&start.call_sid, update).await {
             warn!(error = %e, "could not finish call record");
         }
-        info!(
-            ?end,
-            frames_in = self.frames_in,
-            frames_out = self.frames_out,
-            errors = self.errors,
-            "call ended"
-        );
+        info!(?end, ?outcome, frames_in = self.report.frames_in, frames_out = self.report.frames_out, "call ended");
+    }
+}
+
+async fn recv_stt(stt: &mut Option<SttStream>) -> Option<SttEvent> {
+    match stt.as_mut() {
+        Some(s) => s.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn finished_turn(agent: &mut Option<AgentLink>) -> u64 {
+    match agent.as_mut() {
+        Some(link) => link.finished().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -345,29 +407,5 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Split `text` into `n` pieces of whole words, as evenly as the words allow.
-fn split_text(text: &str, n: usize) -> Vec<String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (i * words.len() / n, (i + 1) * words.len() / n);
-            words[a..b].join(" ")
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_text;
-
-    #[test]
-    fn split_text_covers_every_word_once() {
-        let parts = split_text("one two three four five", 2);
-        assert_eq!(parts, vec!["one two", "three four five"]);
-        assert_eq!(split_text("a b", 4).join(" ").split_whitespace().count(), 2);
-        assert_eq!(split_text("", 3), vec!["", "", ""]);
     }
 }

@@ -9,6 +9,7 @@
 //! | `GET /calls`          | recent call records |
 //! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace) |
 //! | `GET /metrics`        | Prometheus metrics |
+//! | `/whisper/{callSid}`  | TwiML brief read to the person taking a transferred call |
 
 mod media;
 mod routes;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calls", get(routes::list_calls))
         .route("/calls/{call_sid}", get(routes::get_call))
         .route("/metrics", get(routes::metrics))
+        .route("/whisper/{call_sid}", get(routes::whisper).post(routes::whisper))
         .with_state(state)
 }
 

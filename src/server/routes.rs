@@ -101,6 +101,22 @@ pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String
     }
 }
 
+/// `GET|POST /whisper/{callSid}`: TwiML read to the person who answers a transfer,
+/// before the caller is connected: the brief the agent wrote for them.
+pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
+    let brief = match state.deps.store.call(&call_sid).await {
+        Ok(Some(call)) => call.trace["voice"]["escalation"]["brief"].as_str().map(str::to_string),
+        Ok(None) => None,
+        Err(e) => return internal(e),
+    };
+    let text = brief.unwrap_or_else(|| "Incoming transfer from the support line.".to_string());
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>{}</Say></Response>",
+        crate::telephony::twiml::escape_xml(&text)
+    );
+    ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (

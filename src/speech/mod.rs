@@ -12,6 +12,9 @@
 //!   to 8 kHz μ-law. Dropping the returned stream cancels synthesis.
 //! - VAD instances are per call (they keep state); a [`VadFactory`] makes them.
 
+pub mod canned;
+pub mod fakes;
+
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 

@@ -297,6 +297,9 @@ pub struct Machine {
     dtmf_deadline: Option<Instant>,
     reprompt_at: Option<Instant>,
     reprompts: u32,
+    marks_heard: u64,
+    /// Everything the caller has heard the bot say, confirmed by mark echoes.
+    heard_log: String,
 }
 
 impl Machine {
@@ -325,11 +328,18 @@ impl Machine {
             dtmf_deadline: None,
             reprompt_at: None,
             reprompts: 0,
+            marks_heard: 0,
+            heard_log: String::new(),
         }
     }
 
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// (marks echoed, everything the caller heard so far).
+    pub fn heard(&self) -> (u64, String) {
+        (self.marks_heard, self.heard_log.clone())
     }
 
     /// Frames of bot audio sent so far.
@@ -429,6 +439,13 @@ impl Machine {
             }
             Input::Mark { name } => {
                 if let Some(h) = self.playout.on_mark(&name) {
+                    self.marks_heard += 1;
+                    if !h.text.is_empty() {
+                        if !self.heard_log.is_empty() {
+                            self.heard_log.push(' ');
+                        }
+                        self.heard_log.push_str(&h.text);
+                    }
                     if let Some(r) = self.reply.as_mut().filter(|r| r.turn == h.utterance) {
                         if !h.text.is_empty() {
                             r.heard.push(h.text);

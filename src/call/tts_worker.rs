@@ -1,0 +1,118 @@
+//! The per-call speech synthesis task: takes sentences to speak in order, streams each
+//! through the configured [`TextToSpeech`], converts the audio to 8 kHz μ-law and
+//! hands it back to the session as it arrives.
+//!
+//! Cancellation is by utterance: [`TtsHandle::cancel_through`] makes the worker drop
+//! queued sentences of that utterance (and older ones) and stop the one in progress
+//! between chunks, so a barge-in never waits for synthesis to finish.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use crate::audio::mulaw;
+use crate::audio::resample::StreamResampler;
+use crate::audio::frames::PHONE_RATE;
+use crate::speech::TextToSpeech;
+
+/// A sentence to synthesize.
+#[derive(Debug, Clone)]
+pub struct SpeakJob {
+    pub utterance: u64,
+    pub seq: u32,
+    pub text: String,
+}
+
+/// Audio coming back from the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TtsOutput {
+    Audio { utterance: u64, seq: u32, mulaw: Vec<u8> },
+    /// The sentence is finished (also sent after an error, with whatever audio came).
+    Done { utterance: u64, seq: u32 },
+}
+
+/// The session's handle on its worker.
+pub struct TtsHandle {
+    jobs: mpsc::UnboundedSender<SpeakJob>,
+    /// Utterances up to and including this id are cancelled.
+    cancelled: Arc<AtomicU64>,
+}
+
+impl TtsHandle {
+    pub fn speak(&self, job: SpeakJob) {
+        let _ = self.jobs.send(job);
+    }
+
+    /// Cancel `utterance` and everything queued before it.
+    pub fn cancel_through(&self, utterance: u64) {
+        self.cancelled.fetch_max(utterance, Ordering::SeqCst);
+    }
+}
+
+/// Start a worker for one call. It ends when the handle is dropped.
+pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) -> TtsHandle {
+    let (jobs, mut rx) = mpsc::unbounded_channel::<SpeakJob>();
+    let cancelled = Arc::new(AtomicU64::new(0));
+    let flag = cancelled.clone();
+    tokio::spawn(async move {
+        while let Some(job) = rx.recv().await {
+            let is_cancelled = || flag.load(Ordering::SeqCst) >= job.utterance;
+            if is_cancelled() {
+                continue;
+            }
+            synthesize(tts.as_ref(), &job, &out, &is_cancelled).await;
+            if !is_cancelled() {
+                let _ = out.send(TtsOutput::Done { utterance: job.utterance, seq: job.seq });
+            }
+        }
+    });
+    TtsHandle { jobs, cancelled }
+}
+
+async fn synthesize(
+    tts: &dyn TextToSpeech,
+    job: &SpeakJob,
+    out: &mpsc::UnboundedSender<TtsOutput>,
+    is_cancelled: &dyn Fn() -> bool,
+) {
+    let spoken = job.text.clone();
+    let mut stream = match tts.synthesize(&spoken).await {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, text = %job.text, "speech synthesis failed");
+            return;
+        }
+    };
+    let mut resampler = match StreamResampler::new(tts.sample_rate(), PHONE_RATE) {
+        Ok(r) => r,
+        Err(e) => {
+            warn!(error = %e, "cannot resample synthesized speech");
+            return;
+        }
+    };
+    let send = |pcm: Vec<f32>| {
+        if !pcm.is_empty() {
+            let mulaw = mulaw::encode_from_f32(&pcm);
+            let _ = out.send(TtsOutput::Audio { utterance: job.utterance, seq: job.seq, mulaw });
+        }
+    };
+    while let Some(chunk) = stream.next().await {
+        if is_cancelled() {
+            return; // dropping the stream cancels synthesis
+        }
+        match chunk.map(|pcm| resampler.push(&pcm)) {
+            Ok(Ok(pcm)) => send(pcm),
+            Ok(Err(e)) => warn!(error = %e, "resampling failed"),
+            Err(e) => {
+                warn!(error = %e, "speech synthesis stream failed");
+                break;
+            }
+        }
+    }
+    if let Ok(tail) = resampler.flush() {
+        send(tail);
+    }
+}
