@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 //! The `switchboard` command line: `serve`, and the tools around it.
 
 use std::net::SocketAddr;
@@ -83,3 +84,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("server failed")?;
     Ok(())
 }
+=======
+fn main(){}
+>>>>>>> audio

@@ -87,10 +87,10 @@ pub fn decode_to_f32_into(codes: &[u8], out: &mut Vec<f32>) {
 /// Converts an `f32` sample to i16, clamping to `[-1.0, 1.0]`; NaN becomes 0.
 #[inline]
 pub fn f32_to_i16(sample: f32) -> i16 {
-    if sample.is_nan() {
-        return 0;
-    }
-    (sample * 32768.0).round().clamp(-32768.0, 32767.0) as i16
+    // Round half away from zero; `as` saturates out-of-range values and maps NaN
+    // to 0. (Avoids `f32::round`, a libm call on baseline x86-64.)
+    let v = sample * 32768.0;
+    (v + 0.5f32.copysign(v)) as i16
 }
 
 /// Encodes `f32` samples (nominally `[-1.0, 1.0]`, clamped) to μ-law codes.

@@ -46,7 +46,7 @@ pub enum ResampleError {
 const MAX_FFT_CHUNK_MS: usize = 100;
 
 enum Engine {
-    Fft(FftFixedInOut<f32>),
+    Fft(Box<FftFixedInOut<f32>>),
     Sinc(Box<SincFixedIn<f32>>),
 }
 
@@ -60,7 +60,7 @@ impl Engine {
             |e: rubato::ResamplerConstructionError| ResampleError::Engine(e.to_string());
         if min_chunk * 1000 / from_us <= MAX_FFT_CHUNK_MS {
             let fft = FftFixedInOut::<f32>::new(from_us, to_us, chunk, 1).map_err(engine_err)?;
-            Ok(Engine::Fft(fft))
+            Ok(Engine::Fft(Box::new(fft)))
         } else {
             let params = SincInterpolationParameters {
                 sinc_len: 128,

@@ -151,3 +151,16 @@ fn to_phone_resamples_and_encodes() {
     assert!((pcm.duration_secs() - 1.0).abs() < 1e-9);
     assert_eq!(pcm.resampled(8_000).expect("rs").samples.len(), 8_000);
 }
+
+#[test]
+fn greeting_fixture_is_8k_mono_speech() {
+    let bytes = include_bytes!("../../audio-fixtures/greeting.wav");
+    let reader = WavReader::new(Cursor::new(&bytes[..])).expect("wav");
+    assert_eq!(reader.spec(), spec(1, 8_000, 16, SampleFormat::Int));
+    let pcm = read_wav_bytes(bytes).expect("read");
+    let secs = pcm.duration_secs();
+    assert!((2.0..3.5).contains(&secs), "duration {secs}");
+    let rms = (pcm.samples.iter().map(|s| s * s).sum::<f32>() / pcm.samples.len() as f32).sqrt();
+    assert!(rms > 0.05, "too quiet: {rms}");
+    assert_eq!(to_phone(&pcm).expect("phone").len(), pcm.samples.len());
+}
