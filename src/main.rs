@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! The `switchboard` command line: `serve`, and the tools around it.
 
 use std::net::SocketAddr;
@@ -84,6 +83,3 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("server failed")?;
     Ok(())
 }
-=======
-fn main(){}
->>>>>>> audio
