@@ -8,6 +8,7 @@ use tracing::Instrument;
 
 use crate::agents::conversation::Conversation;
 use crate::agents::error::AgentError;
+use crate::agents::escalation;
 use crate::agents::events::RunEvent;
 use crate::agents::filters;
 use crate::agents::handoff::{self, transfer_target};
@@ -17,7 +18,6 @@ use crate::agents::runner::{NextStep, Runtime, TurnState};
 use crate::agents::spec::{AgentSpec, HUMAN};
 use crate::agents::tools::{self, ToolContext};
 use crate::agents::trace::{ms, HandoffRecord, Outcome, ToolCallRecord, Trigger};
-use crate::agents::escalation;
 use crate::store::customers;
 
 impl Runtime {
@@ -49,12 +49,21 @@ impl Runtime {
             let parsed: Result<Value, _> = serde_json::from_str(&call.arguments);
             let args = parsed.as_ref().ok().cloned().unwrap_or(Value::Null);
             let (result, refused) = if parsed.is_err() || !args.is_object() {
-                (json!({"error": "invalid_arguments", "detail": "arguments must be a JSON object"}), false)
+                (
+                    json!({"error": "invalid_arguments", "detail": "arguments must be a JSON object"}),
+                    false,
+                )
             } else if let Some(target) = transfer_target(&call.name) {
                 if agent.handoff(target).is_none() {
-                    (json!({"error": "not_available", "detail": format!("{} cannot hand off to {target}", agent.name)}), true)
+                    (
+                        json!({"error": "not_available", "detail": format!("{} cannot hand off to {target}", agent.name)}),
+                        true,
+                    )
                 } else if next.is_some() {
-                    (json!({"error": "one_handoff_at_a_time", "detail": "only the first handoff of a step is taken"}), true)
+                    (
+                        json!({"error": "one_handoff_at_a_time", "detail": "only the first handoff of a step is taken"}),
+                        true,
+                    )
                 } else {
                     let (trigger, reason) = handoff::parse_args(target, &args);
                     if target != HUMAN && ts.visited.iter().any(|v| v == target) {
@@ -75,18 +84,28 @@ impl Runtime {
                         tracing::warn!(from = %agent.name, to = target, "ping-pong handoff refused");
                         conv.trace.handoffs.push(rec.clone());
                         let _ = events.send(RunEvent::Handoff(rec));
-                        (json!({"error": "handoff_refused", "detail": format!("{refusal}. Offer to get a person on the line instead.")}), true)
+                        (
+                            json!({"error": "handoff_refused", "detail": format!("{refusal}. Offer to get a person on the line instead.")}),
+                            true,
+                        )
                     } else if target == HUMAN {
                         next = Some(NextStep::Escalate { trigger, reason });
                         (json!({"status": "escalating", "to": HUMAN}), false)
                     } else {
-                        next = Some(NextStep::Handoff { to: target.to_string(), trigger, reason });
+                        next = Some(NextStep::Handoff {
+                            to: target.to_string(),
+                            trigger,
+                            reason,
+                        });
                         (json!({"status": "transferred", "to": target}), false)
                     }
                 }
             } else if !agent.owns_tool(&call.name) {
                 tracing::warn!(agent = %agent.name, tool = %call.name, "refused a tool the agent does not own");
-                (json!({"error": "tool_not_available", "detail": format!("the {} agent cannot use {}", agent.name, call.name)}), true)
+                (
+                    json!({"error": "tool_not_available", "detail": format!("the {} agent cannot use {}", agent.name, call.name)}),
+                    true,
+                )
             } else {
                 let ctx = self.tool_context(conv);
                 match tools::execute(&call.name, &ctx, &args).await {
@@ -99,8 +118,13 @@ impl Runtime {
                     }
                     Err(e) => {
                         tracing::error!(tool = %call.name, error = %e, "tool failed");
-                        conv.trace.errors.push(format!("turn {}: tool {} failed: {e}", ts.turn, call.name));
-                        (json!({"error": "internal", "detail": "the account system is not answering; apologise and offer a ticket or a person"}), false)
+                        conv.trace
+                            .errors
+                            .push(format!("turn {}: tool {} failed: {e}", ts.turn, call.name));
+                        (
+                            json!({"error": "internal", "detail": "the account system is not answering; apologise and offer a ticket or a person"}),
+                            false,
+                        )
                     }
                 }
             };
@@ -118,7 +142,10 @@ impl Runtime {
             results.push((call.id.clone(), result));
         }
         for (id, result) in results {
-            conv.history.push(ChatMessage::Tool { tool_call_id: id, content: result.to_string() });
+            conv.history.push(ChatMessage::Tool {
+                tool_call_id: id,
+                content: result.to_string(),
+            });
         }
         if let Some(step) = next {
             return Ok(step);
@@ -127,7 +154,11 @@ impl Runtime {
             self.offer_human(conv, ts, "I'm sorry for the back and forth. Would you like me to get a person on the line to sort this out?", events);
             return Ok(NextStep::FinalOutput);
         }
-        Ok(if end_call { NextStep::EndCall } else { NextStep::RunAgain })
+        Ok(if end_call {
+            NextStep::EndCall
+        } else {
+            NextStep::RunAgain
+        })
     }
 
     /// Swap the active agent: filters, on_handoff hook, the handoff note, trace.
@@ -153,7 +184,8 @@ impl Runtime {
                 self.fix_turn_start(conv, ts);
                 applied.push("remove_tools".to_string());
             }
-            let over_budget = filters::history_chars(&conv.history) > self.config.history_char_budget;
+            let over_budget =
+                filters::history_chars(&conv.history) > self.config.history_char_budget;
             if (filter.as_deref() == Some("summary") || over_budget) && self.compact(conv, ts) {
                 applied.push("summary".to_string());
             }
@@ -171,11 +203,15 @@ impl Runtime {
                     }
                     Err(e) => {
                         tracing::error!(hook = %h, error = %e, "on_handoff hook failed");
-                        conv.trace.errors.push(format!("turn {}: hook {h} failed: {e}", ts.turn));
+                        conv.trace
+                            .errors
+                            .push(format!("turn {}: hook {h} failed: {e}", ts.turn));
                     }
                 }
             }
-            conv.history.push(ChatMessage::System { content: handoff::handoff_note(&from.name, to, &reason) });
+            conv.history.push(ChatMessage::System {
+                content: handoff::handoff_note(&from.name, to, &reason),
+            });
             let rec = HandoffRecord {
                 turn: ts.turn,
                 from: from.name.clone(),
@@ -194,7 +230,10 @@ impl Runtime {
             conv.trace.handoffs.push(rec.clone());
             ts.visited.push(to.to_string());
             ts.handoffs += 1;
-            let _ = events.send(RunEvent::AgentChanged { from: from.name.clone(), to: to.to_string() });
+            let _ = events.send(RunEvent::AgentChanged {
+                from: from.name.clone(),
+                to: to.to_string(),
+            });
             let _ = events.send(RunEvent::Handoff(rec));
             Ok(())
         }
@@ -215,14 +254,31 @@ impl Runtime {
         let span = tracing::info_span!("handoff", from = %conv.active, to = HUMAN, trigger = ?trigger, reason = %reason);
         async {
             let said = ts.reply.to_lowercase();
-            let announced = ["person", "someone", "colleague"].iter().any(|w| said.contains(w));
+            let announced = ["person", "someone", "colleague"]
+                .iter()
+                .any(|w| said.contains(w));
             if !(ts.step_spoke && announced) {
-                self.say(conv, ts, "One moment while I get a person on the line.", events);
+                self.say(
+                    conv,
+                    ts,
+                    "One moment while I get a person on the line.",
+                    events,
+                );
             }
             let customer = match conv.customer_id {
-                Some(id) => self.store.run(move |c| customers::customer_by_id(c, id)).await.ok().flatten(),
+                Some(id) => self
+                    .store
+                    .run(move |c| customers::customer_by_id(c, id))
+                    .await
+                    .ok()
+                    .flatten(),
                 None => match conv.caller.caller_number() {
-                    Some(p) => self.store.run(move |c| customers::customer_by_phone(c, &p)).await.ok().flatten(),
+                    Some(p) => self
+                        .store
+                        .run(move |c| customers::customer_by_phone(c, &p))
+                        .await
+                        .ok()
+                        .flatten(),
                     None => None,
                 },
             };
@@ -248,7 +304,10 @@ impl Runtime {
             conv.active = HUMAN.to_string();
             ts.escalated = true;
             ts.handoffs += 1;
-            let _ = events.send(RunEvent::AgentChanged { from, to: HUMAN.to_string() });
+            let _ = events.send(RunEvent::AgentChanged {
+                from,
+                to: HUMAN.to_string(),
+            });
             let _ = events.send(RunEvent::Handoff(rec));
             let _ = events.send(RunEvent::Escalate { reason, brief });
             Ok(())

@@ -3,7 +3,8 @@
 //!
 //! Script lines: plain text is speech with confidence 1.0; `[conf 0.3] text` sets
 //! the STT confidence; `[dtmf 123]` presses keys; `[silence]` is a silent turn;
-//! blank lines and `# comments` are skipped.
+//! blank lines and `# comments` are skipped. Header comments `# caller: +1555…` and
+//! `# expect-path: triage,billing` are read by [`script_meta`].
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
@@ -26,20 +27,72 @@ pub fn parse_line(line: &str) -> Option<CallerInput> {
         return Some(CallerInput::Silence);
     }
     if let Some(rest) = lower.strip_prefix("[dtmf ") {
-        let digits: String = rest.trim_end_matches(']').chars().filter(|c| c.is_ascii_digit() || *c == '*' || *c == '#').collect();
+        let digits: String = rest
+            .trim_end_matches(']')
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '*' || *c == '#')
+            .collect();
         return Some(CallerInput::Dtmf { digits });
     }
     if lower.starts_with("[conf ") {
         if let Some(end) = line.find(']') {
-            let conf = line[6..end].trim().parse::<f32>().unwrap_or(1.0).clamp(0.0, 1.0);
-            return Some(CallerInput::Speech { text: line[end + 1..].trim().to_string(), confidence: conf });
+            let conf = line[6..end]
+                .trim()
+                .parse::<f32>()
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
+            return Some(CallerInput::Speech {
+                text: line[end + 1..].trim().to_string(),
+                confidence: conf,
+            });
         }
     }
     Some(CallerInput::text(line))
 }
 
+/// Header facts of a script file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScriptMeta {
+    /// `# caller: +15551230001`
+    pub caller: Option<String>,
+    /// `# expect-path: triage,billing`
+    pub expect_path: Option<Vec<String>>,
+}
+
+/// Read `# caller:` and `# expect-path:` comments from a script.
+pub fn script_meta(text: &str) -> ScriptMeta {
+    let mut meta = ScriptMeta::default();
+    for line in text.lines() {
+        let Some(comment) = line.trim().strip_prefix('#') else {
+            continue;
+        };
+        let Some((key, value)) = comment.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim().to_ascii_lowercase().as_str() {
+            "caller" if !value.is_empty() => meta.caller = Some(value.to_string()),
+            "expect-path" => {
+                meta.expect_path = Some(
+                    value
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                )
+            }
+            _ => {}
+        }
+    }
+    meta
+}
+
 fn caller(call_id: &str, phone: Option<&str>) -> CallerContext {
-    CallerContext { call_id: call_id.into(), phone: phone.map(str::to_string), params: Default::default() }
+    CallerContext {
+        call_id: call_id.into(),
+        phone: phone.map(str::to_string),
+        params: Default::default(),
+    }
 }
 
 /// The JSON report of a conversation: path, outcome, transcript and full trace.
@@ -55,13 +108,19 @@ pub fn report(conv: &Conversation) -> Value {
 }
 
 /// Run scripted caller lines against a fresh conversation and return the report.
-pub async fn run_script(runtime: &Runtime, caller_phone: Option<&str>, lines: &[String]) -> Result<Value, AgentError> {
+pub async fn run_script(
+    runtime: &Runtime,
+    caller_phone: Option<&str>,
+    lines: &[String],
+) -> Result<Value, AgentError> {
     let mut conv = runtime.start(caller("chat-script", caller_phone));
     let (tx, mut rx) = unbounded_channel();
     let cancel = CancellationToken::new();
     runtime.greet(&mut conv, &tx);
     for line in lines {
-        let Some(input) = parse_line(line) else { continue };
+        let Some(input) = parse_line(line) else {
+            continue;
+        };
         if conv.is_over() {
             break;
         }
@@ -90,7 +149,9 @@ where
     let (tx, mut rx) = unbounded_channel();
     runtime.greet(&mut conv, &tx);
     while let Ok(ev) = rx.try_recv() {
-        print_event(&mut output, &ev, show_agents).await.map_err(io)?;
+        print_event(&mut output, &ev, show_agents)
+            .await
+            .map_err(io)?;
     }
     let mut lines = input.lines();
     let cancel = CancellationToken::new();
@@ -100,22 +161,31 @@ where
         }
         output.write_all(b"you> ").await.map_err(io)?;
         output.flush().await.map_err(io)?;
-        let Some(line) = lines.next_line().await.map_err(io)? else { break };
+        let Some(line) = lines.next_line().await.map_err(io)? else {
+            break;
+        };
         match line.trim() {
             "/quit" | "/exit" => break,
             "/trace" => {
                 let text = serde_json::to_string_pretty(&report(&conv)).unwrap_or_default();
-                output.write_all(format!("{text}\n").as_bytes()).await.map_err(io)?;
+                output
+                    .write_all(format!("{text}\n").as_bytes())
+                    .await
+                    .map_err(io)?;
                 continue;
             }
             _ => {}
         }
-        let Some(turn_input) = parse_line(&line) else { continue };
+        let Some(turn_input) = parse_line(&line) else {
+            continue;
+        };
         let (tx, mut rx) = unbounded_channel();
         let conv_ref = &mut conv;
         let cancel_ref = &cancel;
         let turn = async move {
-            let r = runtime.run_turn(conv_ref, turn_input, &tx, cancel_ref).await;
+            let r = runtime
+                .run_turn(conv_ref, turn_input, &tx, cancel_ref)
+                .await;
             drop(tx);
             r
         };
@@ -137,17 +207,27 @@ where
     Ok(conv)
 }
 
-async fn print_event<W: AsyncWrite + Unpin>(out: &mut W, ev: &RunEvent, show_agents: bool) -> std::io::Result<()> {
+async fn print_event<W: AsyncWrite + Unpin>(
+    out: &mut W,
+    ev: &RunEvent,
+    show_agents: bool,
+) -> std::io::Result<()> {
     let line = match ev {
         RunEvent::Say { agent, text } if show_agents => format!("bot[{agent}]> {text}\n"),
         RunEvent::Say { text, .. } => format!("bot> {text}\n"),
         RunEvent::Handoff(h) if show_agents => {
             let refused = if h.refused { " REFUSED" } else { "" };
-            format!("  ~ handoff {} -> {} ({:?}: {}){refused}\n", h.from, h.to, h.trigger, h.reason)
+            format!(
+                "  ~ handoff {} -> {} ({:?}: {}){refused}\n",
+                h.from, h.to, h.trigger, h.reason
+            )
         }
         RunEvent::ToolCall(t) if show_agents => {
             let refused = if t.refused { " REFUSED" } else { "" };
-            format!("  ~ tool {}.{}({}){refused}\n", t.agent, t.name, t.arguments)
+            format!(
+                "  ~ tool {}.{}({}){refused}\n",
+                t.agent, t.name, t.arguments
+            )
         }
         RunEvent::Escalate { brief, .. } => format!("  ~ escalated to a person. Brief: {brief}\n"),
         RunEvent::EndCall => "  ~ call ended\n".to_string(),

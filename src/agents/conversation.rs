@@ -23,7 +23,11 @@ impl CallerContext {
     pub fn caller_number(&self) -> Option<String> {
         self.phone
             .clone()
-            .or_else(|| ["From", "from", "caller", "Caller"].iter().find_map(|k| self.params.get(*k).cloned()))
+            .or_else(|| {
+                ["From", "from", "caller", "Caller"]
+                    .iter()
+                    .find_map(|k| self.params.get(*k).cloned())
+            })
             .filter(|p| !p.trim().is_empty())
     }
 }
@@ -143,7 +147,11 @@ impl Conversation {
         // Transcript: agent lines of the current turn.
         let mut texts: Vec<&mut String> = Vec::new();
         let mut touched = false;
-        for e in self.transcript.iter_mut().filter(|e| e.turn == turn && e.speaker == "agent") {
+        for e in self
+            .transcript
+            .iter_mut()
+            .filter(|e| e.turn == turn && e.speaker == "agent")
+        {
             e.interrupted = true;
             touched = true;
             texts.push(&mut e.text);
@@ -152,7 +160,8 @@ impl Conversation {
             return;
         }
         allot(&mut texts, &heard);
-        self.transcript.retain(|e| !(e.turn == turn && e.speaker == "agent" && e.text.is_empty()));
+        self.transcript
+            .retain(|e| !(e.turn == turn && e.speaker == "agent" && e.text.is_empty()));
         if let Some(t) = self.trace.turns.iter_mut().rev().find(|t| t.turn == turn) {
             t.interrupted = true;
         }
@@ -160,7 +169,10 @@ impl Conversation {
         let start = self.turn_history_start.min(self.history.len());
         let mut contents: Vec<&mut String> = Vec::new();
         for m in &mut self.history[start..] {
-            if let ChatMessage::Assistant { content: Some(c), .. } = m {
+            if let ChatMessage::Assistant {
+                content: Some(c), ..
+            } = m
+            {
                 if !c.is_empty() {
                     contents.push(c);
                 }
@@ -170,7 +182,10 @@ impl Conversation {
         let mut i = start;
         while i < self.history.len() {
             let empty = match &mut self.history[i] {
-                ChatMessage::Assistant { content, tool_calls } => {
+                ChatMessage::Assistant {
+                    content,
+                    tool_calls,
+                } => {
                     if content.as_deref() == Some("") {
                         *content = None;
                     }
@@ -202,7 +217,10 @@ impl Conversation {
             return;
         }
         if let Some(last) = self.transcript.last_mut() {
-            if last.speaker == "agent" && last.turn == self.turn && last.agent.as_deref() == Some(agent) {
+            if last.speaker == "agent"
+                && last.turn == self.turn
+                && last.agent.as_deref() == Some(agent)
+            {
                 last.text.push(' ');
                 last.text.push_str(text);
                 return;
@@ -253,12 +271,18 @@ mod tests {
             let mut parts = vec![&mut a, &mut b, &mut c];
             allot(&mut parts, "Hello there. I can see");
         }
-        assert_eq!((a.as_str(), b.as_str(), c.as_str()), ("Hello there.", "I can see", ""));
+        assert_eq!(
+            (a.as_str(), b.as_str(), c.as_str()),
+            ("Hello there.", "I can see", "")
+        );
     }
 
     #[test]
     fn caller_number_falls_back_to_params() {
-        let mut c = CallerContext { call_id: "CA1".into(), ..Default::default() };
+        let mut c = CallerContext {
+            call_id: "CA1".into(),
+            ..Default::default()
+        };
         assert_eq!(c.caller_number(), None);
         c.params.insert("From".into(), "+15551230001".into());
         assert_eq!(c.caller_number().as_deref(), Some("+15551230001"));

@@ -11,7 +11,10 @@ pub enum AgentError {
     Prompt { file: String, message: String },
     /// The prompts directory (or a file in it) could not be read.
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     /// No `ChatModel` was supplied for an agent.
     #[error("no chat model configured for agent `{0}`")]
     MissingModel(String),
@@ -32,6 +35,9 @@ pub enum AgentError {
 impl AgentError {
     /// A prompt-file validation error.
     pub fn prompt(file: impl Into<String>, message: impl Into<String>) -> Self {
-        AgentError::Prompt { file: file.into(), message: message.into() }
+        AgentError::Prompt {
+            file: file.into(),
+            message: message.into(),
+        }
     }
 }

@@ -7,8 +7,15 @@ use crate::store::customers::Customer;
 pub fn brief(conv: &Conversation, customer: Option<&Customer>, reason: &str) -> String {
     let mut parts = Vec::new();
     match (customer, conv.caller.caller_number()) {
-        (Some(c), _) => parts.push(format!("{} is on the line, {} plan, account {}.", c.name, c.plan.name, c.status.replace('_', " "))),
-        (None, Some(n)) => parts.push(format!("A caller from {n} is on the line; no account found yet.")),
+        (Some(c), _) => parts.push(format!(
+            "{} is on the line, {} plan, account {}.",
+            c.name,
+            c.plan.name,
+            c.status.replace('_', " ")
+        )),
+        (None, Some(n)) => parts.push(format!(
+            "A caller from {n} is on the line; no account found yet."
+        )),
         (None, None) => parts.push("A caller is on the line; number unknown.".to_string()),
     }
     let caller_lines: Vec<&str> = conv
@@ -26,7 +33,12 @@ pub fn brief(conv: &Conversation, customer: Option<&Customer>, reason: &str) -> 
         }
     }
     let mut done: Vec<String> = Vec::new();
-    for t in conv.trace.tool_calls.iter().filter(|t| !t.refused && !t.name.starts_with("transfer_to_")) {
+    for t in conv
+        .trace
+        .tool_calls
+        .iter()
+        .filter(|t| !t.refused && !t.name.starts_with("transfer_to_"))
+    {
         let what = t.name.replace('_', " ");
         if !done.contains(&what) {
             done.push(what);
@@ -35,7 +47,10 @@ pub fn brief(conv: &Conversation, customer: Option<&Customer>, reason: &str) -> 
     if !done.is_empty() {
         parts.push(format!("Already done: {}.", done.join(", ")));
     }
-    parts.push(format!("Handed over because: {}.", reason.trim_end_matches('.')));
+    parts.push(format!(
+        "Handed over because: {}.",
+        reason.trim_end_matches('.')
+    ));
     parts.join(" ")
 }
 

@@ -18,7 +18,10 @@ pub enum CallerInput {
 impl CallerInput {
     /// Speech with full confidence (typed text).
     pub fn text(text: impl Into<String>) -> Self {
-        CallerInput::Speech { text: text.into(), confidence: 1.0 }
+        CallerInput::Speech {
+            text: text.into(),
+            confidence: 1.0,
+        }
     }
 }
 

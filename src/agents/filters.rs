@@ -15,9 +15,15 @@ pub fn history_chars(history: &[ChatMessage]) -> usize {
         .iter()
         .map(|m| match m {
             ChatMessage::System { content } | ChatMessage::User { content } => content.len(),
-            ChatMessage::Assistant { content, tool_calls } => {
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
                 content.as_ref().map_or(0, String::len)
-                    + tool_calls.iter().map(|t| t.name.len() + t.arguments.len()).sum::<usize>()
+                    + tool_calls
+                        .iter()
+                        .map(|t| t.name.len() + t.arguments.len())
+                        .sum::<usize>()
             }
             ChatMessage::Tool { content, .. } => content.len(),
         })
@@ -30,11 +36,17 @@ pub fn remove_tools(history: &[ChatMessage]) -> Vec<ChatMessage> {
         .iter()
         .filter_map(|m| match m {
             ChatMessage::Tool { .. } => None,
-            ChatMessage::Assistant { content, tool_calls } if !tool_calls.is_empty() => {
-                content.as_ref().filter(|c| !c.trim().is_empty()).map(|c| ChatMessage::Assistant {
-                    content: Some(c.clone()),
-                    tool_calls: Vec::new(),
-                })
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } if !tool_calls.is_empty() => {
+                content
+                    .as_ref()
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| ChatMessage::Assistant {
+                        content: Some(c.clone()),
+                        tool_calls: Vec::new(),
+                    })
             }
             other => Some(other.clone()),
         })
@@ -44,9 +56,17 @@ pub fn remove_tools(history: &[ChatMessage]) -> Vec<ChatMessage> {
 /// Replace everything before the last `keep_turns` caller messages with one system
 /// note "Conversation so far: …" of at most `max_chars`. Returns `None` if there is
 /// nothing older to summarise.
-pub fn summarize(history: &[ChatMessage], keep_turns: usize, max_chars: usize) -> Option<Vec<ChatMessage>> {
-    let user_idx: Vec<usize> =
-        history.iter().enumerate().filter(|(_, m)| matches!(m, ChatMessage::User { .. })).map(|(i, _)| i).collect();
+pub fn summarize(
+    history: &[ChatMessage],
+    keep_turns: usize,
+    max_chars: usize,
+) -> Option<Vec<ChatMessage>> {
+    let user_idx: Vec<usize> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m, ChatMessage::User { .. }))
+        .map(|(i, _)| i)
+        .collect();
     let keep = keep_turns.max(1);
     let cut = if user_idx.len() > keep {
         user_idx[user_idx.len() - keep]
@@ -58,8 +78,13 @@ pub fn summarize(history: &[ChatMessage], keep_turns: usize, max_chars: usize) -
     let mut parts: Vec<String> = Vec::new();
     for m in older {
         match m {
-            ChatMessage::User { content } => parts.push(format!("The caller said \"{}\".", clip(content, 160))),
-            ChatMessage::Assistant { content, tool_calls } => {
+            ChatMessage::User { content } => {
+                parts.push(format!("The caller said \"{}\".", clip(content, 160)))
+            }
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
                 if let Some(c) = content.as_ref().filter(|c| !c.trim().is_empty()) {
                     parts.push(format!("We said \"{}\".", clip(c, 160)));
                 }
@@ -67,15 +92,24 @@ pub fn summarize(history: &[ChatMessage], keep_turns: usize, max_chars: usize) -
                     names.insert(&t.id, &t.name);
                 }
             }
-            ChatMessage::Tool { tool_call_id, content } => {
-                let name = names.get(tool_call_id.as_str()).copied().unwrap_or("a tool");
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => {
+                let name = names
+                    .get(tool_call_id.as_str())
+                    .copied()
+                    .unwrap_or("a tool");
                 if !name.starts_with("transfer_to_") {
                     parts.push(format!("{name} returned {}.", clip(content, 200)));
                 }
             }
             ChatMessage::System { content } => {
                 if content.starts_with("Conversation so far:") {
-                    parts.push(clip(content.trim_start_matches("Conversation so far:").trim(), 400));
+                    parts.push(clip(
+                        content.trim_start_matches("Conversation so far:").trim(),
+                        400,
+                    ));
                 } else if !content.starts_with("Handoff note:") {
                     parts.push(format!("Note: {}", clip(content, 300)));
                 }
@@ -86,7 +120,11 @@ pub fn summarize(history: &[ChatMessage], keep_turns: usize, max_chars: usize) -
     // If the budget is tight, keep the caller's first words (usually the problem)
     // and the most recent facts; drop from the second part onwards.
     let mut total: usize = parts.iter().map(|p| p.len() + 1).sum();
-    let first_kept = usize::from(parts.first().is_some_and(|p| p.starts_with("The caller said")));
+    let first_kept = usize::from(
+        parts
+            .first()
+            .is_some_and(|p| p.starts_with("The caller said")),
+    );
     let mut drop_to = first_kept;
     while total + note.len() > max_chars && drop_to < parts.len() {
         total -= parts[drop_to].len() + 1;
@@ -122,14 +160,28 @@ mod tests {
 
     fn sample() -> Vec<ChatMessage> {
         vec![
-            ChatMessage::User { content: "My internet is slow".into() },
+            ChatMessage::User {
+                content: "My internet is slow".into(),
+            },
             ChatMessage::Assistant {
                 content: Some("Let me check.".into()),
-                tool_calls: vec![ToolCall { id: "c1".into(), name: "check_service_status".into(), arguments: "{}".into() }],
+                tool_calls: vec![ToolCall {
+                    id: "c1".into(),
+                    name: "check_service_status".into(),
+                    arguments: "{}".into(),
+                }],
             },
-            ChatMessage::Tool { tool_call_id: "c1".into(), content: "{\"all_ok\":true}".into() },
-            ChatMessage::Assistant { content: Some("All fine here.".into()), tool_calls: vec![] },
-            ChatMessage::User { content: "Then change my plan".into() },
+            ChatMessage::Tool {
+                tool_call_id: "c1".into(),
+                content: "{\"all_ok\":true}".into(),
+            },
+            ChatMessage::Assistant {
+                content: Some("All fine here.".into()),
+                tool_calls: vec![],
+            },
+            ChatMessage::User {
+                content: "Then change my plan".into(),
+            },
         ]
     }
 
@@ -144,11 +196,18 @@ mod tests {
     fn summary_keeps_last_turn_verbatim() {
         let out = summarize(&sample(), 1, 1000).expect("summary");
         assert_eq!(out.len(), 2);
-        let ChatMessage::System { content } = &out[0] else { panic!("no note") };
+        let ChatMessage::System { content } = &out[0] else {
+            panic!("no note")
+        };
         assert!(content.starts_with("Conversation so far:"));
         assert!(content.contains("My internet is slow"));
         assert!(content.contains("check_service_status returned"));
-        assert_eq!(out[1], ChatMessage::User { content: "Then change my plan".into() });
+        assert_eq!(
+            out[1],
+            ChatMessage::User {
+                content: "Then change my plan".into()
+            }
+        );
         assert!(summarize(&sample()[..1], 1, 1000).is_none());
     }
 }

@@ -11,7 +11,7 @@ static TRANSFER: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
         r"\btransfer(?:ring|red)?\s+(?:you|your\s+call|the\s+call)\b",
         r"\b(?:be(?:ing)?|get|getting|been|are|you're)\s+transferred\b",
-        r"\b(?:connect|connecting|put|putting|pass|passing|route|routing|forward|forwarding|send|sending|direct|directing|redirect|redirecting|escalate|escalating|move|moving)\s+(?:you|your\s+call)\s+(?:right\s+)?(?:through\s+|over\s+|back\s+|on\s+)?(?:to|with)\b",
+        r"\b(?:connect|connecting|put|putting|pass|passing|route|routing|forward|forwarding|send|sending|direct|directing|redirect|redirecting|escalate|escalating)\s+(?:you|your\s+call)\s+(?:right\s+)?(?:through\s+|over\s+|back\s+|on\s+)?(?:to|with)\b",
         r"\bhand(?:ing|s)?\s+(?:you|this|the\s+call|your\s+call)?\s*(?:over|off)\b",
         r"\b(?:billing|technical|tech|support|sales|accounts?|customer\s+service|specialist)\s+(?:team|department|dept|agent|specialists?|desk|colleagues?|side|queue)\b",
         r"\b(?:another|a\s+different|the\s+right|the\s+appropriate)\s+(?:agent|department|team)\b",
@@ -61,7 +61,8 @@ pub fn judge(sentence: &str, strip_greeting: bool) -> Verdict {
     if strip_greeting && starts_with_greeting(sentence) {
         // "Hi Dana, I can see two charges." -> keep what follows the greeting clause.
         if let Some(idx) = sentence.find([',', '—', '–', '!']) {
-            let rest = sentence[idx + sentence[idx..].chars().next().map_or(1, char::len_utf8)..].trim();
+            let rest =
+                sentence[idx + sentence[idx..].chars().next().map_or(1, char::len_utf8)..].trim();
             let rest = rest.trim_start_matches(['-', ' ']);
             if rest.split_whitespace().count() >= 3 && !starts_with_greeting(rest) {
                 return Verdict::Rewrite(capitalize(rest));
@@ -106,6 +107,8 @@ mod tests {
             "I'll send you a reset link by text.",
             "Would you like me to get a person on the line?",
             "Let me check the network in your area.",
+            "I'll move you to the Plus plan right away.",
+            "I can put you on the Pro plan.",
         ] {
             assert!(!announces_transfer(s), "{s}");
         }
@@ -114,8 +117,14 @@ mod tests {
     #[test]
     fn strips_repeated_greetings_only_when_asked() {
         assert_eq!(judge("Hello!", true), Verdict::Drop("repeated_greeting"));
-        assert_eq!(judge("Hi Dana, I can see two charges on March 12.", true), Verdict::Rewrite("I can see two charges on March 12.".into()));
-        assert_eq!(judge("Thanks for calling Bluebird.", true), Verdict::Drop("repeated_greeting"));
+        assert_eq!(
+            judge("Hi Dana, I can see two charges on March 12.", true),
+            Verdict::Rewrite("I can see two charges on March 12.".into())
+        );
+        assert_eq!(
+            judge("Thanks for calling Bluebird.", true),
+            Verdict::Drop("repeated_greeting")
+        );
         assert_eq!(judge("Hi, thanks for calling.", false), Verdict::Keep);
         assert_eq!(judge("Highly unusual, but fixable.", true), Verdict::Keep);
     }

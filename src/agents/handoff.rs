@@ -9,7 +9,8 @@ use crate::agents::tools;
 use crate::agents::trace::Trigger;
 
 /// Default description of `transfer_to_human`.
-const HUMAN_DESCRIPTION: &str = "a person from the support staff, for callers who ask for a human, are upset, \
+const HUMAN_DESCRIPTION: &str =
+    "a person from the support staff, for callers who ask for a human, are upset, \
      or whose problem cannot be solved on this call";
 
 /// The tool spec of one handoff.
@@ -18,9 +19,15 @@ pub fn handoff_tool(handoff: &HandoffSpec, agents: &AgentSet) -> ToolSpec {
         let target_desc = if handoff.target == HUMAN {
             HUMAN_DESCRIPTION.to_string()
         } else {
-            agents.get(&handoff.target).map(|a| a.description.clone()).unwrap_or_default()
+            agents
+                .get(&handoff.target)
+                .map(|a| a.description.clone())
+                .unwrap_or_default()
         };
-        format!("Hand the conversation to the {} agent: {}", handoff.target, target_desc)
+        format!(
+            "Hand the conversation to the {} agent: {}",
+            handoff.target, target_desc
+        )
     });
     ToolSpec {
         name: handoff.tool_name(),
@@ -53,14 +60,24 @@ pub fn agent_tools(agent: &AgentSpec, agents: &AgentSet) -> Vec<ToolSpec> {
 
 /// The handoff target named by a tool, if it is a transfer tool.
 pub fn transfer_target(tool_name: &str) -> Option<&str> {
-    tool_name.strip_prefix("transfer_to_").filter(|t| !t.is_empty())
+    tool_name
+        .strip_prefix("transfer_to_")
+        .filter(|t| !t.is_empty())
 }
 
 /// Trigger and reason from a transfer tool's arguments, with defaults
 /// (escalation for `human`, intent otherwise).
 pub fn parse_args(target: &str, args: &Value) -> (Trigger, String) {
-    let default = if target == HUMAN { Trigger::Escalation } else { Trigger::Intent };
-    let trigger = args.get("trigger").and_then(Value::as_str).and_then(Trigger::parse).unwrap_or(default);
+    let default = if target == HUMAN {
+        Trigger::Escalation
+    } else {
+        Trigger::Intent
+    };
+    let trigger = args
+        .get("trigger")
+        .and_then(Value::as_str)
+        .and_then(Trigger::parse)
+        .unwrap_or(default);
     let reason = args
         .get("reason")
         .and_then(Value::as_str)

@@ -51,7 +51,11 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
     let (charges, dups, invoices) = ctx
         .store
         .run(move |conn| {
-            Ok((customers::charges(conn, id, 5)?, customers::duplicate_charges(conn, id)?, customers::invoices(conn, id, 3)?))
+            Ok((
+                customers::charges(conn, id, 5)?,
+                customers::duplicate_charges(conn, id)?,
+                customers::invoices(conn, id, 3)?,
+            ))
         })
         .await?;
     let mut text = format!(
@@ -65,8 +69,18 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
     let recent: Vec<String> = charges
         .iter()
         .map(|ch| {
-            let refunded = if ch.refunded_cents > 0 { format!(", {} refunded", dollars(ch.refunded_cents)) } else { String::new() };
-            format!("{} {} for {} (charge {}{refunded})", spoken_date(&ch.charged_on), dollars(ch.amount_cents), ch.description, ch.id)
+            let refunded = if ch.refunded_cents > 0 {
+                format!(", {} refunded", dollars(ch.refunded_cents))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} for {} (charge {}{refunded})",
+                spoken_date(&ch.charged_on),
+                dollars(ch.amount_cents),
+                ch.description,
+                ch.id
+            )
         })
         .collect();
     if !recent.is_empty() {
@@ -80,11 +94,21 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
             spoken_date(&d.charged_on),
             d.description,
             join_ids(&d.charge_ids),
-            if d.refundable_ids.is_empty() { "none, already refunded".to_string() } else { join_ids(&d.refundable_ids) }
+            if d.refundable_ids.is_empty() {
+                "none, already refunded".to_string()
+            } else {
+                join_ids(&d.refundable_ids)
+            }
         ));
     }
     if let Some(i) = invoices.iter().find(|i| i.status != "paid") {
-        text.push_str(&format!(" Unpaid invoice: {} for {} due {} ({}).", dollars(i.amount_cents), i.period, spoken_date(&i.due_on), i.status.replace('_', " ")));
+        text.push_str(&format!(
+            " Unpaid invoice: {} for {} due {} ({}).",
+            dollars(i.amount_cents),
+            i.period,
+            spoken_date(&i.due_on),
+            i.status.replace('_', " ")
+        ));
     }
     let facts = json!({
         "found": true,
@@ -99,9 +123,15 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
         })).collect::<Vec<_>>(),
     });
     text.push_str(&format!("\njson: {facts}"));
-    Ok(HookOutput { system_message: Some(text), customer_id: Some(c.id) })
+    Ok(HookOutput {
+        system_message: Some(text),
+        customer_id: Some(c.id),
+    })
 }
 
 fn join_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -35,7 +35,10 @@ struct FrontMatter {
 
 /// Load every agent in `dir` (plus `persona.md`) and validate the set.
 pub fn load_dir(dir: &Path) -> Result<AgentSet, AgentError> {
-    let io = |path: &Path, source| AgentError::Io { path: path.display().to_string(), source };
+    let io = |path: &Path, source| AgentError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut files: Vec<(String, String)> = Vec::new();
     let mut persona = None;
     let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
@@ -58,7 +61,10 @@ pub fn load_dir(dir: &Path) -> Result<AgentSet, AgentError> {
     }
     files.sort();
     let persona = persona.ok_or_else(|| {
-        AgentError::prompt(dir.join(PERSONA_FILE).display().to_string(), "missing persona file")
+        AgentError::prompt(
+            dir.join(PERSONA_FILE).display().to_string(),
+            "missing persona file",
+        )
     })?;
     load_sources(&persona, &files)
 }
@@ -85,20 +91,33 @@ pub fn parse_agent(file: &str, text: &str) -> Result<AgentSpec, AgentError> {
         .map_err(|e| AgentError::prompt(file, format!("invalid front matter: {e}")))?;
     let name = fm.name.trim().to_string();
     let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !valid_name {
-        return Err(AgentError::prompt(file, format!("invalid agent name `{name}` (use lowercase letters, digits, _)")));
+        return Err(AgentError::prompt(
+            file,
+            format!("invalid agent name `{name}` (use lowercase letters, digits, _)"),
+        ));
     }
     if name == HUMAN {
-        return Err(AgentError::prompt(file, "`human` is reserved for escalation"));
+        return Err(AgentError::prompt(
+            file,
+            "`human` is reserved for escalation",
+        ));
     }
     let model = fm.model.unwrap_or_default();
     if let Some(t) = model.temperature {
         if !(0.0..=2.0).contains(&t) {
-            return Err(AgentError::prompt(file, format!("model temperature {t} is outside 0..=2")));
+            return Err(AgentError::prompt(
+                file,
+                format!("model temperature {t} is outside 0..=2"),
+            ));
         }
     }
-    let brain = fm.brain.unwrap_or_else(|| toml::Value::Table(Default::default()));
+    let brain = fm
+        .brain
+        .unwrap_or_else(|| toml::Value::Table(Default::default()));
     if !brain.is_table() {
         return Err(AgentError::prompt(file, "`brain` must be a table"));
     }
@@ -127,7 +146,11 @@ fn validate(set: &AgentSet) -> Result<(), AgentError> {
                 return err(format!("agent `{}` hands off to itself", a.name));
             }
             if h.target != HUMAN && set.get(&h.target).is_none() {
-                return err(format!("unknown handoff target `{}` (known: {}, human)", h.target, set.names().join(", ")));
+                return err(format!(
+                    "unknown handoff target `{}` (known: {}, human)",
+                    h.target,
+                    set.names().join(", ")
+                ));
             }
             if seen.contains(&h.target) {
                 return err(format!("duplicate handoff to `{}`", h.target));
@@ -135,18 +158,27 @@ fn validate(set: &AgentSet) -> Result<(), AgentError> {
             seen.push(h.target.clone());
             if let Some(hook) = &h.on_handoff {
                 if !hooks::KNOWN_HOOKS.contains(&hook.as_str()) {
-                    return err(format!("unknown on_handoff hook `{hook}` (known: {})", hooks::KNOWN_HOOKS.join(", ")));
+                    return err(format!(
+                        "unknown on_handoff hook `{hook}` (known: {})",
+                        hooks::KNOWN_HOOKS.join(", ")
+                    ));
                 }
             }
             if let Some(f) = &h.input_filter {
                 if !filters::KNOWN_FILTERS.contains(&f.as_str()) {
-                    return err(format!("unknown input_filter `{f}` (known: {})", filters::KNOWN_FILTERS.join(", ")));
+                    return err(format!(
+                        "unknown input_filter `{f}` (known: {})",
+                        filters::KNOWN_FILTERS.join(", ")
+                    ));
                 }
             }
         }
         for (i, t) in a.tools.iter().enumerate() {
             if !tools::KNOWN_TOOLS.contains(&t.as_str()) {
-                return err(format!("unknown tool `{t}` (known: {})", tools::KNOWN_TOOLS.join(", ")));
+                return err(format!(
+                    "unknown tool `{t}` (known: {})",
+                    tools::KNOWN_TOOLS.join(", ")
+                ));
             }
             if a.tools[..i].contains(t) {
                 return err(format!("tool `{t}` listed twice"));
@@ -160,7 +192,9 @@ fn validate(set: &AgentSet) -> Result<(), AgentError> {
 fn split_front_matter(text: &str) -> Option<(&str, &str)> {
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let rest = text.strip_prefix("+++")?;
-    let rest = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n'))?;
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))?;
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "+++" {
@@ -172,5 +206,7 @@ fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 }
 
 fn strip_front_matter(text: &str) -> &str {
-    split_front_matter(text).map(|(_, body)| body).unwrap_or(text)
+    split_front_matter(text)
+        .map(|(_, body)| body)
+        .unwrap_or(text)
 }

@@ -69,7 +69,11 @@ pub enum NextStep {
     /// Tools ran; call the same agent's model again with their results.
     RunAgain,
     /// Swap the active agent and run it.
-    Handoff { to: String, trigger: Trigger, reason: String },
+    Handoff {
+        to: String,
+        trigger: Trigger,
+        reason: String,
+    },
     /// Hand the call to a person.
     Escalate { trigger: Trigger, reason: String },
     /// The agent ended the call.
@@ -120,7 +124,13 @@ impl Runtime {
             }
             tools.insert(a.name.clone(), handoff::agent_tools(a, &agents));
         }
-        Ok(Runtime { agents, models, store, config, tools })
+        Ok(Runtime {
+            agents,
+            models,
+            store,
+            config,
+            tools,
+        })
     }
 
     /// The agents.
@@ -147,9 +157,15 @@ impl Runtime {
     pub fn greet(&self, conv: &mut Conversation, events: &UnboundedSender<RunEvent>) -> String {
         let text = self.config.greeting.clone();
         let agent = conv.active.clone();
-        let _ = events.send(RunEvent::Say { agent: agent.clone(), text: text.clone() });
+        let _ = events.send(RunEvent::Say {
+            agent: agent.clone(),
+            text: text.clone(),
+        });
         conv.push_agent_text(&agent, &text);
-        conv.history.push(ChatMessage::Assistant { content: Some(text.clone()), tool_calls: Vec::new() });
+        conv.history.push(ChatMessage::Assistant {
+            content: Some(text.clone()),
+            tool_calls: Vec::new(),
+        });
         conv.greeted = true;
         text
     }
@@ -166,7 +182,9 @@ impl Runtime {
     ) -> Result<TurnSummary, AgentError> {
         conv.turn += 1;
         let span = tracing::info_span!("turn", call_id = %conv.caller.call_id, turn = conv.turn, agent = %conv.active);
-        self.turn_inner(conv, input, events, cancel).instrument(span).await
+        self.turn_inner(conv, input, events, cancel)
+            .instrument(span)
+            .await
     }
 
     async fn turn_inner(
@@ -193,12 +211,15 @@ impl Runtime {
         let agent_start = conv.active.clone();
         conv.turn_history_start = conv.history.len();
         let (kind, caller_text, confidence) = match &input {
-            CallerInput::Speech { text, confidence } => ("speech", text.trim().to_string(), Some(*confidence)),
+            CallerInput::Speech { text, confidence } => {
+                ("speech", text.trim().to_string(), Some(*confidence))
+            }
             CallerInput::Dtmf { digits } => ("dtmf", digits.clone(), None),
             CallerInput::Silence => ("silence", String::new(), None),
         };
         if !conv.is_over() {
-            self.handle_input(conv, &mut ts, input, events, cancel).await?;
+            self.handle_input(conv, &mut ts, input, events, cancel)
+                .await?;
         }
         let total = ts.started.elapsed();
         let first = ts.first_sentence_at.map(|t| ms(t - ts.started));
@@ -216,7 +237,12 @@ impl Runtime {
             cancelled: ts.cancelled,
             interrupted: false,
         });
-        tracing::info!(model_calls = ts.model_calls, handoffs = ts.handoffs, total_ms = ms(total), "turn done");
+        tracing::info!(
+            model_calls = ts.model_calls,
+            handoffs = ts.handoffs,
+            total_ms = ms(total),
+            "turn done"
+        );
         Ok(TurnSummary {
             turn: ts.turn,
             agent: conv.active.clone(),
@@ -241,7 +267,9 @@ impl Runtime {
     ) -> Result<(), AgentError> {
         let cfg = &self.config;
         match input {
-            CallerInput::Speech { text, .. } if text.trim().is_empty() => return self.on_silence(conv, ts, events),
+            CallerInput::Speech { text, .. } if text.trim().is_empty() => {
+                return self.on_silence(conv, ts, events)
+            }
             CallerInput::Silence => return self.on_silence(conv, ts, events),
             CallerInput::Speech { text, confidence } => {
                 conv.silence_streak = 0;
@@ -249,25 +277,49 @@ impl Runtime {
                 conv.push_caller(&text);
                 if confidence < cfg.low_confidence_threshold {
                     conv.low_confidence_streak += 1;
-                    tracing::info!(confidence, streak = conv.low_confidence_streak, "low-confidence caller turn");
+                    tracing::info!(
+                        confidence,
+                        streak = conv.low_confidence_streak,
+                        "low-confidence caller turn"
+                    );
                     if conv.low_confidence_streak >= cfg.max_low_confidence_turns {
                         let reason = format!(
                             "speech confidence below {} for {} turns in a row",
                             cfg.low_confidence_threshold, conv.low_confidence_streak
                         );
-                        self.say(conv, ts, "I'm sorry, I'm having trouble hearing you.", events);
-                        return self.escalate(conv, ts, Trigger::Confidence, reason, events).await;
+                        self.say(
+                            conv,
+                            ts,
+                            "I'm sorry, I'm having trouble hearing you.",
+                            events,
+                        );
+                        return self
+                            .escalate(conv, ts, Trigger::Confidence, reason, events)
+                            .await;
                     }
-                    self.say(conv, ts, "Sorry, I didn't quite catch that. Could you say it again?", events);
+                    self.say(
+                        conv,
+                        ts,
+                        "Sorry, I didn't quite catch that. Could you say it again?",
+                        events,
+                    );
                     return Ok(());
                 }
                 conv.low_confidence_streak = 0;
                 conv.last_caller_text = text.clone();
-                conv.history.push(ChatMessage::User { content: text.clone() });
+                conv.history.push(ChatMessage::User {
+                    content: text.clone(),
+                });
                 ts.has_user = true;
                 if std::mem::take(&mut conv.human_offered) && confirm::is_affirmative(&text) {
                     return self
-                        .escalate(conv, ts, Trigger::Escalation, "the caller accepted the offer of a person".into(), events)
+                        .escalate(
+                            conv,
+                            ts,
+                            Trigger::Escalation,
+                            "the caller accepted the offer of a person".into(),
+                            events,
+                        )
                         .await;
                 }
             }
@@ -275,7 +327,9 @@ impl Runtime {
                 conv.silence_streak = 0;
                 conv.push_caller(&format!("[keypad {digits}]"));
                 conv.last_caller_text = digits.clone();
-                conv.history.push(ChatMessage::User { content: format!("(The caller pressed {digits} on the keypad.)") });
+                conv.history.push(ChatMessage::User {
+                    content: format!("(The caller pressed {digits} on the keypad.)"),
+                });
                 ts.has_user = true;
                 conv.human_offered = false;
             }
@@ -283,7 +337,12 @@ impl Runtime {
         self.agent_loop(conv, ts, events, cancel).await
     }
 
-    fn on_silence(&self, conv: &mut Conversation, ts: &mut TurnState, events: &UnboundedSender<RunEvent>) -> Result<(), AgentError> {
+    fn on_silence(
+        &self,
+        conv: &mut Conversation,
+        ts: &mut TurnState,
+        events: &UnboundedSender<RunEvent>,
+    ) -> Result<(), AgentError> {
         conv.silence_streak += 1;
         if conv.silence_streak >= self.config.max_silences {
             self.say(conv, ts, "I haven't heard anything for a while, so I'll let you go. Feel free to call back any time. Goodbye!", events);
@@ -308,19 +367,37 @@ impl Runtime {
                 return Ok(());
             }
             if ts.model_calls >= self.config.max_turns {
-                conv.trace.errors.push(format!("turn {}: max_turns ({}) reached", ts.turn, self.config.max_turns));
+                conv.trace.errors.push(format!(
+                    "turn {}: max_turns ({}) reached",
+                    ts.turn, self.config.max_turns
+                ));
                 tracing::warn!(max_turns = self.config.max_turns, "max_turns reached");
                 self.offer_human(conv, ts, "I'm sorry, I'm having trouble sorting that out right now. Would you like me to get a person on the line?", events);
                 return Ok(());
             }
-            if filters::history_chars(&conv.history) > self.config.history_char_budget.saturating_mul(2) {
+            if filters::history_chars(&conv.history)
+                > self.config.history_char_budget.saturating_mul(2)
+            {
                 self.compact(conv, ts);
             }
-            let agent = self.agents.get(&conv.active).ok_or_else(|| AgentError::UnknownAgent(conv.active.clone()))?.clone();
-            let model = self.models.get(&agent.name).ok_or_else(|| AgentError::MissingModel(agent.name.clone()))?.clone();
+            let agent = self
+                .agents
+                .get(&conv.active)
+                .ok_or_else(|| AgentError::UnknownAgent(conv.active.clone()))?
+                .clone();
+            let model = self
+                .models
+                .get(&agent.name)
+                .ok_or_else(|| AgentError::MissingModel(agent.name.clone()))?
+                .clone();
             let request = self.request(conv, &agent);
             ts.model_calls += 1;
-            let emitter = Emitter { agent: &agent.name, turn: ts.turn, strip_greeting: conv.greeted, events };
+            let emitter = Emitter {
+                agent: &agent.name,
+                turn: ts.turn,
+                strip_greeting: conv.greeted,
+                events,
+            };
             let out = step::run(model.as_ref(), request, &emitter, cancel).await;
             conv.trace.guard.extend(out.guard.iter().cloned());
             if ts.first_sentence_at.is_none() {
@@ -334,7 +411,10 @@ impl Runtime {
             }
             if out.cancelled || out.error.is_some() {
                 if ts.step_spoke {
-                    conv.history.push(ChatMessage::Assistant { content: Some(out.spoken.clone()), tool_calls: Vec::new() });
+                    conv.history.push(ChatMessage::Assistant {
+                        content: Some(out.spoken.clone()),
+                        tool_calls: Vec::new(),
+                    });
                 }
                 if out.cancelled {
                     ts.cancelled = true;
@@ -342,26 +422,49 @@ impl Runtime {
                 }
                 let err = out.error.map(|e| e.to_string()).unwrap_or_default();
                 tracing::warn!(agent = %agent.name, error = %err, "model call failed");
-                conv.trace.errors.push(format!("turn {}: {} model error: {err}", ts.turn, agent.name));
+                conv.trace.errors.push(format!(
+                    "turn {}: {} model error: {err}",
+                    ts.turn, agent.name
+                ));
                 self.offer_human(conv, ts, "Sorry, I'm having a little trouble on my end. Would you like me to get a person on the line?", events);
                 return Ok(());
             }
             let content = ts.step_spoke.then(|| out.spoken.clone());
             if content.is_some() || !out.tool_calls.is_empty() {
-                conv.history.push(ChatMessage::Assistant { content, tool_calls: out.tool_calls.clone() });
+                conv.history.push(ChatMessage::Assistant {
+                    content,
+                    tool_calls: out.tool_calls.clone(),
+                });
             }
             if out.tool_calls.is_empty() {
                 if !ts.step_spoke {
                     // Everything was dropped by the guard (or the model said nothing).
-                    self.say(conv, ts, "Could you tell me a little more about that?", events);
+                    self.say(
+                        conv,
+                        ts,
+                        "Could you tell me a little more about that?",
+                        events,
+                    );
                 }
                 return Ok(());
             }
-            match self.run_tools(conv, ts, &agent, out.tool_calls, events).await? {
+            match self
+                .run_tools(conv, ts, &agent, out.tool_calls, events)
+                .await?
+            {
                 NextStep::FinalOutput => return Ok(()),
                 NextStep::RunAgain => continue,
-                NextStep::Handoff { to, trigger, reason } => self.handoff(conv, ts, &agent, &to, trigger, reason, events).await?,
-                NextStep::Escalate { trigger, reason } => return self.escalate(conv, ts, trigger, reason, events).await,
+                NextStep::Handoff {
+                    to,
+                    trigger,
+                    reason,
+                } => {
+                    self.handoff(conv, ts, &agent, &to, trigger, reason, events)
+                        .await?
+                }
+                NextStep::Escalate { trigger, reason } => {
+                    return self.escalate(conv, ts, trigger, reason, events).await
+                }
                 NextStep::EndCall => {
                     if !ts.step_spoke {
                         self.say(conv, ts, "Thanks for calling. Have a great day!", events);
@@ -376,7 +479,9 @@ impl Runtime {
     fn request(&self, conv: &Conversation, agent: &AgentSpec) -> ChatRequest {
         let mut system = self.agents.system_prompt(&agent.name).unwrap_or_default();
         match conv.caller.caller_number() {
-            Some(n) => system.push_str(&format!("\n\nCall context: the caller is calling from {n}.")),
+            Some(n) => system.push_str(&format!(
+                "\n\nCall context: the caller is calling from {n}."
+            )),
             None => system.push_str("\n\nCall context: the calling number is unknown."),
         }
         let mut messages = Vec::with_capacity(conv.history.len() + 1);
@@ -394,7 +499,11 @@ impl Runtime {
     /// Summarise old history in place (keeps the current turn verbatim).
     pub(crate) fn compact(&self, conv: &mut Conversation, ts: &TurnState) -> bool {
         let keep = self.config.summary_keep_turns.max(1);
-        match filters::summarize(&conv.history, keep, (self.config.history_char_budget / 2).max(600)) {
+        match filters::summarize(
+            &conv.history,
+            keep,
+            (self.config.history_char_budget / 2).max(600),
+        ) {
             Some(h) => {
                 conv.history = h;
                 self.fix_turn_start(conv, ts);
@@ -407,33 +516,59 @@ impl Runtime {
     /// After a filter rewrote history, point the turn start at this turn's caller message.
     pub(crate) fn fix_turn_start(&self, conv: &mut Conversation, ts: &TurnState) {
         conv.turn_history_start = if ts.has_user {
-            conv.history.iter().rposition(|m| matches!(m, ChatMessage::User { .. })).unwrap_or(0)
+            conv.history
+                .iter()
+                .rposition(|m| matches!(m, ChatMessage::User { .. }))
+                .unwrap_or(0)
         } else {
             conv.history.len()
         };
     }
 
     /// Speak a runtime line as the active agent (guarded lines only).
-    pub(crate) fn say(&self, conv: &mut Conversation, ts: &mut TurnState, text: &str, events: &UnboundedSender<RunEvent>) {
+    pub(crate) fn say(
+        &self,
+        conv: &mut Conversation,
+        ts: &mut TurnState,
+        text: &str,
+        events: &UnboundedSender<RunEvent>,
+    ) {
         let agent = conv.active.clone();
         if ts.first_sentence_at.is_none() {
             ts.first_sentence_at = Some(Instant::now());
         }
-        let _ = events.send(RunEvent::Say { agent: agent.clone(), text: text.to_string() });
+        let _ = events.send(RunEvent::Say {
+            agent: agent.clone(),
+            text: text.to_string(),
+        });
         conv.push_agent_text(&agent, text);
-        conv.history.push(ChatMessage::Assistant { content: Some(text.to_string()), tool_calls: Vec::new() });
+        conv.history.push(ChatMessage::Assistant {
+            content: Some(text.to_string()),
+            tool_calls: Vec::new(),
+        });
         conv.greeted = true;
         push_reply(&mut ts.reply, text);
         ts.step_spoke = true;
     }
 
     /// Apologise/offer a person; a "yes" next turn escalates.
-    pub(crate) fn offer_human(&self, conv: &mut Conversation, ts: &mut TurnState, text: &str, events: &UnboundedSender<RunEvent>) {
+    pub(crate) fn offer_human(
+        &self,
+        conv: &mut Conversation,
+        ts: &mut TurnState,
+        text: &str,
+        events: &UnboundedSender<RunEvent>,
+    ) {
         self.say(conv, ts, text, events);
         conv.human_offered = true;
     }
 
-    pub(crate) fn end_call(&self, conv: &mut Conversation, ts: &mut TurnState, events: &UnboundedSender<RunEvent>) {
+    pub(crate) fn end_call(
+        &self,
+        conv: &mut Conversation,
+        ts: &mut TurnState,
+        events: &UnboundedSender<RunEvent>,
+    ) {
         conv.trace.outcome = Some(crate::agents::trace::Outcome::Completed);
         ts.ended = true;
         let _ = events.send(RunEvent::EndCall);

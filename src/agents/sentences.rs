@@ -2,7 +2,9 @@
 //! synthesis can start on the first one while the model is still writing.
 
 /// Words whose trailing period does not end a sentence.
-const ABBREVIATIONS: &[&str] = &["mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "ave", "apt"];
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "ave", "apt",
+];
 /// A clause boundary (`,` `;` `:` `—`) ends a piece only once it is this long.
 const CLAUSE_MIN_CHARS: usize = 60;
 
@@ -49,7 +51,8 @@ impl SentenceSplitter {
                 return Some(i + 1);
             }
             let terminal = matches!(c, '.' | '!' | '?' | '…');
-            let clause = matches!(c, ',' | ';' | ':' | '—') && self.buf[..i].trim().chars().count() >= CLAUSE_MIN_CHARS;
+            let clause = matches!(c, ',' | ';' | ':' | '—')
+                && self.buf[..i].trim().chars().count() >= CLAUSE_MIN_CHARS;
             if !terminal && !clause {
                 continue;
             }
@@ -58,7 +61,9 @@ impl SentenceSplitter {
             while j < chars.len() && matches!(chars[j].1, '"' | '\'' | '”' | '’' | ')') {
                 j += 1;
             }
-            let Some(&(ws_at, next)) = chars.get(j) else { return None };
+            let Some(&(ws_at, next)) = chars.get(j) else {
+                return None;
+            };
             if !next.is_whitespace() {
                 continue;
             }
@@ -72,9 +77,15 @@ impl SentenceSplitter {
 
     fn is_abbreviation(&self, dot: usize) -> bool {
         let before = &self.buf[..dot];
-        let word = before.rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
-        let word = word.trim_start_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
-        ABBREVIATIONS.contains(&word.as_str()) || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
+        let word = before
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        let word = word
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .to_ascii_lowercase();
+        ABBREVIATIONS.contains(&word.as_str())
+            || (word.len() == 1 && word.chars().all(|c| c.is_ascii_alphabetic()))
     }
 }
 
@@ -94,11 +105,24 @@ mod tests {
     fn splits_streamed_sentences_but_not_prices_or_titles() {
         let mut s = SentenceSplitter::new();
         let mut out = Vec::new();
-        for d in ["I can see a charge of $59.", "99 on March 12. Dr. Smith said", " hi! Is that right?", " Ok"] {
+        for d in [
+            "I can see a charge of $59.",
+            "99 on March 12. Dr. Smith said",
+            " hi! Is that right?",
+            " Ok",
+        ] {
             out.extend(s.push(d));
         }
         out.extend(s.finish());
-        assert_eq!(out, vec!["I can see a charge of $59.99 on March 12.", "Dr. Smith said hi!", "Is that right?", "Ok"]);
+        assert_eq!(
+            out,
+            vec![
+                "I can see a charge of $59.99 on March 12.",
+                "Dr. Smith said hi!",
+                "Is that right?",
+                "Ok"
+            ]
+        );
     }
 
     #[test]

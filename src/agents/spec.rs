@@ -125,12 +125,18 @@ impl AgentSet {
                 let prev: &AgentSpec = prev;
                 return Err(AgentError::prompt(
                     a.source.clone(),
-                    format!("duplicate agent name `{}` (already defined in {})", a.name, prev.source),
+                    format!(
+                        "duplicate agent name `{}` (already defined in {})",
+                        a.name, prev.source
+                    ),
                 ));
             }
             map.insert(a.name.clone(), a);
         }
-        Ok(AgentSet { persona, agents: map })
+        Ok(AgentSet {
+            persona,
+            agents: map,
+        })
     }
 
     /// The agent called `name`.
@@ -151,6 +157,11 @@ impl AgentSet {
     /// The full system prompt of an agent: persona, then its instructions.
     pub fn system_prompt(&self, name: &str) -> Option<String> {
         let a = self.get(name)?;
-        Some(format!("{}\n\n# Your role: {}\n\n{}", self.persona.trim(), a.name, a.instructions.trim()))
+        Some(format!(
+            "{}\n\n# Your role: {}\n\n{}",
+            self.persona.trim(),
+            a.name,
+            a.instructions.trim()
+        ))
     }
 }

@@ -45,7 +45,8 @@ impl Emitter<'_> {
         let text = match guard::judge(&sentence, self.strip_greeting && at_start) {
             Verdict::Keep => sentence,
             Verdict::Rewrite(t) => {
-                out.guard.push(self.record("repeated_greeting", &sentence, Some(&t)));
+                out.guard
+                    .push(self.record("repeated_greeting", &sentence, Some(&t)));
                 t
             }
             Verdict::Drop(rule) => {
@@ -61,7 +62,10 @@ impl Emitter<'_> {
             out.spoken.push(' ');
         }
         out.spoken.push_str(&text);
-        let _ = self.events.send(RunEvent::Say { agent: self.agent.to_string(), text });
+        let _ = self.events.send(RunEvent::Say {
+            agent: self.agent.to_string(),
+            text,
+        });
     }
 
     fn record(&self, rule: &str, original: &str, emitted: Option<&str>) -> GuardRecord {
@@ -84,7 +88,12 @@ struct PartialCall {
 
 /// Run one streamed completion. Never fails: errors and cancellation are reported in
 /// the output, with whatever was already emitted kept.
-pub(crate) async fn run(model: &dyn ChatModel, request: ChatRequest, emit: &Emitter<'_>, cancel: &CancellationToken) -> StepOutput {
+pub(crate) async fn run(
+    model: &dyn ChatModel,
+    request: ChatRequest,
+    emit: &Emitter<'_>,
+    cancel: &CancellationToken,
+) -> StepOutput {
     let mut out = StepOutput::default();
     let stream = tokio::select! {
         biased;
@@ -112,7 +121,12 @@ pub(crate) async fn run(model: &dyn ChatModel, request: ChatRequest, emit: &Emit
                     emit.sentence(&mut out, s);
                 }
             }
-            Some(Ok(ChatEvent::ToolCallDelta { index, id, name, arguments })) => {
+            Some(Ok(ChatEvent::ToolCallDelta {
+                index,
+                id,
+                name,
+                arguments,
+            })) => {
                 let c = calls.entry(index).or_default();
                 if id.is_some() {
                     c.id = id;
@@ -141,7 +155,11 @@ pub(crate) async fn run(model: &dyn ChatModel, request: ChatRequest, emit: &Emit
         .map(|(i, c)| ToolCall {
             id: c.id.unwrap_or_else(|| format!("call_{}_{}", emit.turn, i)),
             name: c.name,
-            arguments: if c.arguments.trim().is_empty() { "{}".into() } else { c.arguments },
+            arguments: if c.arguments.trim().is_empty() {
+                "{}".into()
+            } else {
+                c.arguments
+            },
         })
         .collect();
     out

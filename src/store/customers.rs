@@ -122,7 +122,8 @@ pub fn dollars(cents: i64) -> String {
     format!("{sign}${}.{:02}", c / 100, c % 100)
 }
 
-const CUSTOMER_SQL: &str = "SELECT c.id, c.name, c.phone, c.email, c.zip, c.region, c.status, c.member_since,
+const CUSTOMER_SQL: &str =
+    "SELECT c.id, c.name, c.phone, c.email, c.zip, c.region, c.status, c.member_since,
         p.code, p.name, p.monthly_cents, p.speed_mbps, p.description
  FROM customers c JOIN plans p ON p.code = c.plan_code";
 
@@ -136,19 +137,37 @@ fn customer_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
         region: r.get(5)?,
         status: r.get(6)?,
         member_since: r.get(7)?,
-        plan: Plan { code: r.get(8)?, name: r.get(9)?, monthly_cents: r.get(10)?, speed_mbps: r.get(11)?, description: r.get(12)? },
+        plan: Plan {
+            code: r.get(8)?,
+            name: r.get(9)?,
+            monthly_cents: r.get(10)?,
+            speed_mbps: r.get(11)?,
+            description: r.get(12)?,
+        },
     })
 }
 
 /// The customer whose phone number matches (after normalisation).
 pub fn customer_by_phone(conn: &Connection, phone: &str) -> Result<Option<Customer>, StoreError> {
     let phone = normalize_phone(phone);
-    Ok(conn.query_row(&format!("{CUSTOMER_SQL} WHERE c.phone = ?1"), [phone], customer_row).optional()?)
+    Ok(conn
+        .query_row(
+            &format!("{CUSTOMER_SQL} WHERE c.phone = ?1"),
+            [phone],
+            customer_row,
+        )
+        .optional()?)
 }
 
 /// The customer with this id.
 pub fn customer_by_id(conn: &Connection, id: i64) -> Result<Option<Customer>, StoreError> {
-    Ok(conn.query_row(&format!("{CUSTOMER_SQL} WHERE c.id = ?1"), [id], customer_row).optional()?)
+    Ok(conn
+        .query_row(
+            &format!("{CUSTOMER_SQL} WHERE c.id = ?1"),
+            [id],
+            customer_row,
+        )
+        .optional()?)
 }
 
 /// All customers (demo listing).
@@ -159,7 +178,13 @@ pub fn customers(conn: &Connection) -> Result<Vec<Customer>, StoreError> {
 }
 
 fn plan_row(r: &Row<'_>) -> rusqlite::Result<Plan> {
-    Ok(Plan { code: r.get(0)?, name: r.get(1)?, monthly_cents: r.get(2)?, speed_mbps: r.get(3)?, description: r.get(4)? })
+    Ok(Plan {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        monthly_cents: r.get(2)?,
+        speed_mbps: r.get(3)?,
+        description: r.get(4)?,
+    })
 }
 
 /// All plans, cheapest first.
@@ -182,7 +207,11 @@ pub fn plan_by_code(conn: &Connection, code: &str) -> Result<Option<Plan>, Store
 }
 
 /// The customer's most recent invoices, newest first.
-pub fn invoices(conn: &Connection, customer_id: i64, limit: usize) -> Result<Vec<Invoice>, StoreError> {
+pub fn invoices(
+    conn: &Connection,
+    customer_id: i64,
+    limit: usize,
+) -> Result<Vec<Invoice>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT id, period, issued_on, due_on, amount_cents, status FROM invoices
          WHERE customer_id = ?1 ORDER BY issued_on DESC, id DESC LIMIT ?2",
@@ -200,7 +229,8 @@ pub fn invoices(conn: &Connection, customer_id: i64, limit: usize) -> Result<Vec
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-const CHARGE_SQL: &str = "SELECT ch.id, ch.invoice_id, ch.charged_on, ch.amount_cents, ch.description, ch.method,
+const CHARGE_SQL: &str =
+    "SELECT ch.id, ch.invoice_id, ch.charged_on, ch.amount_cents, ch.description, ch.method,
         COALESCE((SELECT SUM(amount_cents) FROM refunds r WHERE r.charge_id = ch.id), 0)
  FROM charges ch";
 
@@ -217,7 +247,11 @@ fn charge_row(r: &Row<'_>) -> rusqlite::Result<Charge> {
 }
 
 /// The customer's most recent charges, newest first.
-pub fn charges(conn: &Connection, customer_id: i64, limit: usize) -> Result<Vec<Charge>, StoreError> {
+pub fn charges(
+    conn: &Connection,
+    customer_id: i64,
+    limit: usize,
+) -> Result<Vec<Charge>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "{CHARGE_SQL} WHERE ch.customer_id = ?1 ORDER BY ch.charged_on DESC, ch.id DESC LIMIT ?2"
     ))?;
@@ -226,21 +260,34 @@ pub fn charges(conn: &Connection, customer_id: i64, limit: usize) -> Result<Vec<
 }
 
 /// One charge, only if it belongs to the customer.
-pub fn charge(conn: &Connection, customer_id: i64, charge_id: i64) -> Result<Option<Charge>, StoreError> {
+pub fn charge(
+    conn: &Connection,
+    customer_id: i64,
+    charge_id: i64,
+) -> Result<Option<Charge>, StoreError> {
     Ok(conn
-        .query_row(&format!("{CHARGE_SQL} WHERE ch.customer_id = ?1 AND ch.id = ?2"), params![customer_id, charge_id], charge_row)
+        .query_row(
+            &format!("{CHARGE_SQL} WHERE ch.customer_id = ?1 AND ch.id = ?2"),
+            params![customer_id, charge_id],
+            charge_row,
+        )
         .optional()?)
 }
 
 /// Groups of identical charges (same day, amount, description) on the account.
-pub fn duplicate_charges(conn: &Connection, customer_id: i64) -> Result<Vec<DuplicateCharge>, StoreError> {
+pub fn duplicate_charges(
+    conn: &Connection,
+    customer_id: i64,
+) -> Result<Vec<DuplicateCharge>, StoreError> {
     let all = charges(conn, customer_id, 1000)?;
     let mut groups: Vec<DuplicateCharge> = Vec::new();
     let mut sorted = all.clone();
     sorted.sort_by(|a, b| (&a.charged_on, a.id).cmp(&(&b.charged_on, b.id)));
     for c in &sorted {
         let key = |g: &DuplicateCharge| {
-            g.charged_on == c.charged_on && g.amount_cents == c.amount_cents && g.description == c.description
+            g.charged_on == c.charged_on
+                && g.amount_cents == c.amount_cents
+                && g.description == c.description
         };
         match groups.iter_mut().find(|g| key(g)) {
             Some(g) => {
@@ -254,7 +301,11 @@ pub fn duplicate_charges(conn: &Connection, customer_id: i64) -> Result<Vec<Dupl
                 amount_cents: c.amount_cents,
                 description: c.description.clone(),
                 charge_ids: vec![c.id],
-                refundable_ids: if c.refunded_cents < c.amount_cents { vec![c.id] } else { Vec::new() },
+                refundable_ids: if c.refunded_cents < c.amount_cents {
+                    vec![c.id]
+                } else {
+                    Vec::new()
+                },
             }),
         }
     }
@@ -285,11 +336,16 @@ pub fn create_refund(
     };
     let remaining = ch.amount_cents - ch.refunded_cents;
     if remaining <= 0 {
-        return Ok(Err(format!("charge {charge_id} has already been fully refunded")));
+        return Ok(Err(format!(
+            "charge {charge_id} has already been fully refunded"
+        )));
     }
     let amount = amount_cents.unwrap_or(remaining);
     if amount <= 0 || amount > remaining {
-        return Ok(Err(format!("refund amount must be between $0.01 and {}", dollars(remaining))));
+        return Ok(Err(format!(
+            "refund amount must be between $0.01 and {}",
+            dollars(remaining)
+        )));
     }
     conn.execute(
         &format!("INSERT INTO refunds (charge_id, amount_cents, reason, created_at) VALUES (?1, ?2, ?3, {NOW})"),
@@ -299,23 +355,44 @@ pub fn create_refund(
     Ok(Ok(conn.query_row(
         "SELECT id, charge_id, amount_cents, reason, created_at FROM refunds WHERE id = ?1",
         [id],
-        |r| Ok(Refund { id: r.get(0)?, charge_id: r.get(1)?, amount_cents: r.get(2)?, reason: r.get(3)?, created_at: r.get(4)? }),
+        |r| {
+            Ok(Refund {
+                id: r.get(0)?,
+                charge_id: r.get(1)?,
+                amount_cents: r.get(2)?,
+                reason: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        },
     )?))
 }
 
 /// Move the customer to another plan; returns (old plan, new plan).
-pub fn change_plan(conn: &Connection, customer_id: i64, plan_code: &str) -> Result<Result<(Plan, Plan), String>, StoreError> {
+pub fn change_plan(
+    conn: &Connection,
+    customer_id: i64,
+    plan_code: &str,
+) -> Result<Result<(Plan, Plan), String>, StoreError> {
     let Some(customer) = customer_by_id(conn, customer_id)? else {
         return Err(StoreError::NotFound(format!("customer {customer_id}")));
     };
     let Some(new) = plan_by_code(conn, plan_code)? else {
         let names: Vec<String> = plans(conn)?.into_iter().map(|p| p.code).collect();
-        return Ok(Err(format!("unknown plan `{plan_code}` (plans: {})", names.join(", "))));
+        return Ok(Err(format!(
+            "unknown plan `{plan_code}` (plans: {})",
+            names.join(", ")
+        )));
     };
     if new.code == customer.plan.code {
-        return Ok(Err(format!("the customer is already on the {} plan", new.name)));
+        return Ok(Err(format!(
+            "the customer is already on the {} plan",
+            new.name
+        )));
     }
-    conn.execute("UPDATE customers SET plan_code = ?1 WHERE id = ?2", params![new.code, customer_id])?;
+    conn.execute(
+        "UPDATE customers SET plan_code = ?1 WHERE id = ?2",
+        params![new.code, customer_id],
+    )?;
     conn.execute(
         &format!("INSERT INTO plan_changes (customer_id, from_plan, to_plan, created_at) VALUES (?1, ?2, ?3, {NOW})"),
         params![customer_id, customer.plan.code, new.code],
@@ -324,7 +401,12 @@ pub fn change_plan(conn: &Connection, customer_id: i64, plan_code: &str) -> Resu
 }
 
 /// Open a support ticket.
-pub fn open_ticket(conn: &Connection, customer_id: Option<i64>, category: &str, summary: &str) -> Result<Ticket, StoreError> {
+pub fn open_ticket(
+    conn: &Connection,
+    customer_id: Option<i64>,
+    category: &str,
+    summary: &str,
+) -> Result<Ticket, StoreError> {
     conn.execute(
         &format!("INSERT INTO tickets (customer_id, category, summary, status, created_at) VALUES (?1, ?2, ?3, 'open', {NOW})"),
         params![customer_id, category, summary],
@@ -365,22 +447,37 @@ pub fn tickets(conn: &Connection, customer_id: i64) -> Result<Vec<Ticket>, Store
 }
 
 /// Record that a password-reset link was sent.
-pub fn record_password_reset(conn: &Connection, customer_id: i64, channel: &str) -> Result<i64, StoreError> {
+pub fn record_password_reset(
+    conn: &Connection,
+    customer_id: i64,
+    channel: &str,
+) -> Result<i64, StoreError> {
     conn.execute(
-        &format!("INSERT INTO password_resets (customer_id, channel, created_at) VALUES (?1, ?2, {NOW})"),
+        &format!(
+            "INSERT INTO password_resets (customer_id, channel, created_at) VALUES (?1, ?2, {NOW})"
+        ),
         params![customer_id, channel],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Service status of a region (all services), or of every region if `None`.
-pub fn service_status(conn: &Connection, region: Option<&str>) -> Result<Vec<ServiceStatus>, StoreError> {
+pub fn service_status(
+    conn: &Connection,
+    region: Option<&str>,
+) -> Result<Vec<ServiceStatus>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT region, service, status, message, since FROM service_status
          WHERE ?1 IS NULL OR lower(region) = lower(?1) ORDER BY region, service",
     )?;
     let rows = stmt.query_map([region], |r| {
-        Ok(ServiceStatus { region: r.get(0)?, service: r.get(1)?, status: r.get(2)?, message: r.get(3)?, since: r.get(4)? })
+        Ok(ServiceStatus {
+            region: r.get(0)?,
+            service: r.get(1)?,
+            status: r.get(2)?,
+            message: r.get(3)?,
+            since: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -397,10 +494,16 @@ mod tests {
     #[test]
     fn finds_customer_by_any_phone_format() {
         let s = store();
-        let c = s.run_blocking(|c| customer_by_phone(c, "(555) 123-0001")).unwrap().expect("dana");
+        let c = s
+            .run_blocking(|c| customer_by_phone(c, "(555) 123-0001"))
+            .unwrap()
+            .expect("dana");
         assert_eq!(c.name, "Dana Whitfield");
         assert_eq!(c.plan.code, "plus");
-        assert!(s.run_blocking(|c| customer_by_phone(c, "+15559999999")).unwrap().is_none());
+        assert!(s
+            .run_blocking(|c| customer_by_phone(c, "+15559999999"))
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -411,25 +514,48 @@ mod tests {
         assert_eq!(dups[0].charged_on, "2026-03-12");
         assert_eq!(dups[0].charge_ids, vec![1003, 1004]);
         assert_eq!(dups[0].refundable_ids, vec![1004]);
-        let r = s.run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate")).unwrap().expect("refund");
+        let r = s
+            .run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate"))
+            .unwrap()
+            .expect("refund");
         assert_eq!(r.amount_cents, 5999);
-        let again = s.run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate")).unwrap();
+        let again = s
+            .run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate"))
+            .unwrap();
         assert!(again.is_err());
-        assert!(s.run_blocking(|c| duplicate_charges(c, 1)).unwrap()[0].refundable_ids.is_empty());
+        assert!(s.run_blocking(|c| duplicate_charges(c, 1)).unwrap()[0]
+            .refundable_ids
+            .is_empty());
         // Another customer's charge is refused.
-        assert!(s.run_blocking(|c| create_refund(c, 2, 1003, None, "x")).unwrap().is_err());
-        assert!(s.run_blocking(|c| duplicate_charges(c, 2)).unwrap().is_empty());
+        assert!(s
+            .run_blocking(|c| create_refund(c, 2, 1003, None, "x"))
+            .unwrap()
+            .is_err());
+        assert!(s
+            .run_blocking(|c| duplicate_charges(c, 2))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn changes_plan_and_opens_tickets() {
         let s = store();
-        let (old, new) = s.run_blocking(|c| change_plan(c, 4, "Plus")).unwrap().expect("change");
+        let (old, new) = s
+            .run_blocking(|c| change_plan(c, 4, "Plus"))
+            .unwrap()
+            .expect("change");
         assert_eq!((old.code.as_str(), new.code.as_str()), ("basic", "plus"));
-        assert!(s.run_blocking(|c| change_plan(c, 4, "plus")).unwrap().is_err());
-        let t = s.run_blocking(|c| open_ticket(c, Some(4), "technical", "slow wifi")).unwrap();
+        assert!(s
+            .run_blocking(|c| change_plan(c, 4, "plus"))
+            .unwrap()
+            .is_err());
+        let t = s
+            .run_blocking(|c| open_ticket(c, Some(4), "technical", "slow wifi"))
+            .unwrap();
         assert_eq!(t.status, "open");
-        let st = s.run_blocking(|c| service_status(c, Some("riverside"))).unwrap();
+        let st = s
+            .run_blocking(|c| service_status(c, Some("riverside")))
+            .unwrap();
         assert_eq!(st[0].status, "degraded");
         assert_eq!(dollars(5999), "$59.99");
     }

@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 use crate::agents::model::{ChatMessage, ChatModel, ChatRequest};
 use crate::agents::prompts;
 use crate::agents::testing::ScriptedModel;
-use crate::agents::{AgentSet, CallerContext, CallerInput, Conversation, RunEvent, Runtime, RuntimeConfig, TurnSummary};
+use crate::agents::{
+    AgentSet, CallerContext, CallerInput, Conversation, RunEvent, Runtime, RuntimeConfig,
+    TurnSummary,
+};
 use crate::store::Store;
 
 pub(super) const DANA: &str = "+15551230001";
@@ -50,7 +53,11 @@ impl Harness {
             models.insert(name, m);
         }
         let runtime = Runtime::new(agents, dyn_models, store.clone(), config).expect("runtime");
-        Harness { runtime, models, store }
+        Harness {
+            runtime,
+            models,
+            store,
+        }
     }
 
     pub fn model(&self, agent: &str) -> &ScriptedModel {
@@ -58,12 +65,24 @@ impl Harness {
     }
 
     pub fn start(&self, phone: Option<&str>) -> Conversation {
-        self.runtime.start(CallerContext { call_id: "CAtest".into(), phone: phone.map(str::to_string), params: Default::default() })
+        self.runtime.start(CallerContext {
+            call_id: "CAtest".into(),
+            phone: phone.map(str::to_string),
+            params: Default::default(),
+        })
     }
 
-    pub async fn turn(&self, conv: &mut Conversation, input: CallerInput) -> (TurnSummary, Vec<RunEvent>) {
+    pub async fn turn(
+        &self,
+        conv: &mut Conversation,
+        input: CallerInput,
+    ) -> (TurnSummary, Vec<RunEvent>) {
         let (tx, mut rx) = unbounded_channel();
-        let summary = self.runtime.run_turn(conv, input, &tx, &CancellationToken::new()).await.expect("turn");
+        let summary = self
+            .runtime
+            .run_turn(conv, input, &tx, &CancellationToken::new())
+            .await
+            .expect("turn");
         let mut events = Vec::new();
         while let Ok(e) = rx.try_recv() {
             events.push(e);
@@ -106,4 +125,19 @@ pub(super) fn system_notes(req: &ChatRequest) -> Vec<String> {
 
 pub(super) fn tool_names(req: &ChatRequest) -> Vec<String> {
     req.tools.iter().map(|t| t.name.clone()).collect()
+}
+
+#[test]
+fn runtime_is_shareable_and_turns_can_be_spawned() {
+    fn is_send_sync<T: Send + Sync>(_: &T) {}
+    fn is_send<T: Send>(_: T) {}
+    let h = Harness::new();
+    is_send_sync(&h.runtime);
+    let mut conv = h.start(None);
+    let (tx, _rx) = unbounded_channel();
+    let cancel = CancellationToken::new();
+    is_send(
+        h.runtime
+            .run_turn(&mut conv, CallerInput::Silence, &tx, &cancel),
+    );
 }

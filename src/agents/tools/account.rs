@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::{current_customer, customer_json, not_identified, spoken_date, ToolContext, ToolOutput};
+use super::{
+    current_customer, customer_json, not_identified, spoken_date, ToolContext, ToolOutput,
+};
 use crate::store::customers::{self, dollars, normalize_phone};
 use crate::store::StoreError;
 
@@ -27,21 +29,40 @@ pub(super) const FIND_DUPLICATES: (&str, &str) = (
     r#"{"type":"object","properties":{},"additionalProperties":false}"#,
 );
 
-pub(super) async fn lookup_customer(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let asked = args.get("phone").and_then(Value::as_str).map(normalize_phone);
+pub(super) async fn lookup_customer(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
+    let asked = args
+        .get("phone")
+        .and_then(Value::as_str)
+        .map(normalize_phone);
     let caller = ctx.phone.as_deref().map(normalize_phone);
     let other_number = matches!((&asked, &caller), (Some(a), c) if Some(a) != c.as_ref());
     let found = if other_number {
         let phone = asked.clone().unwrap_or_default();
-        let c = ctx.store.run(move |c| customers::customer_by_phone(c, &phone)).await?;
-        let zip = args.get("zip_code").and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let c = ctx
+            .store
+            .run(move |c| customers::customer_by_phone(c, &phone))
+            .await?;
+        let zip = args
+            .get("zip_code")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
         match c {
             Some(c) if zip.is_empty() => {
                 let _ = c;
-                return Ok(ToolOutput::error("verification_required", "Ask for the ZIP code on the account, then call again with zip_code."));
+                return Ok(ToolOutput::error(
+                    "verification_required",
+                    "Ask for the ZIP code on the account, then call again with zip_code.",
+                ));
             }
             Some(c) if c.zip != zip => {
-                return Ok(ToolOutput::error("verification_failed", "That ZIP code does not match the account."));
+                return Ok(ToolOutput::error(
+                    "verification_failed",
+                    "That ZIP code does not match the account.",
+                ));
             }
             other => other,
         }
@@ -54,15 +75,29 @@ pub(super) async fn lookup_customer(ctx: &ToolContext, args: &Value) -> Result<T
             out.customer_id = Some(c.id);
             out
         }
-        None => ToolOutput::ok(json!({"found": false, "detail": "No account with that phone number."})),
+        None => {
+            ToolOutput::ok(json!({"found": false, "detail": "No account with that phone number."}))
+        }
     })
 }
 
-pub(super) async fn list_invoices(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let Some(c) = current_customer(ctx).await? else { return Ok(not_identified()) };
-    let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(3).clamp(1, 12) as usize;
+pub(super) async fn list_invoices(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
+    let limit = args
+        .get("limit")
+        .and_then(Value::as_u64)
+        .unwrap_or(3)
+        .clamp(1, 12) as usize;
     let id = c.id;
-    let invoices = ctx.store.run(move |conn| customers::invoices(conn, id, limit)).await?;
+    let invoices = ctx
+        .store
+        .run(move |conn| customers::invoices(conn, id, limit))
+        .await?;
     let list: Vec<Value> = invoices
         .iter()
         .map(|i| {
@@ -76,9 +111,14 @@ pub(super) async fn list_invoices(ctx: &ToolContext, args: &Value) -> Result<Too
 }
 
 pub(super) async fn find_duplicate_charges(ctx: &ToolContext) -> Result<ToolOutput, StoreError> {
-    let Some(c) = current_customer(ctx).await? else { return Ok(not_identified()) };
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
     let id = c.id;
-    let dups = ctx.store.run(move |conn| customers::duplicate_charges(conn, id)).await?;
+    let dups = ctx
+        .store
+        .run(move |conn| customers::duplicate_charges(conn, id))
+        .await?;
     let list: Vec<Value> = dups.iter().map(duplicate_json).collect();
     let mut out = ToolOutput::ok(json!({"count": list.len(), "duplicates": list}));
     out.customer_id = Some(c.id);

@@ -27,20 +27,42 @@ pub(super) const CHANGE_PLAN: (&str, &str) = (
        "required":["plan"],"additionalProperties":false}"#,
 );
 
-pub(super) async fn issue_refund(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let Some(c) = current_customer(ctx).await? else { return Ok(not_identified()) };
+pub(super) async fn issue_refund(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
     let Some(charge_id) = args.get("charge_id").and_then(Value::as_i64) else {
-        return Ok(ToolOutput::error("invalid_arguments", "charge_id (integer) is required"));
+        return Ok(ToolOutput::error(
+            "invalid_arguments",
+            "charge_id (integer) is required",
+        ));
     };
     let amount = args.get("amount_cents").and_then(Value::as_i64);
-    let reason = args.get("reason").and_then(Value::as_str).unwrap_or("customer request").to_string();
+    let reason = args
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("customer request")
+        .to_string();
     let cid = c.id;
-    let Some(charge) = ctx.store.run(move |conn| customers::charge(conn, cid, charge_id)).await? else {
-        return Ok(ToolOutput::error("not_found", format!("charge {charge_id} is not on this account")));
+    let Some(charge) = ctx
+        .store
+        .run(move |conn| customers::charge(conn, cid, charge_id))
+        .await?
+    else {
+        return Ok(ToolOutput::error(
+            "not_found",
+            format!("charge {charge_id} is not on this account"),
+        ));
     };
     let remaining = charge.amount_cents - charge.refunded_cents;
     let shown = dollars(amount.unwrap_or(remaining));
-    let confirmed_flag = args.get("confirmed").and_then(Value::as_bool).unwrap_or(false);
+    let confirmed_flag = args
+        .get("confirmed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if !confirmed_flag || !confirm::is_affirmative(&ctx.last_caller_text) {
         return Ok(ToolOutput::ok(json!({
             "status": "needs_confirmation",
@@ -53,7 +75,10 @@ pub(super) async fn issue_refund(ctx: &ToolContext, args: &Value) -> Result<Tool
             ),
         })));
     }
-    let res = ctx.store.run(move |conn| customers::create_refund(conn, cid, charge_id, amount, &reason)).await?;
+    let res = ctx
+        .store
+        .run(move |conn| customers::create_refund(conn, cid, charge_id, amount, &reason))
+        .await?;
     let mut out = match res {
         Ok(r) => ToolOutput::ok(json!({
             "status": "refunded",
@@ -70,12 +95,17 @@ pub(super) async fn issue_refund(ctx: &ToolContext, args: &Value) -> Result<Tool
 }
 
 pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let Some(c) = current_customer(ctx).await? else { return Ok(not_identified()) };
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
     let Some(plan) = args.get("plan").and_then(Value::as_str).map(str::to_string) else {
         return Ok(ToolOutput::error("invalid_arguments", "plan is required"));
     };
     let cid = c.id;
-    let res = ctx.store.run(move |conn| customers::change_plan(conn, cid, &plan)).await?;
+    let res = ctx
+        .store
+        .run(move |conn| customers::change_plan(conn, cid, &plan))
+        .await?;
     let mut out = match res {
         Ok((old, new)) => ToolOutput::ok(json!({
             "status": "changed",

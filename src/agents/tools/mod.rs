@@ -55,7 +55,11 @@ pub struct ToolOutput {
 
 impl ToolOutput {
     pub(crate) fn ok(result: Value) -> Self {
-        ToolOutput { result, customer_id: None, end_call: false }
+        ToolOutput {
+            result,
+            customer_id: None,
+            end_call: false,
+        }
     }
     pub(crate) fn error(code: &str, detail: impl Into<String>) -> Self {
         Self::ok(json!({"error": code, "detail": detail.into()}))
@@ -76,15 +80,27 @@ pub fn spec(name: &str) -> Option<ToolSpec> {
         "end_call" => support::END_CALL,
         _ => return None,
     };
-    let parameters: Value = serde_json::from_str(parameters).unwrap_or_else(|_| json!({"type": "object"}));
-    Some(ToolSpec { name: name.to_string(), description: description.to_string(), parameters })
+    let parameters: Value =
+        serde_json::from_str(parameters).unwrap_or_else(|_| json!({"type": "object"}));
+    Some(ToolSpec {
+        name: name.to_string(),
+        description: description.to_string(),
+        parameters,
+    })
 }
 
 /// Run a known tool. Bad arguments and business-rule failures come back as error
 /// results for the model; only store failures are errors.
-pub async fn execute(name: &str, ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
+pub async fn execute(
+    name: &str,
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
     if !args.is_object() {
-        return Ok(ToolOutput::error("invalid_arguments", "arguments must be a JSON object"));
+        return Ok(ToolOutput::error(
+            "invalid_arguments",
+            "arguments must be a JSON object",
+        ));
     }
     match name {
         "lookup_customer" => account::lookup_customer(ctx, args).await,
@@ -96,17 +112,27 @@ pub async fn execute(name: &str, ctx: &ToolContext, args: &Value) -> Result<Tool
         "reset_password" => support::reset_password(ctx, args).await,
         "open_ticket" => support::open_ticket(ctx, args).await,
         "end_call" => support::end_call(args),
-        other => Ok(ToolOutput::error("unknown_tool", format!("no tool named {other}"))),
+        other => Ok(ToolOutput::error(
+            "unknown_tool",
+            format!("no tool named {other}"),
+        )),
     }
 }
 
 /// The identified customer: by id if known, else by the calling number.
 pub(crate) async fn current_customer(ctx: &ToolContext) -> Result<Option<Customer>, StoreError> {
     if let Some(id) = ctx.customer_id {
-        return ctx.store.run(move |c| customers::customer_by_id(c, id)).await;
+        return ctx
+            .store
+            .run(move |c| customers::customer_by_id(c, id))
+            .await;
     }
     match ctx.phone.clone() {
-        Some(phone) => ctx.store.run(move |c| customers::customer_by_phone(c, &phone)).await,
+        Some(phone) => {
+            ctx.store
+                .run(move |c| customers::customer_by_phone(c, &phone))
+                .await
+        }
         None => Ok(None),
     }
 }
@@ -140,12 +166,26 @@ pub(crate) fn customer_json(c: &Customer) -> Value {
 /// `2026-03-12` → `March 12`.
 pub fn spoken_date(iso: &str) -> String {
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
         "December",
     ];
     let mut parts = iso.split('-');
     let (_, m, d) = (parts.next(), parts.next(), parts.next());
-    match (m.and_then(|m| m.parse::<usize>().ok()), d.and_then(|d| d.get(..2)).and_then(|d| d.parse::<u32>().ok())) {
+    match (
+        m.and_then(|m| m.parse::<usize>().ok()),
+        d.and_then(|d| d.get(..2))
+            .and_then(|d| d.parse::<u32>().ok()),
+    ) {
         (Some(m @ 1..=12), Some(d)) => format!("{} {d}", MONTHS[m - 1]),
         _ => iso.to_string(),
     }

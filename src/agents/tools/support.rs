@@ -35,7 +35,10 @@ pub(super) const END_CALL: (&str, &str) = (
        "additionalProperties":false}"#,
 );
 
-pub(super) async fn check_service_status(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
+pub(super) async fn check_service_status(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
     let customer = current_customer(ctx).await?;
     let region = args
         .get("region")
@@ -43,10 +46,16 @@ pub(super) async fn check_service_status(ctx: &ToolContext, args: &Value) -> Res
         .map(str::to_string)
         .or_else(|| customer.as_ref().map(|c| c.region.clone()));
     let Some(region) = region else {
-        return Ok(ToolOutput::error("region_unknown", "Ask which city or area the caller is in."));
+        return Ok(ToolOutput::error(
+            "region_unknown",
+            "Ask which city or area the caller is in.",
+        ));
     };
     let r = region.clone();
-    let statuses = ctx.store.run(move |c| customers::service_status(c, Some(&r))).await?;
+    let statuses = ctx
+        .store
+        .run(move |c| customers::service_status(c, Some(&r)))
+        .await?;
     let services: Vec<Value> = statuses
         .iter()
         .map(|s| json!({"service": s.service, "status": s.status, "message": s.message, "since": s.since}))
@@ -62,40 +71,71 @@ pub(super) async fn check_service_status(ctx: &ToolContext, args: &Value) -> Res
     Ok(out)
 }
 
-pub(super) async fn reset_password(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let Some(c) = current_customer(ctx).await? else { return Ok(not_identified()) };
+pub(super) async fn reset_password(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
     let channel = match args.get("channel").and_then(Value::as_str) {
         Some("email") => "email",
         _ => "sms",
     };
     let id = c.id;
-    ctx.store.run(move |conn| customers::record_password_reset(conn, id, channel)).await?;
+    ctx.store
+        .run(move |conn| customers::record_password_reset(conn, id, channel))
+        .await?;
     let destination = if channel == "email" {
         let domain = c.email.split('@').nth(1).unwrap_or("");
         format!("the email address at {domain}")
     } else {
-        format!("the phone number ending {}", &c.phone[c.phone.len().saturating_sub(4)..])
+        format!(
+            "the phone number ending {}",
+            &c.phone[c.phone.len().saturating_sub(4)..]
+        )
     };
-    let mut out = ToolOutput::ok(json!({"status": "sent", "channel": channel, "destination": destination, "expires_in": "30 minutes"}));
+    let mut out = ToolOutput::ok(
+        json!({"status": "sent", "channel": channel, "destination": destination, "expires_in": "30 minutes"}),
+    );
     out.customer_id = Some(c.id);
     Ok(out)
 }
 
 pub(super) async fn open_ticket(ctx: &ToolContext, args: &Value) -> Result<ToolOutput, StoreError> {
-    let category = args.get("category").and_then(Value::as_str).unwrap_or("other").to_string();
-    let Some(summary) = args.get("summary").and_then(Value::as_str).map(str::to_string) else {
-        return Ok(ToolOutput::error("invalid_arguments", "summary is required"));
+    let category = args
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or("other")
+        .to_string();
+    let Some(summary) = args
+        .get("summary")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Ok(ToolOutput::error(
+            "invalid_arguments",
+            "summary is required",
+        ));
     };
     let customer = current_customer(ctx).await?;
     let cid = customer.as_ref().map(|c| c.id);
-    let t = ctx.store.run(move |conn| customers::open_ticket(conn, cid, &category, &summary)).await?;
-    let mut out = ToolOutput::ok(json!({"ticket_id": t.id, "status": t.status, "follow_up": "within one business day"}));
+    let t = ctx
+        .store
+        .run(move |conn| customers::open_ticket(conn, cid, &category, &summary))
+        .await?;
+    let mut out = ToolOutput::ok(
+        json!({"ticket_id": t.id, "status": t.status, "follow_up": "within one business day"}),
+    );
     out.customer_id = cid;
     Ok(out)
 }
 
 pub(super) fn end_call(args: &Value) -> Result<ToolOutput, StoreError> {
-    let reason = args.get("reason").and_then(Value::as_str).unwrap_or("resolved");
+    let reason = args
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("resolved");
     let mut out = ToolOutput::ok(json!({"status": "ending", "reason": reason}));
     out.end_call = true;
     Ok(out)
