@@ -1,1 +1,562 @@
-//! Demo customer data for the agents' tools (see the agents issue).
+//! Demo customer data for the agents' tools: typed queries over the tables of
+//! `migrations/0002_customers.sql` (customers, plans, invoices, charges, refunds,
+//! tickets, plan changes, password resets, service status).
+//!
+//! Functions take a `&Connection`; call them inside [`crate::store::Store::run`].
+//! Amounts are integer cents.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub zip: String,
+    pub region: String,
+    pub plan: Plan,
+    /// active | past_due | suspended
+    pub status: String,
+    pub member_since: String,
+}
+
+/// A subscription plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub code: String,
+    pub name: String,
+    pub monthly_cents: i64,
+    pub speed_mbps: i64,
+    pub description: String,
+}
+
+/// A monthly invoice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Invoice {
+    pub id: i64,
+    pub period: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub amount_cents: i64,
+    /// paid | open | past_due
+    pub status: String,
+}
+
+/// A charge to the customer's payment method, with what has been refunded of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Charge {
+    pub id: i64,
+    pub invoice_id: Option<i64>,
+    pub charged_on: String,
+    pub amount_cents: i64,
+    pub description: String,
+    pub method: String,
+    pub refunded_cents: i64,
+}
+
+/// Two or more identical charges (same day, amount and description).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicateCharge {
+    pub charged_on: String,
+    pub amount_cents: i64,
+    pub description: String,
+    /// All charge ids of the group, oldest first; the first one is the legitimate one.
+    pub charge_ids: Vec<i64>,
+    /// Ids still refundable (the extra charges not yet refunded).
+    pub refundable_ids: Vec<i64>,
+}
+
+/// A refund issued against a charge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refund {
+    pub id: i64,
+    pub charge_id: i64,
+    pub amount_cents: i64,
+    pub reason: String,
+    pub created_at: String,
+}
+
+/// A support ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub customer_id: Option<i64>,
+    pub category: String,
+    pub summary: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+/// Service health in a region.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceStatus {
+    pub region: String,
+    pub service: String,
+    /// ok | degraded | outage | maintenance
+    pub status: String,
+    pub message: String,
+    pub since: String,
+}
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+
+/// Normalise a phone number to E.164-ish form: `+` and digits; 10 digits get `+1`.
+pub fn normalize_phone(raw: &str) -> String {
+    let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() == 10 {
+        format!("+1{digits}")
+    } else {
+        format!("+{digits}")
+    }
+}
+
+/// Format cents as spoken-friendly dollars: `$59.99`.
+pub fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    format!("{sign}${}.{:02}", c / 100, c % 100)
+}
+
+const CUSTOMER_SQL: &str =
+    "SELECT c.id, c.name, c.phone, c.email, c.zip, c.region, c.status, c.member_since,
+        p.code, p.name, p.monthly_cents, p.speed_mbps, p.description
+ FROM customers c JOIN plans p ON p.code = c.plan_code";
+
+fn customer_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        phone: r.get(2)?,
+        email: r.get(3)?,
+        zip: r.get(4)?,
+        region: r.get(5)?,
+        status: r.get(6)?,
+        member_since: r.get(7)?,
+        plan: Plan {
+            code: r.get(8)?,
+            name: r.get(9)?,
+            monthly_cents: r.get(10)?,
+            speed_mbps: r.get(11)?,
+            description: r.get(12)?,
+        },
+    })
+}
+
+/// The customer whose phone number matches (after normalisation).
+pub fn customer_by_phone(conn: &Connection, phone: &str) -> Result<Option<Customer>, StoreError> {
+    let phone = normalize_phone(phone);
+    Ok(conn
+        .query_row(
+            &format!("{CUSTOMER_SQL} WHERE c.phone = ?1"),
+            [phone],
+            customer_row,
+        )
+        .optional()?)
+}
+
+/// The customer with this id.
+pub fn customer_by_id(conn: &Connection, id: i64) -> Result<Option<Customer>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("{CUSTOMER_SQL} WHERE c.id = ?1"),
+            [id],
+            customer_row,
+        )
+        .optional()?)
+}
+
+/// All customers (demo listing).
+pub fn customers(conn: &Connection) -> Result<Vec<Customer>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{CUSTOMER_SQL} ORDER BY c.id"))?;
+    let rows = stmt.query_map([], customer_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn plan_row(r: &Row<'_>) -> rusqlite::Result<Plan> {
+    Ok(Plan {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        monthly_cents: r.get(2)?,
+        speed_mbps: r.get(3)?,
+        description: r.get(4)?,
+    })
+}
+
+/// All plans, cheapest first.
+pub fn plans(conn: &Connection) -> Result<Vec<Plan>, StoreError> {
+    let mut stmt = conn.prepare("SELECT code, name, monthly_cents, speed_mbps, description FROM plans ORDER BY monthly_cents")?;
+    let rows = stmt.query_map([], plan_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The plan with this code (case-insensitive) or name.
+pub fn plan_by_code(conn: &Connection, code: &str) -> Result<Option<Plan>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT code, name, monthly_cents, speed_mbps, description FROM plans
+             WHERE lower(code) = lower(?1) OR lower(name) = lower(?1)",
+            [code.trim()],
+            plan_row,
+        )
+        .optional()?)
+}
+
+/// The customer's most recent invoices, newest first.
+pub fn invoices(
+    conn: &Connection,
+    customer_id: i64,
+    limit: usize,
+) -> Result<Vec<Invoice>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, period, issued_on, due_on, amount_cents, status FROM invoices
+         WHERE customer_id = ?1 ORDER BY issued_on DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![customer_id, limit as i64], |r| {
+        Ok(Invoice {
+            id: r.get(0)?,
+            period: r.get(1)?,
+            issued_on: r.get(2)?,
+            due_on: r.get(3)?,
+            amount_cents: r.get(4)?,
+            status: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const CHARGE_SQL: &str =
+    "SELECT ch.id, ch.invoice_id, ch.charged_on, ch.amount_cents, ch.description, ch.method,
+        COALESCE((SELECT SUM(amount_cents) FROM refunds r WHERE r.charge_id = ch.id), 0)
+ FROM charges ch";
+
+fn charge_row(r: &Row<'_>) -> rusqlite::Result<Charge> {
+    Ok(Charge {
+        id: r.get(0)?,
+        invoice_id: r.get(1)?,
+        charged_on: r.get(2)?,
+        amount_cents: r.get(3)?,
+        description: r.get(4)?,
+        method: r.get(5)?,
+        refunded_cents: r.get(6)?,
+    })
+}
+
+/// The customer's most recent charges, newest first.
+pub fn charges(
+    conn: &Connection,
+    customer_id: i64,
+    limit: usize,
+) -> Result<Vec<Charge>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "{CHARGE_SQL} WHERE ch.customer_id = ?1 ORDER BY ch.charged_on DESC, ch.id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![customer_id, limit as i64], charge_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One charge, only if it belongs to the customer.
+pub fn charge(
+    conn: &Connection,
+    customer_id: i64,
+    charge_id: i64,
+) -> Result<Option<Charge>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("{CHARGE_SQL} WHERE ch.customer_id = ?1 AND ch.id = ?2"),
+            params![customer_id, charge_id],
+            charge_row,
+        )
+        .optional()?)
+}
+
+/// Groups of identical charges (same day, amount, description) on the account.
+pub fn duplicate_charges(
+    conn: &Connection,
+    customer_id: i64,
+) -> Result<Vec<DuplicateCharge>, StoreError> {
+    let all = charges(conn, customer_id, 1000)?;
+    let mut groups: Vec<DuplicateCharge> = Vec::new();
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| (&a.charged_on, a.id).cmp(&(&b.charged_on, b.id)));
+    for c in &sorted {
+        let key = |g: &DuplicateCharge| {
+            g.charged_on == c.charged_on
+                && g.amount_cents == c.amount_cents
+                && g.description == c.description
+        };
+        match groups.iter_mut().find(|g| key(g)) {
+            Some(g) => {
+                g.charge_ids.push(c.id);
+                if c.refunded_cents < c.amount_cents {
+                    g.refundable_ids.push(c.id);
+                }
+            }
+            None => groups.push(DuplicateCharge {
+                charged_on: c.charged_on.clone(),
+                amount_cents: c.amount_cents,
+                description: c.description.clone(),
+                charge_ids: vec![c.id],
+                refundable_ids: if c.refunded_cents < c.amount_cents {
+                    vec![c.id]
+                } else {
+                    Vec::new()
+                },
+            }),
+        }
+    }
+    groups.retain(|g| g.charge_ids.len() > 1);
+    for g in &mut groups {
+        // Extras = all but one charge; keep only extras not yet refunded.
+        let n = g.charge_ids.len();
+        let refunded = n - g.refundable_ids.len();
+        let left = (n - 1).saturating_sub(refunded);
+        let skip = g.refundable_ids.len() - left;
+        g.refundable_ids.drain(..skip);
+    }
+    Ok(groups)
+}
+
+/// Refund `amount_cents` (default: all that is left) of a charge owned by the
+/// customer. Business-rule failures (another customer's charge, already refunded,
+/// bad amount) come back as the inner `Err(message)`.
+pub fn create_refund(
+    conn: &Connection,
+    customer_id: i64,
+    charge_id: i64,
+    amount_cents: Option<i64>,
+    reason: &str,
+) -> Result<Result<Refund, String>, StoreError> {
+    let Some(ch) = charge(conn, customer_id, charge_id)? else {
+        return Ok(Err(format!("charge {charge_id} is not on this account")));
+    };
+    let remaining = ch.amount_cents - ch.refunded_cents;
+    if remaining <= 0 {
+        return Ok(Err(format!(
+            "charge {charge_id} has already been fully refunded"
+        )));
+    }
+    let amount = amount_cents.unwrap_or(remaining);
+    if amount <= 0 || amount > remaining {
+        return Ok(Err(format!(
+            "refund amount must be between $0.01 and {}",
+            dollars(remaining)
+        )));
+    }
+    conn.execute(
+        &format!("INSERT INTO refunds (charge_id, amount_cents, reason, created_at) VALUES (?1, ?2, ?3, {NOW})"),
+        params![charge_id, amount, reason],
+    )?;
+    let id = conn.last_insert_rowid();
+    Ok(Ok(conn.query_row(
+        "SELECT id, charge_id, amount_cents, reason, created_at FROM refunds WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Refund {
+                id: r.get(0)?,
+                charge_id: r.get(1)?,
+                amount_cents: r.get(2)?,
+                reason: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        },
+    )?))
+}
+
+/// Move the customer to another plan; returns (old plan, new plan).
+pub fn change_plan(
+    conn: &Connection,
+    customer_id: i64,
+    plan_code: &str,
+) -> Result<Result<(Plan, Plan), String>, StoreError> {
+    let Some(customer) = customer_by_id(conn, customer_id)? else {
+        return Err(StoreError::NotFound(format!("customer {customer_id}")));
+    };
+    let Some(new) = plan_by_code(conn, plan_code)? else {
+        let names: Vec<String> = plans(conn)?.into_iter().map(|p| p.code).collect();
+        return Ok(Err(format!(
+            "unknown plan `{plan_code}` (plans: {})",
+            names.join(", ")
+        )));
+    };
+    if new.code == customer.plan.code {
+        return Ok(Err(format!(
+            "the customer is already on the {} plan",
+            new.name
+        )));
+    }
+    conn.execute(
+        "UPDATE customers SET plan_code = ?1 WHERE id = ?2",
+        params![new.code, customer_id],
+    )?;
+    conn.execute(
+        &format!("INSERT INTO plan_changes (customer_id, from_plan, to_plan, created_at) VALUES (?1, ?2, ?3, {NOW})"),
+        params![customer_id, customer.plan.code, new.code],
+    )?;
+    Ok(Ok((customer.plan, new)))
+}
+
+/// Open a support ticket.
+pub fn open_ticket(
+    conn: &Connection,
+    customer_id: Option<i64>,
+    category: &str,
+    summary: &str,
+) -> Result<Ticket, StoreError> {
+    conn.execute(
+        &format!("INSERT INTO tickets (customer_id, category, summary, status, created_at) VALUES (?1, ?2, ?3, 'open', {NOW})"),
+        params![customer_id, category, summary],
+    )?;
+    let id = conn.last_insert_rowid();
+    Ok(conn.query_row(
+        "SELECT id, customer_id, category, summary, status, created_at FROM tickets WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Ticket {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                category: r.get(2)?,
+                summary: r.get(3)?,
+                status: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        },
+    )?)
+}
+
+/// Tickets of a customer, newest first.
+pub fn tickets(conn: &Connection, customer_id: i64) -> Result<Vec<Ticket>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, customer_id, category, summary, status, created_at FROM tickets WHERE customer_id = ?1 ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map([customer_id], |r| {
+        Ok(Ticket {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            category: r.get(2)?,
+            summary: r.get(3)?,
+            status: r.get(4)?,
+            created_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Record that a password-reset link was sent.
+pub fn record_password_reset(
+    conn: &Connection,
+    customer_id: i64,
+    channel: &str,
+) -> Result<i64, StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO password_resets (customer_id, channel, created_at) VALUES (?1, ?2, {NOW})"
+        ),
+        params![customer_id, channel],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Service status of a region (all services), or of every region if `None`.
+pub fn service_status(
+    conn: &Connection,
+    region: Option<&str>,
+) -> Result<Vec<ServiceStatus>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT region, service, status, message, since FROM service_status
+         WHERE ?1 IS NULL OR lower(region) = lower(?1) ORDER BY region, service",
+    )?;
+    let rows = stmt.query_map([region], |r| {
+        Ok(ServiceStatus {
+            region: r.get(0)?,
+            service: r.get(1)?,
+            status: r.get(2)?,
+            message: r.get(3)?,
+            since: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store() -> Store {
+        Store::open_in_memory().expect("store")
+    }
+
+    #[test]
+    fn finds_customer_by_any_phone_format() {
+        let s = store();
+        let c = s
+            .run_blocking(|c| customer_by_phone(c, "(555) 123-0001"))
+            .unwrap()
+            .expect("dana");
+        assert_eq!(c.name, "Dana Whitfield");
+        assert_eq!(c.plan.code, "plus");
+        assert!(s
+            .run_blocking(|c| customer_by_phone(c, "+15559999999"))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn detects_the_march_12_double_charge_and_refunds_once() {
+        let s = store();
+        let dups = s.run_blocking(|c| duplicate_charges(c, 1)).unwrap();
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].charged_on, "2026-03-12");
+        assert_eq!(dups[0].charge_ids, vec![1003, 1004]);
+        assert_eq!(dups[0].refundable_ids, vec![1004]);
+        let r = s
+            .run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate"))
+            .unwrap()
+            .expect("refund");
+        assert_eq!(r.amount_cents, 5999);
+        let again = s
+            .run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate"))
+            .unwrap();
+        assert!(again.is_err());
+        assert!(s.run_blocking(|c| duplicate_charges(c, 1)).unwrap()[0]
+            .refundable_ids
+            .is_empty());
+        // Another customer's charge is refused.
+        assert!(s
+            .run_blocking(|c| create_refund(c, 2, 1003, None, "x"))
+            .unwrap()
+            .is_err());
+        assert!(s
+            .run_blocking(|c| duplicate_charges(c, 2))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn changes_plan_and_opens_tickets() {
+        let s = store();
+        let (old, new) = s
+            .run_blocking(|c| change_plan(c, 4, "Plus"))
+            .unwrap()
+            .expect("change");
+        assert_eq!((old.code.as_str(), new.code.as_str()), ("basic", "plus"));
+        assert!(s
+            .run_blocking(|c| change_plan(c, 4, "plus"))
+            .unwrap()
+            .is_err());
+        let t = s
+            .run_blocking(|c| open_ticket(c, Some(4), "technical", "slow wifi"))
+            .unwrap();
+        assert_eq!(t.status, "open");
+        let st = s
+            .run_blocking(|c| service_status(c, Some("riverside")))
+            .unwrap();
+        assert_eq!(st[0].status, "degraded");
+        assert_eq!(dollars(5999), "$59.99");
+    }
+}

@@ -1,0 +1,137 @@
+//! `on_handoff` hooks: work done before the receiving agent speaks, whose result is
+//! injected as a system message. `fetch_billing_record` finds the caller by phone
+//! number and gives billing their plan, recent charges and any duplicate charges.
+
+use serde_json::json;
+
+use crate::agents::tools::{spoken_date, ToolContext};
+use crate::store::customers::{self, dollars};
+use crate::store::StoreError;
+
+/// Hook names a `[[handoffs]]` entry may use as `on_handoff`.
+pub const KNOWN_HOOKS: &[&str] = &["fetch_billing_record"];
+
+/// Prefix of the system message `fetch_billing_record` injects.
+pub const BILLING_RECORD_PREFIX: &str = "Billing record for this caller";
+
+/// What a hook produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HookOutput {
+    /// Injected into the history before the target speaks.
+    pub system_message: Option<String>,
+    /// The customer the hook identified.
+    pub customer_id: Option<i64>,
+}
+
+/// Run a hook by name (unknown names were rejected at load time).
+pub async fn run(name: &str, ctx: &ToolContext) -> Result<HookOutput, StoreError> {
+    match name {
+        "fetch_billing_record" => fetch_billing_record(ctx).await,
+        _ => Ok(HookOutput::default()),
+    }
+}
+
+/// Look up the caller's billing record and describe it. The message has a readable
+/// summary and, on its last line, `json: {...}` with the same facts for the
+/// embedded brain.
+pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, StoreError> {
+    let customer = crate::agents::tools::current_customer(ctx).await?;
+    let Some(c) = customer else {
+        let number = ctx.phone.clone().unwrap_or_else(|| "unknown".into());
+        return Ok(HookOutput {
+            system_message: Some(format!(
+                "{BILLING_RECORD_PREFIX}: no account matches the calling number ({number}). \
+                 Ask for the phone number on the account and its ZIP code, then use lookup_customer.\njson: {}",
+                json!({"found": false, "phone": number})
+            )),
+            customer_id: None,
+        });
+    };
+    let id = c.id;
+    let (charges, dups, invoices) = ctx
+        .store
+        .run(move |conn| {
+            Ok((
+                customers::charges(conn, id, 5)?,
+                customers::duplicate_charges(conn, id)?,
+                customers::invoices(conn, id, 3)?,
+            ))
+        })
+        .await?;
+    let mut text = format!(
+        "{BILLING_RECORD_PREFIX} (from the account system, not said by the caller): {} (phone {}), {} plan at {} a month, account {}.",
+        c.name,
+        c.phone,
+        c.plan.name,
+        dollars(c.plan.monthly_cents),
+        c.status.replace('_', " ")
+    );
+    let recent: Vec<String> = charges
+        .iter()
+        .map(|ch| {
+            let refunded = if ch.refunded_cents > 0 {
+                format!(", {} refunded", dollars(ch.refunded_cents))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} for {} (charge {}{refunded})",
+                spoken_date(&ch.charged_on),
+                dollars(ch.amount_cents),
+                ch.description,
+                ch.id
+            )
+        })
+        .collect();
+    if !recent.is_empty() {
+        text.push_str(&format!(" Recent charges: {}.", recent.join("; ")));
+    }
+    for d in &dups {
+        text.push_str(&format!(
+            " Duplicate charge: {} charged {} times on {} for {} (charges {}; refundable: {}).",
+            dollars(d.amount_cents),
+            d.charge_ids.len(),
+            spoken_date(&d.charged_on),
+            d.description,
+            join_ids(&d.charge_ids),
+            if d.refundable_ids.is_empty() {
+                "none, already refunded".to_string()
+            } else {
+                join_ids(&d.refundable_ids)
+            }
+        ));
+    }
+    if let Some(i) = invoices.iter().find(|i| i.status != "paid") {
+        text.push_str(&format!(
+            " Unpaid invoice: {} for {} due {} ({}).",
+            dollars(i.amount_cents),
+            i.period,
+            spoken_date(&i.due_on),
+            i.status.replace('_', " ")
+        ));
+    }
+    let facts = json!({
+        "found": true,
+        "customer": crate::agents::tools::customer_json(&c),
+        "recent_charges": charges.iter().map(|ch| json!({
+            "id": ch.id, "date": ch.charged_on, "date_spoken": spoken_date(&ch.charged_on),
+            "amount": dollars(ch.amount_cents), "description": ch.description, "refunded": dollars(ch.refunded_cents),
+        })).collect::<Vec<_>>(),
+        "duplicates": dups.iter().map(crate::agents::tools::duplicate_json).collect::<Vec<_>>(),
+        "invoices": invoices.iter().map(|i| json!({
+            "id": i.id, "period": i.period, "amount": dollars(i.amount_cents), "due_on": i.due_on, "status": i.status,
+        })).collect::<Vec<_>>(),
+    });
+    text.push_str(&format!("\njson: {facts}"));
+    Ok(HookOutput {
+        system_message: Some(text),
+        customer_id: Some(c.id),
+    })
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

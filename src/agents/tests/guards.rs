@@ -1,0 +1,236 @@
+//! Runtime guards: no transfer announcements, no re-greeting, max_turns, low
+//! confidence, model errors, per-agent model routing.
+
+use serde_json::json;
+
+use super::*;
+use crate::agents::guard::announces_transfer;
+use crate::agents::testing::Scripted;
+use crate::agents::trace::{Outcome, Trigger};
+
+#[tokio::test]
+async fn no_reply_announces_a_transfer_and_nobody_greets_twice() {
+    let h = Harness::new();
+    h.model("triage")
+        .say("triage", "Hi, thanks for calling Bluebird. How can I help?");
+    h.model("triage").say_then_call(
+        "triage",
+        "Sure thing. Let me transfer you to our billing team.",
+        "transfer_to_billing",
+        json!({"reason": "double charge", "trigger": "intent"}),
+    );
+    h.model("billing").say("billing", "Hello Dana, thanks for calling! I'm the billing agent. Hi Dana, I can see you were charged twice on March 12.");
+    let mut conv = h.start(Some(DANA));
+    let (_, first) = h.say(&mut conv, "Hello?").await;
+    assert_eq!(
+        says(&first),
+        vec!["Hi, thanks for calling Bluebird.", "How can I help?"],
+        "the first greeting is kept"
+    );
+    let (summary, events) = h.say(&mut conv, "I was charged twice").await;
+
+    let spoken = says(&events);
+    assert_eq!(
+        spoken,
+        vec![
+            "Sure thing.",
+            "I can see you were charged twice on March 12."
+        ]
+    );
+    for s in &spoken {
+        assert!(!announces_transfer(s), "announced: {s}");
+    }
+    let rules: Vec<&str> = conv.trace().guard.iter().map(|g| g.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        vec![
+            "transfer_announcement",
+            "repeated_greeting",
+            "transfer_announcement",
+            "repeated_greeting"
+        ]
+    );
+    // History holds what was said, not what was dropped.
+    assert!(!format!("{:?}", conv.history()).contains("billing team"));
+    assert_eq!(
+        summary.reply,
+        "Sure thing. I can see you were charged twice on March 12."
+    );
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn max_turns_apologises_and_offers_a_person() {
+    let h = Harness::with_config(RuntimeConfig {
+        max_turns: 3,
+        ..RuntimeConfig::default()
+    });
+    for _ in 0..3 {
+        h.model("triage")
+            .call("triage", "end_call_please", json!({}));
+    }
+    let mut conv = h.start(Some(DANA));
+    let (s, events) = h.say(&mut conv, "Hmm").await;
+    assert_eq!(s.model_calls, 3);
+    assert!(says(&events)
+        .last()
+        .is_some_and(|t| t.contains("get a person on the line")));
+    assert!(conv.trace().errors.iter().any(|e| e.contains("max_turns")));
+    assert!(conv.outcome().is_none(), "never a crash, the call goes on");
+    h.assert_consumed();
+    // "No" keeps the conversation with the agent.
+    h.model("triage")
+        .say("triage", "Okay. What else can I do for you?");
+    let (s2, _) = h.say(&mut conv, "No thanks").await;
+    assert!(!s2.escalated);
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn model_errors_are_absorbed() {
+    let h = Harness::new();
+    h.model("triage")
+        .push("triage", Scripted::Fail("boom".into()));
+    let mut conv = h.start(None);
+    let (s, events) = h.say(&mut conv, "Hello").await;
+    assert_eq!(s.model_calls, 1);
+    assert!(says(&events)[0].contains("trouble"));
+    assert!(conv.trace().errors[0].contains("boom"));
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn low_confidence_asks_to_repeat_then_hands_to_a_person() {
+    let h = Harness::new();
+    let mut conv = h.start(Some(DANA));
+    let mumble = CallerInput::Speech {
+        text: "mm charged uh".into(),
+        confidence: 0.2,
+    };
+    let (s1, e1) = h.turn(&mut conv, mumble.clone()).await;
+    assert_eq!(s1.model_calls, 0);
+    assert_eq!(
+        says(&e1),
+        vec!["Sorry, I didn't quite catch that. Could you say it again?"]
+    );
+    let (s2, e2) = h.turn(&mut conv, mumble).await;
+    assert!(s2.escalated);
+    assert!(e2.iter().any(|e| matches!(e, RunEvent::Escalate { .. })));
+    let last = conv.trace().handoffs.last().unwrap();
+    assert_eq!(
+        (last.to.as_str(), last.trigger),
+        ("human", Trigger::Confidence)
+    );
+    assert_eq!(conv.outcome(), Some(Outcome::Escalated));
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn a_clear_turn_resets_the_low_confidence_streak() {
+    let h = Harness::new();
+    h.model("triage").say("triage", "Sure, what's going on?");
+    let mut conv = h.start(None);
+    h.turn(
+        &mut conv,
+        CallerInput::Speech {
+            text: "uh".into(),
+            confidence: 0.1,
+        },
+    )
+    .await;
+    h.turn(
+        &mut conv,
+        CallerInput::Speech {
+            text: "I need help".into(),
+            confidence: 0.9,
+        },
+    )
+    .await;
+    let (s, _) = h
+        .turn(
+            &mut conv,
+            CallerInput::Speech {
+                text: "uh".into(),
+                confidence: 0.1,
+            },
+        )
+        .await;
+    assert!(!s.escalated);
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn each_agent_uses_its_own_model_and_tools() {
+    let h = Harness::new();
+    h.model("triage").call(
+        "triage",
+        "transfer_to_technical",
+        json!({"reason": "password", "trigger": "intent"}),
+    );
+    h.model("technical").call(
+        "technical",
+        "transfer_to_billing",
+        json!({"reason": "refund", "trigger": "intent"}),
+    );
+    h.model("billing").say("billing", "Let's sort that out.");
+    let mut conv = h.start(Some(DANA));
+    h.say(&mut conv, "I forgot my password and also need a refund")
+        .await;
+
+    for (agent, model) in [
+        ("triage", "intent-router"),
+        ("technical", "technical-brain"),
+        ("billing", "billing-brain"),
+    ] {
+        let reqs = h.model(agent).requests();
+        assert_eq!(reqs.len(), 1, "{agent}");
+        assert!(
+            reqs.iter().all(|r| r.agent == agent && r.model == model),
+            "{agent}"
+        );
+    }
+    let triage = tool_names(&h.model("triage").requests()[0]);
+    assert_eq!(
+        triage,
+        vec![
+            "end_call",
+            "transfer_to_billing",
+            "transfer_to_technical",
+            "transfer_to_human"
+        ]
+    );
+    let billing = tool_names(&h.model("billing").requests()[0]);
+    assert!(
+        billing.contains(&"issue_refund".to_string())
+            && !billing.contains(&"check_service_status".to_string())
+    );
+    let technical = tool_names(&h.model("technical").requests()[0]);
+    assert!(
+        technical.contains(&"reset_password".to_string())
+            && !technical.contains(&"issue_refund".to_string())
+    );
+    // Persona is in every system prompt.
+    for agent in ["triage", "technical", "billing"] {
+        let sys = system_notes(&h.model(agent).requests()[0]).remove(0);
+        assert!(
+            sys.contains("Bluebird Broadband's phone support line"),
+            "{agent}"
+        );
+        assert!(sys.contains(&format!("Your role: {agent}")));
+    }
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn silence_reprompts_then_ends_the_call() {
+    let h = Harness::with_config(RuntimeConfig {
+        max_silences: 2,
+        ..RuntimeConfig::default()
+    });
+    let mut conv = h.start(None);
+    let (_, e1) = h.turn(&mut conv, CallerInput::Silence).await;
+    assert_eq!(says(&e1), vec!["Are you still there?"]);
+    let (s2, e2) = h.turn(&mut conv, CallerInput::Silence).await;
+    assert!(s2.ended && e2.contains(&RunEvent::EndCall));
+    assert_eq!(conv.outcome(), Some(Outcome::Completed));
+}

@@ -1,0 +1,144 @@
+//! The per-call trace: agent path, handoffs (with trigger and reason), tool calls,
+//! guard interventions and per-turn latency. Serialised with the call record.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Why a handoff happened (the four triggers of the design).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The caller's topic belongs to another agent.
+    Intent,
+    /// The needed tool belongs to another agent.
+    Capability,
+    /// Speech recognition confidence stayed too low.
+    Confidence,
+    /// Complexity, turn count, loops, or an explicit request for a person.
+    Escalation,
+}
+
+impl Trigger {
+    /// Parse the `trigger` argument of a transfer tool.
+    pub fn parse(s: &str) -> Option<Trigger> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "intent" => Some(Trigger::Intent),
+            "capability" => Some(Trigger::Capability),
+            "confidence" => Some(Trigger::Confidence),
+            "escalation" => Some(Trigger::Escalation),
+            _ => None,
+        }
+    }
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The agent ended the call (resolved, goodbye).
+    Completed,
+    /// Handed to a human.
+    Escalated,
+    /// The caller hung up.
+    Hangup,
+}
+
+impl Outcome {
+    /// The value stored in `calls.outcome`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Escalated => "escalated",
+            Outcome::Hangup => "hangup",
+        }
+    }
+}
+
+/// One handoff (or a refused attempt).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandoffRecord {
+    pub turn: usize,
+    pub from: String,
+    pub to: String,
+    pub trigger: Trigger,
+    pub reason: String,
+    /// The on_handoff hook that ran, if any.
+    pub on_handoff: Option<String>,
+    /// Time spent in the hook and history filters.
+    pub on_handoff_ms: f64,
+    /// History filters applied (`remove_tools`, `summary`).
+    pub filters: Vec<String>,
+    /// Refused by the runtime (ping-pong guard); `refusal` says why.
+    pub refused: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+}
+
+/// One tool call (including transfer tools and refused calls).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolCallRecord {
+    pub turn: usize,
+    pub agent: String,
+    pub name: String,
+    pub arguments: Value,
+    pub result: Value,
+    pub ms: f64,
+    /// The runtime refused the call (tool not owned by the agent, bad handoff).
+    pub refused: bool,
+}
+
+/// A sentence the reply guard dropped or rewrote before the caller heard it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GuardRecord {
+    pub turn: usize,
+    pub agent: String,
+    /// `transfer_announcement` | `repeated_greeting`
+    pub rule: String,
+    pub original: String,
+    pub emitted: Option<String>,
+}
+
+/// One caller turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurnRecord {
+    pub turn: usize,
+    /// `speech` | `dtmf` | `silence`
+    pub input: String,
+    pub caller: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// Active agent when the turn started and when it ended.
+    pub agent_start: String,
+    pub agent_end: String,
+    pub reply: String,
+    pub model_calls: usize,
+    /// From the caller's input to the first sentence emitted.
+    pub first_sentence_ms: Option<f64>,
+    pub total_ms: f64,
+    pub cancelled: bool,
+    pub interrupted: bool,
+}
+
+/// Everything that happened in one call, for the call record and debugging.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Trace {
+    pub call_id: String,
+    pub caller: Option<String>,
+    /// Agents in the order they became active (`human` last if escalated).
+    pub path: Vec<String>,
+    pub handoffs: Vec<HandoffRecord>,
+    pub tool_calls: Vec<ToolCallRecord>,
+    pub turns: Vec<TurnRecord>,
+    pub guard: Vec<GuardRecord>,
+    /// Absorbed failures (model errors, max_turns).
+    pub errors: Vec<String>,
+    pub outcome: Option<Outcome>,
+    /// The brief given to the human, if escalated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_brief: Option<String>,
+}
+
+/// Milliseconds as f64 with 0.1 ms resolution.
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
