@@ -34,8 +34,10 @@ pub enum AppError {
 
 /// Open the store named by the configuration.
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    Store::open(&config.store.path)
-        .map_err(|source| AppError::Store { path: config.store.path.display().to_string(), source })
+    Store::open(&config.store.path).map_err(|source| AppError::Store {
+        path: config.store.path.display().to_string(),
+        source,
+    })
 }
 
 /// Build the server state from configuration, with the providers it names.
@@ -62,7 +64,10 @@ pub fn assemble(
         },
         machine: config.call.machine(),
         max_errors: config.call.max_errors,
-        recordings_dir: config.recordings.enabled.then(|| config.recordings.dir.clone()),
+        recordings_dir: config
+            .recordings
+            .enabled
+            .then(|| config.recordings.dir.clone()),
     };
     let twilio_auth_token = if config.twilio.validate_signatures {
         Some(env(&config.twilio.auth_token_env)?)
@@ -97,18 +102,30 @@ fn transfer(config: &Config) -> Result<Option<Transfer>, AppError> {
     if t.transfer_number.trim().is_empty() {
         return Ok(None);
     }
-    let account = if t.account_sid.is_empty() { env("TWILIO_ACCOUNT_SID")? } else { t.account_sid.clone() };
+    let account = if t.account_sid.is_empty() {
+        env("TWILIO_ACCOUNT_SID")?
+    } else {
+        t.account_sid.clone()
+    };
     let token = env(&t.auth_token_env)?;
     let rest = TwilioRest::new(&t.api_base, &account, &token, Duration::from_secs(10))
         .map_err(|e| AppError::Twilio(e.to_string()))?;
-    Ok(Some(Transfer { rest, number: t.transfer_number.clone(), public_url: config.server.public_url.clone() }))
+    Ok(Some(Transfer {
+        rest,
+        number: t.transfer_number.clone(),
+        public_url: config.server.public_url.clone(),
+    }))
 }
 
 /// Foundation mode: no speech recognition or agents; the call plays the greeting
 /// recording and records the caller.
 pub fn greeting_only(config: &Config) -> Result<VoiceStack, AppError> {
     let (rate, phrases, spoken) = match load_greeting(config)? {
-        Some((pcm, text)) => (pcm.rate, vec![(text.clone(), pcm.samples)], Some(("triage".to_string(), text))),
+        Some((pcm, text)) => (
+            pcm.rate,
+            vec![(text.clone(), pcm.samples)],
+            Some(("triage".to_string(), text)),
+        ),
         None => (8000, vec![], None),
     };
     Ok(VoiceStack {
@@ -127,7 +144,10 @@ fn load_greeting(config: &Config) -> Result<Option<(Pcm, String)>, AppError> {
     if path.as_os_str().is_empty() {
         return Ok(None);
     }
-    let err = |message: String| AppError::Greeting { path: path.display().to_string(), message };
+    let err = |message: String| AppError::Greeting {
+        path: path.display().to_string(),
+        message,
+    };
     let pcm = read_wav(path).map_err(|e| err(e.to_string()))?;
     let text = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
     let text = match text.trim() {

@@ -139,6 +139,17 @@ impl Conversation {
         }
     }
 
+    /// Forget the current turn: the caller was still talking when it started, nothing of
+    /// its reply was heard, and their words arrive again, merged, in the next turn.
+    /// Handoffs it made stand (the new agent answers the merged words).
+    pub fn retract_last_turn(&mut self) {
+        let turn = self.turn;
+        self.transcript.retain(|e| e.turn != turn);
+        self.history
+            .truncate(self.turn_history_start.min(self.history.len()));
+        self.trace.turns.retain(|t| t.turn != turn);
+    }
+
     /// Barge-in: the caller heard only `heard_text` of the last reply. Truncates the
     /// reply in history and transcript to it and marks it interrupted.
     pub fn record_heard(&mut self, heard_text: &str) {

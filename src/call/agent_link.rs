@@ -35,9 +35,20 @@ enum Pending {
 }
 
 impl AgentLink {
-    pub fn new(runtime: Arc<Runtime>, caller: CallerContext, events: mpsc::UnboundedSender<TaggedEvent>) -> Self {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        caller: CallerContext,
+        events: mpsc::UnboundedSender<TaggedEvent>,
+    ) -> Self {
         let conv = runtime.start(caller);
-        Self { runtime, conv: Some(conv), running: None, queued: None, pending: Vec::new(), events }
+        Self {
+            runtime,
+            conv: Some(conv),
+            running: None,
+            queued: None,
+            pending: Vec::new(),
+            events,
+        }
     }
 
     /// Record the opening greeting; returns (agent, text) to speak.

@@ -70,7 +70,10 @@ impl CallerAudio {
             Some(r) => r.push(&pcm8k).unwrap_or_default(),
             None => pcm8k,
         };
-        CallerFrame { pcm16k, speech_prob: self.probability }
+        CallerFrame {
+            pcm16k,
+            speech_prob: self.probability,
+        }
     }
 
     /// Finalise the recording; returns its path.

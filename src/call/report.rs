@@ -60,16 +60,26 @@ impl CallReport {
     /// Record a measurement and export it as metrics.
     pub fn measure(&mut self, metrics: &Metrics, m: Measure) {
         match m {
-            Measure::Turn { turn, stt_final, first_token, first_audio, first_frame } => {
+            Measure::Turn {
+                turn,
+                stt_final,
+                first_token,
+                first_audio,
+                first_frame,
+            } => {
                 let h = &metrics.turn_latency;
-                h.with_label_values(&["stt_final"]).observe(stt_final.as_secs_f64());
+                h.with_label_values(&["stt_final"])
+                    .observe(stt_final.as_secs_f64());
                 if let Some(t) = first_token {
-                    h.with_label_values(&["first_token"]).observe(t.as_secs_f64());
+                    h.with_label_values(&["first_token"])
+                        .observe(t.as_secs_f64());
                 }
                 if let Some(t) = first_audio {
-                    h.with_label_values(&["first_audio"]).observe(t.as_secs_f64());
+                    h.with_label_values(&["first_audio"])
+                        .observe(t.as_secs_f64());
                 }
-                h.with_label_values(&["first_frame"]).observe(first_frame.as_secs_f64());
+                h.with_label_values(&["first_frame"])
+                    .observe(first_frame.as_secs_f64());
                 self.turns.push(TurnLatency {
                     turn,
                     stt_final_ms: ms(stt_final),
@@ -78,12 +88,21 @@ impl CallReport {
                     first_frame_ms: ms(first_frame),
                 });
             }
-            Measure::BargeIn { turn, reaction, heard_chars } => {
+            Measure::BargeIn {
+                turn,
+                reaction,
+                heard_chars,
+            } => {
                 metrics.barge_in_latency.observe(reaction.as_secs_f64());
-                self.barge_ins.push(BargeIn { turn, reaction_ms: ms(reaction), heard_chars });
+                self.barge_ins.push(BargeIn {
+                    turn,
+                    reaction_ms: ms(reaction),
+                    heard_chars,
+                });
             }
             Measure::FalseInterruption { turn, text } => {
-                self.false_interruptions.push(json!({ "turn": turn, "text": text }));
+                self.false_interruptions
+                    .push(json!({ "turn": turn, "text": text }));
             }
         }
     }
@@ -94,13 +113,23 @@ impl CallReport {
     }
 
     /// The call record as of now; `end` is set when the call is over.
-    pub fn update(&self, conv: Option<&Conversation>, decoder: &Decoder, end: Option<End>) -> CallUpdate {
+    pub fn update(
+        &self,
+        conv: Option<&Conversation>,
+        decoder: &Decoder,
+        end: Option<End>,
+    ) -> CallUpdate {
         let (agents, transcript, agent_trace, agent_outcome) = match conv {
             Some(c) => (
                 c.agents_path(),
                 c.transcript()
                     .into_iter()
-                    .map(|t| TranscriptLine { speaker: t.speaker, agent: t.agent, text: t.text, interrupted: t.interrupted })
+                    .map(|t| TranscriptLine {
+                        speaker: t.speaker,
+                        agent: t.agent,
+                        text: t.text,
+                        interrupted: t.interrupted,
+                    })
                     .collect(),
                 serde_json::to_value(c.trace()).unwrap_or_default(),
                 c.outcome(),
@@ -114,7 +143,14 @@ impl CallReport {
                             text: self.heard.1.clone(),
                             interrupted: false,
                         };
-                        (vec![agent.clone()], if self.heard.1.is_empty() { vec![] } else { vec![line] })
+                        (
+                            vec![agent.clone()],
+                            if self.heard.1.is_empty() {
+                                vec![]
+                            } else {
+                                vec![line]
+                            },
+                        )
                     }
                     None => (vec![], vec![]),
                 };

@@ -34,7 +34,11 @@ where
     S: Stream<Item = WsFrame> + Unpin,
     K: Sink<WsFrame> + Unpin,
 {
-    let span = info_span!("call", call_sid = tracing::field::Empty, stream_sid = tracing::field::Empty);
+    let span = info_span!(
+        "call",
+        call_sid = tracing::field::Empty,
+        stream_sid = tracing::field::Empty
+    );
     let session = Session::new(deps, outbound, span.clone());
     session.run(inbound, shutdown).instrument(span).await;
 }
@@ -85,7 +89,11 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
-    async fn run<S: Stream<Item = WsFrame> + Unpin>(mut self, mut inbound: S, shutdown: CancellationToken) {
+    async fn run<S: Stream<Item = WsFrame> + Unpin>(
+        mut self,
+        mut inbound: S,
+        shutdown: CancellationToken,
+    ) {
         let end = loop {
             if let Some(end) = self.end {
                 break end;
@@ -93,7 +101,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             if !self.socket_ok {
                 break End::Lost;
             }
-            let deadline = self.machine.poll_timeout(Instant::now().into_std()).map(Instant::from_std);
+            let deadline = self
+                .machine
+                .poll_timeout(Instant::now().into_std())
+                .map(Instant::from_std);
             let stt_open = self.stt.is_some();
             tokio::select! {
                 biased;
@@ -142,10 +153,17 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             Ok(event) => self.on_event(event).await,
             Err(e) => {
                 self.report.errors += 1;
-                self.deps.metrics.protocol_errors.with_label_values(&[e.kind()]).inc();
+                self.deps
+                    .metrics
+                    .protocol_errors
+                    .with_label_values(&[e.kind()])
+                    .inc();
                 warn!(error = %e, kind = e.kind(), "dropped inbound message");
                 if e.is_fatal() || self.report.errors >= self.deps.settings.max_errors {
-                    warn!(errors = self.report.errors, "closing call after protocol errors");
+                    warn!(
+                        errors = self.report.errors,
+                        "closing call after protocol errors"
+                    );
                     self.end = Some(End::Closed);
                 }
             }
@@ -161,7 +179,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 self.deps.metrics.frames_in.inc();
                 if let Some(audio) = self.audio.as_mut() {
                     let f = audio.push(&media.payload);
-                    self.feed(Input::Audio { pcm16k: f.pcm16k, speech_prob: f.speech_prob });
+                    self.feed(Input::Audio {
+                        pcm16k: f.pcm16k,
+                        speech_prob: f.speech_prob,
+                    });
                 }
             }
             Inbound::Mark(mark) => self.feed(Input::Mark { name: mark.name }),
@@ -196,10 +217,16 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             warn!(error = %e, "could not create call record");
         }
         let recorder = self.deps.settings.recordings_dir.as_ref().and_then(|dir| {
-            Recorder::create(dir, &start.call_sid).map_err(|e| warn!(error = %e, "cannot record this call")).ok()
+            Recorder::create(dir, &start.call_sid)
+                .map_err(|e| warn!(error = %e, "cannot record this call"))
+                .ok()
         });
         let voice = self.deps.voice.clone();
-        let vad = voice.vad.as_ref().and_then(|f| f.create().map_err(|e| warn!(error = %e, "no VAD for this call")).ok());
+        let vad = voice.vad.as_ref().and_then(|f| {
+            f.create()
+                .map_err(|e| warn!(error = %e, "no VAD for this call"))
+                .ok()
+        });
         self.audio = Some(CallerAudio::new(vad, recorder));
         if let Some(stt) = &voice.stt {
             match stt.open().await {
@@ -232,7 +259,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     fn on_stt(&mut self, event: Option<SttEvent>) {
         match event {
             Some(SttEvent::Partial { text, .. }) => self.feed(Input::SttPartial { text }),
-            Some(SttEvent::Final { text, confidence, .. }) => self.feed(Input::SttFinal { text, confidence }),
+            Some(SttEvent::Final {
+                text, confidence, ..
+            }) => self.feed(Input::SttFinal { text, confidence }),
             Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
             None => {
                 warn!("speech recognition stream ended");
@@ -253,8 +282,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             RunEvent::Handoff(h) => {
                 if !h.refused {
                     let trigger = serde_json::to_value(h.trigger).ok();
-                    let trigger = trigger.as_ref().and_then(|t| t.as_str()).unwrap_or("unknown");
-                    self.deps.metrics.handoffs.with_label_values(&[&h.from, &h.to, trigger]).inc();
+                    let trigger = trigger
+                        .as_ref()
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("unknown");
+                    self.deps
+                        .metrics
+                        .handoffs
+                        .with_label_values(&[&h.from, &h.to, trigger])
+                        .inc();
                 }
             }
             RunEvent::AgentChanged { .. } | RunEvent::ToolCall(_) => {}
@@ -268,13 +304,24 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Action::Media(payload) => {
                     self.report.frames_out += 1;
                     self.deps.metrics.frames_out.inc();
-                    self.send_msg(|sid| Outbound::Media { stream_sid: sid, payload }).await;
+                    self.send_msg(|sid| Outbound::Media {
+                        stream_sid: sid,
+                        payload,
+                    })
+                    .await;
                 }
                 Action::Mark(name) => {
                     self.report.marks_sent += 1;
-                    self.send_msg(|sid| Outbound::Mark { stream_sid: sid, name }).await;
+                    self.send_msg(|sid| Outbound::Mark {
+                        stream_sid: sid,
+                        name,
+                    })
+                    .await;
                 }
-                Action::Clear => self.send_msg(|sid| Outbound::Clear { stream_sid: sid }).await,
+                Action::Clear => {
+                    self.send_msg(|sid| Outbound::Clear { stream_sid: sid })
+                        .await
+                }
                 Action::SttAudio(pcm) => self.stt_send(SttInput::Audio(pcm)),
                 Action::SttFlush => self.stt_send(SttInput::Flush),
                 Action::StartTurn { turn, input } => match self.agent.as_mut() {
@@ -291,7 +338,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                         link.cancel(turn);
                     }
                 }
-                Action::Speak { utterance, seq, text } => self.tts.speak(SpeakJob { utterance, seq, text }),
+                Action::Speak {
+                    utterance,
+                    seq,
+                    text,
+                } => self.tts.speak(SpeakJob {
+                    utterance,
+                    seq,
+                    text,
+                }),
                 Action::CancelSpeech { utterance } => self.tts.cancel_through(utterance),
                 Action::RecordHeard { heard, .. } => {
                     if let Some(link) = self.agent.as_mut() {
@@ -324,7 +379,11 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         self.report.escalation_brief = Some(brief.clone());
         // The whisper route reads the brief from the record when the person answers.
         self.save_progress().await;
-        let call_sid = self.start.as_ref().map(|s| s.call_sid.clone()).unwrap_or_default();
+        let call_sid = self
+            .start
+            .as_ref()
+            .map(|s| s.call_sid.clone())
+            .unwrap_or_default();
         match self.deps.voice.transfer.as_ref() {
             Some(t) => match t.transfer(&call_sid).await {
                 Ok(()) => {
@@ -345,7 +404,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     }
 
     async fn send_msg(&mut self, msg: impl FnOnce(String) -> Outbound) {
-        let Some(sid) = self.start.as_ref().map(|s| s.stream_sid.clone()) else { return };
+        let Some(sid) = self.start.as_ref().map(|s| s.stream_sid.clone()) else {
+            return;
+        };
         self.send(WsFrame::Text(telephony::encode(&msg(sid)))).await;
     }
 
@@ -356,7 +417,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     }
 
     async fn save_progress(&mut self) {
-        let Some(call_sid) = self.start.as_ref().map(|s| s.call_sid.clone()) else { return };
+        let Some(call_sid) = self.start.as_ref().map(|s| s.call_sid.clone()) else {
+            return;
+        };
         self.report.heard = self.machine.heard();
         let conv = self.agent.as_ref().and_then(|a| a.conversation());
         let update = self.report.update(conv, &self.decoder, None);
@@ -385,7 +448,13 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         if let Err(e) = self.deps.store.call_updated(&start.call_sid, update).await {
             warn!(error = %e, "could not finish call record");
         }
-        info!(?end, ?outcome, frames_in = self.report.frames_in, frames_out = self.report.frames_out, "call ended");
+        info!(
+            ?end,
+            ?outcome,
+            frames_in = self.report.frames_in,
+            frames_out = self.report.frames_out,
+            "call ended"
+        );
     }
 }
 

@@ -18,7 +18,11 @@ pub struct Transfer {
 impl Transfer {
     /// Dial the person; the brief is fetched by Twilio from the whisper URL.
     pub async fn transfer(&self, call_sid: &str) -> Result<(), RestError> {
-        let whisper = format!("{}/whisper/{}", self.public_url.trim_end_matches('/'), call_sid);
+        let whisper = format!(
+            "{}/whisper/{}",
+            self.public_url.trim_end_matches('/'),
+            call_sid
+        );
         let doc = twiml::dial(&self.number, None, Some(&whisper));
         self.rest.update_call_twiml(call_sid, &doc).await
     }

@@ -13,9 +13,9 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tracing::warn;
 
+use crate::audio::frames::PHONE_RATE;
 use crate::audio::mulaw;
 use crate::audio::resample::StreamResampler;
-use crate::audio::frames::PHONE_RATE;
 use crate::speech::TextToSpeech;
 
 /// A sentence to synthesize.
@@ -29,7 +29,11 @@ pub struct SpeakJob {
 /// Audio coming back from the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TtsOutput {
-    Audio { utterance: u64, seq: u32, mulaw: Vec<u8> },
+    Audio {
+        utterance: u64,
+        seq: u32,
+        mulaw: Vec<u8>,
+    },
     /// The sentence is finished (also sent after an error, with whatever audio came).
     Done { utterance: u64, seq: u32 },
 }
@@ -59,24 +63,30 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
     let flag = cancelled.clone();
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
-            let is_cancelled = || flag.load(Ordering::SeqCst) >= job.utterance;
-            if is_cancelled() {
+            if is_cancelled(&flag, &job) {
                 continue;
             }
-            synthesize(tts.as_ref(), &job, &out, &is_cancelled).await;
-            if !is_cancelled() {
-                let _ = out.send(TtsOutput::Done { utterance: job.utterance, seq: job.seq });
+            synthesize(tts.as_ref(), &job, &out, &flag).await;
+            if !is_cancelled(&flag, &job) {
+                let _ = out.send(TtsOutput::Done {
+                    utterance: job.utterance,
+                    seq: job.seq,
+                });
             }
         }
     });
     TtsHandle { jobs, cancelled }
 }
 
+fn is_cancelled(flag: &AtomicU64, job: &SpeakJob) -> bool {
+    flag.load(Ordering::SeqCst) >= job.utterance
+}
+
 async fn synthesize(
     tts: &dyn TextToSpeech,
     job: &SpeakJob,
     out: &mpsc::UnboundedSender<TtsOutput>,
-    is_cancelled: &dyn Fn() -> bool,
+    flag: &AtomicU64,
 ) {
     let spoken = job.text.clone();
     let mut stream = match tts.synthesize(&spoken).await {
@@ -96,11 +106,15 @@ async fn synthesize(
     let send = |pcm: Vec<f32>| {
         if !pcm.is_empty() {
             let mulaw = mulaw::encode_from_f32(&pcm);
-            let _ = out.send(TtsOutput::Audio { utterance: job.utterance, seq: job.seq, mulaw });
+            let _ = out.send(TtsOutput::Audio {
+                utterance: job.utterance,
+                seq: job.seq,
+                mulaw,
+            });
         }
     };
     while let Some(chunk) = stream.next().await {
-        if is_cancelled() {
+        if is_cancelled(flag, job) {
             return; // dropping the stream cancels synthesis
         }
         match chunk.map(|pcm| resampler.push(&pcm)) {

@@ -86,7 +86,10 @@ pub fn router(state: AppState) -> Router {
         .route("/calls", get(routes::list_calls))
         .route("/calls/{call_sid}", get(routes::get_call))
         .route("/metrics", get(routes::metrics))
-        .route("/whisper/{call_sid}", get(routes::whisper).post(routes::whisper))
+        .route(
+            "/whisper/{call_sid}",
+            get(routes::whisper).post(routes::whisper),
+        )
         .with_state(state)
 }
 

@@ -105,7 +105,9 @@ pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String
 /// before the caller is connected: the brief the agent wrote for them.
 pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
     let brief = match state.deps.store.call(&call_sid).await {
-        Ok(Some(call)) => call.trace["voice"]["escalation"]["brief"].as_str().map(str::to_string),
+        Ok(Some(call)) => call.trace["voice"]["escalation"]["brief"]
+            .as_str()
+            .map(str::to_string),
         Ok(None) => None,
         Err(e) => return internal(e),
     };

@@ -20,7 +20,12 @@ pub struct CannedTts {
 
 impl CannedTts {
     pub fn new(rate: u32, phrases: impl IntoIterator<Item = (String, Vec<f32>)>) -> Self {
-        Self { rate, phrases: phrases.into_iter().collect(), chunk: (rate / 10) as usize, spoken: Mutex::default() }
+        Self {
+            rate,
+            phrases: phrases.into_iter().collect(),
+            chunk: (rate / 10) as usize,
+            spoken: Mutex::default(),
+        }
     }
 
     /// Phrases synthesized so far, in order.
@@ -47,8 +52,10 @@ impl TextToSpeech for CannedTts {
         if let Ok(mut s) = self.spoken.lock() {
             s.push(text.trim().to_string());
         }
-        let chunks: Vec<Result<Vec<f32>, SpeechError>> =
-            audio.chunks(self.chunk.max(1)).map(|c| Ok(c.to_vec())).collect();
+        let chunks: Vec<Result<Vec<f32>, SpeechError>> = audio
+            .chunks(self.chunk.max(1))
+            .map(|c| Ok(c.to_vec()))
+            .collect();
         Ok(Box::pin(stream::iter(chunks)))
     }
 }
@@ -64,7 +71,13 @@ mod tests {
         let tts = CannedTts::new(8000, [("Hello.".to_string(), vec![0.5; 2000])]);
         let chunks: Vec<_> = tts.synthesize("Hello.").await.unwrap().collect().await;
         assert_eq!(chunks.len(), 3);
-        assert_eq!(chunks.iter().map(|c| c.as_ref().unwrap().len()).sum::<usize>(), 2000);
+        assert_eq!(
+            chunks
+                .iter()
+                .map(|c| c.as_ref().unwrap().len())
+                .sum::<usize>(),
+            2000
+        );
         assert!(tts.synthesize("Goodbye.").await.is_err());
         assert_eq!(tts.spoken(), vec!["Hello."]);
     }

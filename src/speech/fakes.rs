@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 use futures::stream;
 use tokio::sync::mpsc;
 
-use super::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream, TextToSpeech, TtsStream, Vad, VadFactory, VadFrame};
+use super::{
+    SpeechError, SpeechToText, SttEvent, SttInput, SttStream, TextToSpeech, TtsStream, Vad,
+    VadFactory, VadFrame,
+};
 
 /// A recogniser that answers each `Flush` with the next scripted text.
 #[derive(Clone, Default)]
@@ -19,7 +22,10 @@ pub struct ScriptedStt {
 
 impl ScriptedStt {
     pub fn new(lines: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self { script: Arc::new(Mutex::new(lines.into_iter().map(Into::into).collect())), ..Self::default() }
+        Self {
+            script: Arc::new(Mutex::new(lines.into_iter().map(Into::into).collect())),
+            ..Self::default()
+        }
     }
 
     /// Samples of audio received so far (all streams).
@@ -30,7 +36,10 @@ impl ScriptedStt {
     /// Panics if scripted lines were never used.
     pub fn assert_consumed(&self) {
         let left = self.script.lock().unwrap_or_else(|p| p.into_inner());
-        assert!(left.is_empty(), "scripted STT lines never recognised: {left:?}");
+        assert!(
+            left.is_empty(),
+            "scripted STT lines never recognised: {left:?}"
+        );
     }
 }
 
@@ -58,11 +67,21 @@ impl SpeechToText for ScriptedStt {
                         pushed_ms += pcm.len() as u64 / 16;
                     }
                     SttInput::Flush => {
-                        let text = me.script.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                        let text = text.expect("ScriptedStt: a turn ended but no line was scripted");
+                        let text = me
+                            .script
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .pop_front();
+                        let text =
+                            text.expect("ScriptedStt: a turn ended but no line was scripted");
                         let start = start_ms.take().unwrap_or(pushed_ms);
                         let _ = tx
-                            .send(SttEvent::Final { text, start_ms: start, end_ms: pushed_ms, confidence: 0.95 })
+                            .send(SttEvent::Final {
+                                text,
+                                start_ms: start,
+                                end_ms: pushed_ms,
+                                confidence: 0.95,
+                            })
                             .await;
                         let _ = tx.send(SttEvent::SpeechEnded { at_ms: pushed_ms }).await;
                     }
@@ -104,9 +123,11 @@ impl TextToSpeech for ToneTts {
         }
         let words = text.split_whitespace().count().max(1);
         let n = words * 60 * Self::RATE as usize / 1000;
-        let pcm: Vec<f32> =
-            (0..n).map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / Self::RATE as f32).sin()).collect();
-        let chunks: Vec<Result<Vec<f32>, SpeechError>> = pcm.chunks(1600).map(|c| Ok(c.to_vec())).collect();
+        let pcm: Vec<f32> = (0..n)
+            .map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / Self::RATE as f32).sin())
+            .collect();
+        let chunks: Vec<Result<Vec<f32>, SpeechError>> =
+            pcm.chunks(1600).map(|c| Ok(c.to_vec())).collect();
         Ok(Box::pin(stream::iter(chunks)))
     }
 }
@@ -120,7 +141,10 @@ pub struct LevelVad {
 
 impl VadFactory for LevelVadFactory {
     fn create(&self) -> Result<Box<dyn Vad>, SpeechError> {
-        Ok(Box::new(LevelVad { threshold: self.threshold, elapsed_ms: 0 }))
+        Ok(Box::new(LevelVad {
+            threshold: self.threshold,
+            elapsed_ms: 0,
+        }))
     }
 }
 
@@ -141,7 +165,10 @@ impl Vad for LevelVad {
         let rms = (pcm.iter().map(|s| s * s).sum::<f32>() / pcm.len() as f32).sqrt();
         self.elapsed_ms += pcm.len() as u64 / 8;
         let probability = if rms >= self.threshold { 1.0 } else { 0.0 };
-        Ok(vec![VadFrame { probability, end_ms: self.elapsed_ms }])
+        Ok(vec![VadFrame {
+            probability,
+            end_ms: self.elapsed_ms,
+        }])
     }
 
     fn reset(&mut self) {

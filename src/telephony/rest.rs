@@ -25,7 +25,12 @@ pub struct TwilioRest {
 
 impl TwilioRest {
     /// `api_base` is `https://api.twilio.com` in production (a fake server in tests).
-    pub fn new(api_base: &str, account_sid: &str, auth_token: &str, timeout: Duration) -> Result<Self, RestError> {
+    pub fn new(
+        api_base: &str,
+        account_sid: &str,
+        auth_token: &str,
+        timeout: Duration,
+    ) -> Result<Self, RestError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -44,7 +49,10 @@ impl TwilioRest {
     /// (`POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`, form `Twiml=…`).
     /// Retries connection failures and 5xx answers; 4xx answers are final.
     pub async fn update_call_twiml(&self, call_sid: &str, twiml: &str) -> Result<(), RestError> {
-        let url = format!("{}/2010-04-01/Accounts/{}/Calls/{}.json", self.api_base, self.account_sid, call_sid);
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Calls/{}.json",
+            self.api_base, self.account_sid, call_sid
+        );
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -104,7 +112,11 @@ mod tests {
                      Path((account, call)): Path<(String, String)>,
                      headers: HeaderMap,
                      Form(form): Form<Vec<(String, String)>>| async move {
-                        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                        let auth = headers
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string();
                         seen.lock().unwrap().push((account, call, auth, form));
                         let mut f = failures.lock().unwrap();
                         if *f > 0 {
@@ -126,7 +138,8 @@ mod tests {
     async fn update_posts_twiml_with_basic_auth_and_retries_5xx() {
         let (base, seen) = fake_twilio(1).await;
         let rest = TwilioRest::new(&base, "AC123", "secret", Duration::from_secs(5)).unwrap();
-        let twiml = crate::telephony::twiml::dial("+15550001111", None, Some("https://x/whisper/CA1"));
+        let twiml =
+            crate::telephony::twiml::dial("+15550001111", None, Some("https://x/whisper/CA1"));
         rest.update_call_twiml("CA1", &twiml).await.unwrap();
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 2, "one 503, then success");
@@ -135,15 +148,24 @@ mod tests {
         assert_eq!(call, "CA1.json");
         assert_eq!(auth, "Basic QUMxMjM6c2VjcmV0"); // base64("AC123:secret")
         assert_eq!(form[0].0, "Twiml");
-        assert!(form[0].1.contains("<Dial><Number url=\"https://x/whisper/CA1\">+15550001111</Number></Dial>"));
+        assert!(form[0]
+            .1
+            .contains("<Dial><Number url=\"https://x/whisper/CA1\">+15550001111</Number></Dial>"));
     }
 
     #[tokio::test]
     async fn client_errors_are_final() {
         let (base, seen) = fake_twilio(0).await;
-        let rest = TwilioRest::new(&format!("{base}/nope"), "AC1", "t", Duration::from_secs(5)).unwrap();
-        let err = rest.update_call_twiml("CA1", "<Response/>").await.unwrap_err();
-        assert!(matches!(err, RestError::Status { status: 404, .. }), "{err}");
+        let rest =
+            TwilioRest::new(&format!("{base}/nope"), "AC1", "t", Duration::from_secs(5)).unwrap();
+        let err = rest
+            .update_call_twiml("CA1", "<Response/>")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RestError::Status { status: 404, .. }),
+            "{err}"
+        );
         assert!(seen.lock().unwrap().is_empty());
     }
 }

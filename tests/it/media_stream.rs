@@ -66,11 +66,18 @@ async fn greeting_is_paced_marked_and_recorded() {
             "frame {k} at {got:?}, expected {expected:?}"
         );
     }
-    // The last mark follows the last frame.
-    let last = tw.recv().await.unwrap();
-    assert_eq!(last["event"], "mark", "{last}");
-    tw.mark(last["mark"]["name"].as_str().unwrap()).await;
-    assert_eq!(marks.len() + 1, 5);
+    // The last marks follow the last frame; nothing else comes.
+    let mut tail = 0;
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), tw.recv()).await {
+        assert_eq!(msg["event"], "mark", "{msg}");
+        tw.mark(msg["mark"]["name"].as_str().unwrap()).await;
+        tail += 1;
+    }
+    assert!(
+        tail >= 1 && marks.len() + tail >= 5,
+        "{} + {tail} marks",
+        marks.len()
+    );
 
     // Caller audio: 25 frames of a recognisable pattern, plus DTMF.
     for i in 0..25u8 {
@@ -89,8 +96,13 @@ async fn greeting_is_paced_marked_and_recorded() {
     assert_eq!(call["framesOut"], 50);
     assert_eq!(call["errors"], 0);
     assert!(call["endedAt"].is_string());
-    assert_eq!(call["trace"]["playout"]["marksSent"], 5);
-    assert_eq!(call["trace"]["playout"]["marksHeard"], 5);
+    // A mark per 10-frame chunk (plus one carrying the sentence's last words); the
+    // caller heard all of them.
+    assert!(call["trace"]["playout"]["marksSent"].as_u64().unwrap() >= 5);
+    assert_eq!(
+        call["trace"]["playout"]["marksHeard"],
+        call["trace"]["playout"]["marksSent"]
+    );
     assert_eq!(
         call["trace"]["playout"]["heardText"],
         "Hello and welcome to the support line"
