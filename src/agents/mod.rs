@@ -2,4 +2,5 @@
 //!
 //! Knows nothing of audio or transport; `switchboard chat` drives it directly.
 
+pub mod embedded;
 pub mod model;
