@@ -5,3 +5,4 @@
 pub mod embedded;
 pub mod model;
 pub mod openai;
+pub mod providers;

@@ -20,7 +20,6 @@ const YES: &[&str] = &[
     "definitely",
     "confirm",
     "confirmed",
-    "please",
     "right",
     "fine",
 ];
@@ -61,7 +60,9 @@ pub fn is_yes(text: &str) -> bool {
     }
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
-    ws.iter().any(|w| YES.contains(&w.as_str()))
+    // "please" alone is a yes; inside a sentence it is only politeness.
+    ws == ["please"]
+        || ws.iter().any(|w| YES.contains(&w.as_str()))
         || YES_PHRASES
             .iter()
             .any(|p| joined.contains(&format!(" {p} ")))
@@ -120,6 +121,7 @@ mod tests {
             "wait not yet",
             "I don't want that",
             "my internet is down",
+            "please refund me",
         ] {
             assert!(!is_yes(n), "{n}");
         }
