@@ -23,6 +23,14 @@ use crate::agents::model::{ChatMessage, ChatRequest, ModelError, ToolSpec};
 pub struct EvalCase {
     pub text: String,
     pub agent: String,
+    /// Which batch of the file the case belongs to (batches were written at different
+    /// stages of tuning; see the file's header).
+    #[serde(default = "first_batch")]
+    pub batch: u32,
+}
+
+fn first_batch() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -56,6 +64,8 @@ pub struct EvalReport {
     pub accuracy: f64,
     /// Agent → (correct, total).
     pub per_agent: BTreeMap<String, (usize, usize)>,
+    /// Batch → (correct, total).
+    pub per_batch: BTreeMap<u32, (usize, usize)>,
     pub confusions: Vec<Confusion>,
     pub ms_p50: f64,
     pub ms_p95: f64,
@@ -79,6 +89,11 @@ impl std::fmt::Display for EvalReport {
             self.total,
             100.0 * self.accuracy
         )?;
+        writeln!(f)?;
+        for (batch, (c, t)) in &self.per_batch {
+            let pct = 100.0 * *c as f64 / (*t).max(1) as f64;
+            writeln!(f, "batch {batch}: {c}/{t} = {pct:.1} %")?;
+        }
         writeln!(f)?;
         writeln!(
             f,
@@ -143,6 +158,7 @@ pub fn outcome(brain: &EmbeddedBrain, text: &str) -> Result<String, ModelError> 
 /// Runs every case and reports accuracy and latency.
 pub fn evaluate(brain: &EmbeddedBrain, cases: &[EvalCase]) -> Result<EvalReport, ModelError> {
     let mut per_agent: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut per_batch: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
     let mut confusions = Vec::new();
     let mut times = Vec::with_capacity(cases.len());
     let mut correct = 0;
@@ -152,9 +168,12 @@ pub fn evaluate(brain: &EmbeddedBrain, cases: &[EvalCase]) -> Result<EvalReport,
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         let entry = per_agent.entry(case.agent.clone()).or_default();
         entry.1 += 1;
+        let batch = per_batch.entry(case.batch).or_default();
+        batch.1 += 1;
         if got == case.agent {
             correct += 1;
             entry.0 += 1;
+            batch.0 += 1;
         } else {
             confusions.push(Confusion {
                 text: case.text.clone(),
@@ -175,6 +194,7 @@ pub fn evaluate(brain: &EmbeddedBrain, cases: &[EvalCase]) -> Result<EvalReport,
         correct,
         accuracy: correct as f64 / cases.len().max(1) as f64,
         per_agent,
+        per_batch,
         confusions,
         ms_p50: pct(0.5),
         ms_p95: pct(0.95),
