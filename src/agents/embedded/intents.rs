@@ -60,7 +60,8 @@ impl IntentIndex {
         let mut agents: Vec<&String> = brains.keys().collect();
         agents.sort();
         let mut intents = Vec::new();
-        let mut examples = Vec::new();
+        let mut owners = Vec::new();
+        let mut texts = Vec::new();
         for agent in agents {
             for (index, spec) in brains[agent].intents.iter().enumerate() {
                 let owner = spec.route.clone().unwrap_or_else(|| agent.clone());
@@ -72,10 +73,13 @@ impl IntentIndex {
                     owner,
                 });
                 for ex in &spec.examples {
-                    examples.push((pos, embedder.embed(&normalise(ex))?));
+                    owners.push(pos);
+                    texts.push(normalise(ex));
                 }
             }
         }
+        let vectors = embedder.embed_batch(&texts)?;
+        let examples = owners.into_iter().zip(vectors).collect();
         Ok(Self { intents, examples })
     }
 
