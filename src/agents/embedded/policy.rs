@@ -172,7 +172,9 @@ impl Policy {
                 content,
             }) => {
                 let (name, _) = find_call(&req.messages, tool_call_id).unwrap_or_default();
-                if name.starts_with("transfer_to_") {
+                if name.starts_with("transfer_to_") && is_error(content) {
+                    Ok(Decision::Say(refused_text(spec)))
+                } else if name.starts_with("transfer_to_") {
                     self.caller_turn(embedder, &turn, true)
                 } else {
                     Ok(Decision::Say(self.answer_result(
@@ -295,6 +297,16 @@ impl Policy {
         {
             let (tool, prev_args) = find_call(msgs, tool_call_id)?;
             let result = parse_result(content);
+            // We offered a person after the runtime refused a handoff.
+            if tool.starts_with("transfer_to_") && is_error(content) {
+                if slots::is_yes(t.user_text) {
+                    let reason = "the caller accepted the offer of a person".to_string();
+                    return Some(self.handoff(t, HUMAN, "escalation", reason));
+                }
+                if slots::is_no(t.user_text) {
+                    return Some(Decision::Say(declined_text(t.spec)));
+                }
+            }
             for intent in &t.spec.intents {
                 let Some(confirm) = &intent.confirm else {
                     continue;
@@ -315,8 +327,14 @@ impl Policy {
                         a["confirmed"] = json!(true);
                         a
                     } else {
-                        self.fill_args(t, &confirm.args, &confirm.tool, Some(&result))
-                            .ok()?
+                        self.fill_args(
+                            t,
+                            &confirm.args,
+                            &confirm.tool,
+                            Some(&result),
+                            &intent.synonyms,
+                        )
+                        .ok()?
                     };
                     return Some(Decision::Call {
                         say: None,
@@ -340,9 +358,15 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.ask.as_deref() == Some(said))?;
-        self.fill_args(t, &intent.args, intent.tool.as_deref()?, None)
-            .ok()
-            .map(|_| self.act(t, intent, None))
+        self.fill_args(
+            t,
+            &intent.args,
+            intent.tool.as_deref()?,
+            None,
+            &intent.synonyms,
+        )
+        .ok()
+        .map(|_| self.act(t, intent, None))
     }
 
     /// Does what an intent of this agent says: call its tool or reply.
@@ -356,7 +380,7 @@ impl Policy {
         if !has_tool(&t.req.tools, tool) {
             return Decision::Say(t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()));
         }
-        match self.fill_args(t, &intent.args, tool, result) {
+        match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
             Ok(arguments) => Decision::Call {
                 say: intent.say.clone(),
                 name: tool.clone(),
@@ -373,6 +397,7 @@ impl Policy {
         mapping: &toml::Table,
         tool: &str,
         result: Option<&Value>,
+        synonyms: &Synonyms,
     ) -> Result<Value, String> {
         let mut out = Map::new();
         let callers: Vec<&str> = t.req.messages[..=t.user_idx]
@@ -388,7 +413,15 @@ impl Policy {
                 Some(s) if s.starts_with('$') => {
                     let optional = s.ends_with('?');
                     (
-                        resolve(s.trim_end_matches('?'), key, tool, t, &callers, result),
+                        resolve(
+                            s.trim_end_matches('?'),
+                            key,
+                            tool,
+                            t,
+                            &callers,
+                            result,
+                            synonyms,
+                        ),
                         optional,
                     )
                 }
@@ -464,6 +497,24 @@ impl Policy {
     }
 }
 
+fn declined_text(spec: &BrainSpec) -> String {
+    spec.declined
+        .clone()
+        .unwrap_or_else(|| "No problem, I'll leave it as it is.".into())
+}
+
+fn refused_text(spec: &BrainSpec) -> String {
+    spec.handoff_refused.clone().unwrap_or_else(|| {
+        "I'm sorry, I can't sort that out myself. Would you like me to get a person on the line?".into()
+    })
+}
+
+fn is_error(content: &str) -> bool {
+    lookup(&parse_result(content), "error").is_some()
+}
+
+type Synonyms = std::collections::BTreeMap<String, Vec<String>>;
+
 /// Resolves a `$...` argument source.
 fn resolve(
     src: &str,
@@ -472,6 +523,7 @@ fn resolve(
     t: &Turn,
     callers: &[&str],
     result: Option<&Value>,
+    synonyms: &Synonyms,
 ) -> Option<Value> {
     match src {
         "$text" => Some(json!(t.user_text)),
@@ -488,7 +540,7 @@ fn resolve(
             let options = enum_options(&t.req.tools, tool, key);
             callers
                 .iter()
-                .find_map(|c| slots::choose(c, &options))
+                .find_map(|c| slots::choose(c, &options, synonyms))
                 .map(|s| json!(s))
         }
         other => {

@@ -91,12 +91,22 @@ pub fn phone(text: &str) -> Option<String> {
     })
 }
 
-/// The first of `options` the caller named (whole word, case-insensitive).
-pub fn choose<'a>(text: &str, options: &'a [String]) -> Option<&'a String> {
+/// The first of `options` the caller named (whole word, case-insensitive), directly
+/// or through one of its synonyms (`sms` ← "text").
+pub fn choose<'a>(
+    text: &str,
+    options: &'a [String],
+    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Option<&'a String> {
     let ws = words(text);
-    options.iter().find(|o| {
-        let o = o.to_lowercase();
-        ws.iter().any(|w| *w == o)
+    let joined = format!(" {} ", ws.join(" "));
+    let said = |w: &str| joined.contains(&format!(" {} ", w.to_lowercase()));
+    options.iter().find(|o| said(o)).or_else(|| {
+        options.iter().find(|o| {
+            synonyms
+                .get(o.as_str())
+                .is_some_and(|words| words.iter().any(|w| said(w)))
+        })
     })
 }
 
@@ -137,7 +147,22 @@ mod tests {
             Some("+15550102233".into())
         );
         let plans = vec!["basic".to_string(), "plus".to_string(), "pro".to_string()];
-        assert_eq!(choose("switch me to the Pro one", &plans).unwrap(), "pro");
-        assert!(choose("something cheaper", &plans).is_none());
+        let none = Default::default();
+        assert_eq!(
+            choose("switch me to the Pro one", &plans, &none).unwrap(),
+            "pro"
+        );
+        assert!(choose("something cheaper", &plans, &none).is_none());
+        let channels = vec!["sms".to_string(), "email".to_string()];
+        let syn = [(
+            "sms".to_string(),
+            vec!["text".to_string(), "text message".to_string()],
+        )]
+        .into();
+        assert_eq!(choose("Text is fine", &channels, &syn).unwrap(), "sms");
+        assert_eq!(
+            choose("by e-mail, no: email", &channels, &syn).unwrap(),
+            "email"
+        );
     }
 }

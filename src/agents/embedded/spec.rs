@@ -10,6 +10,7 @@
 //! fallback = "Let me see what I can do."
 //! declined = "No problem, I'll leave it as it is."
 //! tool_error = "Sorry, I couldn't get that done just now."
+//! handoff_refused = "I can't sort that out myself. Shall I get a person on the line?"
 //!
 //! [[brain.intents]]
 //! name = "duplicate_charge"
@@ -17,6 +18,7 @@
 //! tool = "find_duplicate_charges"          # optional; without it the intent just replies
 //! args = { }                               # "$enum", "$digits", "$caller", "$text", "$result.path" or literals
 //! ask = "Which plan would you like?"        # spoken when a "$..." argument cannot be filled
+//! synonyms = { sms = ["text"] }             # caller words for "$enum" values ("$enum?" = optional)
 //! say = "..."                              # optional text spoken together with the tool call
 //! route = "human"                          # optional: this intent escalates to a person
 //! replies = [ { when = "count=0", text = "I don't see any duplicate." },
@@ -52,6 +54,9 @@ pub struct BrainSpec {
     /// Said when a tool returned an error and the intent has no matching reply.
     #[serde(default)]
     pub tool_error: Option<String>,
+    /// Said when the runtime refused a handoff (ping-pong guard): offers a person.
+    #[serde(default)]
+    pub handoff_refused: Option<String>,
     #[serde(default)]
     pub intents: Vec<IntentSpec>,
 }
@@ -68,6 +73,9 @@ pub struct IntentSpec {
     pub args: toml::Table,
     #[serde(default)]
     pub ask: Option<String>,
+    /// Caller words for `$enum` values, e.g. `{ sms = ["text", "message"] }`.
+    #[serde(default)]
+    pub synonyms: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub say: Option<String>,
     /// `human`: the intent escalates (transfer_to_human, trigger escalation).

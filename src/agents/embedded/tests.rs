@@ -349,6 +349,58 @@ async fn technical_checks_status_and_reports_an_outage() {
 }
 
 #[tokio::test]
+async fn password_reset_asks_the_channel_and_reads_synonyms() {
+    let out = run(req("technical", vec![user("I forgot my password")])).await;
+    assert!(out.call.is_none());
+    let ask = out.text;
+    assert!(ask.contains("text message or by email"), "{ask}");
+    let m = vec![
+        user("I forgot my password"),
+        said(&ask),
+        user("Text is fine"),
+    ];
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(
+        (name.as_str(), args),
+        ("reset_password", json!({"channel": "sms"}))
+    );
+    let out = run(req(
+        "technical",
+        vec![user("reset my password and email me the link")],
+    ))
+    .await;
+    assert_eq!(out.call.unwrap().1, json!({"channel": "email"}));
+}
+
+#[tokio::test]
+async fn a_refused_handoff_offers_a_person_and_yes_escalates() {
+    let mut m = vec![
+        user("my internet is slow"),
+        called(
+            "h1",
+            "transfer_to_billing",
+            json!({"reason": "x", "trigger": "capability"}),
+        ),
+        result(
+            "h1",
+            json!({"error": "handoff_refused", "detail": "billing already handled this caller turn"}),
+        ),
+    ];
+    let out = run(req("technical", m.clone())).await;
+    assert!(out.call.is_none());
+    assert!(
+        out.text.contains("get a person on the line"),
+        "{}",
+        out.text
+    );
+    m.push(said(&out.text));
+    m.push(user("yes please"));
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(name, "transfer_to_human");
+    assert_eq!(args["trigger"], "escalation");
+}
+
+#[tokio::test]
 async fn asking_for_a_person_escalates() {
     for agent in ["triage", "billing", "technical"] {
         let (name, args) = run(req(agent, vec![user("I want to talk to a real person")]))
