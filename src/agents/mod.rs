@@ -9,6 +9,7 @@
 //! * [`conversation::Conversation`] holds one call's history, transcript and [`trace`].
 //! * [`chat`] is the text driver (REPL and scripts); [`testing`] has `ScriptedModel`.
 
+pub mod embedded;
 pub mod model;
 
 mod actions;
@@ -40,3 +41,5 @@ pub use events::{CallerInput, RunEvent, TurnSummary};
 pub use runner::{NextStep, Runtime, RuntimeConfig};
 pub use spec::{AgentSet, AgentSpec};
 pub use trace::{Outcome, Trace, Trigger};
+pub mod openai;
+pub mod providers;

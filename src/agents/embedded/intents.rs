@@ -1,0 +1,117 @@
+//! The intent index: every agent's intent examples embedded once, and nearest-intent
+//! scoring of a caller's words (max cosine over each intent's examples).
+
+use std::collections::HashMap;
+
+use super::embedder::{cosine, EmbedError, Embedder};
+use super::spec::BrainSpec;
+
+/// Who handles an intent: the agent that declares it, or `human` for `route = "human"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentRef {
+    /// The agent whose prompt file declares the intent.
+    pub agent: String,
+    /// Position in that agent's `intents`.
+    pub index: usize,
+    /// Intent name.
+    pub name: String,
+    /// The agent (or `human`) that must handle it.
+    pub owner: String,
+}
+
+/// An intent with its similarity to the caller's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub intent: IntentRef,
+    pub score: f32,
+}
+
+/// All agents' intents with their embedded examples.
+pub struct IntentIndex {
+    intents: Vec<IntentRef>,
+    /// (intent position, example embedding)
+    examples: Vec<(usize, Vec<f32>)>,
+}
+
+impl std::fmt::Debug for IntentIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntentIndex")
+            .field("intents", &self.intents.len())
+            .field("examples", &self.examples.len())
+            .finish()
+    }
+}
+
+/// Normalises caller text before embedding (case, whitespace).
+pub fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl IntentIndex {
+    /// Embeds every example of every agent's intents (agents in name order, so the
+    /// index is deterministic).
+    pub fn build(
+        embedder: &Embedder,
+        brains: &HashMap<String, BrainSpec>,
+    ) -> Result<Self, EmbedError> {
+        let mut agents: Vec<&String> = brains.keys().collect();
+        agents.sort();
+        let mut intents = Vec::new();
+        let mut owners = Vec::new();
+        let mut texts = Vec::new();
+        for agent in agents {
+            for (index, spec) in brains[agent].intents.iter().enumerate() {
+                let owner = spec.route.clone().unwrap_or_else(|| agent.clone());
+                let pos = intents.len();
+                intents.push(IntentRef {
+                    agent: agent.clone(),
+                    index,
+                    name: spec.name.clone(),
+                    owner,
+                });
+                for ex in &spec.examples {
+                    owners.push(pos);
+                    texts.push(normalise(ex));
+                }
+            }
+        }
+        let vectors = embedder.embed_batch(&texts)?;
+        let examples = owners.into_iter().zip(vectors).collect();
+        Ok(Self { intents, examples })
+    }
+
+    /// Number of intents.
+    pub fn len(&self) -> usize {
+        self.intents.len()
+    }
+
+    /// True when no agent declares intents.
+    pub fn is_empty(&self) -> bool {
+        self.intents.is_empty()
+    }
+
+    /// Every intent's score for an embedded utterance, best first (ties by declaration order).
+    pub fn rank(&self, embedding: &[f32]) -> Vec<Scored> {
+        let mut best = vec![f32::MIN; self.intents.len()];
+        for (pos, ex) in &self.examples {
+            let s = cosine(embedding, ex);
+            if s > best[*pos] {
+                best[*pos] = s;
+            }
+        }
+        let mut out: Vec<Scored> = self
+            .intents
+            .iter()
+            .zip(best)
+            .map(|(intent, score)| Scored {
+                intent: intent.clone(),
+                score,
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+}

@@ -1,0 +1,607 @@
+//! The embedded brain's decision procedure: from a chat request (agent, history,
+//! tools) to one step — a reply, a tool call, or a handoff — the way an LLM would.
+//!
+//! State lives only in the history: a tool result is answered from the intent's
+//! reply templates; a "yes" after an offer runs the intent's confirm step; a caller
+//! turn is classified against every agent's intents and handled here, handed to the
+//! owning agent (`transfer_to_<owner>`), clarified, or escalated to a person.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use super::embedder::Embedder;
+use super::intents::{normalise, IntentIndex, Scored};
+use super::slots;
+use super::spec::{BrainSpec, IntentSpec, Reply};
+use super::templates::{condition, lookup, render};
+use crate::agents::model::{ChatMessage, ChatRequest, ModelError, ToolSpec};
+
+/// The pseudo-agent for escalations.
+pub const HUMAN: &str = "human";
+/// `route = "any"`: whichever agent is active handles the intent (greetings, goodbyes).
+pub const ANY: &str = "any";
+
+/// Tuning of the embedded brain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BrainConfig {
+    /// Below this cosine similarity the brain asks a clarifying question.
+    pub min_score: f32,
+    /// The best intent must beat the best intent of another owner by this much.
+    pub margin: f32,
+    /// Consecutive clarifications before handing the call to a person.
+    pub max_clarify: usize,
+}
+
+impl Default for BrainConfig {
+    fn default() -> Self {
+        Self {
+            min_score: 0.40,
+            margin: 0.015,
+            max_clarify: 2,
+        }
+    }
+}
+
+/// One step the brain takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Speak this text (may be empty, e.g. after `end_call`).
+    Say(String),
+    /// Call a tool, optionally saying something first.
+    Call {
+        say: Option<String>,
+        name: String,
+        arguments: Value,
+    },
+}
+
+/// The routing outcome for one utterance (used by the evaluation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routing {
+    /// The owning agent (or `human`), or `None` when the brain would clarify.
+    pub owner: Option<String>,
+    /// The best intent and its score.
+    pub best: Option<Scored>,
+}
+
+/// The policy over all agents' brains.
+#[derive(Debug)]
+pub struct Policy {
+    brains: HashMap<String, BrainSpec>,
+    index: IntentIndex,
+    config: BrainConfig,
+}
+
+const FALLBACK: &str = "Sorry, I didn't quite catch that. Could you tell me a bit more?";
+
+struct Turn<'a> {
+    req: &'a ChatRequest,
+    spec: &'a BrainSpec,
+    /// Index of the latest caller message.
+    user_idx: usize,
+    user_text: &'a str,
+}
+
+impl Policy {
+    /// Builds the policy, embedding every intent example.
+    pub fn new(
+        embedder: &Embedder,
+        brains: HashMap<String, BrainSpec>,
+        config: BrainConfig,
+    ) -> Result<Self, ModelError> {
+        let index =
+            IntentIndex::build(embedder, &brains).map_err(|e| ModelError::Config(e.to_string()))?;
+        Ok(Self {
+            brains,
+            index,
+            config,
+        })
+    }
+
+    /// True if `text` is one of any agent's clarifying questions.
+    pub fn is_clarification(&self, text: &str) -> bool {
+        self.brains
+            .values()
+            .any(|b| b.clarify.iter().any(|q| q == text))
+    }
+
+    /// The tuning in use.
+    pub fn config(&self) -> BrainConfig {
+        self.config
+    }
+
+    /// Routes one utterance over all intents with no tool restrictions (the evaluation view).
+    pub fn route(&self, embedder: &Embedder, text: &str) -> Result<Routing, ModelError> {
+        let e = embedder
+            .embed(&normalise(text))
+            .map_err(|e| ModelError::Other(e.to_string()))?;
+        let ranked = self.index.rank(&e);
+        Ok(self.pick(&ranked, |_| true))
+    }
+
+    /// The best reachable intent if it is confident, else `owner: None`.
+    fn pick(&self, ranked: &[Scored], reachable: impl Fn(&Scored) -> bool) -> Routing {
+        let mut it = ranked.iter().filter(|s| reachable(s));
+        let Some(best) = it.next() else {
+            return Routing {
+                owner: None,
+                best: None,
+            };
+        };
+        let rival = it.find(|s| s.intent.owner != best.intent.owner);
+        let confident = best.score >= self.config.min_score
+            && rival.is_none_or(|r| best.score - r.score >= self.config.margin);
+        Routing {
+            owner: confident.then(|| best.intent.owner.clone()),
+            best: Some(best.clone()),
+        }
+    }
+
+    /// Decides the next step for a request.
+    pub fn decide(&self, embedder: &Embedder, req: &ChatRequest) -> Result<Decision, ModelError> {
+        let empty = BrainSpec::default();
+        let spec = self.brains.get(&req.agent).unwrap_or(&empty);
+        let Some(user_idx) = req
+            .messages
+            .iter()
+            .rposition(|m| matches!(m, ChatMessage::User { .. }))
+        else {
+            return Ok(Decision::Say(
+                spec.greeting.clone().unwrap_or_else(|| FALLBACK.into()),
+            ));
+        };
+        let user_text = match &req.messages[user_idx] {
+            ChatMessage::User { content } => content.as_str(),
+            _ => "",
+        };
+        let turn = Turn {
+            req,
+            spec,
+            user_idx,
+            user_text,
+        };
+        let last = req
+            .messages
+            .iter()
+            .rev()
+            .find(|m| !matches!(m, ChatMessage::System { .. }));
+        match last {
+            Some(ChatMessage::Tool {
+                tool_call_id,
+                content,
+            }) => {
+                let (name, _) = find_call(&req.messages, tool_call_id).unwrap_or_default();
+                if name.starts_with("transfer_to_") && is_error(content) {
+                    Ok(Decision::Say(refused_text(spec)))
+                } else if name.starts_with("transfer_to_") {
+                    self.caller_turn(embedder, &turn, true)
+                } else {
+                    Ok(Decision::Say(self.answer_result(
+                        spec,
+                        &name,
+                        &parse_result(content),
+                    )))
+                }
+            }
+            Some(ChatMessage::User { .. }) => self.caller_turn(embedder, &turn, false),
+            _ => Ok(Decision::Say(
+                spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()),
+            )),
+        }
+    }
+
+    /// Speaks about a tool result with the reply templates of the intent that called it.
+    fn answer_result(&self, spec: &BrainSpec, tool: &str, result: &Value) -> String {
+        let replies: Option<&[Reply]> = spec
+            .intents
+            .iter()
+            .find_map(|i| {
+                i.confirm
+                    .as_ref()
+                    .filter(|c| c.tool == tool)
+                    .map(|c| c.replies.as_slice())
+            })
+            .or_else(|| {
+                spec.intents
+                    .iter()
+                    .find(|i| i.tool.as_deref() == Some(tool))
+                    .map(|i| i.replies.as_slice())
+            });
+        if let Some(text) = replies.and_then(|r| choose_reply(r, result)) {
+            return text;
+        }
+        let generic = if lookup(result, "error").is_some() {
+            &spec.tool_error
+        } else {
+            &spec.fallback
+        };
+        generic.clone().unwrap_or_else(|| FALLBACK.into())
+    }
+
+    /// Handles new caller words (or the first turn after a handoff arrived).
+    fn caller_turn(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        arrival: bool,
+    ) -> Result<Decision, ModelError> {
+        if !arrival {
+            if let Some(d) = self.pending(t) {
+                return Ok(d);
+            }
+        }
+        let e = embedder
+            .embed(&normalise(t.user_text))
+            .map_err(|e| ModelError::Other(e.to_string()))?;
+        let ranked = self.index.rank(&e);
+        let agent = t.req.agent.as_str();
+        let routing = self.pick(&ranked, |s| {
+            s.intent.owner == agent
+                || s.intent.owner == HUMAN
+                || s.intent.owner == ANY
+                || (!arrival && has_tool(&t.req.tools, &transfer(&s.intent.owner)))
+        });
+        let (Some(owner), Some(best)) = (routing.owner, routing.best.clone()) else {
+            return Ok(self.low_confidence(t, routing.best.as_ref(), arrival));
+        };
+        tracing::debug!(agent, intent = %best.intent.name, owner = %owner, score = best.score, "brain routed");
+        if owner == HUMAN {
+            let reason = format!(
+                "caller asked for a person (intent {} score {:.2})",
+                best.intent.name, best.score
+            );
+            return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        if owner != agent && owner != ANY {
+            let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+            let specialist = t
+                .spec
+                .intents
+                .iter()
+                .any(|i| i.tool.is_some() && i.route.is_none());
+            let (trigger, why) = match (&intent.tool, specialist) {
+                (Some(tool), true) => ("capability", format!("needs {tool}, which {owner} owns")),
+                _ => ("intent", format!("topic belongs to {owner}")),
+            };
+            let reason = format!("intent {} score {:.2}: {why}", best.intent.name, best.score);
+            return Ok(self.handoff(t, &owner, trigger, reason));
+        }
+        Ok(self.act(
+            t,
+            &self.brains[&best.intent.agent].intents[best.intent.index],
+            None,
+        ))
+    }
+
+    /// A reply to the caller's answer to our last question (offer or missing value).
+    fn pending(&self, t: &Turn) -> Option<Decision> {
+        let msgs = &t.req.messages;
+        let before: Vec<&ChatMessage> = msgs[..t.user_idx]
+            .iter()
+            .rev()
+            .filter(|m| !matches!(m, ChatMessage::System { .. }))
+            .collect();
+        let said = match before.first() {
+            Some(ChatMessage::Assistant {
+                content: Some(c),
+                tool_calls,
+            }) if tool_calls.is_empty() => c.as_str(),
+            _ => return None,
+        };
+        // An offer made from a tool result: "... shall I go ahead?"
+        if let Some(ChatMessage::Tool {
+            tool_call_id,
+            content,
+        }) = before.get(1)
+        {
+            let (tool, prev_args) = find_call(msgs, tool_call_id)?;
+            let result = parse_result(content);
+            // We offered a person after the runtime refused a handoff.
+            if tool.starts_with("transfer_to_") && is_error(content) {
+                if slots::is_yes(t.user_text) {
+                    let reason = "the caller accepted the offer of a person".to_string();
+                    return Some(self.handoff(t, HUMAN, "escalation", reason));
+                }
+                if slots::is_no(t.user_text) {
+                    return Some(Decision::Say(declined_text(t.spec)));
+                }
+            }
+            for intent in &t.spec.intents {
+                let Some(confirm) = &intent.confirm else {
+                    continue;
+                };
+                let offer = intent.tool.as_deref() == Some(tool.as_str())
+                    && confirm
+                        .when
+                        .as_deref()
+                        .is_none_or(|w| condition(w, &result));
+                let retry = confirm.tool == tool && condition("status=needs_confirmation", &result);
+                if !(offer || retry) {
+                    continue;
+                }
+                if slots::is_yes(t.user_text) {
+                    let arguments = if retry {
+                        let mut a: Value =
+                            serde_json::from_str(&prev_args).unwrap_or_else(|_| json!({}));
+                        a["confirmed"] = json!(true);
+                        a
+                    } else {
+                        self.fill_args(
+                            t,
+                            &confirm.args,
+                            &confirm.tool,
+                            Some(&result),
+                            &intent.synonyms,
+                        )
+                        .ok()?
+                    };
+                    return Some(Decision::Call {
+                        say: None,
+                        name: confirm.tool.clone(),
+                        arguments,
+                    });
+                }
+                if slots::is_no(t.user_text) {
+                    return Some(Decision::Say(
+                        t.spec
+                            .declined
+                            .clone()
+                            .unwrap_or_else(|| "No problem, I'll leave it as it is.".into()),
+                    ));
+                }
+            }
+        }
+        // A question for a missing value: "Which plan would you like?"
+        let intent = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.ask.as_deref() == Some(said))?;
+        self.fill_args(
+            t,
+            &intent.args,
+            intent.tool.as_deref()?,
+            None,
+            &intent.synonyms,
+        )
+        .ok()
+        .map(|_| self.act(t, intent, None))
+    }
+
+    /// Does what an intent of this agent says: call its tool or reply.
+    fn act(&self, t: &Turn, intent: &IntentSpec, result: Option<&Value>) -> Decision {
+        let Some(tool) = &intent.tool else {
+            let text = choose_reply(&intent.replies, &json!({}))
+                .or_else(|| t.spec.fallback.clone())
+                .unwrap_or_else(|| FALLBACK.into());
+            return Decision::Say(text);
+        };
+        if !has_tool(&t.req.tools, tool) {
+            return Decision::Say(t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()));
+        }
+        match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
+            Ok(arguments) => Decision::Call {
+                say: intent.say.clone(),
+                name: tool.clone(),
+                arguments,
+            },
+            Err(_) => Decision::Say(intent.ask.clone().unwrap_or_else(|| FALLBACK.into())),
+        }
+    }
+
+    /// Fills a tool's arguments from the mapping; `Err` names a value the caller has not given.
+    fn fill_args(
+        &self,
+        t: &Turn,
+        mapping: &toml::Table,
+        tool: &str,
+        result: Option<&Value>,
+        synonyms: &Synonyms,
+    ) -> Result<Value, String> {
+        let mut out = Map::new();
+        let callers: Vec<&str> = t.req.messages[..=t.user_idx]
+            .iter()
+            .rev()
+            .filter_map(|m| match m {
+                ChatMessage::User { content } => Some(content.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (key, spec) in mapping {
+            let (value, optional) = match spec.as_str() {
+                Some(s) if s.starts_with('$') => {
+                    let optional = s.ends_with('?');
+                    (
+                        resolve(
+                            s.trim_end_matches('?'),
+                            key,
+                            tool,
+                            t,
+                            &callers,
+                            result,
+                            synonyms,
+                        ),
+                        optional,
+                    )
+                }
+                _ => (serde_json::to_value(spec).ok(), false),
+            };
+            match value {
+                Some(v) => {
+                    out.insert(key.clone(), v);
+                }
+                None if optional => {}
+                None => return Err(key.clone()),
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Too unsure: ask again, and after repeated failures offer a person.
+    fn low_confidence(&self, t: &Turn, best: Option<&Scored>, arrival: bool) -> Decision {
+        let score = best.map(|b| b.score).unwrap_or(0.0);
+        if arrival {
+            if let Some(a) = &t.spec.arrival {
+                return Decision::Say(a.clone());
+            }
+        }
+        let clarifies = self.previous_clarifications(t);
+        if clarifies >= self.config.max_clarify && has_tool(&t.req.tools, &transfer(HUMAN)) {
+            let reason = format!(
+                "low confidence on {} caller turns in a row (best score {score:.2})",
+                clarifies + 1
+            );
+            return self.handoff(t, HUMAN, "confidence", reason);
+        }
+        let text = if t.spec.clarify.is_empty() {
+            t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into())
+        } else {
+            t.spec.clarify[clarifies.min(t.spec.clarify.len() - 1)].clone()
+        };
+        Decision::Say(text)
+    }
+
+    /// How many of our latest replies in a row were clarifying questions.
+    fn previous_clarifications(&self, t: &Turn) -> usize {
+        let mut n = 0;
+        for m in t.req.messages[..t.user_idx].iter().rev() {
+            match m {
+                ChatMessage::User { .. } | ChatMessage::System { .. } => {}
+                ChatMessage::Assistant {
+                    content: Some(c),
+                    tool_calls,
+                } if tool_calls.is_empty() => {
+                    if self.is_clarification(c) {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        n
+    }
+
+    fn handoff(&self, t: &Turn, target: &str, trigger: &str, reason: String) -> Decision {
+        let name = transfer(target);
+        if !has_tool(&t.req.tools, &name) {
+            return Decision::Say(t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()));
+        }
+        Decision::Call {
+            say: None,
+            name,
+            arguments: json!({"reason": reason, "trigger": trigger}),
+        }
+    }
+}
+
+fn declined_text(spec: &BrainSpec) -> String {
+    spec.declined
+        .clone()
+        .unwrap_or_else(|| "No problem, I'll leave it as it is.".into())
+}
+
+fn refused_text(spec: &BrainSpec) -> String {
+    spec.handoff_refused.clone().unwrap_or_else(|| {
+        "I'm sorry, I can't sort that out myself. Would you like me to get a person on the line?".into()
+    })
+}
+
+fn is_error(content: &str) -> bool {
+    lookup(&parse_result(content), "error").is_some()
+}
+
+type Synonyms = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Resolves a `$...` argument source.
+fn resolve(
+    src: &str,
+    key: &str,
+    tool: &str,
+    t: &Turn,
+    callers: &[&str],
+    result: Option<&Value>,
+    synonyms: &Synonyms,
+) -> Option<Value> {
+    match src {
+        "$text" => Some(json!(t.user_text)),
+        "$digits" => callers
+            .iter()
+            .find_map(|c| slots::digits(c))
+            .map(Value::String),
+        "$caller" => caller_phone(&t.req.messages).map(Value::String),
+        "$phone" => callers
+            .iter()
+            .find_map(|c| slots::phone(c))
+            .map(Value::String),
+        "$enum" => {
+            let options = enum_options(&t.req.tools, tool, key);
+            callers
+                .iter()
+                .find_map(|c| slots::choose(c, &options, synonyms))
+                .map(|s| json!(s))
+        }
+        other => {
+            let path = other.strip_prefix("$result.")?;
+            lookup(result?, path).cloned()
+        }
+    }
+}
+
+/// The caller's number as the runtime states it in a system message.
+fn caller_phone(messages: &[ChatMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        ChatMessage::System { content } => slots::phone(content),
+        _ => None,
+    })
+}
+
+fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
+    tools
+        .iter()
+        .find(|t| t.name == tool)
+        .and_then(|t| t.parameters.pointer(&format!("/properties/{key}/enum")))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first reply whose condition holds and whose placeholders all resolve.
+fn choose_reply(replies: &[Reply], result: &Value) -> Option<String> {
+    replies.iter().find_map(|r| {
+        if r.when().is_some_and(|w| !condition(w, result)) {
+            return None;
+        }
+        render(r.text(), result)
+    })
+}
+
+fn parse_result(content: &str) -> Value {
+    serde_json::from_str(content).unwrap_or_else(|_| Value::String(content.to_string()))
+}
+
+/// The (name, arguments) of the assistant tool call with this id.
+fn find_call(messages: &[ChatMessage], id: &str) -> Option<(String, String)> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| (c.name.clone(), c.arguments.clone())),
+        _ => None,
+    })
+}
+
+fn has_tool(tools: &[ToolSpec], name: &str) -> bool {
+    tools.iter().any(|t| t.name == name)
+}
+
+fn transfer(target: &str) -> String {
+    format!("transfer_to_{target}")
+}

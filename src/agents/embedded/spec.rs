@@ -1,0 +1,200 @@
+//! The `[brain]` table of an agent's prompt file: intents with example phrases,
+//! the tool each intent calls and how its arguments are filled, and the reply
+//! templates the embedded brain speaks.
+//!
+//! ```toml
+//! [brain]
+//! greeting = "Hi, thanks for calling. How can I help?"
+//! arrival = "Sure, I can help with that. What's going on?"   # after a handoff with no clear intent
+//! clarify = ["Sorry, could you say that another way?", "..."]
+//! fallback = "Let me see what I can do."
+//! declined = "No problem, I'll leave it as it is."
+//! tool_error = "Sorry, I couldn't get that done just now."
+//! handoff_refused = "I can't sort that out myself. Shall I get a person on the line?"
+//!
+//! [[brain.intents]]
+//! name = "duplicate_charge"
+//! examples = ["I was charged twice", "..."]
+//! tool = "find_duplicate_charges"          # optional; without it the intent just replies
+//! args = { }                               # "$enum", "$digits", "$caller", "$text", "$result.path" or literals
+//! ask = "Which plan would you like?"        # spoken when a "$..." argument cannot be filled
+//! synonyms = { sms = ["text"] }             # caller words for "$enum" values ("$enum?" = optional)
+//! say = "..."                              # optional text spoken together with the tool call
+//! route = "human"                          # optional: this intent escalates to a person
+//! replies = [ { when = "count=0", text = "I don't see any duplicate." },
+//!             { text = "I can see you were charged twice on {duplicates.0.date_spoken}..." } ]
+//! [brain.intents.confirm]                   # optional second step after the caller says yes
+//! when = "count"                            # the first result must satisfy this to make an offer
+//! tool = "issue_refund"
+//! args = { charge_id = "$result.duplicates.0.refundable_charge_ids.0", confirmed = true }
+//! replies = [ { text = "Done, {amount} is on its way back to you." } ]
+//! ```
+
+use serde::Deserialize;
+
+/// One agent's brain, parsed from its `[brain]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrainSpec {
+    /// First words of a call (no caller input yet).
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Spoken on arrival after a handoff when the caller's words match nothing here.
+    #[serde(default)]
+    pub arrival: Option<String>,
+    /// Clarifying questions, used in turn for consecutive low-confidence turns.
+    #[serde(default)]
+    pub clarify: Vec<String>,
+    /// Said when nothing else applies.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// Said when the caller declines an offer.
+    #[serde(default)]
+    pub declined: Option<String>,
+    /// Said when a tool returned an error and the intent has no matching reply.
+    #[serde(default)]
+    pub tool_error: Option<String>,
+    /// Said when the runtime refused a handoff (ping-pong guard): offers a person.
+    #[serde(default)]
+    pub handoff_refused: Option<String>,
+    #[serde(default)]
+    pub intents: Vec<IntentSpec>,
+}
+
+/// One intent: what callers say, and what the agent does about it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentSpec {
+    pub name: String,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub tool: Option<String>,
+    #[serde(default)]
+    pub args: toml::Table,
+    #[serde(default)]
+    pub ask: Option<String>,
+    /// Caller words for `$enum` values, e.g. `{ sms = ["text", "message"] }`.
+    #[serde(default)]
+    pub synonyms: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub say: Option<String>,
+    /// `human`: the intent escalates (transfer_to_human, trigger escalation).
+    #[serde(default)]
+    pub route: Option<String>,
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+    #[serde(default)]
+    pub confirm: Option<ConfirmSpec>,
+}
+
+/// A second, confirmed step of an intent (e.g. the refund after the offer).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmSpec {
+    /// Condition on the first tool's result for the offer to stand.
+    #[serde(default)]
+    pub when: Option<String>,
+    pub tool: String,
+    #[serde(default)]
+    pub args: toml::Table,
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+}
+
+/// A reply template with an optional condition on the tool result.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Reply {
+    Plain(String),
+    Guarded {
+        #[serde(default)]
+        when: Option<String>,
+        text: String,
+    },
+}
+
+impl Reply {
+    /// The condition, if any.
+    pub fn when(&self) -> Option<&str> {
+        match self {
+            Reply::Plain(_) => None,
+            Reply::Guarded { when, .. } => when.as_deref(),
+        }
+    }
+    /// The template text.
+    pub fn text(&self) -> &str {
+        match self {
+            Reply::Plain(t) | Reply::Guarded { text: t, .. } => t,
+        }
+    }
+}
+
+/// Errors in a `[brain]` table.
+#[derive(Debug, thiserror::Error)]
+#[error("agent `{agent}`: invalid [brain] table: {message}")]
+pub struct SpecError {
+    pub agent: String,
+    pub message: String,
+}
+
+impl BrainSpec {
+    /// Parses an agent's `[brain]` table (an empty table is a brain with no intents).
+    pub fn parse(agent: &str, value: &toml::Value) -> Result<Self, SpecError> {
+        let spec: BrainSpec = value
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| SpecError {
+                agent: agent.into(),
+                message: e.to_string(),
+            })?;
+        for intent in &spec.intents {
+            if intent.examples.is_empty() {
+                return Err(SpecError {
+                    agent: agent.into(),
+                    message: format!("intent `{}` has no examples", intent.name),
+                });
+            }
+        }
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_intents_replies_and_confirm() {
+        let v: toml::Value = toml::from_str(
+            r#"
+            greeting = "Hi"
+            clarify = ["Sorry?"]
+            [[intents]]
+            name = "dup"
+            examples = ["charged twice"]
+            tool = "find_duplicate_charges"
+            replies = [{ when = "count=0", text = "none" }, "found {count}"]
+            [intents.confirm]
+            tool = "issue_refund"
+            args = { confirmed = true, charge_id = "$result.duplicates.0.id" }
+            "#,
+        )
+        .unwrap();
+        let s = BrainSpec::parse("billing", &v).unwrap();
+        assert_eq!(s.intents[0].replies.len(), 2);
+        assert_eq!(s.intents[0].replies[0].when(), Some("count=0"));
+        assert_eq!(s.intents[0].replies[1].text(), "found {count}");
+        assert_eq!(s.intents[0].confirm.as_ref().unwrap().tool, "issue_refund");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_empty_examples() {
+        let v: toml::Value = toml::from_str("greetin = 'x'").unwrap();
+        assert!(BrainSpec::parse("t", &v)
+            .unwrap_err()
+            .to_string()
+            .contains("agent `t`"));
+        let v: toml::Value = toml::from_str("[[intents]]\nname='a'\nexamples=[]").unwrap();
+        assert!(BrainSpec::parse("t", &v).is_err());
+    }
+}

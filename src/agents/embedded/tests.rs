@@ -1,0 +1,473 @@
+//! End-to-end tests of the embedded brain at the `ChatModel` level: requests in,
+//! streamed text / tool calls out, with the real prompt files and MiniLM weights.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use super::embedder::tests::test_embedder;
+use super::*;
+use crate::agents::model::{
+    ChatEvent, ChatMessage, ChatModel, ChatRequest, FinishReason, ToolCall, ToolSpec,
+};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn brain() -> Arc<EmbeddedBrain> {
+    static B: OnceLock<Arc<EmbeddedBrain>> = OnceLock::new();
+    B.get_or_init(|| {
+        let brains = files::brains_from_dir(&root().join("prompts")).unwrap();
+        Arc::new(EmbeddedBrain::new(test_embedder(), brains, BrainConfig::default()).unwrap())
+    })
+    .clone()
+}
+
+fn tool(name: &str) -> ToolSpec {
+    let parameters = match name {
+        "change_plan" => {
+            json!({"type":"object","properties":{"plan":{"type":"string","enum":["basic","plus","pro"]}}})
+        }
+        "reset_password" => {
+            json!({"type":"object","properties":{"channel":{"type":"string","enum":["sms","email"]}}})
+        }
+        _ => json!({"type": "object"}),
+    };
+    ToolSpec {
+        name: name.into(),
+        description: String::new(),
+        parameters,
+    }
+}
+
+fn tools_of(agent: &str) -> Vec<ToolSpec> {
+    let names: &[&str] = match agent {
+        "triage" => &[
+            "lookup_customer",
+            "end_call",
+            "transfer_to_billing",
+            "transfer_to_technical",
+            "transfer_to_human",
+        ],
+        "billing" => &[
+            "lookup_customer",
+            "list_invoices",
+            "find_duplicate_charges",
+            "issue_refund",
+            "change_plan",
+            "open_ticket",
+            "end_call",
+            "transfer_to_technical",
+            "transfer_to_triage",
+            "transfer_to_human",
+        ],
+        _ => &[
+            "lookup_customer",
+            "check_service_status",
+            "reset_password",
+            "open_ticket",
+            "end_call",
+            "transfer_to_billing",
+            "transfer_to_triage",
+            "transfer_to_human",
+        ],
+    };
+    names.iter().map(|n| tool(n)).collect()
+}
+
+fn req(agent: &str, messages: Vec<ChatMessage>) -> ChatRequest {
+    ChatRequest {
+        agent: agent.into(),
+        model: "embedded".into(),
+        messages,
+        tools: tools_of(agent),
+        temperature: None,
+    }
+}
+
+fn user(t: &str) -> ChatMessage {
+    ChatMessage::User { content: t.into() }
+}
+fn said(t: &str) -> ChatMessage {
+    ChatMessage::Assistant {
+        content: Some(t.into()),
+        tool_calls: vec![],
+    }
+}
+fn called(id: &str, name: &str, args: Value) -> ChatMessage {
+    ChatMessage::Assistant {
+        content: None,
+        tool_calls: vec![ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: args.to_string(),
+        }],
+    }
+}
+fn result(id: &str, v: Value) -> ChatMessage {
+    ChatMessage::Tool {
+        tool_call_id: id.into(),
+        content: v.to_string(),
+    }
+}
+
+/// What one streamed completion amounted to.
+#[derive(Debug)]
+struct Out {
+    text: String,
+    deltas: usize,
+    call: Option<(String, Value)>,
+    finish: FinishReason,
+}
+
+async fn run(r: ChatRequest) -> Out {
+    let mut s = brain().stream(r).await.unwrap();
+    let (mut text, mut deltas, mut name, mut args, mut finish) =
+        (String::new(), 0, None, String::new(), None);
+    while let Some(ev) = s.next().await {
+        assert!(finish.is_none(), "event after Finish");
+        match ev.unwrap() {
+            ChatEvent::TextDelta(t) => {
+                text.push_str(&t);
+                deltas += 1;
+            }
+            ChatEvent::ToolCallDelta {
+                index,
+                id,
+                name: n,
+                arguments,
+            } => {
+                assert_eq!(index, 0);
+                if n.is_some() {
+                    assert!(id.is_some(), "first delta carries the id");
+                    name = n;
+                }
+                args.push_str(&arguments);
+            }
+            ChatEvent::Finish(f) => finish = Some(f),
+        }
+    }
+    let call = name.map(|n| (n, serde_json::from_str(&args).unwrap()));
+    Out {
+        text,
+        deltas,
+        call,
+        finish: finish.expect("stream ends with Finish"),
+    }
+}
+
+fn dup_result() -> Value {
+    json!({"count": 1, "duplicates": [{"date": "2026-03-12", "date_spoken": "March 12", "amount": "$59.99", "times": 2,
+           "description": "Plus plan", "charge_ids": [41, 42], "refundable_charge_ids": [42]}]})
+}
+
+/// The billing conversation up to the refund offer.
+fn billing_offer() -> Vec<ChatMessage> {
+    vec![
+        ChatMessage::System { content: "Caller number: +15550100001".into() },
+        user("I was charged twice for my subscription"),
+        called("h1", "transfer_to_billing", json!({"reason": "x", "trigger": "intent"})),
+        result("h1", json!({"ok": true})),
+        called("c1", "find_duplicate_charges", json!({})),
+        result("c1", dup_result()),
+        said("I can see you were charged twice on March 12 for $59.99. I can refund the duplicate. Shall I go ahead?"),
+    ]
+}
+
+#[tokio::test]
+async fn greets_when_the_call_starts() {
+    let out = run(req("triage", vec![])).await;
+    assert_eq!(
+        out.text,
+        "Hi, thanks for calling Switchboard. How can I help you today?"
+    );
+    assert!(out.deltas > 2, "text streams in several deltas");
+    assert_eq!(out.finish, FinishReason::Stop);
+}
+
+#[tokio::test]
+async fn triage_hands_a_double_charge_to_billing() {
+    let out = run(req(
+        "triage",
+        vec![user("I was charged twice for my subscription")],
+    ))
+    .await;
+    let (name, args) = out.call.unwrap();
+    assert_eq!(name, "transfer_to_billing");
+    assert_eq!(args["trigger"], "intent");
+    assert!(
+        args["reason"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate_charge"),
+        "{args}"
+    );
+    assert_eq!(out.finish, FinishReason::ToolCalls);
+    assert!(out.text.is_empty());
+}
+
+#[tokio::test]
+async fn billing_on_arrival_looks_up_duplicates_then_offers_a_refund() {
+    let mut m = billing_offer();
+    m.truncate(4);
+    let out = run(req("billing", m.clone())).await;
+    assert_eq!(
+        out.call.unwrap(),
+        ("find_duplicate_charges".to_string(), json!({}))
+    );
+    m.push(called("c1", "find_duplicate_charges", json!({})));
+    m.push(result("c1", dup_result()));
+    let out = run(req("billing", m)).await;
+    assert_eq!(
+        out.text,
+        "I can see you were charged twice on March 12 for $59.99. I can refund the duplicate. Shall I go ahead?"
+    );
+    assert_eq!(out.finish, FinishReason::Stop);
+}
+
+#[tokio::test]
+async fn yes_after_the_offer_issues_a_confirmed_refund() {
+    let mut m = billing_offer();
+    m.push(user("yes please go ahead"));
+    let out = run(req("billing", m.clone())).await;
+    let (name, args) = out.call.unwrap();
+    assert_eq!(name, "issue_refund");
+    assert_eq!(
+        args,
+        json!({"charge_id": 42, "reason": "duplicate charge", "confirmed": true})
+    );
+    m.push(called("c2", "issue_refund", args));
+    m.push(result(
+        "c2",
+        json!({"status": "refunded", "refund_id": 7, "charge_id": 42, "amount": "$59.99", "to": "the Visa ending 4242", "arrives": "in 3 to 5 business days"}),
+    ));
+    let out = run(req("billing", m)).await;
+    assert!(
+        out.text
+            .starts_with("Done. I've refunded $59.99. It goes back to the Visa ending 4242"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn no_after_the_offer_declines_without_refunding() {
+    let mut m = billing_offer();
+    m.push(user("no, leave it"));
+    let out = run(req("billing", m)).await;
+    assert!(out.call.is_none());
+    assert!(out.text.starts_with("No problem"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn no_duplicates_found_is_said_plainly() {
+    let mut m = billing_offer();
+    m.truncate(5);
+    m.push(result("c1", json!({"count": 0, "duplicates": []})));
+    let out = run(req("billing", m)).await;
+    assert!(out.text.contains("don't see any duplicate"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn billing_hands_a_technical_problem_over_by_capability() {
+    let mut m = billing_offer();
+    m.push(user(
+        "actually the real problem is my internet keeps dropping out",
+    ));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(name, "transfer_to_technical");
+    assert_eq!(args["trigger"], "capability");
+    assert!(
+        args["reason"]
+            .as_str()
+            .unwrap()
+            .contains("check_service_status"),
+        "{args}"
+    );
+}
+
+#[tokio::test]
+async fn technical_sends_a_plan_change_back_to_billing() {
+    let m = vec![
+        user("my internet is slow"),
+        said("Your area looks normal."),
+        user("ok then upgrade me to the pro plan"),
+    ];
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(name, "transfer_to_billing");
+    assert_eq!(args["trigger"], "capability");
+}
+
+#[tokio::test]
+async fn plan_change_reads_the_plan_or_asks_for_it() {
+    let out = run(req(
+        "billing",
+        vec![user("please switch me to the pro plan")],
+    ))
+    .await;
+    assert_eq!(
+        out.call.unwrap(),
+        ("change_plan".to_string(), json!({"plan": "pro"}))
+    );
+    let out = run(req("billing", vec![user("I want to change my plan")])).await;
+    assert!(out.call.is_none());
+    let ask = out.text;
+    assert!(ask.contains("Which plan"), "{ask}");
+    let m = vec![
+        user("I want to change my plan"),
+        said(&ask),
+        user("the plus one"),
+    ];
+    assert_eq!(
+        run(req("billing", m)).await.call.unwrap(),
+        ("change_plan".to_string(), json!({"plan": "plus"}))
+    );
+}
+
+#[tokio::test]
+async fn technical_checks_status_and_reports_an_outage() {
+    let out = run(req("technical", vec![user("my internet is down")])).await;
+    assert_eq!(out.call.unwrap().0, "check_service_status");
+    let m = vec![
+        user("my internet is down"),
+        called("s1", "check_service_status", json!({})),
+        result(
+            "s1",
+            json!({"region": "Springfield", "known_region": true, "all_ok": false,
+            "services": [{"service": "internet", "status": "outage", "message": "Fibre cut near Main St; fix expected by 6 pm.", "since": "09:10"}]}),
+        ),
+    ];
+    let out = run(req("technical", m)).await;
+    assert!(
+        out.text.contains("Springfield: Fibre cut near Main St"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn password_reset_asks_the_channel_and_reads_synonyms() {
+    let out = run(req("technical", vec![user("I forgot my password")])).await;
+    assert!(out.call.is_none());
+    let ask = out.text;
+    assert!(ask.contains("text message or by email"), "{ask}");
+    let m = vec![
+        user("I forgot my password"),
+        said(&ask),
+        user("Text is fine"),
+    ];
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(
+        (name.as_str(), args),
+        ("reset_password", json!({"channel": "sms"}))
+    );
+    let out = run(req(
+        "technical",
+        vec![user("reset my password and email me the link")],
+    ))
+    .await;
+    assert_eq!(out.call.unwrap().1, json!({"channel": "email"}));
+}
+
+#[tokio::test]
+async fn a_refused_handoff_offers_a_person_and_yes_escalates() {
+    let mut m = vec![
+        user("my internet is slow"),
+        called(
+            "h1",
+            "transfer_to_billing",
+            json!({"reason": "x", "trigger": "capability"}),
+        ),
+        result(
+            "h1",
+            json!({"error": "handoff_refused", "detail": "billing already handled this caller turn"}),
+        ),
+    ];
+    let out = run(req("technical", m.clone())).await;
+    assert!(out.call.is_none());
+    assert!(
+        out.text.contains("get a person on the line"),
+        "{}",
+        out.text
+    );
+    m.push(said(&out.text));
+    m.push(user("yes please"));
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(name, "transfer_to_human");
+    assert_eq!(args["trigger"], "escalation");
+}
+
+#[tokio::test]
+async fn asking_for_a_person_escalates() {
+    for agent in ["triage", "billing", "technical"] {
+        let (name, args) = run(req(agent, vec![user("I want to talk to a real person")]))
+            .await
+            .call
+            .unwrap();
+        assert_eq!(name, "transfer_to_human", "{agent}");
+        assert_eq!(args["trigger"], "escalation");
+    }
+}
+
+#[tokio::test]
+async fn low_confidence_clarifies_then_hands_to_a_person() {
+    let gibberish = "purple giraffes on the moon";
+    let first = run(req("triage", vec![user(gibberish)])).await;
+    assert!(first.call.is_none());
+    assert!(
+        brain().policy().is_clarification(&first.text),
+        "{}",
+        first.text
+    );
+    let m = vec![user(gibberish), said(&first.text), user("banana sandwich")];
+    let second = run(req("triage", m.clone())).await;
+    assert!(brain().policy().is_clarification(&second.text));
+    assert_ne!(first.text, second.text, "asks differently the second time");
+    let mut m = m;
+    m.push(said(&second.text));
+    m.push(user("the weather in paris"));
+    let (name, args) = run(req("triage", m)).await.call.unwrap();
+    assert_eq!(name, "transfer_to_human");
+    assert_eq!(args["trigger"], "confidence");
+}
+
+#[tokio::test]
+async fn goodbye_says_goodbye_and_ends_the_call() {
+    let out = run(req(
+        "billing",
+        vec![user("great that's all I needed, thanks")],
+    ))
+    .await;
+    assert!(out.text.starts_with("You're welcome"), "{}", out.text);
+    assert_eq!(out.call.unwrap().0, "end_call");
+    assert_eq!(out.finish, FinishReason::ToolCalls);
+}
+
+#[tokio::test]
+async fn never_calls_a_tool_it_was_not_given() {
+    // Triage has no billing tools: a refund request must become a handoff.
+    let out = run(req("triage", vec![user("can I get a refund")])).await;
+    assert_eq!(out.call.unwrap().0, "transfer_to_billing");
+    // Without any handoff tools, the brain falls back to words.
+    let mut r = req("triage", vec![user("can I get a refund")]);
+    r.tools.clear();
+    let out = run(r).await;
+    assert!(out.call.is_none());
+    assert!(!out.text.is_empty());
+}
+
+#[test]
+fn routing_accuracy_on_held_out_utterances() {
+    let cases = eval::load_cases(&root().join("tests/fixtures/brain_eval.toml")).unwrap();
+    assert!(cases.len() >= 60);
+    let report = evaluate(&brain(), &cases).unwrap();
+    println!("{report}");
+    assert!(
+        report.accuracy >= 0.95,
+        "routing accuracy {:.3} < 0.95\n{report}",
+        report.accuracy
+    );
+}
