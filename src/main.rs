@@ -35,6 +35,24 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Talk to the agents as a caller, in text (no server, no audio).
+    ///
+    /// Interactive by default. With --script FILE, runs the caller lines in FILE (one
+    /// per line; `# caller: +1555…` and `# expect-path: triage,billing` headers are
+    /// honoured; `[conf 0.3] text` sets the recognition confidence, `[dtmf 1234]` sends
+    /// keys) and prints the call trace as JSON; exits 1 if the agent path differs from
+    /// `# expect-path`. Uses a fresh in-memory copy of the demo customers.
+    Chat {
+        /// Caller lines to run instead of reading the terminal.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// The caller's phone number (demo customers: +15551230001…05).
+        #[arg(long)]
+        caller: Option<String>,
+        /// Tag each reply with the agent that gave it, and show handoffs.
+        #[arg(long)]
+        show_agents: bool,
+    },
 }
 
 fn init_tracing(json: bool) {
@@ -61,6 +79,55 @@ async fn main() -> anyhow::Result<()> {
                 config.server.listen = addr;
             }
             serve(config).await
+        }
+        Command::Chat {
+            script,
+            caller,
+            show_agents,
+        } => chat(config, script, caller, show_agents).await,
+    }
+}
+
+async fn chat(
+    config: Config,
+    script: Option<PathBuf>,
+    caller: Option<String>,
+    show_agents: bool,
+) -> anyhow::Result<()> {
+    use switchboard::agents::chat;
+    let store = switchboard::store::Store::open_in_memory().context("opening the demo store")?;
+    let runtime =
+        switchboard::providers::agent_runtime(&config, &store).context("loading the agents")?;
+    match script {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let meta = chat::script_meta(&text);
+            let caller = caller.or(meta.caller);
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let report = chat::run_script(&runtime, caller.as_deref(), &lines).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if let Some(expected) = meta.expect_path {
+                let actual: Vec<String> =
+                    serde_json::from_value(report["agents"].clone()).unwrap_or_default();
+                if actual != expected {
+                    eprintln!("agent path {actual:?} differs from the expected {expected:?}");
+                    std::process::exit(1);
+                }
+            }
+            Ok(())
+        }
+        None => {
+            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+            chat::run_repl(
+                &runtime,
+                caller.as_deref(),
+                show_agents,
+                stdin,
+                tokio::io::stdout(),
+            )
+            .await?;
+            Ok(())
         }
     }
 }

@@ -10,44 +10,7 @@ use crate::agents::error::AgentError;
 /// The pseudo-agent a `transfer_to_human` handoff escalates to.
 pub const HUMAN: &str = "human";
 
-/// Which kind of chat model serves an agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// The offline deterministic brain (`agents::embedded`).
-    Embedded,
-    /// An OpenAI-compatible chat-completions server (`agents::openai`).
-    Openai,
-}
-
-/// The `[model]` table of a prompt file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelSpec {
-    pub provider: Provider,
-    /// Provider-side model name (e.g. "gpt-4o-mini"; for embedded a label).
-    pub name: String,
-    /// Base URL of an OpenAI-compatible server (default: OpenAI's).
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Environment variable holding the API key.
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    #[serde(default)]
-    pub temperature: Option<f32>,
-}
-
-impl Default for ModelSpec {
-    fn default() -> Self {
-        ModelSpec {
-            provider: Provider::Embedded,
-            name: "embedded".into(),
-            base_url: None,
-            api_key_env: None,
-            temperature: None,
-        }
-    }
-}
+pub use crate::agents::providers::{ModelSpec, Provider};
 
 /// One `[[handoffs]]` entry: the agent may hand the call to `target`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
