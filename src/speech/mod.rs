@@ -15,6 +15,9 @@
 pub mod http;
 pub mod manifest;
 pub mod models;
+pub mod onnx;
+pub mod vad_energy;
+pub mod vad_silero;
 
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
