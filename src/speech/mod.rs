@@ -15,7 +15,9 @@
 pub mod http;
 pub mod manifest;
 pub mod models;
+pub mod normalize;
 pub mod onnx;
+pub mod tts_piper;
 pub mod vad_energy;
 pub mod vad_silero;
 
