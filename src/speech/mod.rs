@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod models;
 pub mod normalize;
 pub mod onnx;
+pub mod sentences;
 pub mod tts_piper;
 pub mod vad_energy;
 pub mod vad_silero;
