@@ -14,6 +14,15 @@
 
 pub mod canned;
 pub mod fakes;
+pub mod http;
+pub mod manifest;
+pub mod models;
+pub mod normalize;
+pub mod onnx;
+pub mod sentences;
+pub mod tts_piper;
+pub mod vad_energy;
+pub mod vad_silero;
 
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
