@@ -26,10 +26,13 @@ enum Reply {
     HangBody,
 }
 
+/// (Authorization header, JSON body) of each request the fake server saw.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
 #[derive(Clone, Default)]
 struct Fake {
     script: Arc<Mutex<VecDeque<Reply>>>,
-    seen: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    seen: Seen,
 }
 
 async fn handler(State(f): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {

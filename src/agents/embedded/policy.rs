@@ -178,10 +178,11 @@ impl Policy {
                     self.caller_turn(embedder, &turn, true)
                 } else {
                     Ok(Decision::Say(self.answer_result(
-                        spec,
+                        embedder,
+                        &turn,
                         &name,
                         &parse_result(content),
-                    )))
+                    )?))
                 }
             }
             Some(ChatMessage::User { .. }) => self.caller_turn(embedder, &turn, false),
@@ -191,32 +192,53 @@ impl Policy {
         }
     }
 
-    /// Speaks about a tool result with the reply templates of the intent that called it.
-    fn answer_result(&self, spec: &BrainSpec, tool: &str, result: &Value) -> String {
-        let replies: Option<&[Reply]> = spec
-            .intents
-            .iter()
-            .find_map(|i| {
-                i.confirm
-                    .as_ref()
-                    .filter(|c| c.tool == tool)
-                    .map(|c| c.replies.as_slice())
-            })
-            .or_else(|| {
-                spec.intents
-                    .iter()
-                    .find(|i| i.tool.as_deref() == Some(tool))
-                    .map(|i| i.replies.as_slice())
-            });
+    /// Speaks about a tool result with the reply templates of the intent that called it
+    /// (when several intents share the tool, the one closest to the caller's words).
+    fn answer_result(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        tool: &str,
+        result: &Value,
+    ) -> Result<String, ModelError> {
+        let spec = t.spec;
+        let mut replies: Option<&[Reply]> = spec.intents.iter().find_map(|i| {
+            i.confirm
+                .as_ref()
+                .filter(|c| c.tool == tool)
+                .map(|c| c.replies.as_slice())
+        });
+        if replies.is_none() {
+            let candidates: Vec<usize> = (0..spec.intents.len())
+                .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
+                .collect();
+            let chosen = match candidates.as_slice() {
+                [] => None,
+                [only] => Some(*only),
+                _ => {
+                    let e = embedder
+                        .embed(&normalise(t.user_text))
+                        .map_err(|e| ModelError::Other(e.to_string()))?;
+                    self.index
+                        .rank(&e)
+                        .into_iter()
+                        .find(|s| {
+                            s.intent.agent == t.req.agent && candidates.contains(&s.intent.index)
+                        })
+                        .map(|s| s.intent.index)
+                }
+            };
+            replies = chosen.map(|i| spec.intents[i].replies.as_slice());
+        }
         if let Some(text) = replies.and_then(|r| choose_reply(r, result)) {
-            return text;
+            return Ok(text);
         }
         let generic = if lookup(result, "error").is_some() {
             &spec.tool_error
         } else {
             &spec.fallback
         };
-        generic.clone().unwrap_or_else(|| FALLBACK.into())
+        Ok(generic.clone().unwrap_or_else(|| FALLBACK.into()))
     }
 
     /// Handles new caller words (or the first turn after a handoff arrived).

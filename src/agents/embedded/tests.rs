@@ -401,6 +401,24 @@ async fn a_refused_handoff_offers_a_person_and_yes_escalates() {
 }
 
 #[tokio::test]
+async fn shared_tool_results_are_answered_by_the_intent_the_caller_meant() {
+    let ok = json!({"region": "Boston", "known_region": true, "all_ok": true,
+        "services": [{"service": "internet", "status": "ok", "message": "All services running normally", "since": "2026-03-01"}]});
+    for (words, expect) in [
+        ("my internet is really slow lately", "slow"),
+        ("my internet is down", "restart your modem"),
+    ] {
+        let m = vec![
+            user(words),
+            called("s1", "check_service_status", json!({})),
+            result("s1", ok.clone()),
+        ];
+        let out = run(req("technical", m)).await;
+        assert!(out.text.contains(expect), "{words}: {}", out.text);
+    }
+}
+
+#[tokio::test]
 async fn asking_for_a_person_escalates() {
     for agent in ["triage", "billing", "technical"] {
         let (name, args) = run(req(agent, vec![user("I want to talk to a real person")]))
