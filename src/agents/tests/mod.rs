@@ -141,3 +141,4 @@ fn runtime_is_shareable_and_turns_can_be_spawned() {
             .run_turn(&mut conv, CallerInput::Silence, &tx, &cancel),
     );
 }
+mod brain_scripts;
