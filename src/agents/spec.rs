@@ -17,6 +17,12 @@ pub enum Provider {
     /// The offline deterministic brain (`agents::embedded`).
     Embedded,
     /// An OpenAI-compatible chat-completions server (`agents::openai`).
+    #[serde(
+        alias = "openai-compatible",
+        alias = "vllm",
+        alias = "ollama",
+        alias = "llamacpp"
+    )]
     Openai,
 }
 

@@ -193,6 +193,7 @@ async fn each_agent_uses_its_own_model_and_tools() {
     assert_eq!(
         triage,
         vec![
+            "lookup_customer",
             "end_call",
             "transfer_to_billing",
             "transfer_to_technical",
@@ -212,10 +213,7 @@ async fn each_agent_uses_its_own_model_and_tools() {
     // Persona is in every system prompt.
     for agent in ["triage", "technical", "billing"] {
         let sys = system_notes(&h.model(agent).requests()[0]).remove(0);
-        assert!(
-            sys.contains("Bluebird Broadband's phone support line"),
-            "{agent}"
-        );
+        assert!(sys.contains("Switchboard's phone support line"), "{agent}");
         assert!(sys.contains(&format!("Your role: {agent}")));
     }
     h.assert_consumed();
