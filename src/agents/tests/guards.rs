@@ -232,3 +232,28 @@ async fn silence_reprompts_then_ends_the_call() {
     assert!(s2.ended && e2.contains(&RunEvent::EndCall));
     assert_eq!(conv.outcome(), Some(Outcome::Completed));
 }
+
+#[tokio::test]
+async fn keypad_digits_reach_the_model_as_caller_input() {
+    let h = Harness::new();
+    h.model("triage").say("triage", "Got it.");
+    let mut conv = h.start(None);
+    h.turn(&mut conv, CallerInput::Dtmf { digits: "2".into() })
+        .await;
+    let req = &h.model("triage").requests()[0];
+    assert!(
+        matches!(req.messages.last(), Some(ChatMessage::User { content }) if content.contains("pressed 2"))
+    );
+    assert_eq!(conv.transcript()[0].text, "[keypad 2]");
+    h.assert_consumed();
+}
+
+#[test]
+fn every_agent_needs_a_model() {
+    let agents = agent_set();
+    let store = Store::open_in_memory().unwrap();
+    let err = Runtime::new(agents, Default::default(), store, RuntimeConfig::default())
+        .err()
+        .map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("no chat model configured")));
+}
