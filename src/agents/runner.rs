@@ -42,7 +42,8 @@ pub struct RuntimeConfig {
     pub max_low_confidence_turns: u32,
     /// Consecutive silent turns before ending the call.
     pub max_silences: u32,
-    /// The opening line of `Runtime::greet`.
+    /// The opening line of `Runtime::greet` when the entry agent's `[brain]` table
+    /// has no `greeting`.
     pub greeting: String,
 }
 
@@ -56,7 +57,7 @@ impl Default for RuntimeConfig {
             low_confidence_threshold: 0.45,
             max_low_confidence_turns: 2,
             max_silences: 3,
-            greeting: "Hi, thanks for calling Bluebird Broadband. How can I help today?".into(),
+            greeting: "Hi, thanks for calling Switchboard. How can I help you today?".into(),
         }
     }
 }
@@ -153,9 +154,16 @@ impl Runtime {
         Conversation::new(caller, &self.config.entry_agent)
     }
 
-    /// Speak the opening greeting (before the caller's first turn).
+    /// Speak the opening greeting (before the caller's first turn): the active agent's
+    /// `brain.greeting`, else `config.greeting`. No model call, so it is instant.
     pub fn greet(&self, conv: &mut Conversation, events: &UnboundedSender<RunEvent>) -> String {
-        let text = self.config.greeting.clone();
+        let text = self
+            .agents
+            .get(&conv.active)
+            .and_then(|a| a.brain.get("greeting"))
+            .and_then(|g| g.as_str())
+            .filter(|g| !g.trim().is_empty())
+            .map_or_else(|| self.config.greeting.clone(), str::to_string);
         let agent = conv.active.clone();
         let _ = events.send(RunEvent::Say {
             agent: agent.clone(),

@@ -61,9 +61,8 @@ impl SentenceSplitter {
             while j < chars.len() && matches!(chars[j].1, '"' | '\'' | '”' | '’' | ')') {
                 j += 1;
             }
-            let Some(&(ws_at, next)) = chars.get(j) else {
-                return None;
-            };
+            // Not yet known whether whitespace follows: wait for more text.
+            let &(ws_at, next) = chars.get(j)?;
             if !next.is_whitespace() {
                 continue;
             }

@@ -127,6 +127,9 @@ async fn run_script_prints_the_agent_path() {
         report["transcript"][0]["speaker"], "agent",
         "the greeting comes first"
     );
+    let triage = h.runtime.agents().get("triage").unwrap();
+    let greeting = triage.brain["greeting"].as_str().unwrap().to_string();
+    assert_eq!(report["transcript"][0]["text"], greeting.as_str());
     h.assert_consumed();
 }
 

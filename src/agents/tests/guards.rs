@@ -193,6 +193,7 @@ async fn each_agent_uses_its_own_model_and_tools() {
     assert_eq!(
         triage,
         vec![
+            "lookup_customer",
             "end_call",
             "transfer_to_billing",
             "transfer_to_technical",
@@ -212,10 +213,7 @@ async fn each_agent_uses_its_own_model_and_tools() {
     // Persona is in every system prompt.
     for agent in ["triage", "technical", "billing"] {
         let sys = system_notes(&h.model(agent).requests()[0]).remove(0);
-        assert!(
-            sys.contains("Bluebird Broadband's phone support line"),
-            "{agent}"
-        );
+        assert!(sys.contains("Switchboard's phone support line"), "{agent}");
         assert!(sys.contains(&format!("Your role: {agent}")));
     }
     h.assert_consumed();
@@ -233,4 +231,29 @@ async fn silence_reprompts_then_ends_the_call() {
     let (s2, e2) = h.turn(&mut conv, CallerInput::Silence).await;
     assert!(s2.ended && e2.contains(&RunEvent::EndCall));
     assert_eq!(conv.outcome(), Some(Outcome::Completed));
+}
+
+#[tokio::test]
+async fn keypad_digits_reach_the_model_as_caller_input() {
+    let h = Harness::new();
+    h.model("triage").say("triage", "Got it.");
+    let mut conv = h.start(None);
+    h.turn(&mut conv, CallerInput::Dtmf { digits: "2".into() })
+        .await;
+    let req = &h.model("triage").requests()[0];
+    assert!(
+        matches!(req.messages.last(), Some(ChatMessage::User { content }) if content.contains("pressed 2"))
+    );
+    assert_eq!(conv.transcript()[0].text, "[keypad 2]");
+    h.assert_consumed();
+}
+
+#[test]
+fn every_agent_needs_a_model() {
+    let agents = agent_set();
+    let store = Store::open_in_memory().unwrap();
+    let err = Runtime::new(agents, Default::default(), store, RuntimeConfig::default())
+        .err()
+        .map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("no chat model configured")));
 }
