@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::audio::wav::{read_wav, Pcm};
-use crate::call::{CallDeps, CallSettings, Transfer, VoiceStack};
+use crate::call::{CallSettings, Transfer, VoiceStack};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::server::{AppState, Readiness};
@@ -40,23 +40,61 @@ pub fn open_store(config: &Config) -> Result<Store, AppError> {
     })
 }
 
-/// Build the server state from configuration, with the providers it names.
+/// Build the server state from configuration, loading the providers it names before
+/// returning (tests, the replay tool). `serve` uses [`state_without_voice`] and
+/// [`load_voice`] instead, so it can answer `/healthz` and `/readyz` while loading.
 pub fn build_state(config: &Config, shutdown: CancellationToken) -> Result<AppState, AppError> {
-    let store = open_store(config)?;
-    let voice = crate::providers::voice_stack(config, &store)?;
-    assemble(config, store, voice, shutdown)
+    let state = state_without_voice(config, shutdown)?;
+    let voice = crate::providers::voice_stack(config, &state.store)?;
+    install_voice(config, &state, voice)?;
+    Ok(state)
 }
 
 /// Build the server state around an already chosen voice stack (tests, benchmarks).
 pub fn assemble(
     config: &Config,
     store: Store,
-    mut voice: VoiceStack,
+    voice: VoiceStack,
     shutdown: CancellationToken,
 ) -> Result<AppState, AppError> {
+    let state = state_with_store(config, store, shutdown)?;
+    install_voice(config, &state, voice)?;
+    Ok(state)
+}
+
+/// Load the configured providers into a running server (fetching model files first
+/// when allowed); `/readyz` turns 200 when done.
+pub async fn load_voice(config: Config, state: AppState) -> Result<(), AppError> {
+    state.readiness.set_waiting("loading models and providers");
+    let store = state.store.clone();
+    let cfg = config.clone();
+    let voice = tokio::task::spawn_blocking(move || crate::providers::voice_stack(&cfg, &store))
+        .await
+        .map_err(|e| AppError::Provider(format!("provider loading panicked: {e}")))??;
+    install_voice(&config, &state, voice)
+}
+
+fn install_voice(config: &Config, state: &AppState, mut voice: VoiceStack) -> Result<(), AppError> {
     if voice.transfer.is_none() {
         voice.transfer = transfer(config)?;
     }
+    state.set_voice(voice);
+    Ok(())
+}
+
+/// The server state with no providers yet (`/media` answers 503 until they load).
+pub fn state_without_voice(
+    config: &Config,
+    shutdown: CancellationToken,
+) -> Result<AppState, AppError> {
+    state_with_store(config, open_store(config)?, shutdown)
+}
+
+fn state_with_store(
+    config: &Config,
+    store: Store,
+    shutdown: CancellationToken,
+) -> Result<AppState, AppError> {
     let settings = CallSettings {
         limits: Limits {
             max_frame_bytes: config.server.max_frame_bytes,
@@ -75,14 +113,12 @@ pub fn assemble(
         None
     };
     let readiness = Readiness::default();
-    readiness.set_ready();
+    readiness.set_waiting("providers not loaded");
     Ok(AppState {
-        deps: CallDeps {
-            store,
-            metrics: Arc::new(Metrics::new()),
-            settings: Arc::new(settings),
-            voice: Arc::new(voice),
-        },
+        store,
+        metrics: Arc::new(Metrics::new()),
+        settings: Arc::new(settings),
+        voice: Arc::default(),
         public_url: config.server.public_url.clone(),
         max_frame_bytes: config.server.max_frame_bytes,
         calls_list_limit: config.server.calls_list_limit,

@@ -17,6 +17,7 @@
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
+//! | [`cache`]     | the model-file cache root shared by all embedded providers |
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
 //! | [`providers`] | picks and loads the VAD, STT, TTS and agent runtime the config names |
@@ -27,6 +28,7 @@
 pub mod agents;
 pub mod app;
 pub mod audio;
+pub mod cache;
 pub mod call;
 pub mod config;
 pub mod metrics;

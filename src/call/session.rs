@@ -7,8 +7,6 @@
 //! decisions live in the machine; this file only moves bytes and time. Errors on one
 //! call are counted and logged; they never touch another call.
 
-use std::sync::Arc;
-
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;

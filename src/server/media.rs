@@ -3,23 +3,29 @@
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
+use tokio_util::sync::CancellationToken;
 
 use super::AppState;
-use crate::call::{self, WsFrame};
+use crate::call::{self, CallDeps, WsFrame};
 
 /// Accept the upgrade; each socket becomes one call task.
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    let Some(deps) = state.call_deps() else {
+        let why = format!("not ready: {}", state.readiness.waiting_for());
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    };
     // The transport cap sits well above the codec's limit, so an oversized frame is
     // counted and dropped by the codec instead of killing the connection.
     let cap = state.max_frame_bytes.saturating_mul(16).max(1 << 20);
     ws.max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| handle(socket, state))
+        .on_upgrade(move |socket| handle(socket, deps, state.shutdown.clone()))
 }
 
-async fn handle(socket: WebSocket, state: AppState) {
+async fn handle(socket: WebSocket, deps: CallDeps, shutdown: CancellationToken) {
     let (sink, stream) = socket.split();
     let inbound = stream.map(|m| match m {
         Ok(Message::Text(t)) => WsFrame::Text(t.to_string()),
@@ -37,11 +43,5 @@ async fn handle(socket: WebSocket, state: AppState) {
             WsFrame::Close => Message::Close(None),
         })
     });
-    call::run(
-        Box::pin(inbound),
-        Box::pin(outbound),
-        state.deps.clone(),
-        state.shutdown.clone(),
-    )
-    .await;
+    call::run(Box::pin(inbound), Box::pin(outbound), deps, shutdown).await;
 }

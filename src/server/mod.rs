@@ -16,7 +16,7 @@ mod routes;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -24,12 +24,18 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::call::CallDeps;
+use crate::call::{CallDeps, CallSettings, VoiceStack};
+use crate::metrics::Metrics;
+use crate::store::Store;
 
 /// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
-    pub deps: CallDeps,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub settings: Arc<CallSettings>,
+    /// The providers, once loaded (calls are refused until then).
+    pub voice: Arc<OnceLock<Arc<VoiceStack>>>,
     /// Public base URL (`https://host`) for TwiML; empty = use the request's Host.
     pub public_url: String,
     /// Largest websocket message accepted at the transport level.
@@ -40,6 +46,24 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Cancelled when the server shuts down; every call session watches it.
     pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// What a new call needs, or `None` while the providers are still loading.
+    pub fn call_deps(&self) -> Option<CallDeps> {
+        Some(CallDeps {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            settings: self.settings.clone(),
+            voice: self.voice.get()?.clone(),
+        })
+    }
+
+    /// Install the loaded providers and report ready.
+    pub fn set_voice(&self, voice: VoiceStack) {
+        let _ = self.voice.set(Arc::new(voice));
+        self.readiness.set_ready();
+    }
 }
 
 /// Whether the server can take calls, and if not, what it is waiting for.

@@ -82,7 +82,7 @@ pub struct ListQuery {
 /// `GET /calls?limit=N`: recent calls, newest first.
 pub async fn list_calls(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Response {
     let limit = q.limit.unwrap_or(state.calls_list_limit).min(1000);
-    match state.deps.store.recent_calls(limit).await {
+    match state.store.recent_calls(limit).await {
         Ok(calls) => Json(calls).into_response(),
         Err(e) => internal(e),
     }
@@ -90,7 +90,7 @@ pub async fn list_calls(State(state): State<AppState>, Query(q): Query<ListQuery
 
 /// `GET /calls/{callSid}`: one call record.
 pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
-    match state.deps.store.call(&call_sid).await {
+    match state.store.call(&call_sid).await {
         Ok(Some(call)) => Json(call).into_response(),
         Ok(None) => (
             StatusCode::NOT_FOUND,
@@ -104,7 +104,7 @@ pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String
 /// `GET|POST /whisper/{callSid}`: TwiML read to the person who answers a transfer,
 /// before the caller is connected: the brief the agent wrote for them.
 pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
-    let brief = match state.deps.store.call(&call_sid).await {
+    let brief = match state.store.call(&call_sid).await {
         Ok(Some(call)) => call.trace["voice"]["escalation"]["brief"]
             .as_str()
             .map(str::to_string),
@@ -123,7 +123,7 @@ pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.deps.metrics.render(),
+        state.metrics.render(),
     )
         .into_response()
 }

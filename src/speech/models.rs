@@ -362,34 +362,9 @@ impl ModelCache {
     }
 }
 
-/// The cache root: `$SWITCHBOARD_MODELS_DIR`, else `$XDG_CACHE_HOME/switchboard/models`,
-/// else `~/.cache/switchboard/models`.
-pub fn default_root() -> PathBuf {
-    root_from(
-        std::env::var_os("SWITCHBOARD_MODELS_DIR"),
-        std::env::var_os("XDG_CACHE_HOME"),
-        std::env::var_os("HOME"),
-    )
-}
-
-fn root_from(
-    explicit: Option<std::ffi::OsString>,
-    xdg: Option<std::ffi::OsString>,
-    home: Option<std::ffi::OsString>,
-) -> PathBuf {
-    let non_empty = |v: Option<std::ffi::OsString>| v.filter(|s| !s.is_empty()).map(PathBuf::from);
-    if let Some(p) = non_empty(explicit) {
-        return p;
-    }
-    if let Some(p) = non_empty(xdg) {
-        return p.join("switchboard").join("models");
-    }
-    non_empty(home)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".cache")
-        .join("switchboard")
-        .join("models")
-}
+pub use crate::cache::models_root as default_root;
+#[cfg(test)]
+use crate::cache::root_from;
 
 fn sha256_file(path: &Path) -> Result<String, SpeechError> {
     let mut f = std::fs::File::open(path)?;

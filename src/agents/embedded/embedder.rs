@@ -30,15 +30,9 @@ pub enum EmbedError {
     Candle(#[from] candle_core::Error),
 }
 
-/// The models directory: `$SWITCHBOARD_MODELS_DIR`, else `~/.cache/switchboard/models`.
+/// The models directory (see [`crate::cache::models_root`]).
 pub fn default_models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SWITCHBOARD_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".cache").join("switchboard").join("models")
+    crate::cache::models_root()
 }
 
 /// The MiniLM directory inside a models directory.
