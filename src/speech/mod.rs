@@ -13,6 +13,12 @@
 //! - VAD instances are per call (they keep state); a [`VadFactory`] makes them.
 
 // Speech-to-text (embedded Whisper, cloud clients) and its quality measurement.
+pub mod eval;
+pub mod stt_deepgram;
+pub mod stt_openai;
+pub mod stt_rolling;
+pub mod stt_whisper;
+pub mod wer;
 pub mod whisper;
 
 use futures::stream::BoxStream;
