@@ -123,7 +123,7 @@ type Parsed = HashMap<String, (Vec<usize>, i32, Vec<f32>)>;
 
 fn read_back(b: &[u8]) -> (Vec<i32>, usize, Parsed) {
     let mut p = 0;
-    let mut i32_at = |p: &mut usize| {
+    let i32_at = |p: &mut usize| {
         let v = i32::from_le_bytes(b[*p..*p + 4].try_into().unwrap());
         *p += 4;
         v
