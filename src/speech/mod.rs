@@ -12,7 +12,9 @@
 //!   to 8 kHz μ-law. Dropping the returned stream cancels synthesis.
 //! - VAD instances are per call (they keep state); a [`VadFactory`] makes them.
 
+// Speech-to-text (embedded Whisper, cloud clients) and its quality measurement.
 pub mod canned;
+pub mod eval;
 pub mod fakes;
 pub mod http;
 pub mod manifest;
@@ -20,9 +22,15 @@ pub mod models;
 pub mod normalize;
 pub mod onnx;
 pub mod sentences;
+pub mod stt_deepgram;
+pub mod stt_openai;
+pub mod stt_rolling;
+pub mod stt_whisper;
 pub mod tts_piper;
 pub mod vad_energy;
 pub mod vad_silero;
+pub mod wer;
+pub mod whisper;
 
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;

@@ -1,0 +1,179 @@
+//! Tests for the rolling re-decode stream driver, with a scripted transcriber.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::*;
+
+/// Answers "N ms" for N ms of audio; optionally blocks each decode until released.
+struct Fake {
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl Fake {
+    fn new(gate: Option<std::sync::mpsc::Receiver<()>>) -> Arc<Self> {
+        Arc::new(Self {
+            calls: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            gate: Mutex::new(gate),
+        })
+    }
+}
+
+impl Transcriber for Fake {
+    type Session = ();
+    fn session(&self) -> Result<(), SpeechError> {
+        Ok(())
+    }
+    fn transcribe(&self, _: &mut (), pcm: &[f32]) -> Result<Transcript, SpeechError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(rx) = self.gate.lock().unwrap().as_ref() {
+            let _ = rx.recv();
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let silent = pcm.iter().all(|x| *x == 0.0);
+        Ok(Transcript {
+            text: if silent { String::new() } else { format!("{} ms", ms(pcm.len() as u64)) },
+            confidence: 0.9,
+        })
+    }
+}
+
+fn speech(ms_len: u64) -> SttInput {
+    SttInput::Audio(vec![0.1; samples(ms_len)])
+}
+
+fn cfg(partial_ms: u64) -> RollingConfig {
+    RollingConfig {
+        partial_interval_ms: partial_ms,
+        min_partial_ms: partial_ms,
+        ..RollingConfig::default()
+    }
+}
+
+async fn collect_until_final(s: &mut SttStream) -> Vec<SttEvent> {
+    let mut out = Vec::new();
+    while let Some(ev) = s.events.recv().await {
+        let done = matches!(ev, SttEvent::SpeechEnded { .. })
+            || matches!(&ev, SttEvent::Final { text, .. } if text.is_empty());
+        out.push(ev);
+        if done {
+            break;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn final_covers_audio_since_flush_with_timestamps() {
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(speech(700)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    s.input.send(speech(300)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let first = collect_until_final(&mut s).await;
+    assert_eq!(
+        first,
+        vec![
+            SttEvent::SpeechStarted { at_ms: 0 },
+            SttEvent::Final { text: "1200 ms".into(), start_ms: 0, end_ms: 1200, confidence: 0.9 },
+            SttEvent::SpeechEnded { at_ms: 1200 },
+        ]
+    );
+    let second = collect_until_final(&mut s).await;
+    assert_eq!(second[0], SttEvent::SpeechStarted { at_ms: 1200 });
+    assert_eq!(
+        second[1],
+        SttEvent::Final { text: "300 ms".into(), start_ms: 1200, end_ms: 1500, confidence: 0.9 }
+    );
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 2, "partials disabled");
+}
+
+#[tokio::test]
+async fn flush_without_audio_gives_empty_final_and_no_speech_events() {
+    let mut s = open(Fake::new(None), cfg(600)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let ev = s.events.recv().await.unwrap();
+    assert_eq!(
+        ev,
+        SttEvent::Final { text: String::new(), start_ms: 0, end_ms: 0, confidence: 0.0 }
+    );
+    drop(s.input);
+    assert_eq!(s.events.recv().await, None, "closing input closes events");
+}
+
+#[tokio::test]
+async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let mut s = open(fake.clone(), cfg(600)).await.unwrap();
+    s.input.send(speech(600)).await.unwrap();
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    // The first partial decode is now blocked; more audio must not start a second one.
+    for _ in 0..3 {
+        s.input.send(speech(600)).await.unwrap();
+    }
+    while fake.calls.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Partial { text: "600 ms".into(), at_ms: 600 })
+    );
+    // Next partial re-decodes everything received meanwhile.
+    release.send(()).unwrap();
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Partial { text: "2400 ms".into(), at_ms: 2400 })
+    );
+    s.input.send(SttInput::Flush).await.unwrap();
+    release.send(()).unwrap();
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Final { text: "2400 ms".into(), start_ms: 0, end_ms: 2400, confidence: 0.9 })
+    );
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 2400 }));
+    assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn partials_are_skipped_when_busy_but_finals_wait() {
+    let c = cfg(600);
+    let busy = c.decode_slots.clone().acquire_owned().await.unwrap();
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), c).await.unwrap();
+    s.input.send(speech(1800)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 0, "no decode while the slot is taken");
+    drop(busy);
+    let ev = s.events.recv().await.unwrap();
+    assert!(matches!(ev, SttEvent::Final { ref text, .. } if text == "1800 ms"), "{ev:?}");
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "the skipped partial is not replayed");
+}
+
+#[tokio::test]
+async fn silence_only_turn_gives_empty_final_then_speech_ended() {
+    let mut s = open(Fake::new(None), cfg(0)).await.unwrap();
+    s.input.send(SttInput::Audio(vec![0.0; 8000])).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Final { text: String::new(), start_ms: 0, end_ms: 500, confidence: 0.9 })
+    );
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 500 }));
+}

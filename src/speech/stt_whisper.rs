@@ -1,0 +1,317 @@
+//! Embedded Whisper speech-to-text (tiny.en through whisper.cpp / `whisper-rs`).
+//!
+//! [`WhisperEngine`] holds the model, loaded once and shared by every call; each
+//! stream owns its own `WhisperState` (decoder buffers). [`WhisperStt`] implements
+//! [`SpeechToText`] by re-decoding the growing utterance buffer (see
+//! [`super::stt_rolling`]). Decoding settings favour latency: greedy, single
+//! segment, no timestamps, English, no temperature fallback, and an encoder window
+//! (`audio_ctx`) shrunk to the audio actually present.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::stt_rolling::{self, RollingConfig, Transcriber, Transcript};
+use super::whisper::{ensure_ggml, FETCH_HINT};
+use super::{SpeechError, SpeechToText, SttStream};
+
+/// Whisper's input sample rate.
+pub const SAMPLE_RATE: usize = 16_000;
+/// Encoder frames per second of audio (1500 frames for 30 s).
+const ENCODER_FRAMES_PER_SEC: usize = 50;
+
+/// Decoding options for the embedded Whisper model.
+#[derive(Debug, Clone)]
+pub struct WhisperConfig {
+    /// CPU threads per decode.
+    pub threads: usize,
+    /// Shrink the encoder window to the audio present (`audio_ctx`); `None` = full 30 s.
+    /// The value is extra encoder frames (20 ms each) added after the audio.
+    pub audio_ctx_margin: Option<usize>,
+    /// Smallest encoder window used when shrinking (very short windows hurt accuracy).
+    pub min_audio_ctx: usize,
+    /// Above this no-speech probability the result is treated as silence.
+    pub no_speech_threshold: f32,
+}
+
+impl Default for WhisperConfig {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            audio_ctx_margin: Some(64),
+            min_audio_ctx: 256,
+            no_speech_threshold: 0.6,
+        }
+    }
+}
+
+impl WhisperConfig {
+    /// Encoder window (frames) for `samples` of audio, or 0 for the model default.
+    pub fn audio_ctx_for(&self, samples: usize) -> usize {
+        match self.audio_ctx_margin {
+            None => 0,
+            Some(margin) => {
+                let frames = (samples * ENCODER_FRAMES_PER_SEC).div_ceil(SAMPLE_RATE);
+                let ctx = (frames + margin).max(self.min_audio_ctx);
+                if ctx >= 1500 {
+                    0
+                } else {
+                    ctx
+                }
+            }
+        }
+    }
+}
+
+/// The loaded Whisper model, shared by all streams.
+pub struct WhisperEngine {
+    ctx: WhisperContext,
+    config: WhisperConfig,
+}
+
+impl std::fmt::Debug for WhisperEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperEngine")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl WhisperEngine {
+    /// Load a ggml model file.
+    pub fn load(model: &Path, config: WhisperConfig) -> Result<Self, SpeechError> {
+        if !model.is_file() {
+            return Err(SpeechError::ModelMissing(format!(
+                "{} is missing; {FETCH_HINT}",
+                model.display()
+            )));
+        }
+        whisper_rs::install_logging_hooks();
+        let started = Instant::now();
+        let path = model
+            .to_str()
+            .ok_or_else(|| SpeechError::Model("model path is not UTF-8".into()))?;
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| SpeechError::Model(format!("loading {path}: {e}")))?;
+        tracing::info!(model = path, load_ms = started.elapsed().as_millis() as u64, "whisper model loaded");
+        Ok(Self { ctx, config })
+    }
+
+    /// Convert the cached CT2 model if needed ([`ensure_ggml`]) and load it.
+    pub fn from_cache(cache_root: &Path, config: WhisperConfig) -> Result<Self, SpeechError> {
+        let path = ensure_ggml(cache_root)?;
+        Self::load(&path, config)
+    }
+
+    /// Decoding options in use.
+    pub fn config(&self) -> &WhisperConfig {
+        &self.config
+    }
+
+    /// Fresh decoder state (one per stream).
+    pub fn new_state(&self) -> Result<WhisperState, SpeechError> {
+        self.ctx
+            .create_state()
+            .map_err(|e| SpeechError::Model(format!("whisper state: {e}")))
+    }
+
+    /// Transcribe one utterance of 16 kHz mono PCM (blocking; run on the blocking pool).
+    pub fn transcribe(
+        &self,
+        state: &mut WhisperState,
+        pcm: &[f32],
+    ) -> Result<Transcript, SpeechError> {
+        let started = Instant::now();
+        // whisper.cpp needs at least ~1 s of input to avoid edge effects; pad short clips.
+        let min = SAMPLE_RATE;
+        let padded;
+        let audio = if pcm.len() < min {
+            padded = [pcm, &vec![0.0; min - pcm.len()]].concat();
+            &padded[..]
+        } else {
+            pcm
+        };
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.config.threads.max(1) as i32);
+        p.set_language(Some("en"));
+        p.set_translate(false);
+        p.set_no_context(true);
+        p.set_no_timestamps(true);
+        p.set_single_segment(true);
+        p.set_print_special(false);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_timestamps(false);
+        p.set_suppress_blank(true);
+        p.set_suppress_nst(true);
+        p.set_temperature(0.0);
+        p.set_temperature_inc(0.0);
+        p.set_no_speech_thold(self.config.no_speech_threshold);
+        let secs = audio.len() as f32 / SAMPLE_RATE as f32;
+        p.set_max_tokens(((secs * 8.0) as i32 + 16).min(220));
+        p.set_audio_ctx(self.config.audio_ctx_for(audio.len()) as i32);
+        state
+            .full(p, audio)
+            .map_err(|e| SpeechError::Model(format!("whisper decode: {e}")))?;
+
+        let eot = self.ctx.token_eot();
+        let mut text = String::new();
+        let mut no_speech: f32 = 0.0;
+        let (mut psum, mut pcount) = (0.0f32, 0usize);
+        for seg in state.as_iter() {
+            no_speech = no_speech.max(seg.no_speech_probability());
+            if let Ok(t) = seg.to_str_lossy() {
+                text.push_str(&t);
+            }
+            for i in 0..seg.n_tokens() {
+                if let Some(tok) = seg.get_token(i) {
+                    if tok.token_id() < eot {
+                        psum += tok.token_probability();
+                        pcount += 1;
+                    }
+                }
+            }
+        }
+        let mean_p = if pcount == 0 { 0.0 } else { psum / pcount as f32 };
+        let raw = text.trim().to_string();
+        let cleaned = clean_transcript(&raw, no_speech, self.config.no_speech_threshold);
+        let confidence = if cleaned.is_empty() {
+            0.0
+        } else {
+            (mean_p * (1.0 - no_speech)).clamp(0.0, 1.0)
+        };
+        tracing::debug!(raw = %raw, text = %cleaned, no_speech, confidence,
+            audio_ms = pcm.len() * 1000 / SAMPLE_RATE,
+            decode_ms = started.elapsed().as_millis() as u64, "whisper decode");
+        Ok(Transcript {
+            text: cleaned,
+            confidence,
+        })
+    }
+}
+
+/// Drop Whisper's inventions on non-speech: bracketed/parenthesised/starred
+/// annotations ("[BLANK_AUDIO]", "(water splashing)", "*music*"), a lone "you",
+/// punctuation-only output, and anything the model itself judges as no speech.
+pub fn clean_transcript(text: &str, no_speech_prob: f32, threshold: f32) -> String {
+    if no_speech_prob > threshold {
+        return String::new();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut star = false;
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = depth.saturating_sub(1),
+            '*' => star = !star,
+            _ if depth == 0 && !star => out.push(c),
+            _ => {}
+        }
+    }
+    let mut out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for p in [" .", " ,", " ?", " !"] {
+        out = out.replace(p, &p[1..]);
+    }
+    let bare: String = out
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    let bare = bare.trim();
+    if bare.is_empty() || bare == "you" {
+        return String::new();
+    }
+    out
+}
+
+impl Transcriber for WhisperEngine {
+    type Session = WhisperState;
+
+    fn session(&self) -> Result<WhisperState, SpeechError> {
+        self.new_state()
+    }
+
+    fn transcribe(&self, s: &mut WhisperState, pcm: &[f32]) -> Result<Transcript, SpeechError> {
+        WhisperEngine::transcribe(self, s, pcm)
+    }
+}
+
+/// [`SpeechToText`] over the embedded Whisper model.
+#[derive(Debug, Clone)]
+pub struct WhisperStt {
+    engine: Arc<WhisperEngine>,
+    rolling: RollingConfig,
+}
+
+impl WhisperStt {
+    /// Share `engine` across calls; `rolling` sets the partial-result cadence.
+    pub fn new(engine: Arc<WhisperEngine>, rolling: RollingConfig) -> Self {
+        Self { engine, rolling }
+    }
+
+    /// Load from the model cache with default settings.
+    pub fn from_cache(cache_root: &Path) -> Result<Self, SpeechError> {
+        let engine = WhisperEngine::from_cache(cache_root, WhisperConfig::default())?;
+        Ok(Self::new(Arc::new(engine), RollingConfig::default()))
+    }
+
+    /// The shared engine (for benchmarks and warm-up).
+    pub fn engine(&self) -> &Arc<WhisperEngine> {
+        &self.engine
+    }
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for WhisperStt {
+    fn name(&self) -> &str {
+        "whisper"
+    }
+
+    async fn open(&self) -> Result<SttStream, SpeechError> {
+        stt_rolling::open(self.engine.clone(), self.rolling.clone()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hallucinations_become_empty() {
+        assert_eq!(clean_transcript(" you", 0.1, 0.6), "");
+        assert_eq!(clean_transcript("You.", 0.1, 0.6), "");
+        assert_eq!(clean_transcript("[BLANK_AUDIO]", 0.1, 0.6), "");
+        assert_eq!(clean_transcript("(water splashing)", 0.1, 0.6), "");
+        assert_eq!(clean_transcript("*music*", 0.1, 0.6), "");
+        assert_eq!(clean_transcript(" ...", 0.1, 0.6), "");
+        assert_eq!(clean_transcript("I want a refund.", 0.9, 0.6), "");
+    }
+
+    #[test]
+    fn real_speech_is_kept() {
+        assert_eq!(
+            clean_transcript(" I want a refund (please).", 0.1, 0.6),
+            "I want a refund."
+        );
+        assert_eq!(clean_transcript("Thank you.", 0.1, 0.6), "Thank you.");
+        assert_eq!(clean_transcript("you there?", 0.1, 0.6), "you there?");
+    }
+
+    #[test]
+    fn audio_ctx_tracks_audio_length() {
+        let c = WhisperConfig::default();
+        assert_eq!(c.audio_ctx_for(16_000), 256); // floor
+        assert_eq!(c.audio_ctx_for(16_000 * 8), 400 + 64);
+        assert_eq!(c.audio_ctx_for(16_000 * 30), 0); // full window
+        let full = WhisperConfig {
+            audio_ctx_margin: None,
+            ..c
+        };
+        assert_eq!(full.audio_ctx_for(16_000), 0);
+    }
+}

@@ -1,0 +1,101 @@
+//! Regression test: embedded Whisper (tiny.en, converted from the CT2 weights) must keep
+//! its word error rate on real human speech, clean and through the 8 kHz μ-law
+//! telephone path, and the streaming wrapper must deliver the same text.
+//!
+//! Needs the model cache (`switchboard models fetch`). Fixtures: tests/fixtures/speech.
+
+use std::sync::Arc;
+
+use switchboard::speech::eval;
+use switchboard::speech::stt_rolling::RollingConfig;
+use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine, WhisperStt};
+use switchboard::speech::wer::WerCount;
+use switchboard::speech::{SpeechToText, SttEvent, SttInput};
+
+/// Measured 2026-11-25 on the five committed clips (see BENCHMARKS.md): clean 0 %,
+/// telephone 4.2 % with the default audio_ctx. Thresholds leave margin for
+/// numeric noise across machines, but fail on a real regression (e.g. a broken
+/// conversion or window setting gives > 50 %).
+const MAX_WER_CLEAN: f64 = 0.12;
+const MAX_WER_TELEPHONE: f64 = 0.15;
+
+fn engine() -> WhisperEngine {
+    let root = eval::model_cache_root();
+    match WhisperEngine::from_cache(&root, WhisperConfig::default()) {
+        Ok(e) => e,
+        Err(e) => panic!(
+            "Whisper model not available under {} ({e}). Run `switchboard models fetch` first.",
+            root.display()
+        ),
+    }
+}
+
+#[test]
+fn wer_on_real_speech_stays_under_threshold() {
+    let engine = engine();
+    let mut state = engine.new_state().unwrap();
+    let clips = eval::load_clips(&eval::fixtures_dir()).unwrap();
+    assert_eq!(clips.len(), 5, "fixture clips missing");
+    let (mut clean, mut phone) = (WerCount::default(), WerCount::default());
+    for clip in &clips {
+        let c = engine.transcribe(&mut state, &clip.pcm).unwrap();
+        let tel = eval::telephone(&clip.pcm).unwrap();
+        let p = engine.transcribe(&mut state, &tel).unwrap();
+        eprintln!("{}: ref `{}` | clean `{}` | tel `{}`", clip.name, clip.reference, c.text, p.text);
+        assert!(c.confidence > 0.3, "{}: confidence {}", clip.name, c.confidence);
+        clean += WerCount::score(&clip.reference, &c.text);
+        phone += WerCount::score(&clip.reference, &p.text);
+    }
+    eprintln!("WER clean {:.3}, telephone {:.3}", clean.wer(), phone.wer());
+    assert!(clean.wer() <= MAX_WER_CLEAN, "clean WER {:.3}", clean.wer());
+    assert!(phone.wer() <= MAX_WER_TELEPHONE, "telephone WER {:.3}", phone.wer());
+}
+
+#[test]
+fn silence_and_noise_give_empty_text() {
+    let engine = engine();
+    let mut state = engine.new_state().unwrap();
+    let silence = vec![0.0f32; 16_000];
+    assert_eq!(engine.transcribe(&mut state, &silence).unwrap().text, "");
+    // deterministic low-level white noise (LCG)
+    let mut x: u32 = 12345;
+    let noise: Vec<f32> = (0..32_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((x >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.02
+        })
+        .collect();
+    let t = engine.transcribe(&mut state, &noise).unwrap();
+    assert!(t.text.split_whitespace().count() <= 1, "noise transcribed as `{}`", t.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_gives_partials_and_a_final() {
+    let stt = WhisperStt::new(Arc::new(engine()), RollingConfig::default());
+    let clips = eval::load_clips(&eval::fixtures_dir()).unwrap();
+    let clip = clips.iter().find(|c| c.name == "librivox-0880").expect("fixture");
+    let mut s = stt.open().await.unwrap();
+    for chunk in clip.pcm.chunks(320) {
+        s.input.send(SttInput::Audio(chunk.to_vec())).await.unwrap();
+    }
+    s.input.send(SttInput::Flush).await.unwrap();
+    let mut partials = 0;
+    let end_ms = (clip.pcm.len() * 1000 / 16_000) as u64;
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    loop {
+        match s.events.recv().await.expect("stream ended early") {
+            SttEvent::Partial { .. } => partials += 1,
+            SttEvent::Final { text, start_ms, end_ms: e, confidence } => {
+                assert_eq!((start_ms, e), (0, end_ms));
+                let w = WerCount::score(&clip.reference, &text).wer();
+                assert!(w <= 0.15, "final `{text}` WER {w}");
+                assert!(confidence > 0.3);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: end_ms }));
+    // Audio arrives far faster than real time here, so only a few partials fit.
+    assert!(partials <= end_ms as usize / 600, "{partials} partials");
+}
