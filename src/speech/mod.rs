@@ -18,6 +18,8 @@ pub mod models;
 pub mod normalize;
 pub mod onnx;
 pub mod sentences;
+pub mod tts_elevenlabs;
+pub mod tts_openai;
 pub mod tts_piper;
 pub mod vad_energy;
 pub mod vad_silero;
