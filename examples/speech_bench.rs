@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(String::from)
         .collect();
     let _ = tts.synthesize_all("Warm up.").await?;
-    let (mut ttfa, mut rtf, mut first_rtf) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ttfa, mut rtf) = (Vec::new(), Vec::new());
     let mut sample = Vec::new();
     for s in &sentences {
         let t = Instant::now();
@@ -60,7 +60,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let chunk = chunk?;
             if first.is_none() {
                 first = Some(t.elapsed());
-                first_rtf.push(t.elapsed().as_secs_f64() / (chunk.len() as f64 / 22050.0));
             }
             audio.extend(chunk);
         }
@@ -73,7 +72,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     stats("piper time to first audio", ttfa, "ms");
     stats("piper real-time factor (whole sentence)", rtf, "");
-    stats("piper real-time factor (first clause)", first_rtf, "");
     if let Some(path) = wav_out {
         let spec = hound::WavSpec {
             channels: 1,
