@@ -106,9 +106,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let frames = v.push(pcm)?;
             per_frame.push(t.elapsed().as_secs_f64() * 1e6 / frames.len() as f64);
         }
-        let chunk_ms = if rate == 8000 { 32 } else { 32 };
+        // 256 samples at 8 kHz and 512 at 16 kHz: 32 ms either way
         stats(
-            &format!("silero vad @{rate} Hz, per {chunk_ms} ms chunk"),
+            &format!("silero vad @{rate} Hz, per 32 ms chunk"),
             per_frame,
             "µs",
         );
