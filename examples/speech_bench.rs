@@ -1,6 +1,8 @@
 //! Measure Piper time-to-first-audio / real-time factor and VAD cost per frame.
 //!
-//! `cargo run --release --example speech_bench [--wav out.wav]`
+//! `cargo run --release --example speech_bench [--wav out.wav] [--wav-dir DIR]`
+//! `--wav-dir` writes every synthesised support sentence as `DIR/NN.wav` (22 050 Hz)
+//! plus `DIR/NN.txt`, ready for a TTS → STT round-trip WER.
 //! Needs the model cache (`switchboard models fetch`), espeak-ng, and for the VAD
 //! figures the Debian `pocketsphinx-testdata` package.
 
@@ -28,9 +30,28 @@ fn stats(name: &str, mut v: Vec<f64>, unit: &str) {
     );
 }
 
+fn write_wav(path: &str, audio: &[f32]) -> Result<(), Box<dyn std::error::Error>> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec)?;
+    for s in audio {
+        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)?;
+    }
+    w.finalize()?;
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wav_out = std::env::args().skip_while(|a| a != "--wav").nth(1);
+    let wav_dir = std::env::args().skip_while(|a| a != "--wav-dir").nth(1);
+    if let Some(d) = &wav_dir {
+        std::fs::create_dir_all(d)?;
+    }
     let cache = ModelCache::from_env();
     let t = Instant::now();
     let env = switchboard::speech::onnx::environment(&cache)?;
@@ -66,6 +87,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let total = t.elapsed().as_secs_f64();
         ttfa.push(first.unwrap_or_default().as_secs_f64() * 1000.0);
         rtf.push(total / (audio.len() as f64 / f64::from(tts.sample_rate())));
+        if let Some(d) = &wav_dir {
+            let n = ttfa.len();
+            write_wav(&format!("{d}/{n:02}.wav"), &audio)?;
+            std::fs::write(format!("{d}/{n:02}.txt"), s)?;
+        }
         if sample.is_empty() {
             sample = audio;
         }
@@ -73,17 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     stats("piper time to first audio", ttfa, "ms");
     stats("piper real-time factor (whole sentence)", rtf, "");
     if let Some(path) = wav_out {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 22050,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&path, spec)?;
-        for s in &sample {
-            w.write_sample((s * 32767.0) as i16)?;
-        }
-        w.finalize()?;
+        write_wav(&path, &sample)?;
         let peak = sample.iter().fold(0f32, |m, s| m.max(s.abs()));
         println!("wrote {path} (peak {peak:.3})");
     }
