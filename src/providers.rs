@@ -14,7 +14,9 @@ use crate::call::VoiceStack;
 use crate::config::Config;
 use crate::speech::manifest::{packages_for, Group};
 use crate::speech::models::ModelCache;
+use crate::speech::stt_whisper::WhisperStt;
 use crate::speech::tts_piper::PiperTts;
+use crate::speech::whisper::convert::ensure_ggml;
 use crate::speech::vad_energy::EnergyVadFactory;
 use crate::speech::vad_silero::SileroVadFactory;
 use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
@@ -81,7 +83,7 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
     };
     let stt: Option<Arc<dyn SpeechToText>> = match sp.stt.as_str() {
         "none" => None,
-        other => Some(stt_provider(other, config, &cache)?),
+        other => Some(stt_provider(other, config)?),
     };
     let tts: Arc<dyn TextToSpeech> = match sp.tts.as_str() {
         "piper" => Arc::new(PiperTts::from_cache(&cache).map_err(|e| speech_err("piper tts", e))?),
@@ -97,12 +99,15 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
     })
 }
 
-fn stt_provider(
-    name: &str,
-    _config: &Config,
-    _cache: &ModelCache,
-) -> Result<Arc<dyn SpeechToText>, AppError> {
-    Err(AppError::Provider(format!("unknown speech.stt {name:?}")))
+fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, AppError> {
+    match name {
+        "whisper" => {
+            let stt = WhisperStt::from_cache(&models_dir(config))
+                .map_err(|e| AppError::Provider(format!("whisper stt: {e}")))?;
+            Ok(Arc::new(stt))
+        }
+        other => Err(AppError::Provider(format!("unknown speech.stt {other:?} (whisper | none)"))),
+    }
 }
 
 /// Model package groups the configuration needs.

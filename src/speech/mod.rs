@@ -26,6 +26,8 @@ pub mod stt_deepgram;
 pub mod stt_openai;
 pub mod stt_rolling;
 pub mod stt_whisper;
+pub mod tts_elevenlabs;
+pub mod tts_openai;
 pub mod tts_piper;
 pub mod vad_energy;
 pub mod vad_silero;
