@@ -16,9 +16,9 @@ use crate::speech::manifest::{packages_for, Group};
 use crate::speech::models::ModelCache;
 use crate::speech::stt_whisper::WhisperStt;
 use crate::speech::tts_piper::PiperTts;
-use crate::speech::whisper::convert::ensure_ggml;
 use crate::speech::vad_energy::EnergyVadFactory;
 use crate::speech::vad_silero::SileroVadFactory;
+use crate::speech::whisper::convert::ensure_ggml;
 use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
 use crate::store::Store;
 
@@ -106,7 +106,9 @@ fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, Ap
                 .map_err(|e| AppError::Provider(format!("whisper stt: {e}")))?;
             Ok(Arc::new(stt))
         }
-        other => Err(AppError::Provider(format!("unknown speech.stt {other:?} (whisper | none)"))),
+        other => Err(AppError::Provider(format!(
+            "unknown speech.stt {other:?} (whisper | none)"
+        ))),
     }
 }
 

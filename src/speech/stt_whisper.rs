@@ -97,7 +97,11 @@ impl WhisperEngine {
             .ok_or_else(|| SpeechError::Model("model path is not UTF-8".into()))?;
         let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|e| SpeechError::Model(format!("loading {path}: {e}")))?;
-        tracing::info!(model = path, load_ms = started.elapsed().as_millis() as u64, "whisper model loaded");
+        tracing::info!(
+            model = path,
+            load_ms = started.elapsed().as_millis() as u64,
+            "whisper model loaded"
+        );
         Ok(Self { ctx, config })
     }
 
@@ -176,7 +180,11 @@ impl WhisperEngine {
                 }
             }
         }
-        let mean_p = if pcount == 0 { 0.0 } else { psum / pcount as f32 };
+        let mean_p = if pcount == 0 {
+            0.0
+        } else {
+            psum / pcount as f32
+        };
         let raw = text.trim().to_string();
         let cleaned = clean_transcript(&raw, no_speech, self.config.no_speech_threshold);
         let confidence = if cleaned.is_empty() {

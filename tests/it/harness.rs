@@ -7,7 +7,9 @@ use std::path::Path;
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use switchboard::call::VoiceStack;
 use switchboard::config::Config;
+use switchboard::store::Store;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +43,30 @@ pub fn write_tone_wav(path: &Path, rate: u32, ms: u32) {
 impl TestServer {
     /// Start a server whose greeting is `greeting_ms` of tone (0 = no greeting).
     pub async fn start(greeting_ms: u32, extra_toml: &str) -> Self {
+        Self::start_with(greeting_ms, extra_toml, |_| None).await
+    }
+
+    /// Serve an already built state (e.g. the embedded stack), keeping `dir` alive.
+    pub async fn from_state(state: switchboard::server::AppState, dir: tempfile::TempDir) -> Self {
+        let shutdown = state.shutdown.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(switchboard::server::serve(listener, state));
+        let recordings = dir.path().join("rec");
+        Self {
+            addr,
+            shutdown,
+            _dir: dir,
+            recordings,
+        }
+    }
+
+    /// Like [`TestServer::start`], with a voice stack built by `voice` (given the store).
+    pub async fn start_with<V: Into<Option<VoiceStack>>>(
+        greeting_ms: u32,
+        extra_toml: &str,
+        voice: impl FnOnce(&Store) -> V,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let greeting = dir.path().join("greeting.wav");
         if greeting_ms > 0 {
@@ -60,7 +86,14 @@ impl TestServer {
         );
         let config = Config::from_parts(&toml, "test", Vec::new()).unwrap();
         let shutdown = CancellationToken::new();
-        let state = switchboard::app::build_state(&config, shutdown.clone()).unwrap();
+        let store = switchboard::app::open_store(&config).unwrap();
+        let state = match voice(&store).into() {
+            Some(v) => switchboard::app::assemble(&config, store, v, shutdown.clone()).unwrap(),
+            None => {
+                let v = switchboard::app::greeting_only(&config).unwrap();
+                switchboard::app::assemble(&config, store, v, shutdown.clone()).unwrap()
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(switchboard::server::serve(listener, state));

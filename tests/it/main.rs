@@ -1,4 +1,5 @@
 //! Integration tests: one binary (linking the whole stack once), one module per area.
 
+mod call_loop;
 mod harness;
 mod media_stream;

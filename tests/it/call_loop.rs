@@ -1,0 +1,231 @@
+//! The live call loop over the real websocket: a deterministic barge-in test with
+//! scripted providers (paused time), and a caller WAV answered by the embedded stack.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use switchboard::agents::model::ChatModel;
+use switchboard::agents::testing::ScriptedModel;
+use switchboard::agents::{prompts, Runtime, RuntimeConfig};
+use switchboard::call::VoiceStack;
+use switchboard::config::Config;
+use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::store::Store;
+
+use crate::harness::{FakeTwilio, TestServer, B64};
+
+/// 20 ms of a loud tone as μ-law ("speech" to the level VAD).
+fn loud_frame() -> Vec<u8> {
+    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
+    switchboard::audio::mulaw::encode_from_f32(&pcm)
+}
+
+const SILENCE: [u8; 160] = [0xFF; 160];
+
+fn scripted_runtime(store: &Store, model: Arc<ScriptedModel>) -> Arc<Runtime> {
+    let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
+    let models: HashMap<String, Arc<dyn ChatModel>> = agents
+        .agents()
+        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
+        .collect();
+    Arc::new(Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn barge_in_clears_playback_and_keeps_only_what_was_heard() {
+    let model = Arc::new(ScriptedModel::new("scripted"));
+    model.call(
+        "triage",
+        "transfer_to_billing",
+        json!({"reason": "duplicate charge", "trigger": "intent"}),
+    );
+    model.say(
+        "billing",
+        "I can see two charges on March twelfth. Shall I refund one?",
+    );
+    let stt = ScriptedStt::new(["I was charged twice for my subscription"]);
+    let server = TestServer::start_with(0, "", |store| VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(Arc::new(stt.clone())),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(scripted_runtime(store, model.clone())),
+        greeting: None,
+        transfer: None,
+    })
+    .await;
+    let mut tw = FakeTwilio::connect(&server, "CA500").await;
+    tw.connected().await;
+    tw.start("+15551230001").await;
+
+    // Let the greeting play for 400 ms (one chunk heard: its mark is echoed), then
+    // talk over it.
+    let mut frames = 0;
+    let mut heard_marks = 0;
+    while frames < 20 {
+        let msg = tw.recv().await.expect("greeting audio");
+        match msg["event"].as_str() {
+            Some("media") => frames += 1,
+            Some("mark") if heard_marks == 0 => {
+                tw.mark(msg["mark"]["name"].as_str().unwrap()).await;
+                heard_marks += 1;
+            }
+            _ => {}
+        }
+    }
+    let talk_start = tokio::time::Instant::now();
+    let mut cleared_after = None;
+    for _ in 0..25 {
+        tw.media(&loud_frame()).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
+            if msg["event"] == "clear" && cleared_after.is_none() {
+                cleared_after = Some(talk_start.elapsed());
+            }
+            if msg["event"] == "mark" {
+                // Twilio echoes pending marks after a clear; the server must ignore them.
+                tw.mark(msg["mark"]["name"].as_str().unwrap()).await;
+            }
+        }
+    }
+    let reaction = cleared_after.expect("clear sent while the caller talked over the bot");
+    assert!(
+        reaction <= Duration::from_millis(250),
+        "barge-in reaction {reaction:?}"
+    );
+    // End of the caller's turn: silence until the reply arrives.
+    let mut reply_frames = 0;
+    for _ in 0..200 {
+        tw.media(&SILENCE).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
+            match msg["event"].as_str() {
+                Some("media") => reply_frames += 1,
+                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        reply_frames > 20,
+        "the billing reply was spoken ({reply_frames} frames)"
+    );
+    tw.stop().await;
+    let call = server.finished_call("CA500").await;
+    stt.assert_consumed();
+    model.assert_consumed();
+    assert_eq!(call["agents"], json!(["triage", "billing"]), "{call}");
+    let transcript = call["transcript"].as_array().unwrap();
+    let greeting = &transcript[0];
+    assert_eq!(greeting["speaker"], "agent");
+    assert_eq!(greeting["interrupted"], true, "{transcript:?}");
+    let full = "Hi, thanks for calling Switchboard. How can I help you today?";
+    let heard = greeting["text"].as_str().unwrap();
+    assert!(
+        !heard.is_empty() && heard.len() < full.len(),
+        "heard {heard:?}"
+    );
+    assert!(
+        full.starts_with(heard.trim_end_matches(['.', ','])),
+        "heard {heard:?}"
+    );
+    assert_eq!(
+        transcript[1]["text"],
+        "I was charged twice for my subscription"
+    );
+    assert!(transcript
+        .iter()
+        .any(|t| t["text"].as_str().unwrap_or("").contains("two charges")));
+    let barge = &call["trace"]["voice"]["bargeIns"][0];
+    assert!(barge["reactionMs"].as_f64().unwrap() <= 250.0, "{barge}");
+    server.shutdown.cancel();
+}
+
+/// Stream a caller WAV (as 20 ms μ-law frames) followed by a second of silence.
+async fn say_wav(tw: &mut FakeTwilio, path: &str) {
+    let pcm = switchboard::audio::wav::read_wav(path).unwrap();
+    let mulaw = switchboard::audio::wav::to_phone(&pcm).unwrap();
+    for frame in mulaw.chunks(160) {
+        tw.media(frame).await;
+    }
+    for _ in 0..50 {
+        tw.media(&SILENCE).await;
+    }
+}
+
+/// Listen until the bot has spoken and then stayed quiet for `quiet`; echo marks.
+async fn listen(tw: &mut FakeTwilio, quiet: Duration, max: Duration) -> usize {
+    let started = std::time::Instant::now();
+    let mut frames = 0;
+    loop {
+        match tokio::time::timeout(quiet, tw.recv()).await {
+            Ok(Some(msg)) => match msg["event"].as_str() {
+                Some("media") => frames += 1,
+                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
+                _ => {}
+            },
+            Ok(None) => return frames,
+            Err(_) if frames > 0 => return frames,
+            Err(_) => {}
+        }
+        assert!(started.elapsed() < max, "no reply within {max:?}");
+    }
+}
+
+#[tokio::test]
+async fn embedded_stack_answers_a_caller_wav_and_routes_to_billing() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[store]\npath = {:?}\n[recordings]\nenabled = false\n",
+        dir.path().join("db.sqlite")
+    );
+    let config = Config::from_parts(&toml, "test", Vec::new()).unwrap();
+    let state = switchboard::app::build_state(&config, tokio_util::sync::CancellationToken::new())
+        .expect("embedded stack (run `switchboard models fetch` first)");
+    let server = TestServer::from_state(state, dir).await;
+    let mut tw = FakeTwilio::connect(&server, "CA600").await;
+    tw.connected().await;
+    tw.start("+15551230001").await;
+    let greeting = listen(
+        &mut tw,
+        Duration::from_millis(1500),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(greeting > 50, "greeting spoken");
+    say_wav(
+        &mut tw,
+        "audio-fixtures/callers/billing-charged-twice-1.wav",
+    )
+    .await;
+    let reply = listen(
+        &mut tw,
+        Duration::from_millis(1500),
+        Duration::from_secs(90),
+    )
+    .await;
+    assert!(reply > 50, "reply spoken ({reply} frames)");
+    tw.stop().await;
+    let call = server.finished_call("CA600").await;
+    assert_eq!(call["agents"], json!(["triage", "billing"]), "{call:#}");
+    let transcript: Vec<Value> = call["transcript"].as_array().unwrap().clone();
+    let said: Vec<&str> = transcript
+        .iter()
+        .map(|t| t["text"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        said.iter()
+            .any(|t| t.to_lowercase().contains("charged twice")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|t| t.contains("March 12")),
+        "billing used the caller's record: {said:?}"
+    );
+    let latency = &call["trace"]["voice"]["turns"][0];
+    assert!(latency["firstFrameMs"].as_f64().is_some(), "{latency}");
+    let _ = B64.encode([0u8]);
+    server.shutdown.cancel();
+}
