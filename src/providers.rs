@@ -14,7 +14,11 @@ use crate::call::VoiceStack;
 use crate::config::Config;
 use crate::speech::manifest::{packages_for, Group};
 use crate::speech::models::ModelCache;
+use crate::speech::stt_deepgram::{DeepgramConfig, DeepgramStt};
+use crate::speech::stt_openai::{OpenAiStt, OpenAiSttConfig};
 use crate::speech::stt_whisper::WhisperStt;
+use crate::speech::tts_elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
+use crate::speech::tts_openai::{OpenAiTts, OpenAiTtsConfig};
 use crate::speech::tts_piper::PiperTts;
 use crate::speech::vad_energy::EnergyVadFactory;
 use crate::speech::vad_silero::SileroVadFactory;
@@ -87,7 +91,33 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
     };
     let tts: Arc<dyn TextToSpeech> = match sp.tts.as_str() {
         "piper" => Arc::new(PiperTts::from_cache(&cache).map_err(|e| speech_err("piper tts", e))?),
-        other => return Err(AppError::Provider(format!("unknown speech.tts {other:?}"))),
+        "openai" => {
+            let t = Table::of(config, "openai");
+            let mut c = OpenAiTtsConfig {
+                api_key: t.key("OPENAI_API_KEY")?,
+                ..Default::default()
+            };
+            t.set(&mut c.base_url, "base_url");
+            t.set(&mut c.model, "tts_model");
+            t.set(&mut c.voice, "voice");
+            Arc::new(OpenAiTts::new(c).map_err(|e| speech_err("openai tts", e))?)
+        }
+        "elevenlabs" => {
+            let t = Table::of(config, "elevenlabs");
+            let mut c = ElevenLabsConfig {
+                api_key: t.key("ELEVENLABS_API_KEY")?,
+                ..Default::default()
+            };
+            t.set(&mut c.base_url, "base_url");
+            t.set(&mut c.voice_id, "voice_id");
+            t.set(&mut c.model_id, "model_id");
+            Arc::new(ElevenLabsTts::new(c).map_err(|e| speech_err("elevenlabs tts", e))?)
+        }
+        other => {
+            return Err(AppError::Provider(format!(
+                "unknown speech.tts {other:?} (piper | openai | elevenlabs)"
+            )))
+        }
     };
     Ok(VoiceStack {
         vad,
@@ -100,15 +130,69 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
 }
 
 fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, AppError> {
+    let err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
     match name {
-        "whisper" => {
-            let stt = WhisperStt::from_cache(&models_dir(config))
-                .map_err(|e| AppError::Provider(format!("whisper stt: {e}")))?;
-            Ok(Arc::new(stt))
+        "whisper" => Ok(Arc::new(
+            WhisperStt::from_cache(&models_dir(config)).map_err(|e| err("whisper stt", e))?,
+        )),
+        "openai" => {
+            let t = Table::of(config, "openai");
+            let mut c = OpenAiSttConfig {
+                api_key: t.key("OPENAI_API_KEY")?,
+                ..Default::default()
+            };
+            t.set(&mut c.base_url, "base_url");
+            t.set(&mut c.model, "stt_model");
+            Ok(Arc::new(
+                OpenAiStt::new(c).map_err(|e| err("openai stt", e))?,
+            ))
+        }
+        "deepgram" => {
+            let t = Table::of(config, "deepgram");
+            let mut c = DeepgramConfig {
+                api_key: t.key("DEEPGRAM_API_KEY")?,
+                ..Default::default()
+            };
+            t.set(&mut c.url, "url");
+            t.set(&mut c.model, "model");
+            Ok(Arc::new(DeepgramStt::new(c)))
         }
         other => Err(AppError::Provider(format!(
-            "unknown speech.stt {other:?} (whisper | none)"
+            "unknown speech.stt {other:?} (whisper | openai | deepgram | none)"
         ))),
+    }
+}
+
+/// A provider's `[speech.<name>]` table.
+struct Table<'a>(Option<&'a toml::Table>);
+
+impl<'a> Table<'a> {
+    fn of(config: &'a Config, name: &str) -> Self {
+        Table(
+            config
+                .speech
+                .providers
+                .get(name)
+                .and_then(toml::Value::as_table),
+        )
+    }
+
+    /// Overwrite `field` with the table's string `key`, when present.
+    fn set(&self, field: &mut String, key: &str) {
+        if let Some(v) = self
+            .0
+            .and_then(|t| t.get(key))
+            .and_then(toml::Value::as_str)
+        {
+            *field = v.to_string();
+        }
+    }
+
+    /// The API key from the environment variable named by `api_key_env` (or `default_env`).
+    fn key(&self, default_env: &str) -> Result<String, AppError> {
+        let mut var = default_env.to_string();
+        self.set(&mut var, "api_key_env");
+        std::env::var(&var).map_err(|_| AppError::MissingEnv(var))
     }
 }
 
@@ -141,4 +225,52 @@ pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppEr
         .await
         .map_err(|e| AppError::Provider(format!("fetching models: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> Config {
+        Config::from_parts(toml, "test", Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn cloud_providers_need_their_key_and_unknown_names_are_refused() {
+        let store = Store::open_in_memory().unwrap();
+        let c = config(
+            "[speech]\nvad = \"energy\"\nstt = \"none\"\ntts = \"openai\"\n[speech.openai]\napi_key_env = \"SB_TEST_UNSET_KEY_1\"\n",
+        );
+        let err = voice_stack(&c, &store)
+            .err()
+            .expect("missing key is an error");
+        assert!(err.to_string().contains("SB_TEST_UNSET_KEY_1"), "{err}");
+        let c = config("[speech]\nvad = \"energy\"\nstt = \"carrier-pigeon\"\ntts = \"piper\"\n");
+        let err = voice_stack(&c, &store).err().expect("unknown stt");
+        assert!(err.to_string().contains("carrier-pigeon"), "{err}");
+        let c = config("[speech]\nvad = \"loud\"\n");
+        assert!(voice_stack(&c, &store)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("speech.vad"));
+    }
+
+    #[test]
+    fn needed_groups_follow_the_configuration() {
+        let all = needed_groups(&config(""));
+        for g in [
+            Group::Runtime,
+            Group::Vad,
+            Group::Stt,
+            Group::Tts,
+            Group::Embeddings,
+        ] {
+            assert!(all.contains(&g), "{g:?}");
+        }
+        let cloud = needed_groups(&config(
+            "[speech]\nvad = \"energy\"\nstt = \"deepgram\"\ntts = \"openai\"\n",
+        ));
+        assert_eq!(cloud, vec![Group::Embeddings]);
+    }
 }
