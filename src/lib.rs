@@ -29,6 +29,7 @@ pub mod audio;
 pub mod call;
 pub mod config;
 pub mod metrics;
+pub mod replay;
 pub mod server;
 pub mod speech;
 pub mod store;

@@ -35,6 +35,8 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Replay scenario files (simulated Twilio callers) against the bot and check them.
+    Replay(switchboard::replay::ReplayArgs),
 }
 
 fn init_tracing(json: bool) {
@@ -62,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
             }
             serve(config).await
         }
+        Command::Replay(args) => std::process::exit(switchboard::replay::run(args, config).await),
     }
 }
 

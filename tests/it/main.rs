@@ -2,3 +2,4 @@
 
 mod harness;
 mod media_stream;
+mod replay;
