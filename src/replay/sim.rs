@@ -100,7 +100,10 @@ pub struct TurnStats {
     pub heard_before_ms: u64,
     /// The bot was still talking when the caller started (a real barge-in).
     pub talked_over_bot: bool,
-    /// Wall time from the end of caller input to the first bot audio frame received.
+    /// Wall time from the end of caller input to the first bot audio frame of the
+    /// reply. Audio still flowing when the input ended (the bot talked on) does not
+    /// count, nor does audio the server then cleared: a reply starts after ≥ 100 ms
+    /// of bot silence.
     pub latency_ms: Option<u64>,
     /// Line time from the end of caller input to the first bot audio frame played.
     pub line_latency_ms: Option<u64>,
@@ -316,7 +319,7 @@ impl CallSim {
                         ts.line_latency_ms = None;
                         ts.reply_ms = 0;
                         self.awaiting_reply = Some((t, end));
-                        self.awaiting_play = Some(t);
+                        self.awaiting_play = None;
                         self.reply_played_ticks = 0;
                         self.reply_wait_start = self.tick;
                     }
@@ -331,14 +334,22 @@ impl CallSim {
 
     fn on_media(&mut self, payload: Vec<u8>, now: Instant) {
         self.stats.bot_bytes_received += payload.len() as u64;
+        // Audio that continues a stream already flowing when the caller stopped is
+        // not a reply; a reply starts after the bot was quiet for `bot_quiet`.
+        let continuing = self
+            .last_media_at
+            .is_some_and(|t| now.saturating_duration_since(t) < self.cfg.bot_quiet);
         self.last_media_at = Some(now);
         if self.stats.greeting_latency_ms.is_none() {
             if let Some(t0) = self.started_at {
-                self.stats.greeting_latency_ms = Some(ms(now - t0));
+                self.stats.greeting_latency_ms = Some(ms(now.saturating_duration_since(t0)));
             }
         }
-        if let Some((t, end)) = self.awaiting_reply.take() {
-            self.turn_stats[t].latency_ms = Some(ms(now.saturating_duration_since(end)));
+        if !continuing {
+            if let Some((t, end)) = self.awaiting_reply.take() {
+                self.turn_stats[t].latency_ms = Some(ms(now.saturating_duration_since(end)));
+                self.awaiting_play = Some(t);
+            }
         }
         self.playout.push_audio(payload);
     }
@@ -415,7 +426,7 @@ impl CallSim {
         self.reply_wait_start = self.tick;
         self.reply_played_ticks = 0;
         self.awaiting_reply = Some((idx, now));
-        self.awaiting_play = Some(idx);
+        self.awaiting_play = None;
         self.replying_to = Some(idx);
     }
 

@@ -338,3 +338,33 @@ fn server_close_and_bad_frames() {
     assert!(r.stats.first_protocol_error.unwrap().contains("not json"));
     assert_eq!(r.ended_by, EndedBy::Server);
 }
+
+#[test]
+fn bot_audio_flowing_across_the_end_of_input_is_not_a_reply() {
+    let t0 = Instant::now();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let turns = vec![TurnInput {
+        frames: speech(1, 0x42),
+        barge_in_ms: Some(20),
+        ..TurnInput::default()
+    }];
+    let mut sim = CallSim::new(ids(), turns, cfg(1000, 1000, true));
+    sim.open(t0);
+    sim.on_server(&media(1), at(0));
+    sim.on_server(&media(2), at(0));
+    sim.tick(at(0)); // greeting frame 1 plays
+    sim.tick(at(20)); // barge-in: the caller speaks over frame 2; input ends
+    sim.on_server(&media(3), at(40)); // the bot keeps talking: no clear
+    sim.tick(at(40));
+    sim.on_server(&media(4), at(500)); // after a pause: a new utterance
+    sim.tick(at(500));
+    let r = sim.finish();
+    assert!(r.turns[0].talked_over_bot);
+    assert_eq!(r.turns[0].input_end_ms, Some(40));
+    assert_eq!(
+        r.turns[0].latency_ms,
+        Some(480),
+        "measured to the new utterance"
+    );
+    assert_eq!(r.turns[0].line_latency_ms, Some(20));
+}
