@@ -5,7 +5,7 @@
 #   pkg-config                 : native builds
 #   sox                        : regenerating audio fixtures (scripts/gen-fixtures.sh)
 set -euo pipefail
-packages=(cmake clang libclang-dev espeak-ng pkg-config sox pocketsphinx-testdata)
+packages=(cmake clang libclang-dev espeak-ng pkg-config sox pocketsphinx-testdata flite festival festvox-kdlpc16k)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,6 +15,7 @@
 //! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
 //! | [`call`]      | one phone call: playout pacing, the per-call state machine and its tokio session |
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
+//! | [`replay`]    | QA replay: a Twilio simulator that plays WAV scenarios and checks agent paths |
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
 //! | [`cache`]     | the model-file cache root shared by all embedded providers |
@@ -33,6 +34,7 @@ pub mod call;
 pub mod config;
 pub mod metrics;
 pub mod providers;
+pub mod replay;
 pub mod server;
 pub mod speech;
 pub mod store;

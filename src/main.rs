@@ -40,6 +40,9 @@ enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Replay recorded callers (scenario TOML files) against the bot, acting as Twilio,
+    /// and check agent paths, outcomes, phrases and latency.
+    Replay(switchboard::replay::ReplayArgs),
     /// Talk to the agents as a caller, in text (no server, no audio).
     ///
     /// Interactive by default. With --script FILE, runs the caller lines in FILE (one
@@ -99,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
             serve(config).await
         }
         Command::Models { action } => models(config, action).await,
+        Command::Replay(args) => std::process::exit(switchboard::replay::run(args, config).await),
         Command::Chat {
             script,
             caller,

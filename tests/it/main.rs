@@ -3,3 +3,4 @@
 mod call_loop;
 mod harness;
 mod media_stream;
+mod replay;
