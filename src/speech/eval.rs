@@ -22,7 +22,11 @@ pub struct Clip {
 /// Model cache root by the project rule: `$SWITCHBOARD_MODELS_DIR`, else
 /// `$XDG_CACHE_HOME/switchboard/models`, else `~/.cache/switchboard/models`.
 pub fn model_cache_root() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(p) = env("SWITCHBOARD_MODELS_DIR") {
         return p;
     }
@@ -118,7 +122,9 @@ pub fn resample(pcm: &[f32], from: usize, to: usize) -> Result<Vec<f32>, SpeechE
     let mut pos = 0;
     while pos + r.input_frames_next() <= pcm.len() {
         let n = r.input_frames_next();
-        let o = r.process(&[&pcm[pos..pos + n]], None).map_err(|e| err(&e))?;
+        let o = r
+            .process(&[&pcm[pos..pos + n]], None)
+            .map_err(|e| err(&e))?;
         out.extend_from_slice(&o[0]);
         pos += n;
     }
@@ -129,7 +135,9 @@ pub fn resample(pcm: &[f32], from: usize, to: usize) -> Result<Vec<f32>, SpeechE
         out.extend_from_slice(&o[0]);
     }
     while out.len() < want + delay {
-        let o = r.process_partial::<&[f32]>(None, None).map_err(|e| err(&e))?;
+        let o = r
+            .process_partial::<&[f32]>(None, None)
+            .map_err(|e| err(&e))?;
         out.extend_from_slice(&o[0]);
     }
     Ok(out[delay..delay + want].to_vec())

@@ -266,7 +266,12 @@ impl Session {
             ok &= self.emit(SttEvent::SpeechStarted { at_ms: start_ms }).await;
         }
         ok &= self
-            .emit(SttEvent::Final { text: text.clone(), start_ms, end_ms, confidence })
+            .emit(SttEvent::Final {
+                text: text.clone(),
+                start_ms,
+                end_ms,
+                confidence,
+            })
             .await;
         if turn.started || !text.is_empty() {
             ok &= self.emit(SttEvent::SpeechEnded { at_ms: end_ms }).await;
@@ -276,7 +281,13 @@ impl Session {
 
     async fn on_server(&mut self, msg: ServerMsg) -> bool {
         match msg {
-            ServerMsg::Results { is_final, from_finalize, start, duration, channel } => {
+            ServerMsg::Results {
+                is_final,
+                from_finalize,
+                start,
+                duration,
+                channel,
+            } => {
                 let Some(alt) = channel.alternatives.into_iter().next() else {
                     return true;
                 };
@@ -293,7 +304,11 @@ impl Session {
                     }
                 } else if !text.is_empty() {
                     let committed = self.turn.committed();
-                    let text = if committed.is_empty() { text } else { format!("{committed} {text}") };
+                    let text = if committed.is_empty() {
+                        text
+                    } else {
+                        format!("{committed} {text}")
+                    };
                     let at_ms = secs_to_ms(start + duration);
                     return self.emit(SttEvent::Partial { text, at_ms }).await;
                 }

@@ -35,7 +35,10 @@ async fn upgrade(
 ) -> Response {
     {
         let mut s = f.seen.lock().unwrap();
-        s.auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(String::from);
+        s.auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         s.query = q;
     }
     ws.on_upgrade(move |socket| speak(socket, f))
@@ -89,7 +92,9 @@ async fn speak(mut socket: WebSocket, f: Fake) {
                 }
                 if t.contains("CloseStream") {
                     let _ = socket
-                        .send(WsMsg::Text(r#"{"type":"Metadata","request_id":"x"}"#.into()))
+                        .send(WsMsg::Text(
+                            r#"{"type":"Metadata","request_id":"x"}"#.into(),
+                        ))
                         .await;
                     let _ = socket.send(WsMsg::Close(None)).await;
                     return;
@@ -106,8 +111,13 @@ async fn speak(mut socket: WebSocket, f: Fake) {
 }
 
 async fn serve(answer_finalize: bool) -> (String, Fake) {
-    let fake = Fake { seen: Arc::new(Mutex::new(Seen::default())), answer_finalize };
-    let app = Router::new().route("/v1/listen", get(upgrade)).with_state(fake.clone());
+    let fake = Fake {
+        seen: Arc::new(Mutex::new(Seen::default())),
+        answer_finalize,
+    };
+    let app = Router::new()
+        .route("/v1/listen", get(upgrade))
+        .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -128,12 +138,21 @@ async fn streams_audio_and_maps_results_to_events() {
     let (url, fake) = serve(true).await;
     let mut s = client(url).open().await.unwrap();
     for _ in 0..5 {
-        s.input.send(SttInput::Audio(vec![0.1; 3200])).await.unwrap(); // 5 × 200 ms
+        s.input
+            .send(SttInput::Audio(vec![0.1; 3200]))
+            .await
+            .unwrap(); // 5 × 200 ms
     }
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 100 }));
     assert_eq!(
         s.events.recv().await,
-        Some(SttEvent::Partial { text: "i want".into(), at_ms: 500 })
+        Some(SttEvent::SpeechStarted { at_ms: 100 })
+    );
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Partial {
+            text: "i want".into(),
+            at_ms: 500
+        })
     );
     s.input.send(SttInput::Flush).await.unwrap();
     assert_eq!(
@@ -145,9 +164,16 @@ async fn streams_audio_and_maps_results_to_events() {
             confidence: 0.9
         })
     );
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 1000 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechEnded { at_ms: 1000 })
+    );
     drop(s.input);
-    assert_eq!(s.events.recv().await, None, "CloseStream then server close ends the stream");
+    assert_eq!(
+        s.events.recv().await,
+        None,
+        "CloseStream then server close ends the stream"
+    );
 
     let seen = fake.seen.lock().unwrap();
     assert_eq!(seen.auth.as_deref(), Some("Token dg-key"));
@@ -161,7 +187,10 @@ async fn streams_audio_and_maps_results_to_events() {
         assert_eq!(seen.query.get(k).map(String::as_str), Some(v), "{k}");
     }
     assert_eq!(seen.audio_bytes, 32_000, "16-bit PCM");
-    assert_eq!(seen.texts, vec![r#"{"type":"Finalize"}"#, r#"{"type":"CloseStream"}"#]);
+    assert_eq!(
+        seen.texts,
+        vec![r#"{"type":"Finalize"}"#, r#"{"type":"CloseStream"}"#]
+    );
 }
 
 #[tokio::test]
@@ -170,7 +199,10 @@ async fn unanswered_finalize_times_out_to_a_local_final() {
     let mut c = client(url);
     c.cfg.finalize_timeout = Duration::from_millis(300);
     let mut s = c.open().await.unwrap();
-    s.input.send(SttInput::Audio(vec![0.1; 32_000])).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.1; 32_000]))
+        .await
+        .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     let mut events = Vec::new();
     while let Some(ev) = s.events.recv().await {
@@ -180,12 +212,15 @@ async fn unanswered_finalize_times_out_to_a_local_final() {
             break;
         }
     }
-    assert!(events.contains(&SttEvent::Final {
-        text: "I want a refund".into(),
-        start_ms: 0,
-        end_ms: 2000,
-        confidence: 0.9
-    }), "{events:?}");
+    assert!(
+        events.contains(&SttEvent::Final {
+            text: "I want a refund".into(),
+            start_ms: 0,
+            end_ms: 2000,
+            confidence: 0.9
+        }),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]

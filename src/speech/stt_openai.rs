@@ -134,7 +134,8 @@ pub fn wav_bytes(pcm: &[f32]) -> Result<Vec<u8>, SpeechError> {
     let err = |e: hound::Error| SpeechError::Provider(format!("wav encode: {e}"));
     let mut w = hound::WavWriter::new(&mut cur, spec).map_err(err)?;
     for &x in pcm {
-        w.write_sample((x.clamp(-1.0, 1.0) * 32767.0) as i16).map_err(err)?;
+        w.write_sample((x.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .map_err(err)?;
     }
     w.finalize().map_err(err)?;
     Ok(cur.into_inner())
@@ -212,12 +213,20 @@ impl SpeechToText for OpenAiStt {
                         buf.clear();
                         let confidence = if text.is_empty() { 0.0 } else { 1.0 };
                         let (start_ms, end_ms) = (ms(start), ms(total));
-                        let fin = SttEvent::Final { text, start_ms, end_ms, confidence };
+                        let fin = SttEvent::Final {
+                            text,
+                            start_ms,
+                            end_ms,
+                            confidence,
+                        };
                         if tx.send(fin).await.is_err() {
                             return;
                         }
                         if had_audio
-                            && tx.send(SttEvent::SpeechEnded { at_ms: end_ms }).await.is_err()
+                            && tx
+                                .send(SttEvent::SpeechEnded { at_ms: end_ms })
+                                .await
+                                .is_err()
                         {
                             return;
                         }

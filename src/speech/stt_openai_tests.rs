@@ -41,7 +41,12 @@ async fn handler(
     let n = f.hits.fetch_add(1, Ordering::SeqCst);
     {
         let mut s = f.seen.lock().unwrap();
-        let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(String::from);
+        let h = |k: &str| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
         s.auth = h("authorization");
         s.content_type = h("content-type");
         s.body = body.to_vec();
@@ -87,10 +92,19 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 async fn flush_uploads_a_wav_and_returns_the_final() {
     let (url, fake) = serve(vec![Reply::Ok]).await;
     let mut s = client(url).open().await.unwrap();
-    s.input.send(SttInput::Audio(vec![0.25; 8000])).await.unwrap();
-    s.input.send(SttInput::Audio(vec![-0.25; 8000])).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.25; 8000]))
+        .await
+        .unwrap();
+    s.input
+        .send(SttInput::Audio(vec![-0.25; 8000]))
+        .await
+        .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
     assert_eq!(
         s.events.recv().await,
         Some(SttEvent::Final {
@@ -100,7 +114,10 @@ async fn flush_uploads_a_wav_and_returns_the_final() {
             confidence: 1.0
         })
     );
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 1000 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechEnded { at_ms: 1000 })
+    );
 
     let seen = fake.seen.lock().unwrap();
     assert_eq!(seen.auth.as_deref(), Some("Bearer sk-test"));
@@ -149,14 +166,23 @@ async fn hanging_server_times_out_after_retries() {
 async fn failed_turn_yields_empty_final_and_stream_continues() {
     let (url, _fake) = serve(vec![Reply::Status(400), Reply::Ok]).await;
     let mut s = client(url).open().await.unwrap();
-    s.input.send(SttInput::Audio(vec![0.1; 1600])).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.1; 1600]))
+        .await
+        .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     let _started = s.events.recv().await;
     assert!(matches!(s.events.recv().await, Some(SttEvent::Final { text, .. }) if text.is_empty()));
     let _ended = s.events.recv().await;
-    s.input.send(SttInput::Audio(vec![0.1; 1600])).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.1; 1600]))
+        .await
+        .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 100 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechStarted { at_ms: 100 })
+    );
     assert!(
         matches!(s.events.recv().await, Some(SttEvent::Final { text, start_ms: 100, .. }) if text == "I want a refund.")
     );

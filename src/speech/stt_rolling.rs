@@ -73,10 +73,7 @@ fn samples(ms: u64) -> usize {
 }
 
 /// Open a stream over `t`; the session is created on the blocking pool.
-pub async fn open<T: Transcriber>(
-    t: Arc<T>,
-    cfg: RollingConfig,
-) -> Result<SttStream, SpeechError> {
+pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttStream, SpeechError> {
     let tt = t.clone();
     let session = tokio::task::spawn_blocking(move || tt.session())
         .await
@@ -208,11 +205,7 @@ impl<T: Transcriber> Driver<T> {
         Some((h, kind))
     }
 
-    fn spawn_decode<P>(
-        &mut self,
-        pcm: Vec<f32>,
-        permit: P,
-    ) -> JoinHandle<JobOutput<T::Session>>
+    fn spawn_decode<P>(&mut self, pcm: Vec<f32>, permit: P) -> JoinHandle<JobOutput<T::Session>>
     where
         P: std::future::Future<Output = Option<tokio::sync::OwnedSemaphorePermit>> + Send + 'static,
     {
@@ -233,7 +226,10 @@ impl<T: Transcriber> Driver<T> {
             });
             match blocking.await {
                 Ok(o) => o,
-                Err(e) => (None, Err(SpeechError::Model(format!("decode panicked: {e}")))),
+                Err(e) => (
+                    None,
+                    Err(SpeechError::Model(format!("decode panicked: {e}"))),
+                ),
             }
         })
     }
@@ -245,7 +241,12 @@ impl<T: Transcriber> Driver<T> {
         if !self.started {
             self.started = true;
             let at_ms = ms(self.total);
-            if self.ev.send(SttEvent::SpeechStarted { at_ms }).await.is_err() {
+            if self
+                .ev
+                .send(SttEvent::SpeechStarted { at_ms })
+                .await
+                .is_err()
+            {
                 return false;
             }
         }
@@ -283,7 +284,10 @@ impl<T: Transcriber> Driver<T> {
                     return true;
                 }
                 self.last_partial = text.clone();
-                let ev = SttEvent::Partial { text, at_ms: ms(end) };
+                let ev = SttEvent::Partial {
+                    text,
+                    at_ms: ms(end),
+                };
                 self.ev.send(ev).await.is_ok()
             }
             JobKind::Final(utt) => {
@@ -302,7 +306,11 @@ impl<T: Transcriber> Driver<T> {
                     return false;
                 }
                 if utt.started {
-                    return self.ev.send(SttEvent::SpeechEnded { at_ms: end_ms }).await.is_ok();
+                    return self
+                        .ev
+                        .send(SttEvent::SpeechEnded { at_ms: end_ms })
+                        .await
+                        .is_ok();
                 }
                 true
             }

@@ -39,7 +39,11 @@ impl Transcriber for Fake {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let silent = pcm.iter().all(|x| *x == 0.0);
         Ok(Transcript {
-            text: if silent { String::new() } else { format!("{} ms", ms(pcm.len() as u64)) },
+            text: if silent {
+                String::new()
+            } else {
+                format!("{} ms", ms(pcm.len() as u64))
+            },
             confidence: 0.9,
         })
     }
@@ -82,7 +86,12 @@ async fn final_covers_audio_since_flush_with_timestamps() {
         first,
         vec![
             SttEvent::SpeechStarted { at_ms: 0 },
-            SttEvent::Final { text: "1200 ms".into(), start_ms: 0, end_ms: 1200, confidence: 0.9 },
+            SttEvent::Final {
+                text: "1200 ms".into(),
+                start_ms: 0,
+                end_ms: 1200,
+                confidence: 0.9
+            },
             SttEvent::SpeechEnded { at_ms: 1200 },
         ]
     );
@@ -93,7 +102,12 @@ async fn final_covers_audio_since_flush_with_timestamps() {
     assert_eq!(second[0], SttEvent::SpeechStarted { at_ms: 1200 });
     assert_eq!(
         second[1],
-        SttEvent::Final { text: "300 ms".into(), start_ms: 1200, end_ms: 1500, confidence: 0.9 }
+        SttEvent::Final {
+            text: "300 ms".into(),
+            start_ms: 1200,
+            end_ms: 1500,
+            confidence: 0.9
+        }
     );
     assert_eq!(fake.calls.load(Ordering::SeqCst), 2, "partials disabled");
 }
@@ -105,7 +119,12 @@ async fn flush_without_audio_gives_empty_final_and_no_speech_events() {
     let ev = s.events.recv().await.unwrap();
     assert_eq!(
         ev,
-        SttEvent::Final { text: String::new(), start_ms: 0, end_ms: 0, confidence: 0.0 }
+        SttEvent::Final {
+            text: String::new(),
+            start_ms: 0,
+            end_ms: 0,
+            confidence: 0.0
+        }
     );
     drop(s.input);
     assert_eq!(s.events.recv().await, None, "closing input closes events");
@@ -117,7 +136,10 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     let fake = Fake::new(Some(gate));
     let mut s = open(fake.clone(), cfg(600)).await.unwrap();
     s.input.send(speech(600)).await.unwrap();
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
     // The first partial decode is now blocked; more audio must not start a second one.
     for _ in 0..3 {
         s.input.send(speech(600)).await.unwrap();
@@ -128,21 +150,35 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     release.send(()).unwrap();
     assert_eq!(
         s.events.recv().await,
-        Some(SttEvent::Partial { text: "600 ms".into(), at_ms: 600 })
+        Some(SttEvent::Partial {
+            text: "600 ms".into(),
+            at_ms: 600
+        })
     );
     // Next partial re-decodes everything received meanwhile.
     release.send(()).unwrap();
     assert_eq!(
         s.events.recv().await,
-        Some(SttEvent::Partial { text: "2400 ms".into(), at_ms: 2400 })
+        Some(SttEvent::Partial {
+            text: "2400 ms".into(),
+            at_ms: 2400
+        })
     );
     s.input.send(SttInput::Flush).await.unwrap();
     release.send(()).unwrap();
     assert_eq!(
         s.events.recv().await,
-        Some(SttEvent::Final { text: "2400 ms".into(), start_ms: 0, end_ms: 2400, confidence: 0.9 })
+        Some(SttEvent::Final {
+            text: "2400 ms".into(),
+            start_ms: 0,
+            end_ms: 2400,
+            confidence: 0.9
+        })
     );
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 2400 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechEnded { at_ms: 2400 })
+    );
     assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1);
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
 }
@@ -155,26 +191,54 @@ async fn partials_are_skipped_when_busy_but_finals_wait() {
     let mut s = open(fake.clone(), c).await.unwrap();
     s.input.send(speech(1800)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
     for _ in 0..50 {
         tokio::task::yield_now().await;
     }
-    assert_eq!(fake.calls.load(Ordering::SeqCst), 0, "no decode while the slot is taken");
+    assert_eq!(
+        fake.calls.load(Ordering::SeqCst),
+        0,
+        "no decode while the slot is taken"
+    );
     drop(busy);
     let ev = s.events.recv().await.unwrap();
-    assert!(matches!(ev, SttEvent::Final { ref text, .. } if text == "1800 ms"), "{ev:?}");
-    assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "the skipped partial is not replayed");
+    assert!(
+        matches!(ev, SttEvent::Final { ref text, .. } if text == "1800 ms"),
+        "{ev:?}"
+    );
+    assert_eq!(
+        fake.calls.load(Ordering::SeqCst),
+        1,
+        "the skipped partial is not replayed"
+    );
 }
 
 #[tokio::test]
 async fn silence_only_turn_gives_empty_final_then_speech_ended() {
     let mut s = open(Fake::new(None), cfg(0)).await.unwrap();
-    s.input.send(SttInput::Audio(vec![0.0; 8000])).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.0; 8000]))
+        .await
+        .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechStarted { at_ms: 0 }));
     assert_eq!(
         s.events.recv().await,
-        Some(SttEvent::Final { text: String::new(), start_ms: 0, end_ms: 500, confidence: 0.9 })
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
     );
-    assert_eq!(s.events.recv().await, Some(SttEvent::SpeechEnded { at_ms: 500 }));
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::Final {
+            text: String::new(),
+            start_ms: 0,
+            end_ms: 500,
+            confidence: 0.9
+        })
+    );
+    assert_eq!(
+        s.events.recv().await,
+        Some(SttEvent::SpeechEnded { at_ms: 500 })
+    );
 }

@@ -103,7 +103,11 @@ pub fn number_words(n: u64) -> String {
         return "zero".into();
     }
     let mut out = Vec::new();
-    for (scale, name) in [(1_000_000, Some("million")), (1_000, Some("thousand")), (1, None)] {
+    for (scale, name) in [
+        (1_000_000, Some("million")),
+        (1_000, Some("thousand")),
+        (1, None),
+    ] {
         let part = (n / scale) % 1000;
         if part > 0 {
             below_thousand(part, &mut out);
@@ -205,6 +209,12 @@ mod tests {
         let mut total = WerCount::default();
         total += WerCount::score("a b c d", "a b c d");
         total += WerCount::score("e f", "e g");
-        assert_eq!(total, WerCount { errors: 1, ref_words: 6 });
+        assert_eq!(
+            total,
+            WerCount {
+                errors: 1,
+                ref_words: 6
+            }
+        );
     }
 }
