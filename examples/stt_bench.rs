@@ -45,6 +45,15 @@ fn pocketsphinx_clips(root: &Path) -> Vec<Clip> {
     clips
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0 // utime, stime (fields 14, 15); USER_HZ = 100
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let opt = |k: &str| {
@@ -82,9 +91,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = switchboard::speech::whisper::ensure_ggml(&root)?;
     println!("ensure_ggml: {:.2} s", t0.elapsed().as_secs_f64());
 
-    println!("\n| audio_ctx | WER clean | WER tel | RTF (tel) | latency mean / min / max (tel) |");
-    println!("|---|---|---|---|---|");
-    for margin in [None, Some(64), Some(32), Some(16)] {
+    println!("\n| audio_ctx | WER clean | WER tel | RTF (tel, wall) | latency mean / min / max (tel, wall) | CPU s per utterance (tel) |");
+    println!("|---|---|---|---|---|---|");
+    let margins: Vec<Option<usize>> = opt("--ctx")
+        .unwrap_or_else(|| "full,64,32".into())
+        .split(',')
+        .map(|m| {
+            if m == "full" {
+                Ok(None)
+            } else {
+                m.parse().map(Some)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    for margin in margins {
         let cfg = WhisperConfig {
             threads,
             audio_ctx_margin: margin,
@@ -96,12 +116,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut clean = WerCount::default();
         let mut phone = WerCount::default();
         let mut lat = Vec::new();
+        let mut cpu = 0.0;
         for (clip, t) in clips.iter().zip(&tel) {
             let c = engine.transcribe(&mut state, &clip.pcm)?;
             clean += WerCount::score(&clip.reference, &c.text);
-            let s = Instant::now();
+            let (s, c0) = (Instant::now(), cpu_seconds());
             let p = engine.transcribe(&mut state, t)?;
             lat.push(s.elapsed().as_secs_f64());
+            cpu += cpu_seconds() - c0;
             phone += WerCount::score(&clip.reference, &p.text);
             if verbose {
                 println!(
@@ -121,13 +143,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         };
         println!(
-            "| {label} | {:.1} % | {:.1} % | {:.3} | {:.2} / {:.2} / {:.2} s |",
+            "| {label} | {:.1} % | {:.1} % | {:.3} | {:.2} / {:.2} / {:.2} s | {:.2} |",
             clean.wer() * 100.0,
             phone.wer() * 100.0,
             total / audio_s,
             total / lat.len() as f64,
             min,
-            max
+            max,
+            cpu / lat.len() as f64
         );
     }
     Ok(())
