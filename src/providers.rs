@@ -16,7 +16,8 @@ use crate::speech::manifest::{packages_for, Group};
 use crate::speech::models::ModelCache;
 use crate::speech::stt_deepgram::{DeepgramConfig, DeepgramStt};
 use crate::speech::stt_openai::{OpenAiStt, OpenAiSttConfig};
-use crate::speech::stt_whisper::WhisperStt;
+use crate::speech::stt_rolling::RollingConfig;
+use crate::speech::stt_whisper::{WhisperConfig, WhisperEngine, WhisperStt};
 use crate::speech::tts_elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
 use crate::speech::tts_openai::{OpenAiTts, OpenAiTtsConfig};
 use crate::speech::tts_piper::PiperTts;
@@ -132,9 +133,18 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
 fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, AppError> {
     let err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
     match name {
-        "whisper" => Ok(Arc::new(
-            WhisperStt::from_cache(&models_dir(config)).map_err(|e| err("whisper stt", e))?,
-        )),
+        "whisper" => {
+            // Partial results re-decode the whole turn: on a small machine they compete
+            // with the final decode for CPU, so they are off unless configured.
+            let t = Table::of(config, "whisper");
+            let engine = WhisperEngine::from_cache(&models_dir(config), WhisperConfig::default())
+                .map_err(|e| err("whisper stt", e))?;
+            let rolling = RollingConfig {
+                partial_interval_ms: t.int("partial_interval_ms", 0),
+                ..Default::default()
+            };
+            Ok(Arc::new(WhisperStt::new(Arc::new(engine), rolling)))
+        }
         "openai" => {
             let t = Table::of(config, "openai");
             let mut c = OpenAiSttConfig {
@@ -186,6 +196,14 @@ impl<'a> Table<'a> {
         {
             *field = v.to_string();
         }
+    }
+
+    /// The table's integer `key`, or `default`.
+    fn int(&self, key: &str, default: u64) -> u64 {
+        self.0
+            .and_then(|t| t.get(key))
+            .and_then(toml::Value::as_integer)
+            .map_or(default, |v| v.max(0) as u64)
     }
 
     /// The API key from the environment variable named by `api_key_env` (or `default_env`).

@@ -12,15 +12,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatMessage {
-    System { content: String },
-    User { content: String },
+    System {
+        content: String,
+    },
+    User {
+        content: String,
+    },
     Assistant {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         tool_calls: Vec<ToolCall>,
     },
-    Tool { tool_call_id: String, content: String },
+    Tool {
+        tool_call_id: String,
+        content: String,
+    },
 }
 
 /// A complete tool call requested by a model.
@@ -71,7 +78,12 @@ pub enum ChatEvent {
     TextDelta(String),
     /// A piece of a tool call; `index` groups deltas of the same call, `id` and `name`
     /// arrive in the first delta of a call, `arguments` are JSON text fragments.
-    ToolCallDelta { index: usize, id: Option<String>, name: Option<String>, arguments: String },
+    ToolCallDelta {
+        index: usize,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
     /// The end of the completion. Always the last event of a successful stream.
     Finish(FinishReason),
 }

@@ -97,12 +97,24 @@ pub enum SttInput {
 /// Output of a streaming recogniser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SttEvent {
-    SpeechStarted { at_ms: u64 },
+    SpeechStarted {
+        at_ms: u64,
+    },
     /// Best guess so far for the current turn (replaces the previous partial).
-    Partial { text: String, at_ms: u64 },
+    Partial {
+        text: String,
+        at_ms: u64,
+    },
     /// Final text for the audio since the last flush.
-    Final { text: String, start_ms: u64, end_ms: u64, confidence: f32 },
-    SpeechEnded { at_ms: u64 },
+    Final {
+        text: String,
+        start_ms: u64,
+        end_ms: u64,
+        confidence: f32,
+    },
+    SpeechEnded {
+        at_ms: u64,
+    },
 }
 
 /// An open recognition stream for one call: send [`SttInput`], receive [`SttEvent`].

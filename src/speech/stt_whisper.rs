@@ -236,7 +236,62 @@ pub fn clean_transcript(text: &str, no_speech_prob: f32, threshold: f32) -> Stri
     if bare.is_empty() || bare == "you" {
         return String::new();
     }
-    out
+    collapse_repeats(&out)
+}
+
+/// Undo Whisper's decoding loops: a sentence repeated back to back ("Please. Please.
+/// Please.") is kept once, and a run of the same one-to-four-word phrase repeated
+/// three or more times ("ten of clubs ten of clubs ten of clubs") is kept once.
+pub fn collapse_repeats(text: &str) -> String {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    // Sentences, keeping their end punctuation.
+    let mut sentences: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!') {
+            sentences.push(text[start..=i].trim());
+            start = i + 1;
+        }
+    }
+    if start < text.len() && !text[start..].trim().is_empty() {
+        sentences.push(text[start..].trim());
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    for s in sentences {
+        if kept
+            .last()
+            .is_none_or(|last| key(last).trim() != key(s).trim())
+        {
+            kept.push(s);
+        }
+    }
+    let joined = kept.join(" ");
+    let words: Vec<&str> = joined.split_whitespace().collect();
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    'outer: while i < words.len() {
+        for n in 1..=4 {
+            let reps = (0..)
+                .take_while(|r| {
+                    let a = i + r * n;
+                    a + n <= words.len() && (0..n).all(|k| key(words[a + k]) == key(words[i + k]))
+                })
+                .count();
+            if reps >= 3 {
+                out.extend_from_slice(&words[i..i + n]);
+                i += reps * n;
+                continue 'outer;
+            }
+        }
+        out.push(words[i]);
+        i += 1;
+    }
+    out.join(" ")
 }
 
 impl Transcriber for WhisperEngine {
@@ -284,6 +339,34 @@ impl SpeechToText for WhisperStt {
 
     async fn open(&self) -> Result<SttStream, SpeechError> {
         stt_rolling::open(self.engine.clone(), self.rolling.clone()).await
+    }
+}
+
+#[cfg(test)]
+mod repeat_tests {
+    use super::collapse_repeats;
+
+    #[test]
+    fn decoding_loops_are_collapsed() {
+        assert_eq!(
+            collapse_repeats(
+                "Okay, thanks, that's all, goodbye. Okay, thanks, that's all, goodbye. Okay"
+            ),
+            "Okay, thanks, that's all, goodbye. Okay"
+        );
+        assert_eq!(
+            collapse_repeats("Can you send it? Please. Please. Please. Please."),
+            "Can you send it? Please."
+        );
+        assert_eq!(
+            collapse_repeats("ten of clubs ten of clubs ten of clubs"),
+            "ten of clubs"
+        );
+        assert_eq!(collapse_repeats("5 5 5 5 5"), "5");
+        // Ordinary speech is untouched, including a word said twice.
+        let plain = "I was charged twice, twice! On March 12. Yes.";
+        assert_eq!(collapse_repeats(plain), plain);
+        assert_eq!(collapse_repeats("four four one two"), "four four one two");
     }
 }
 

@@ -15,8 +15,14 @@ use rusqlite::Connection;
 
 /// Migrations, in order. Index + 1 is the `user_version` after applying it.
 const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_calls", include_str!("../../migrations/0001_calls.sql")),
-    ("0002_customers", include_str!("../../migrations/0002_customers.sql")),
+    (
+        "0001_calls",
+        include_str!("../../migrations/0001_calls.sql"),
+    ),
+    (
+        "0002_customers",
+        include_str!("../../migrations/0002_customers.sql"),
+    ),
 ];
 
 /// Errors from the store.
@@ -25,7 +31,10 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("migration {name} failed: {source}")]
-    Migration { name: String, source: rusqlite::Error },
+    Migration {
+        name: String,
+        source: rusqlite::Error,
+    },
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("not found: {0}")]
@@ -63,7 +72,9 @@ impl Store {
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Run blocking database work on the blocking pool.
@@ -86,16 +97,24 @@ impl Store {
     where
         F: FnOnce(&mut Connection) -> Result<R, StoreError>,
     {
-        let mut guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    let current: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).map_err(|source| StoreError::Migration { name: (*name).into(), source })?;
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration {
+                name: (*name).into(),
+                source,
+            })?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }

@@ -242,10 +242,7 @@ impl Machine {
         let Some(sentence) = reply.sentences.get_mut(seq as usize) else {
             return;
         };
-        if !audio.is_empty()
-            && self.clock.first_audio.is_none()
-            && self.running_turn == Some(utterance)
-        {
+        if !audio.is_empty() && self.clock.first_audio.is_none() && utterance == self.turn {
             self.clock.first_audio = Some(now);
         }
         sentence.pending.extend_from_slice(&audio);

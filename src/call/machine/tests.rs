@@ -288,11 +288,13 @@ fn reply_is_chunked_with_marks_and_returns_to_listening_when_heard() {
         Action::Measure(Measure::Turn {
             first_frame,
             stt_final,
+            first_audio,
             ..
-        }) => Some((*first_frame, *stt_final)),
+        }) => Some((*first_frame, *stt_final, *first_audio)),
         _ => None,
     });
-    let (first_frame, stt_final) = measured.expect("turn latency measured");
+    let (first_frame, stt_final, first_audio) = measured.expect("turn latency measured");
+    assert!(first_audio.is_some(), "first synthesized audio is timed");
     assert!(first_frame >= stt_final);
 }
 
