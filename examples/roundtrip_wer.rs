@@ -23,7 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string("tests/fixtures/support_sentences.txt")?;
     let (mut errors, mut words) = (0, 0);
     let started = Instant::now();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let pcm = tts.synthesize_all(line).await?;
         let pcm16k = resample(&pcm, tts.sample_rate(), 16_000)?;
         let heard = stt.transcribe(&mut state, &telephone(&pcm16k)?)?.text;
