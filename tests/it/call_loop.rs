@@ -13,6 +13,7 @@ use switchboard::agents::{prompts, Runtime, RuntimeConfig};
 use switchboard::call::VoiceStack;
 use switchboard::config::Config;
 use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::speech::TextToSpeech;
 use switchboard::store::Store;
 
 use crate::harness::{FakeTwilio, TestServer, B64};
@@ -143,10 +144,9 @@ async fn barge_in_clears_playback_and_keeps_only_what_was_heard() {
     server.shutdown.cancel();
 }
 
-/// Stream a caller WAV (as 20 ms μ-law frames) followed by a second of silence.
-async fn say_wav(tw: &mut FakeTwilio, path: &str) {
-    let pcm = switchboard::audio::wav::read_wav(path).unwrap();
-    let mulaw = switchboard::audio::wav::to_phone(&pcm).unwrap();
+/// Stream caller audio (as 20 ms μ-law frames) followed by a second of silence.
+async fn say_pcm(tw: &mut FakeTwilio, pcm: &switchboard::audio::wav::Pcm) {
+    let mulaw = switchboard::audio::wav::to_phone(pcm).unwrap();
     for frame in mulaw.chunks(160) {
         tw.media(frame).await;
     }
@@ -190,19 +190,25 @@ async fn embedded_stack_answers_a_caller_wav_and_routes_to_billing() {
     tw.start("+15551230001").await;
     let greeting = listen(
         &mut tw,
-        Duration::from_millis(1500),
+        Duration::from_millis(3000),
         Duration::from_secs(60),
     )
     .await;
     assert!(greeting > 50, "greeting spoken");
-    say_wav(
-        &mut tw,
-        "audio-fixtures/callers/billing-charged-twice-1.wav",
-    )
-    .await;
+    // The caller's words, spoken by a clear neural voice (the embedded Piper voice).
+    // Tiny.en mis-hears some of the robotic espeak fixture voices; the replay scenarios
+    // cover those voices, this test covers the call path.
+    let cache = switchboard::speech::models::ModelCache::new(switchboard::cache::models_root());
+    let voice = switchboard::speech::tts_piper::PiperTts::from_cache(&cache).unwrap();
+    let words = voice
+        .synthesize_all("Hi. I was charged twice for my subscription this month.")
+        .await
+        .unwrap();
+    let caller = switchboard::audio::wav::Pcm::new(voice.sample_rate(), words);
+    say_pcm(&mut tw, &caller).await;
     let reply = listen(
         &mut tw,
-        Duration::from_millis(1500),
+        Duration::from_millis(3000),
         Duration::from_secs(90),
     )
     .await;

@@ -160,12 +160,12 @@ fn cli_wrong_expectation_fails_with_a_diff_and_junit() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        stdout.contains("PASS  right  (none)  completed  1 turns"),
+        stdout.contains("PASS  right  triage  completed  1 turns"),
         "{stdout}"
     );
     assert!(stdout.contains("FAIL  wrong"), "{stdout}");
     assert!(
-        stdout.contains("agents\n      - expected: triage → billing\n      + actual:   (none)"),
+        stdout.contains("agents\n      - expected: triage → billing\n      + actual:   triage"),
         "{stdout}"
     );
     assert!(
