@@ -1,6 +1,7 @@
 //! Integration tests: one binary (linking the whole stack once), one module per area.
 
 mod call_loop;
+mod escalation;
 mod harness;
 mod media_stream;
 mod replay;

@@ -1,0 +1,220 @@
+//! Escalation to a person over the live call loop (a real transfer request to a local
+//! fake Twilio REST API, the warm-transfer whisper brief) and keypad digits reaching
+//! the agent. Scripted providers, paused time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Form, Router};
+use serde_json::{json, Value};
+use switchboard::agents::model::{ChatMessage, ChatModel};
+use switchboard::agents::testing::ScriptedModel;
+use switchboard::agents::{prompts, Runtime, RuntimeConfig};
+use switchboard::call::VoiceStack;
+use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::store::Store;
+
+use crate::harness::{FakeTwilio, TestServer};
+
+/// (call path segment, form fields) of every call update the fake received.
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A fake Twilio REST API on port 0 recording `POST .../Calls/{sid}.json` bodies.
+async fn fake_twilio_rest() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Calls/{call}",
+            post(
+                |State(seen): State<Seen>,
+                 Path((account, call)): Path<(String, String)>,
+                 Form(form): Form<Vec<(String, String)>>| async move {
+                    assert_eq!(account, "ACesc0001");
+                    seen.lock().unwrap().push((call, form));
+                    "{}"
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+/// 20 ms of a loud tone as μ-law ("speech" to the level VAD).
+fn loud_frame() -> Vec<u8> {
+    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
+    switchboard::audio::mulaw::encode_from_f32(&pcm)
+}
+
+const SILENCE: [u8; 160] = [0xFF; 160];
+
+fn stack(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> VoiceStack {
+    let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
+    let models: HashMap<String, Arc<dyn ChatModel>> = agents
+        .agents()
+        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
+        .collect();
+    let runtime = Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap();
+    VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(Arc::new(stt)),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(Arc::new(runtime)),
+        greeting: None,
+        transfer: None, // built from `[twilio]` by `app::assemble`
+    }
+}
+
+/// Send one paced frame and handle what the server sent meanwhile (echo marks);
+/// returns the number of media frames received.
+async fn paced(tw: &mut FakeTwilio, payload: &[u8]) -> usize {
+    tw.media(payload).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut media = 0;
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
+        match msg["event"].as_str() {
+            Some("media") => media += 1,
+            Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
+            _ => {}
+        }
+    }
+    media
+}
+
+/// Send silence until the bot has spoken and then been quiet for 200 ms.
+async fn hear_reply(tw: &mut FakeTwilio) -> usize {
+    let (mut frames, mut quiet) = (0, 0);
+    for _ in 0..1000 {
+        let n = paced(tw, &SILENCE).await;
+        frames += n;
+        quiet = if n == 0 { quiet + 1 } else { 0 };
+        if frames > 0 && quiet >= 10 {
+            return frames;
+        }
+    }
+    panic!("the bot never finished speaking ({frames} frames)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
+    let (api_base, seen) = fake_twilio_rest().await;
+    std::env::set_var("SWITCHBOARD_IT_ESCALATION_TOKEN", "secret-token");
+    let model = Arc::new(ScriptedModel::new("scripted"));
+    model.call(
+        "triage",
+        "transfer_to_human",
+        json!({"reason": "caller asked for a person", "trigger": "escalation"}),
+    );
+    let stt = ScriptedStt::new(["I want to talk to a real person"]);
+    let extra = format!(
+        "[server]\npublic_url = \"https://bot.example\"\n[twilio]\ntransfer_number = \"+15550001111\"\n\
+         account_sid = \"ACesc0001\"\nauth_token_env = \"SWITCHBOARD_IT_ESCALATION_TOKEN\"\napi_base = {api_base:?}\n"
+    );
+    let server =
+        TestServer::start_with(0, &extra, |store| stack(store, model.clone(), stt.clone())).await;
+    let mut tw = FakeTwilio::connect(&server, "CA700").await;
+    tw.connected().await;
+    tw.start("+15551230001").await;
+    assert!(hear_reply(&mut tw).await > 0, "greeting spoken");
+    for _ in 0..20 {
+        paced(&mut tw, &loud_frame()).await;
+    }
+    // The hand-over sentence plays, then the call is transferred.
+    let mut handover = 0;
+    for _ in 0..1000 {
+        handover += paced(&mut tw, &SILENCE).await;
+        if !seen.lock().unwrap().is_empty() {
+            break;
+        }
+    }
+    assert!(handover > 0, "the hand-over sentence was spoken");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let (call, form) = &requests[0];
+    assert_eq!(call, "CA700.json");
+    let twiml = form
+        .iter()
+        .find(|(k, _)| k == "Twiml")
+        .map(|(_, v)| v.clone())
+        .expect("Twiml field");
+    assert!(
+        twiml.contains(
+            "<Dial><Number url=\"https://bot.example/whisper/CA700\">+15550001111</Number></Dial>"
+        ),
+        "{twiml}"
+    );
+    // Twilio ends the media stream once the new TwiML runs.
+    tw.stop().await;
+    let record = server.finished_call("CA700").await;
+    stt.assert_consumed();
+    model.assert_consumed();
+    assert_eq!(record["outcome"], "escalated", "{record:#}");
+    let agents = record["agents"].as_array().unwrap();
+    assert_eq!(agents.last(), Some(&json!("human")), "{agents:?}");
+    let escalation = &record["trace"]["voice"]["escalation"];
+    assert_eq!(escalation["transferredTo"], "+15550001111");
+    let brief = escalation["brief"]
+        .as_str()
+        .expect("brief stored")
+        .to_string();
+    assert!(brief.contains("caller asked for a person"), "{brief}");
+    let (status, whisper) = server.get_text("/whisper/CA700").await;
+    assert_eq!(status, 200);
+    let say = format!(
+        "<Say>{}</Say>",
+        switchboard::telephony::twiml::escape_xml(&brief)
+    );
+    assert!(whisper.contains(&say), "{whisper}");
+    server.shutdown.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn keypad_digits_reach_the_agent_as_a_turn() {
+    let model = Arc::new(ScriptedModel::new("scripted"));
+    model.say("triage", "Thanks, I found the account ending 1234.");
+    let stt = ScriptedStt::new(Vec::<String>::new());
+    let server =
+        TestServer::start_with(0, "", |store| stack(store, model.clone(), stt.clone())).await;
+    let mut tw = FakeTwilio::connect(&server, "CA701").await;
+    tw.connected().await;
+    tw.start("+15551230001").await;
+    assert!(hear_reply(&mut tw).await > 0, "greeting spoken");
+    for d in ["1", "2", "3", "4", "#"] {
+        tw.dtmf(d).await;
+        paced(&mut tw, &SILENCE).await;
+    }
+    assert!(
+        hear_reply(&mut tw).await > 0,
+        "the agent answered the digits"
+    );
+    tw.stop().await;
+    let record = server.finished_call("CA701").await;
+    model.assert_consumed();
+    let requests = model.requests_for("triage");
+    let last_user = requests
+        .last()
+        .expect("triage was asked")
+        .messages
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            ChatMessage::User { content } => Some(content.clone()),
+            _ => None,
+        })
+        .expect("a user message");
+    assert!(last_user.contains("1234"), "{last_user}");
+    assert!(!last_user.contains('#'), "{last_user}");
+    let transcript: Vec<Value> = record["transcript"].as_array().unwrap().clone();
+    assert!(
+        transcript
+            .iter()
+            .any(|t| t["speaker"] == "caller" && t["text"].as_str().unwrap_or("").contains("1234")),
+        "{transcript:?}"
+    );
+    server.shutdown.cancel();
+}
