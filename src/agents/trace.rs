@@ -31,28 +31,8 @@ impl Trigger {
     }
 }
 
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The agent ended the call (resolved, goodbye).
-    Completed,
-    /// Handed to a human.
-    Escalated,
-    /// The caller hung up.
-    Hangup,
-}
-
-impl Outcome {
-    /// The value stored in `calls.outcome`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Escalated => "escalated",
-            Outcome::Hangup => "hangup",
-        }
-    }
-}
+/// How a call ended (the same type the call record stores).
+pub use crate::store::calls::Outcome;
 
 /// One handoff (or a refused attempt).
 #[derive(Debug, Clone, PartialEq, Serialize)]

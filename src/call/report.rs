@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::machine::Measure;
 use super::End;
-use crate::agents::{Conversation, Outcome as AgentOutcome};
+use crate::agents::Conversation;
 use crate::metrics::Metrics;
 use crate::store::calls::{CallUpdate, Outcome, TranscriptLine};
 use crate::telephony::Decoder;
@@ -158,9 +158,7 @@ impl CallReport {
             }
         };
         let outcome = end.map(|end| match agent_outcome {
-            Some(AgentOutcome::Escalated) => Outcome::Escalated,
-            Some(AgentOutcome::Completed) => Outcome::Completed,
-            Some(AgentOutcome::Hangup) => Outcome::Hangup,
+            Some(outcome) => outcome,
             None if self.escalation_brief.is_some() => Outcome::Escalated,
             None => match end {
                 End::HungUp => Outcome::Completed,

@@ -19,7 +19,6 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
     _dir: tempfile::TempDir,
-    pub recordings: std::path::PathBuf,
 }
 
 /// Write a 16-bit mono WAV of a tone (the greeting in tests).
@@ -52,12 +51,10 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(switchboard::server::serve(listener, state));
-        let recordings = dir.path().join("rec");
         Self {
             addr,
             shutdown,
             _dir: dir,
-            recordings,
         }
     }
 
@@ -101,7 +98,6 @@ impl TestServer {
             addr,
             shutdown,
             _dir: dir,
-            recordings,
         }
     }
 
