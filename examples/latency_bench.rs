@@ -330,9 +330,9 @@ async fn fakes(args: &Args) -> anyhow::Result<()> {
         for t in &ts {
             let (ff, sf) = (t["firstFrameMs"].as_f64(), t["sttFinalMs"].as_f64());
             if let (Some(ff), Some(sf)) = (ff, sf) {
-                // The machine dates the end of speech one frame after the last speech
-                // frame arrived, so its endpoint wait is `endpoint - 20 ms`.
-                fig.record_overhead.push(ff - (endpoint as f64 - 20.0));
+                // `firstFrameMs` counts from the last speech frame, so it includes the
+                // whole endpoint wait.
+                fig.record_overhead.push(ff - endpoint as f64);
                 fig.final_to_frame.push(ff - sf);
             }
         }

@@ -104,7 +104,7 @@ impl Machine {
         self.awaiting_final = true;
         self.state = State::Thinking;
         self.clock = TurnClock {
-            speech_end: self.last_speech.map(|t| t + FRAME),
+            speech_end: self.last_speech,
             ..TurnClock::default()
         };
         self.reset_talking();
