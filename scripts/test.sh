@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --locked --bins --tests
 cargo run --locked -q -- models fetch
-cargo test --locked -- --test-threads 2
+# One test at a time: the embedded-stack tests run real models and the replay tests
+# time real calls; on a 2-core machine they must not starve each other.
+cargo test --locked -- --test-threads 1

@@ -161,7 +161,8 @@ fn cli_wrong_expectation_fails_with_a_diff_and_junit() {
     );
     assert!(
         stdout.contains("PASS  right  triage  completed  1 turns"),
-        "{stdout}"
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
     );
     assert!(stdout.contains("FAIL  wrong"), "{stdout}");
     assert!(
