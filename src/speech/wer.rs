@@ -27,7 +27,7 @@ pub fn normalize(text: &str) -> Vec<String> {
                 Ok(n) if n < 1_000_000_000 => {
                     words.extend(number_words(n).split(' ').map(str::to_string))
                 }
-                _ => words.extend(digits.chars().map(|d| digit_word(d).to_string())),
+                _ => words.extend(digits.chars().map(digit_word)),
             }
             continue;
         }
@@ -52,71 +52,13 @@ pub fn normalize(text: &str) -> Vec<String> {
     words
 }
 
-fn digit_word(d: char) -> &'static str {
-    ONES[d.to_digit(10).unwrap_or(0) as usize]
+fn digit_word(d: char) -> String {
+    super::normalize::cardinal(u64::from(d.to_digit(10).unwrap_or(0)))
 }
 
-const ONES: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const TENS: [&str; 10] = [
-    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
-
-/// Spell a number below one billion in words (no "and", no hyphens).
+/// Spell a number in words, without hyphens (the speech normaliser's cardinals).
 pub fn number_words(n: u64) -> String {
-    fn below_thousand(n: u64, out: &mut Vec<&'static str>) {
-        if n >= 100 {
-            out.push(ONES[(n / 100) as usize]);
-            out.push("hundred");
-        }
-        let r = n % 100;
-        if r >= 20 {
-            out.push(TENS[(r / 10) as usize]);
-            if !r.is_multiple_of(10) {
-                out.push(ONES[(r % 10) as usize]);
-            }
-        } else if r > 0 {
-            out.push(ONES[r as usize]);
-        }
-    }
-    if n == 0 {
-        return "zero".into();
-    }
-    let mut out = Vec::new();
-    for (scale, name) in [
-        (1_000_000, Some("million")),
-        (1_000, Some("thousand")),
-        (1, None),
-    ] {
-        let part = (n / scale) % 1000;
-        if part > 0 {
-            below_thousand(part, &mut out);
-            if let Some(name) = name {
-                out.push(name);
-            }
-        }
-    }
-    out.join(" ")
+    super::normalize::cardinal(n).replace('-', " ")
 }
 
 /// Word-level edit distance between two word sequences.
