@@ -103,7 +103,7 @@ async fn hear_reply(tw: &mut FakeTwilio) -> usize {
 #[tokio::test(start_paused = true)]
 async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
     let (api_base, seen) = fake_twilio_rest().await;
-    std::env::set_var("SWITCHBOARD_IT_ESCALATION_TOKEN", "secret-token");
+    std::env::set_var("IT_ESCALATION_TWILIO_TOKEN", "secret-token");
     let model = Arc::new(ScriptedModel::new("scripted"));
     model.call(
         "triage",
@@ -113,7 +113,7 @@ async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
     let stt = ScriptedStt::new(["I want to talk to a real person"]);
     let extra = format!(
         "[server]\npublic_url = \"https://bot.example\"\n[twilio]\ntransfer_number = \"+15550001111\"\n\
-         account_sid = \"ACesc0001\"\nauth_token_env = \"SWITCHBOARD_IT_ESCALATION_TOKEN\"\napi_base = {api_base:?}\n"
+         account_sid = \"ACesc0001\"\nauth_token_env = \"IT_ESCALATION_TWILIO_TOKEN\"\napi_base = {api_base:?}\n"
     );
     let server =
         TestServer::start_with(0, &extra, |store| stack(store, model.clone(), stt.clone())).await;
