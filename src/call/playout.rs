@@ -12,7 +12,7 @@
 //! ask again.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION};
 use crate::audio::mulaw::SILENCE as MULAW_SILENCE;
@@ -119,22 +119,9 @@ impl Playout {
         !self.queue.is_empty() || !self.in_flight.is_empty() || self.mark_due.is_some()
     }
 
-    /// Whether any audio is still waiting to be sent.
-    pub fn has_unsent(&self) -> bool {
-        !self.queue.is_empty() || self.mark_due.is_some()
-    }
-
     /// Frames sent since the call started.
     pub fn frames_sent(&self) -> u64 {
         self.frames_sent
-    }
-
-    /// The utterance currently playing or queued first, if any.
-    pub fn current_utterance(&self) -> Option<u64> {
-        self.in_flight
-            .front()
-            .map(|p| p.utterance)
-            .or_else(|| self.queue.front().map(|(c, _)| c.utterance))
     }
 
     /// When [`Playout::poll`] next has something to send, if anything is queued.
@@ -276,11 +263,6 @@ impl Playout {
     }
 }
 
-/// Audio duration of `bytes` of 8 kHz μ-law.
-pub fn duration_of(bytes: usize) -> Duration {
-    Duration::from_micros(bytes as u64 * 125)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,8 +275,8 @@ mod tests {
         }
     }
 
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
+    fn ms(n: u64) -> std::time::Duration {
+        std::time::Duration::from_millis(n)
     }
 
     #[test]

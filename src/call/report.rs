@@ -107,11 +107,6 @@ impl CallReport {
         }
     }
 
-    /// Per-turn latencies measured so far.
-    pub fn turn_latencies(&self) -> &[TurnLatency] {
-        &self.turns
-    }
-
     /// The call record as of now; `end` is set when the call is over.
     pub fn update(
         &self,
