@@ -45,6 +45,27 @@ fn pocketsphinx_clips(root: &Path) -> Vec<Clip> {
     clips
 }
 
+/// Caller turns of the replay scenarios in `dir` (`audio-fixtures/`) that have a `text`,
+/// already at telephone quality (8 kHz), brought to 16 kHz.
+fn scenario_clips(dir: &Path) -> Result<Vec<Clip>, Box<dyn std::error::Error>> {
+    let mut clips = Vec::new();
+    for path in switchboard::replay::scenario::discover(&[dir.to_path_buf()])? {
+        let scenario = switchboard::replay::scenario::Scenario::load(&path)?;
+        for turn in &scenario.turns {
+            let (Some(text), Some(wav)) = (&turn.text, scenario.wav_path(turn)) else {
+                continue;
+            };
+            let pcm = switchboard::audio::wav::read_wav(&wav)?.resampled(16_000)?;
+            clips.push(Clip {
+                name: wav.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+                pcm: pcm.samples,
+                reference: text.clone(),
+            });
+        }
+    }
+    Ok(clips)
+}
+
 /// CPU seconds (user + system) this process has used, from /proc/self/stat.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -69,8 +90,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = opt("--dir").map(PathBuf::from);
     let verbose = args.iter().any(|a| a == "-v");
     let sys = PathBuf::from("/usr/share/pocketsphinx/test/data");
+    let prompt = opt("--prompt");
     let clips = match dir {
         Some(d) if d.join("librivox").is_dir() => pocketsphinx_clips(&d),
+        Some(d) if d.join("callers").is_dir() => scenario_clips(&d)?,
         Some(d) => eval::load_clips(&d)?,
         None if sys.is_dir() => pocketsphinx_clips(&sys),
         None => eval::load_clips(&eval::fixtures_dir())?,
@@ -108,6 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let cfg = WhisperConfig {
             threads,
             audio_ctx_margin: margin,
+            initial_prompt: prompt.clone(),
             ..WhisperConfig::default()
         };
         let engine = WhisperEngine::load(&model, cfg)?;

@@ -38,6 +38,9 @@ pub struct WhisperConfig {
     pub min_audio_ctx: usize,
     /// Above this no-speech probability the result is treated as silence.
     pub no_speech_threshold: f32,
+    /// Text given to the decoder as previous context (Whisper's "initial prompt"):
+    /// domain words in it (refund, invoice, webhook…) are recognised more reliably.
+    pub initial_prompt: Option<String>,
 }
 
 impl Default for WhisperConfig {
@@ -47,6 +50,7 @@ impl Default for WhisperConfig {
             audio_ctx_margin: None,
             min_audio_ctx: 256,
             no_speech_threshold: 0.6,
+            initial_prompt: None,
         }
     }
 }
@@ -160,6 +164,9 @@ impl WhisperEngine {
         let secs = audio.len() as f32 / SAMPLE_RATE as f32;
         p.set_max_tokens(((secs * 8.0) as i32 + 16).min(220));
         p.set_audio_ctx(self.config.audio_ctx_for(audio.len()) as i32);
+        if let Some(prompt) = self.config.initial_prompt.as_deref() {
+            p.set_initial_prompt(prompt);
+        }
         state
             .full(p, audio)
             .map_err(|e| SpeechError::Model(format!("whisper decode: {e}")))?;
