@@ -57,7 +57,11 @@ fn scenario_clips(dir: &Path) -> Result<Vec<Clip>, Box<dyn std::error::Error>> {
             };
             let pcm = switchboard::audio::wav::read_wav(&wav)?.resampled(16_000)?;
             clips.push(Clip {
-                name: wav.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+                name: wav
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
                 pcm: pcm.samples,
                 reference: text.clone(),
             });

@@ -86,9 +86,10 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
             )))
         }
     };
+    let runtime = agent_runtime(config, store)?;
     let stt: Option<Arc<dyn SpeechToText>> = match sp.stt.as_str() {
         "none" => None,
-        other => Some(stt_provider(other, config)?),
+        other => Some(stt_provider(other, config, &runtime.agents().vocabulary())?),
     };
     let tts: Arc<dyn TextToSpeech> = match sp.tts.as_str() {
         "piper" => Arc::new(PiperTts::from_cache(&cache).map_err(|e| speech_err("piper tts", e))?),
@@ -124,20 +125,33 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
         vad,
         stt,
         tts,
-        runtime: Some(agent_runtime(config, store)?),
+        runtime: Some(runtime),
         greeting: None,
         transfer: None,
     })
 }
 
-fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, AppError> {
+/// The speech-to-text provider `name`; `vocabulary` (the agents' domain words) primes
+/// recognisers that accept a prompt.
+fn stt_provider(
+    name: &str,
+    config: &Config,
+    vocabulary: &[String],
+) -> Result<Arc<dyn SpeechToText>, AppError> {
     let err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
     match name {
         "whisper" => {
             // Partial results re-decode the whole turn: on a small machine they compete
             // with the final decode for CPU, so they are off unless configured.
             let t = Table::of(config, "whisper");
-            let engine = WhisperEngine::from_cache(&models_dir(config), WhisperConfig::default())
+            let whisper = WhisperConfig {
+                initial_prompt: t.text("prompt").map_or_else(
+                    || vocabulary_prompt(vocabulary),
+                    |p| Some(p.to_string()).filter(|p| !p.trim().is_empty()),
+                ),
+                ..WhisperConfig::default()
+            };
+            let engine = WhisperEngine::from_cache(&models_dir(config), whisper)
                 .map_err(|e| err("whisper stt", e))?;
             let rolling = RollingConfig {
                 partial_interval_ms: t.int("partial_interval_ms", 0),
@@ -173,6 +187,18 @@ fn stt_provider(name: &str, config: &Config) -> Result<Arc<dyn SpeechToText>, Ap
     }
 }
 
+/// A recogniser prompt naming the domain words callers are likely to use, or `None`
+/// without any. Whisper reads it as preceding context, so it is phrased as speech.
+pub fn vocabulary_prompt(vocabulary: &[String]) -> Option<String> {
+    if vocabulary.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "A customer calls the support line about: {}.",
+        vocabulary.join(", ")
+    ))
+}
+
 /// A provider's `[speech.<name>]` table.
 struct Table<'a>(Option<&'a toml::Table>);
 
@@ -196,6 +222,13 @@ impl<'a> Table<'a> {
         {
             *field = v.to_string();
         }
+    }
+
+    /// The table's string `key`, when present.
+    fn text(&self, key: &str) -> Option<&'a str> {
+        self.0
+            .and_then(|t| t.get(key))
+            .and_then(toml::Value::as_str)
     }
 
     /// The table's integer `key`, or `default`.

@@ -1,5 +1,7 @@
-//! Recognising a caller's yes / no in their own words (refund confirmation, accepting
-//! the offer of a person). Deliberately conservative: a negation anywhere wins.
+//! Recognising short answers in a caller's own words: yes / no (refund confirmation,
+//! accepting the offer of a person) and a farewell at the end of a turn ("thanks,
+//! bye"). Deliberately conservative: a negation anywhere wins over a yes. Shared by
+//! the runtime's checks and the embedded brain, so the two never disagree.
 
 const YES_WORDS: &[&str] = &[
     "yes",
@@ -7,6 +9,7 @@ const YES_WORDS: &[&str] = &[
     "yep",
     "yup",
     "yea",
+    "ya",
     "sure",
     "correct",
     "ok",
@@ -18,11 +21,13 @@ const YES_WORDS: &[&str] = &[
     "confirmed",
     "affirmative",
     "right",
+    "fine",
     "please",
 ];
 const YES_PHRASES: &[&str] = &[
     "go ahead",
     "do it",
+    "do that",
     "please do",
     "sounds good",
     "that's fine",
@@ -31,18 +36,41 @@ const YES_PHRASES: &[&str] = &[
     "that's right",
     "that works",
     "let's do it",
+    "why not",
     "i do",
     "i would",
 ];
 const NO_WORDS: &[&str] = &[
     "no", "nope", "nah", "don't", "dont", "not", "never", "wait", "stop", "cancel", "hold",
 ];
+/// Phrases that close a call when they end the caller's turn.
+const FAREWELLS: &[&str] = &[
+    "bye",
+    "goodbye",
+    "bye bye",
+    "bye now",
+    "good bye",
+    "that's all",
+    "that is all",
+    "that's everything",
+    "that's it",
+    "that's all i needed",
+    "have a good day",
+    "have a nice day",
+];
+/// Politeness that may follow a farewell ("bye, thanks") or fill around it.
+const FILLERS: &[&str] = &[
+    "thanks", "thank", "you", "very", "much", "so", "again", "then", "ok", "okay", "for", "your",
+    "help", "great", "perfect", "cheers",
+];
 
-fn words(text: &str) -> Vec<String> {
+/// The caller's words, lower-case, with typographic apostrophes made plain.
+pub fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
+        .replace('\u{2019}', "'")
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())
-        .map(|w| w.replace('\u{2019}', "'"))
+        .map(str::to_string)
         .collect()
 }
 
@@ -71,6 +99,21 @@ pub fn is_affirmative(text: &str) -> bool {
         || joined == "please"
 }
 
+/// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
+/// caller is leaving once this turn is dealt with.
+pub fn ends_with_farewell(text: &str) -> bool {
+    let mut ws = words(text);
+    // Drop trailing politeness: "bye, thanks" / "goodbye then".
+    while ws.last().is_some_and(|w| FILLERS.contains(&w.as_str())) {
+        if ws.len() == 1 {
+            break;
+        }
+        ws.pop();
+    }
+    let joined = format!(" {}", ws.join(" "));
+    FAREWELLS.iter().any(|f| joined.ends_with(&format!(" {f}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +128,8 @@ mod tests {
             "That's right",
             "please do",
             "Yep, do it",
+            "please",
+            "that works",
         ] {
             assert!(is_affirmative(y), "{y}");
         }
@@ -95,8 +140,34 @@ mod tests {
             "I don't want that",
             "I was charged twice",
             "please refund me the money I lost",
+            "my internet is down",
         ] {
             assert!(!is_affirmative(n), "{n}");
+        }
+        assert!(is_negative("nah"));
+    }
+
+    #[test]
+    fn farewells_at_the_end_of_a_turn() {
+        for f in [
+            "Yes, refund it please. Thanks, bye.",
+            "No, that's everything. Thank you, bye.",
+            "Okay, thanks. That's all.",
+            "Perfect. That's all I needed, bye.",
+            "goodbye",
+            "Bye, thanks!",
+            "that's it, thank you very much",
+        ] {
+            assert!(ends_with_farewell(f), "{f}");
+        }
+        for n in [
+            "bye the way my bill is wrong",
+            "I want to say goodbye to this plan and switch to pro",
+            "thanks",
+            "Yes please",
+            "is that all you can do",
+        ] {
+            assert!(!ends_with_farewell(n), "{n}");
         }
     }
 }

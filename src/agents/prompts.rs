@@ -31,6 +31,8 @@ struct FrontMatter {
     tools: Vec<String>,
     #[serde(default)]
     brain: Option<toml::Value>,
+    #[serde(default)]
+    vocabulary: Vec<String>,
 }
 
 /// Load every agent in `dir` (plus `persona.md`) and validate the set.
@@ -132,6 +134,7 @@ pub fn parse_agent(file: &str, text: &str) -> Result<AgentSpec, AgentError> {
         handoffs: fm.handoffs,
         tools: fm.tools,
         brain,
+        vocabulary: fm.vocabulary,
         instructions: body.to_string(),
         source: file.to_string(),
     })

@@ -53,6 +53,9 @@ pub struct AgentSpec {
     pub tools: Vec<String>,
     /// Opaque `[brain]` table for the embedded brain (an empty table if absent).
     pub brain: toml::Value,
+    /// Words and phrases callers use in this agent's domain ("refund", "webhook").
+    /// The voice layer primes speech recognition with them; the runtime ignores them.
+    pub vocabulary: Vec<String>,
     /// The markdown body: this agent's instructions.
     pub instructions: String,
     /// The file it came from (for error messages).
@@ -115,6 +118,18 @@ impl AgentSet {
     /// Agent names, sorted.
     pub fn names(&self) -> Vec<String> {
         self.agents.keys().cloned().collect()
+    }
+
+    /// Every agent's vocabulary, in agent-name order, without repeats (case-insensitive).
+    pub fn vocabulary(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.agents
+            .values()
+            .flat_map(|a| a.vocabulary.iter())
+            .map(|w| w.trim())
+            .filter(|w| !w.is_empty() && seen.insert(w.to_lowercase()))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The full system prompt of an agent: persona, then its instructions.

@@ -1,72 +1,10 @@
-//! Reading values out of the caller's words: yes / no, digits, phone numbers, and
-//! a choice among a tool parameter's `enum` values.
+//! Reading values out of the caller's words: digits, phone numbers, and a choice
+//! among a tool parameter's `enum` values (yes / no live in `agents::confirm`).
 
 use regex::Regex;
 use std::sync::OnceLock;
 
-const YES: &[&str] = &[
-    "yes",
-    "yeah",
-    "yep",
-    "yup",
-    "yea",
-    "ya",
-    "sure",
-    "correct",
-    "ok",
-    "okay",
-    "alright",
-    "absolutely",
-    "definitely",
-    "confirm",
-    "confirmed",
-    "right",
-    "fine",
-];
-const YES_PHRASES: &[&str] = &[
-    "go ahead",
-    "do it",
-    "do that",
-    "sounds good",
-    "of course",
-    "that works",
-    "please do",
-    "why not",
-];
-const NO: &[&str] = &[
-    "no", "nope", "nah", "not", "don't", "dont", "never", "cancel", "stop", "wait", "hold",
-];
-
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .replace('\u{2019}', "'")
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The caller declined or hesitated (a negation anywhere wins).
-pub fn is_no(text: &str) -> bool {
-    words(text)
-        .iter()
-        .any(|w| NO.contains(&w.as_str()) || w.ends_with("n't"))
-}
-
-/// The caller clearly agreed, in a short answer.
-pub fn is_yes(text: &str) -> bool {
-    if is_no(text) {
-        return false;
-    }
-    let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
-    // "please" alone is a yes; inside a sentence it is only politeness.
-    ws == ["please"]
-        || ws.iter().any(|w| YES.contains(&w.as_str()))
-        || YES_PHRASES
-            .iter()
-            .any(|p| joined.contains(&format!(" {p} ")))
-}
+use crate::agents::confirm::words;
 
 /// All digits in the text, concatenated (DTMF or spoken digits already transcribed).
 pub fn digits(text: &str) -> Option<String> {
@@ -113,30 +51,6 @@ pub fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yes_no() {
-        for y in [
-            "Yes please",
-            "yeah go ahead",
-            "sure",
-            "ok do it",
-            "that works",
-        ] {
-            assert!(is_yes(y), "{y}");
-        }
-        for n in [
-            "no",
-            "no thanks",
-            "wait not yet",
-            "I don't want that",
-            "my internet is down",
-            "please refund me",
-        ] {
-            assert!(!is_yes(n), "{n}");
-        }
-        assert!(is_no("nah"));
-    }
 
     #[test]
     fn values() {

@@ -263,6 +263,42 @@ async fn no_after_the_offer_declines_without_refunding() {
 }
 
 #[tokio::test]
+async fn yes_with_a_goodbye_refunds_then_ends_the_call() {
+    let mut m = billing_offer();
+    m.push(user("Yes, refund it please. Thanks, bye."));
+    let out = run(req("billing", m.clone())).await;
+    let (name, args) = out.call.unwrap();
+    assert_eq!(name, "issue_refund");
+    m.push(called("c2", "issue_refund", args));
+    m.push(result(
+        "c2",
+        json!({"status": "refunded", "refund_id": 7, "charge_id": 42, "amount": "$59.99", "to": "the Visa ending 4242", "arrives": "in 3 to 5 business days"}),
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call.unwrap().0, "end_call");
+    assert!(
+        out.text.starts_with("Done. I've refunded $59.99."),
+        "{}",
+        out.text
+    );
+    assert!(
+        !out.text.contains('?'),
+        "no follow-up question: {}",
+        out.text
+    );
+    assert!(out.text.ends_with("have a great day."), "{}", out.text);
+}
+
+#[tokio::test]
+async fn no_with_a_goodbye_declines_and_ends_the_call() {
+    let mut m = billing_offer();
+    m.push(user("No, that's everything. Thank you, bye."));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call.unwrap().0, "end_call");
+    assert!(out.text.starts_with("You're welcome"), "{}", out.text);
+}
+
+#[tokio::test]
 async fn no_duplicates_found_is_said_plainly() {
     let mut m = billing_offer();
     m.truncate(5);

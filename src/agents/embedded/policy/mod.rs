@@ -10,12 +10,16 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+mod args;
+mod closing;
+
 use super::embedder::Embedder;
 use super::intents::{normalise, IntentIndex, Scored};
-use super::slots;
 use super::spec::{BrainSpec, IntentSpec, Reply};
 use super::templates::{condition, lookup, render};
+use crate::agents::confirm;
 use crate::agents::model::{ChatMessage, ChatRequest, ModelError, ToolSpec};
+use args::{resolve, Synonyms};
 
 /// The pseudo-agent for escalations.
 pub const HUMAN: &str = "human";
@@ -72,6 +76,8 @@ pub struct Policy {
     index: IntentIndex,
     config: BrainConfig,
 }
+
+const END_CALL: &str = "end_call";
 
 const FALLBACK: &str = "Sorry, I didn't quite catch that. Could you tell me a bit more?";
 
@@ -177,12 +183,9 @@ impl Policy {
                 } else if name.starts_with("transfer_to_") {
                     self.caller_turn(embedder, &turn, true)
                 } else {
-                    Ok(Decision::Say(self.answer_result(
-                        embedder,
-                        &turn,
-                        &name,
-                        &parse_result(content),
-                    )?))
+                    let text =
+                        self.answer_result(embedder, &turn, &name, &parse_result(content))?;
+                    Ok(self.maybe_close(&turn, &name, text))
                 }
             }
             Some(ChatMessage::User { .. }) => self.caller_turn(embedder, &turn, false),
@@ -321,12 +324,15 @@ impl Policy {
             let result = parse_result(content);
             // We offered a person after the runtime refused a handoff.
             if tool.starts_with("transfer_to_") && is_error(content) {
-                if slots::is_yes(t.user_text) {
+                if confirm::is_affirmative(t.user_text) {
                     let reason = "the caller accepted the offer of a person".to_string();
                     return Some(self.handoff(t, HUMAN, "escalation", reason));
                 }
-                if slots::is_no(t.user_text) {
-                    return Some(Decision::Say(declined_text(t.spec)));
+                if confirm::is_negative(t.user_text) {
+                    return Some(
+                        self.goodbye(t)
+                            .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+                    );
                 }
             }
             for intent in &t.spec.intents {
@@ -342,7 +348,7 @@ impl Policy {
                 if !(offer || retry) {
                     continue;
                 }
-                if slots::is_yes(t.user_text) {
+                if confirm::is_affirmative(t.user_text) {
                     let arguments = if retry {
                         let mut a: Value =
                             serde_json::from_str(&prev_args).unwrap_or_else(|_| json!({}));
@@ -364,13 +370,11 @@ impl Policy {
                         arguments,
                     });
                 }
-                if slots::is_no(t.user_text) {
-                    return Some(Decision::Say(
-                        t.spec
-                            .declined
-                            .clone()
-                            .unwrap_or_else(|| "No problem, I'll leave it as it is.".into()),
-                    ));
+                if confirm::is_negative(t.user_text) {
+                    return Some(
+                        self.goodbye(t)
+                            .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+                    );
                 }
             }
         }
@@ -533,66 +537,6 @@ fn refused_text(spec: &BrainSpec) -> String {
 
 fn is_error(content: &str) -> bool {
     lookup(&parse_result(content), "error").is_some()
-}
-
-type Synonyms = std::collections::BTreeMap<String, Vec<String>>;
-
-/// Resolves a `$...` argument source.
-fn resolve(
-    src: &str,
-    key: &str,
-    tool: &str,
-    t: &Turn,
-    callers: &[&str],
-    result: Option<&Value>,
-    synonyms: &Synonyms,
-) -> Option<Value> {
-    match src {
-        "$text" => Some(json!(t.user_text)),
-        "$digits" => callers
-            .iter()
-            .find_map(|c| slots::digits(c))
-            .map(Value::String),
-        "$caller" => caller_phone(&t.req.messages).map(Value::String),
-        "$phone" => callers
-            .iter()
-            .find_map(|c| slots::phone(c))
-            .map(Value::String),
-        "$enum" => {
-            let options = enum_options(&t.req.tools, tool, key);
-            callers
-                .iter()
-                .find_map(|c| slots::choose(c, &options, synonyms))
-                .map(|s| json!(s))
-        }
-        other => {
-            let path = other.strip_prefix("$result.")?;
-            lookup(result?, path).cloned()
-        }
-    }
-}
-
-/// The caller's number as the runtime states it in a system message.
-fn caller_phone(messages: &[ChatMessage]) -> Option<String> {
-    messages.iter().find_map(|m| match m {
-        ChatMessage::System { content } => slots::phone(content),
-        _ => None,
-    })
-}
-
-fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
-    tools
-        .iter()
-        .find(|t| t.name == tool)
-        .and_then(|t| t.parameters.pointer(&format!("/properties/{key}/enum")))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The first reply whose condition holds and whose placeholders all resolve.
