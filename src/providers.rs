@@ -295,6 +295,17 @@ mod tests {
     }
 
     #[test]
+    fn the_recogniser_prompt_names_the_agents_vocabulary() {
+        assert_eq!(vocabulary_prompt(&[]), None);
+        let agents = crate::agents::prompts::load_dir(std::path::Path::new("prompts")).unwrap();
+        let prompt = vocabulary_prompt(&agents.vocabulary()).unwrap();
+        for word in ["refund", "invoice", "webhook", "password"] {
+            assert!(prompt.contains(word), "{prompt}");
+        }
+        assert_eq!(prompt.matches("plan,").count(), 1, "no repeats: {prompt}");
+    }
+
+    #[test]
     fn cloud_providers_need_their_key_and_unknown_names_are_refused() {
         let store = Store::open_in_memory().unwrap();
         let c = config(

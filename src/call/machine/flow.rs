@@ -140,11 +140,21 @@ impl Machine {
                 });
             }
         }
+        let digits = std::mem::take(&mut self.held_dtmf);
+        if text.is_empty() && !digits.is_empty() {
+            self.start_turn(now, TurnInput::Dtmf { digits });
+            return;
+        }
         if text.is_empty() {
             self.state = State::Listening;
             self.arm_reprompt(now);
             return;
         }
+        let text = if digits.is_empty() {
+            text
+        } else {
+            merge(text.trim_end_matches(['.', ',']).to_string(), &digits)
+        };
         self.start_turn(now, TurnInput::Speech { text, confidence });
     }
 
@@ -373,11 +383,19 @@ impl Machine {
         }
     }
 
+    /// Pass collected digits on. Typed while an utterance is still being spoken or
+    /// transcribed ("my account number is" + 1003#), they join that utterance's text
+    /// instead of overtaking it as a turn of their own.
     pub(super) fn submit_dtmf(&mut self, now: Instant) {
         let digits = std::mem::take(&mut self.dtmf);
-        if !digits.is_empty() {
-            self.start_turn(now, TurnInput::Dtmf { digits });
+        if digits.is_empty() {
+            return;
         }
+        if self.awaiting_final || self.state == State::CallerSpeaking {
+            self.held_dtmf.push_str(&digits);
+            return;
+        }
+        self.start_turn(now, TurnInput::Dtmf { digits });
     }
 
     pub(super) fn arm_reprompt(&mut self, now: Instant) {

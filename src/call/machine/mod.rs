@@ -295,6 +295,8 @@ pub struct Machine {
     clock: TurnClock,
     dtmf: String,
     dtmf_deadline: Option<Instant>,
+    /// Digits typed during an utterance, added to its text when the transcript arrives.
+    held_dtmf: String,
     reprompt_at: Option<Instant>,
     reprompts: u32,
     marks_heard: u64,
@@ -326,6 +328,7 @@ impl Machine {
             clock: TurnClock::default(),
             dtmf: String::new(),
             dtmf_deadline: None,
+            held_dtmf: String::new(),
             reprompt_at: None,
             reprompts: 0,
             marks_heard: 0,

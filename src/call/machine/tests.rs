@@ -453,6 +453,48 @@ fn dtmf_digits_are_collected_until_hash_or_timeout() {
 }
 
 #[test]
+fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let mut acts = r.caller(600, SPEECH);
+    acts.extend(r.caller(600, QUIET));
+    assert!(acts.contains(&Action::SttFlush));
+    for d in ['1', '0', '0', '3', '#'] {
+        let acts = r.input(Input::Dtmf { digit: d });
+        assert!(
+            started_turn(&acts).is_none(),
+            "no turn before the transcript"
+        );
+    }
+    let acts = r.input(Input::SttFinal {
+        text: "My account number is.".into(),
+        confidence: 0.9,
+    });
+    assert_eq!(
+        started_turn(&acts).map(|t| t.1),
+        Some(TurnInput::Speech {
+            text: "My account number is 1003".into(),
+            confidence: 0.9
+        })
+    );
+    // Digits held for an utterance that turned out silent become a turn of their own.
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    r.input(Input::Dtmf { digit: '0' });
+    r.input(Input::Dtmf { digit: '#' });
+    let acts = r.input(Input::SttFinal {
+        text: String::new(),
+        confidence: 0.0,
+    });
+    assert_eq!(
+        started_turn(&acts).map(|t| t.1),
+        Some(TurnInput::Dtmf { digits: "0".into() })
+    );
+}
+
+#[test]
 fn escalation_transfers_after_the_reply_is_heard() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
