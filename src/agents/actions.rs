@@ -66,9 +66,15 @@ impl Runtime {
                     )
                 } else {
                     let (trigger, reason) = handoff::parse_args(target, &args);
-                    if target != HUMAN && ts.visited.iter().any(|v| v == target) {
+                    let bounced = bounces(conv, &agent.name, target);
+                    let same_turn = ts.visited.iter().any(|v| v == target);
+                    if target != HUMAN && (same_turn || bounced >= self.config.max_bounces) {
                         ping_pong = true;
-                        let refusal = format!("{target} already handled this caller turn; bouncing back without new caller input is not allowed");
+                        let refusal = if same_turn {
+                            format!("{target} already handled this caller turn; bouncing back without new caller input is not allowed")
+                        } else {
+                            format!("the call has gone back and forth between {} and {target} {bounced} times in a row", agent.name)
+                        };
                         let rec = HandoffRecord {
                             turn: ts.turn,
                             from: agent.name.clone(),
@@ -315,4 +321,15 @@ impl Runtime {
         .instrument(span)
         .await
     }
+}
+
+/// How many of the latest handoffs in a row went between `a` and `b` (either way).
+fn bounces(conv: &Conversation, a: &str, b: &str) -> usize {
+    conv.trace
+        .handoffs
+        .iter()
+        .rev()
+        .filter(|h| !h.refused)
+        .take_while(|h| (h.from == a && h.to == b) || (h.from == b && h.to == a))
+        .count()
 }

@@ -42,6 +42,9 @@ pub struct RuntimeConfig {
     pub max_low_confidence_turns: u32,
     /// Consecutive silent turns before ending the call.
     pub max_silences: u32,
+    /// Handoffs in a row between the same two agents (across caller turns) before a
+    /// further one is refused as ping-pong and the caller is offered a person.
+    pub max_bounces: usize,
     /// The opening line of `Runtime::greet` when the entry agent's `[brain]` table
     /// has no `greeting`.
     pub greeting: String,
@@ -57,6 +60,7 @@ impl Default for RuntimeConfig {
             low_confidence_threshold: 0.45,
             max_low_confidence_turns: 2,
             max_silences: 3,
+            max_bounces: 2,
             greeting: "Hi, thanks for calling Switchboard. How can I help you today?".into(),
         }
     }

@@ -174,6 +174,62 @@ async fn billing_to_technical_and_back_for_a_plan_change() {
 }
 
 #[tokio::test]
+async fn bouncing_between_two_agents_across_turns_is_refused_after_max_bounces() {
+    let h = Harness::new();
+    h.model("triage").call(
+        "triage",
+        "transfer_to_billing",
+        json!({"reason": "bill", "trigger": "intent"}),
+    );
+    h.model("billing").say("billing", "Here is your bill.");
+    h.model("billing").call(
+        "billing",
+        "transfer_to_technical",
+        json!({"reason": "login", "trigger": "intent"}),
+    );
+    h.model("technical").say("technical", "I can reset it.");
+    h.model("technical").call(
+        "technical",
+        "transfer_to_billing",
+        json!({"reason": "charge", "trigger": "intent"}),
+    );
+    h.model("billing")
+        .say("billing", "That charge is on your bill.");
+    h.model("billing").call(
+        "billing",
+        "transfer_to_technical",
+        json!({"reason": "app", "trigger": "intent"}),
+    );
+    let mut conv = h.start(Some(DANA));
+    h.say(&mut conv, "A question about my bill").await;
+    h.say(&mut conv, "Actually I can't log in").await;
+    h.say(&mut conv, "No wait, the charge on my card").await;
+    assert_eq!(
+        conv.agents_path(),
+        vec!["triage", "billing", "technical", "billing"]
+    );
+    // The third hop in a row between billing and technical is refused.
+    let (_, events) = h.say(&mut conv, "And the app is broken").await;
+    assert_eq!(
+        conv.agents_path().last().map(String::as_str),
+        Some("billing")
+    );
+    let refused: Vec<_> = conv.trace().handoffs.iter().filter(|h| h.refused).collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]
+            .refusal
+            .as_deref()
+            .unwrap_or("")
+            .contains("back and forth"),
+        "{refused:?}"
+    );
+    let spoken = says(&events).join(" ");
+    assert!(spoken.contains("get a person on the line"), "{spoken}");
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn ping_pong_is_refused_and_a_person_is_offered() {
     let h = Harness::new();
     h.model("triage").call(

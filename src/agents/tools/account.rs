@@ -24,6 +24,14 @@ pub(super) const LIST_INVOICES: (&str, &str) = (
        "additionalProperties":false}"#,
 );
 
+pub(super) const SEND_INVOICE: (&str, &str) = (
+    "Send the caller a copy of an invoice (default: the latest) by email or text message.",
+    r#"{"type":"object","properties":{
+        "channel":{"type":"string","enum":["email","sms"],"description":"Where to send it"},
+        "invoice_id":{"type":"integer","description":"Which invoice (from list_invoices); default the latest"}},
+       "required":["channel"],"additionalProperties":false}"#,
+);
+
 pub(super) const FIND_DUPLICATES: (&str, &str) = (
     "Find duplicate charges on the caller's account (same day, amount and description).",
     r#"{"type":"object","properties":{},"additionalProperties":false}"#,
@@ -102,10 +110,55 @@ pub(super) async fn list_invoices(
         .iter()
         .map(|i| {
             json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
-                   "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status})
+                   "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status,
+                   "status_spoken": i.status.replace('_', " ")})
         })
         .collect();
     let mut out = ToolOutput::ok(json!({"customer": c.name, "invoices": list}));
+    out.customer_id = Some(c.id);
+    Ok(out)
+}
+
+pub(super) async fn send_invoice(
+    ctx: &ToolContext,
+    args: &Value,
+) -> Result<ToolOutput, StoreError> {
+    let Some(c) = current_customer(ctx).await? else {
+        return Ok(not_identified());
+    };
+    let channel = match args.get("channel").and_then(Value::as_str) {
+        Some("email") => "email",
+        Some("sms") => "sms",
+        _ => {
+            return Ok(ToolOutput::error(
+                "invalid_arguments",
+                "channel must be email or sms",
+            ))
+        }
+    };
+    let wanted = args.get("invoice_id").and_then(Value::as_i64);
+    let id = c.id;
+    let invoices = ctx
+        .store
+        .run(move |conn| customers::invoices(conn, id, 12))
+        .await?;
+    let invoice = match wanted {
+        Some(w) => invoices.iter().find(|i| i.id == w),
+        None => invoices.first(),
+    };
+    let Some(i) = invoice else {
+        return Ok(ToolOutput::error(
+            "not_found",
+            "There is no such invoice on this account.",
+        ));
+    };
+    let mut out = ToolOutput::ok(json!({
+        "status": "sent",
+        "channel": channel,
+        "destination": super::support::spoken_destination(&c, channel),
+        "invoice": {"id": i.id, "period": i.period, "issued_spoken": spoken_date(&i.issued_on),
+                    "amount": dollars(i.amount_cents), "status_spoken": i.status.replace('_', " ")},
+    }));
     out.customer_id = Some(c.id);
     Ok(out)
 }

@@ -20,6 +20,7 @@ use crate::store::{Store, StoreError};
 pub const KNOWN_TOOLS: &[&str] = &[
     "lookup_customer",
     "list_invoices",
+    "send_invoice",
     "find_duplicate_charges",
     "issue_refund",
     "change_plan",
@@ -71,6 +72,7 @@ pub fn spec(name: &str) -> Option<ToolSpec> {
     let (description, parameters) = match name {
         "lookup_customer" => account::LOOKUP_CUSTOMER,
         "list_invoices" => account::LIST_INVOICES,
+        "send_invoice" => account::SEND_INVOICE,
         "find_duplicate_charges" => account::FIND_DUPLICATES,
         "issue_refund" => billing::ISSUE_REFUND,
         "change_plan" => billing::CHANGE_PLAN,
@@ -105,6 +107,7 @@ pub async fn execute(
     match name {
         "lookup_customer" => account::lookup_customer(ctx, args).await,
         "list_invoices" => account::list_invoices(ctx, args).await,
+        "send_invoice" => account::send_invoice(ctx, args).await,
         "find_duplicate_charges" => account::find_duplicate_charges(ctx).await,
         "issue_refund" => billing::issue_refund(ctx, args).await,
         "change_plan" => billing::change_plan(ctx, args).await,

@@ -86,15 +86,7 @@ pub(super) async fn reset_password(
     ctx.store
         .run(move |conn| customers::record_password_reset(conn, id, channel))
         .await?;
-    let destination = if channel == "email" {
-        let domain = c.email.split('@').nth(1).unwrap_or("");
-        format!("the email address at {domain}")
-    } else {
-        format!(
-            "the phone number ending {}",
-            &c.phone[c.phone.len().saturating_sub(4)..]
-        )
-    };
+    let destination = spoken_destination(&c, channel);
     let mut out = ToolOutput::ok(
         json!({"status": "sent", "channel": channel, "destination": destination, "expires_in": "30 minutes"}),
     );
@@ -139,4 +131,18 @@ pub(super) fn end_call(args: &Value) -> Result<ToolOutput, StoreError> {
     let mut out = ToolOutput::ok(json!({"status": "ending", "reason": reason}));
     out.end_call = true;
     Ok(out)
+}
+
+/// Where something sent to the customer goes, as it can be said aloud without reading
+/// out personal data: "the email address at example.com", "the phone number ending 0001".
+pub(super) fn spoken_destination(c: &customers::Customer, channel: &str) -> String {
+    if channel == "email" {
+        let domain = c.email.split('@').nth(1).unwrap_or("");
+        format!("the email address at {domain}")
+    } else {
+        format!(
+            "the phone number ending {}",
+            &c.phone[c.phone.len().saturating_sub(4)..]
+        )
+    }
 }

@@ -1,4 +1,4 @@
-//! Where a tool argument comes from (`$text`, `$digits`, `$caller`, `$phone`,
+//! Where a tool argument comes from (`$text`, `$details`, `$digits`, `$caller`, `$phone`,
 //! `$enum`, `$result.path`): the caller's words, the call, or a tool result.
 
 use serde_json::{json, Value};
@@ -22,6 +22,24 @@ pub(super) fn resolve(
 ) -> Option<Value> {
     match src {
         "$text" => Some(json!(t.user_text)),
+        // The caller's answer to one of our questions, with the words that led to it:
+        // unresolved (so the intent asks) until the caller has answered.
+        "$details" => {
+            let asked = last_agent_line(&t.req.messages[..t.user_idx])?;
+            t.spec
+                .intents
+                .iter()
+                .any(|i| i.ask.as_deref() == Some(asked))
+                .then(|| {
+                    json!(callers
+                        .iter()
+                        .take(2)
+                        .rev()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" "))
+                })
+        }
         "$digits" => callers
             .iter()
             .find_map(|c| slots::digits(c))
@@ -66,4 +84,15 @@ fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What the agent last said aloud (a reply without tool calls).
+fn last_agent_line(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() => Some(c.as_str()),
+        _ => None,
+    })
 }
