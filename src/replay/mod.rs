@@ -129,7 +129,7 @@ pub async fn run(args: ReplayArgs, config: Config) -> i32 {
         }
     }
 
-    let (_server, target) = match &args.url {
+    let (server, target) = match &args.url {
         Some(url) => match Target::from_ws_url(url) {
             Ok(t) => (None, t),
             Err(e) => {
@@ -158,6 +158,12 @@ pub async fn run(args: ReplayArgs, config: Config) -> i32 {
     let bar = progress_bar(scenarios.len());
     for s in &scenarios {
         bar.set_message(s.name.clone());
+        if let Some(server) = &server {
+            if let Err(e) = server.reset().await {
+                eprintln!("replay: {e}");
+                return 2;
+            }
+        }
         let report = replay_scenario(s, &target, &http, &opts).await;
         let line = report.summary_with_diff();
         bar.suspend(|| println!("{line}"));

@@ -169,6 +169,7 @@ fn write_outputs(
 /// A server in this process on 127.0.0.1:0 with a throw-away store; shut down on drop.
 pub struct InProcessServer {
     pub target: Target,
+    store: crate::store::Store,
     shutdown: CancellationToken,
     dir: PathBuf,
 }
@@ -195,6 +196,7 @@ impl InProcessServer {
         let shutdown = CancellationToken::new();
         let state = crate::app::build_state(&config, shutdown.clone())
             .map_err(|e| ReplayError::Server(e.to_string()))?;
+        let store = state.store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| ReplayError::Server(e.to_string()))?;
@@ -211,9 +213,19 @@ impl InProcessServer {
                 ws_url: format!("ws://{addr}/media"),
                 http_base: format!("http://{addr}"),
             },
+            store,
             shutdown,
             dir,
         })
+    }
+
+    /// Put the demo customer data back to its seed, so the next scenario does not
+    /// see refunds, plan changes or tickets an earlier one made.
+    pub async fn reset(&self) -> Result<(), ReplayError> {
+        self.store
+            .reset_customer_data()
+            .await
+            .map_err(|e| ReplayError::Server(format!("resetting the demo data: {e}")))
     }
 }
 

@@ -506,6 +506,23 @@ mod tests {
             .is_none());
     }
 
+    #[tokio::test]
+    async fn resetting_the_demo_data_undoes_a_refund_and_keeps_the_schema() {
+        let s = store();
+        s.run_blocking(|c| create_refund(c, 1, 1004, None, "duplicate"))
+            .unwrap()
+            .expect("refund");
+        s.reset_customer_data().await.unwrap();
+        let dups = s.run_blocking(|c| duplicate_charges(c, 1)).unwrap();
+        assert_eq!(dups[0].refundable_ids, vec![1004]);
+        // Twice in a row is fine too.
+        s.reset_customer_data().await.unwrap();
+        assert_eq!(
+            s.run_blocking(|c| duplicate_charges(c, 1)).unwrap().len(),
+            1
+        );
+    }
+
     #[test]
     fn detects_the_march_12_double_charge_and_refunds_once() {
         let s = store();

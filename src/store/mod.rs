@@ -25,6 +25,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The migration that creates and seeds the demo customer data.
+const CUSTOMERS_MIGRATION: usize = 1;
+
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,6 +93,30 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Put the demo customer data (plans, customers, bills, refunds, tickets…) back to
+    /// its seeded state, keeping call records: each replay scenario starts alike.
+    pub async fn reset_customer_data(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute_batch(
+                "DROP TABLE IF EXISTS password_resets; DROP TABLE IF EXISTS plan_changes;
+                 DROP TABLE IF EXISTS tickets; DROP TABLE IF EXISTS refunds;
+                 DROP TABLE IF EXISTS charges; DROP TABLE IF EXISTS invoices;
+                 DROP TABLE IF EXISTS customers; DROP TABLE IF EXISTS plans;
+                 DROP TABLE IF EXISTS service_status;",
+            )?;
+            let (name, sql) = MIGRATIONS[CUSTOMERS_MIGRATION];
+            tx.execute_batch(sql)
+                .map_err(|source| StoreError::Migration {
+                    name: name.to_string(),
+                    source,
+                })?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     /// Run database work on the current thread (CLI tools, start-up).
