@@ -114,6 +114,9 @@ pub struct CallConfig {
     pub frames_per_mark: usize,
     /// Frames sent ahead of real time, to absorb network jitter (0 = strict pacing).
     pub playout_lead_frames: usize,
+    /// A chunk whose `mark` has not come back this long after it should have finished
+    /// playing counts as heard (carriers that never echo marks still reach "listening").
+    pub mark_timeout_ms: u64,
     /// Close the call after this many protocol errors on it.
     pub max_errors: u64,
     /// VAD probability at or above which a frame is speech.
@@ -144,6 +147,7 @@ impl Default for CallConfig {
             greeting_wav: PathBuf::from("audio-fixtures/greeting.wav"),
             frames_per_mark: 10,
             playout_lead_frames: 2,
+            mark_timeout_ms: 3000,
             max_errors: 100,
             vad_on: 0.5,
             vad_off: 0.35,
@@ -176,6 +180,7 @@ impl CallConfig {
             dtmf_timeout: ms(self.dtmf_timeout_ms),
             frames_per_mark: self.frames_per_mark,
             playout_lead_frames: self.playout_lead_frames,
+            mark_timeout: ms(self.mark_timeout_ms),
         }
     }
 }

@@ -12,7 +12,7 @@
 //! ask again.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION};
 use crate::audio::mulaw::SILENCE as MULAW_SILENCE;
@@ -60,6 +60,8 @@ struct Pending {
     mark: String,
     utterance: u64,
     text: String,
+    /// Once the mark is sent: when its echo is overdue.
+    overdue_at: Option<Instant>,
 }
 
 /// The outbound pacer and mark ledger for one call.
@@ -81,6 +83,8 @@ pub struct Playout {
     frames_sent: u64,
     /// The queue ran dry after the last frame sent.
     starved: bool,
+    /// How long after its audio should have played a mark's echo is given up on.
+    mark_timeout: Duration,
 }
 
 impl Playout {
@@ -97,7 +101,33 @@ impl Playout {
             next_mark: 0,
             frames_sent: 0,
             starved: false,
+            mark_timeout: Duration::from_secs(3),
         }
+    }
+
+    /// Give up waiting for a mark's echo this long after its audio should have played.
+    pub fn with_mark_timeout(mut self, timeout: Duration) -> Self {
+        self.mark_timeout = timeout;
+        self
+    }
+
+    /// When the oldest sent mark's echo becomes overdue, if any is awaited.
+    pub fn mark_deadline(&self) -> Option<Instant> {
+        self.in_flight.iter().filter_map(|p| p.overdue_at).min()
+    }
+
+    /// Chunks whose marks are overdue at `now`, treated as heard (a carrier that never
+    /// echoes marks must not leave the bot "speaking" forever). Oldest first.
+    pub fn expire(&mut self, now: Instant) -> Vec<Heard> {
+        let Some(pos) = self
+            .in_flight
+            .iter()
+            .rposition(|p| p.overdue_at.is_some_and(|t| t <= now))
+        else {
+            return Vec::new();
+        };
+        let name = self.in_flight[pos].mark.clone();
+        self.on_mark(&name)
     }
 
     /// Queue a chunk of speech behind whatever is playing.
@@ -146,6 +176,7 @@ impl Playout {
         let mut out = Vec::new();
         loop {
             if let Some(mark) = self.mark_due.take() {
+                self.arm_mark(&mark, now);
                 out.push(Send::Mark(mark));
             }
             // A text-only chunk (the tail of a sentence whose audio already went out)
@@ -153,6 +184,7 @@ impl Playout {
             if self.queue.front().is_some_and(|(c, _)| c.audio.is_empty()) {
                 if let Some((chunk, _)) = self.queue.pop_front() {
                     let mark = self.new_mark(&chunk);
+                    self.arm_mark(&mark, now);
                     out.push(Send::Mark(mark));
                 }
                 continue;
@@ -196,6 +228,14 @@ impl Playout {
         frame.unwrap_or_else(|| vec![MULAW_SILENCE; FRAME_BYTES])
     }
 
+    /// A mark goes out at `now`: its audio finishes playing at most the lead ahead.
+    fn arm_mark(&mut self, mark: &str, now: Instant) {
+        let lead = FRAME_DURATION * self.lead_frames;
+        if let Some(p) = self.in_flight.iter_mut().find(|p| p.mark == mark) {
+            p.overdue_at = Some(now + lead + self.mark_timeout);
+        }
+    }
+
     /// Name a mark for `chunk` and remember it as awaiting its echo.
     fn new_mark(&mut self, chunk: &Chunk) -> String {
         let mark = format!("u{}-c{}", chunk.utterance, self.next_mark);
@@ -204,29 +244,33 @@ impl Playout {
             mark: mark.clone(),
             utterance: chunk.utterance,
             text: chunk.text.clone(),
+            overdue_at: None,
         });
         mark
     }
 
-    /// The carrier echoed a mark. Returns the chunk it confirms as heard; `None` for
-    /// marks that were cleared or are unknown (a misbehaving peer).
-    pub fn on_mark(&mut self, name: &str) -> Option<Heard> {
+    /// The carrier echoed a mark. Returns the chunks it confirms as heard, oldest
+    /// first (marks come back in order, so older unechoed ones were heard too); none
+    /// for marks that were cleared or are unknown (a misbehaving peer).
+    pub fn on_mark(&mut self, name: &str) -> Vec<Heard> {
         if let Some(pos) = self.cleared.iter().position(|m| m == name) {
             self.cleared.remove(pos);
-            return None;
+            return Vec::new();
         }
-        let pos = self.in_flight.iter().position(|p| p.mark == name)?;
-        // Marks come back in order; anything older than this one was heard too.
-        let mut heard = None;
-        for p in self.in_flight.drain(..=pos) {
-            heard = Some(p);
-        }
-        let p = heard?;
-        Some(Heard {
-            utterance: p.utterance,
-            text: p.text,
-            drained: !self.is_active(),
-        })
+        let Some(pos) = self.in_flight.iter().position(|p| p.mark == name) else {
+            return Vec::new();
+        };
+        let done: Vec<Pending> = self.in_flight.drain(..=pos).collect();
+        let drained = !self.is_active();
+        let last = done.len() - 1;
+        done.into_iter()
+            .enumerate()
+            .map(|(i, p)| Heard {
+                utterance: p.utterance,
+                text: p.text,
+                drained: drained && i == last,
+            })
+            .collect()
     }
 
     /// Stop playback at once (barge-in): drop unsent audio; chunks awaiting their mark
@@ -381,15 +425,53 @@ mod tests {
             .filter_map(|s| if let Send::Mark(m) = s { Some(m) } else { None })
             .collect();
         assert_eq!(marks.len(), 2);
-        let h = p.on_mark(&marks[0]).unwrap();
+        let h = p.on_mark(&marks[0]).pop().unwrap();
         assert_eq!(
             (h.utterance, h.text.as_str(), h.drained),
             (7, "One.", false)
         );
-        let h = p.on_mark(&marks[1]).unwrap();
+        let h = p.on_mark(&marks[1]).pop().unwrap();
         assert!(h.drained);
         assert!(!p.is_active());
-        assert_eq!(p.on_mark("bogus"), None);
+        assert_eq!(p.on_mark("bogus"), vec![]);
+    }
+
+    #[test]
+    fn a_skipped_echo_counts_the_older_chunks_as_heard_too() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(10);
+        p.push(chunk(3, "One.", 1));
+        p.push(chunk(3, "Two.", 1));
+        let marks: Vec<String> = p
+            .poll(t0)
+            .into_iter()
+            .filter_map(|s| if let Send::Mark(m) = s { Some(m) } else { None })
+            .collect();
+        let heard: Vec<String> = p.on_mark(&marks[1]).into_iter().map(|h| h.text).collect();
+        assert_eq!(heard, vec!["One.", "Two."]);
+        assert!(!p.is_active());
+    }
+
+    #[test]
+    fn marks_never_echoed_time_out_as_heard() {
+        let t0 = Instant::now();
+        let mut p = Playout::new(0).with_mark_timeout(ms(3000));
+        p.push(chunk(4, "One.", 1));
+        p.push(chunk(4, "Two.", 1));
+        assert!(p.mark_deadline().is_none(), "nothing sent yet");
+        p.poll(t0);
+        p.poll(t0 + ms(20));
+        p.poll(t0 + ms(40));
+        // The first mark went out right behind the first frame, at t0.
+        assert_eq!(p.mark_deadline(), Some(t0 + ms(3000)));
+        assert!(p.expire(t0 + ms(2999)).is_empty());
+        let h = p.expire(t0 + ms(3000));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].text, "One.");
+        let h = p.expire(t0 + ms(5000));
+        assert_eq!((h[0].text.as_str(), h[0].drained), ("Two.", true));
+        assert!(!p.is_active());
+        assert_eq!(p.mark_deadline(), None);
     }
 
     #[test]
@@ -408,7 +490,7 @@ mod tests {
             }
         }
         assert_eq!(marks.len(), 2);
-        assert_eq!(p.on_mark(&marks[0]).unwrap().text, "Heard.");
+        assert_eq!(p.on_mark(&marks[0]).pop().unwrap().text, "Heard.");
         let cleared = p.clear();
         assert_eq!(cleared.unsent_frames, 4);
         assert_eq!(
@@ -419,7 +501,7 @@ mod tests {
             ]
         );
         // Twilio echoes the pending mark after clear: it is ignored.
-        assert_eq!(p.on_mark(&marks[1]), None);
+        assert_eq!(p.on_mark(&marks[1]), vec![]);
         assert!(!p.is_active());
         assert_eq!(p.next_deadline(t0), None);
     }

@@ -45,6 +45,8 @@ pub struct MachineConfig {
     pub frames_per_mark: usize,
     /// Frames sent ahead of real time.
     pub playout_lead_frames: usize,
+    /// A mark not echoed this long after its audio should have played counts as heard.
+    pub mark_timeout: Duration,
 }
 
 impl Default for MachineConfig {
@@ -62,6 +64,7 @@ impl Default for MachineConfig {
             dtmf_timeout: Duration::from_millis(1500),
             frames_per_mark: 10,
             playout_lead_frames: 2,
+            mark_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -306,7 +309,7 @@ pub struct Machine {
 
 impl Machine {
     pub fn new(cfg: MachineConfig) -> Self {
-        let playout = Playout::new(cfg.playout_lead_frames);
+        let playout = Playout::new(cfg.playout_lead_frames).with_mark_timeout(cfg.mark_timeout);
         Self {
             cfg,
             state: State::Listening,
@@ -359,6 +362,7 @@ impl Machine {
     pub fn poll_timeout(&self, now: Instant) -> Option<Instant> {
         [
             self.playout.next_deadline(now),
+            self.playout.mark_deadline(),
             self.dtmf_deadline,
             self.reprompt_at,
         ]
@@ -369,6 +373,14 @@ impl Machine {
 
     /// Advance timers to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let overdue = self.playout.expire(now);
+        if !overdue.is_empty() {
+            tracing::warn!(
+                chunks = overdue.len(),
+                "carrier did not echo marks in time; treating the audio as heard"
+            );
+            self.record_heard_chunks(overdue);
+        }
         if self.dtmf_deadline.is_some_and(|d| d <= now) {
             self.dtmf_deadline = None;
             self.submit_dtmf(now);
@@ -441,24 +453,31 @@ impl Machine {
                 self.on_tts_audio(now, utterance, seq, Vec::new(), true)
             }
             Input::Mark { name } => {
-                if let Some(h) = self.playout.on_mark(&name) {
-                    self.marks_heard += 1;
-                    if !h.text.is_empty() {
-                        if !self.heard_log.is_empty() {
-                            self.heard_log.push(' ');
-                        }
-                        self.heard_log.push_str(&h.text);
-                    }
-                    if let Some(r) = self.reply.as_mut().filter(|r| r.turn == h.utterance) {
-                        if !h.text.is_empty() {
-                            r.heard.push(h.text);
-                        }
-                    }
-                }
+                let heard = self.playout.on_mark(&name);
+                self.record_heard_chunks(heard);
             }
             Input::Dtmf { digit } => self.on_dtmf(now, digit),
         }
         self.pump(now);
+    }
+}
+
+impl Machine {
+    /// Chunks the caller has heard (their marks came back, or timed out).
+    fn record_heard_chunks(&mut self, heard: Vec<crate::call::playout::Heard>) {
+        for h in heard {
+            self.marks_heard += 1;
+            if h.text.is_empty() {
+                continue;
+            }
+            if !self.heard_log.is_empty() {
+                self.heard_log.push(' ');
+            }
+            self.heard_log.push_str(&h.text);
+            if let Some(r) = self.reply.as_mut().filter(|r| r.turn == h.utterance) {
+                r.heard.push(h.text);
+            }
+        }
     }
 }
 

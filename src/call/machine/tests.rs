@@ -299,6 +299,20 @@ fn reply_is_chunked_with_marks_and_returns_to_listening_when_heard() {
 }
 
 #[test]
+fn a_carrier_that_never_echoes_marks_still_gets_back_to_listening() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "charged twice");
+    r.agent_says(turn, &["I can see two charges."], 25);
+    // 25 frames = 500 ms of audio; no mark ever comes back.
+    r.advance(600);
+    assert_eq!(r.m.state(), State::Speaking, "still waiting for the echoes");
+    r.advance(MachineConfig::default().mark_timeout.as_millis() as u64);
+    assert_eq!(r.m.state(), State::Listening);
+    assert_eq!(r.m.heard().1, "I can see two charges.");
+}
+
+#[test]
 fn barge_in_clears_cancels_and_keeps_only_heard_text() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
