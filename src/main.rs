@@ -115,15 +115,7 @@ async fn models(config: Config, action: ModelsAction) -> anyhow::Result<()> {
     use switchboard::providers::{fetch_models, models_dir, needed_groups};
     use switchboard::speech::manifest::{packages_for, Group};
     let groups = match &action {
-        ModelsAction::Fetch { all: true } => {
-            vec![
-                Group::Runtime,
-                Group::Vad,
-                Group::Stt,
-                Group::Tts,
-                Group::Embeddings,
-            ]
-        }
+        ModelsAction::Fetch { all: true } => Group::ALL.to_vec(),
         _ => needed_groups(&config),
     };
     match action {

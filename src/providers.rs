@@ -24,6 +24,7 @@ use crate::speech::tts_piper::PiperTts;
 use crate::speech::vad_energy::EnergyVadFactory;
 use crate::speech::vad_silero::SileroVadFactory;
 use crate::speech::whisper::convert::ensure_ggml;
+use crate::speech::whisper::WhisperModel;
 use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
 use crate::store::Store;
 
@@ -259,6 +260,7 @@ pub fn needed_groups(config: &Config) -> Vec<Group> {
     }
     if sp.stt == "whisper" {
         groups.push(Group::Stt);
+        groups.push(WhisperModel::default().group());
     }
     if sp.tts == "piper" {
         groups.push(Group::Tts);
@@ -275,13 +277,18 @@ pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppEr
         .ensure(&packages, true)
         .await
         .map_err(|e| AppError::Provider(format!("fetching models: {e}")))?;
-    if groups.contains(&Group::Stt) {
-        // whisper.cpp needs the CTranslate2 weights converted once to ggml.
+    // whisper.cpp needs the CTranslate2 weights converted once to ggml.
+    for model in WhisperModel::ALL {
+        if !groups.contains(&model.group()) {
+            continue;
+        }
         let root = models_dir(config);
-        tokio::task::spawn_blocking(move || ensure_ggml(&root))
+        tokio::task::spawn_blocking(move || ensure_ggml(&root, model))
             .await
             .map_err(|e| AppError::Provider(format!("whisper conversion failed: {e}")))?
-            .map_err(|e| AppError::Provider(format!("converting the whisper model: {e}")))?;
+            .map_err(|e| {
+                AppError::Provider(format!("converting the whisper {model} model: {e}"))
+            })?;
     }
     Ok(())
 }
@@ -333,11 +340,13 @@ mod tests {
             Group::Runtime,
             Group::Vad,
             Group::Stt,
+            Group::SttTinyEn,
             Group::Tts,
             Group::Embeddings,
         ] {
             assert!(all.contains(&g), "{g:?}");
         }
+        assert!(!all.contains(&Group::SttBase), "base only when configured");
         let cloud = needed_groups(&config(
             "[speech]\nvad = \"energy\"\nstt = \"deepgram\"\ntts = \"openai\"\n",
         ));

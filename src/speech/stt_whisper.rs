@@ -1,11 +1,12 @@
-//! Embedded Whisper speech-to-text (tiny.en through whisper.cpp / `whisper-rs`).
+//! Embedded Whisper speech-to-text (tiny.en or base through whisper.cpp / `whisper-rs`).
 //!
 //! [`WhisperEngine`] holds the model, loaded once and shared by every call; each
 //! stream owns its own `WhisperState` (decoder buffers). [`WhisperStt`] implements
 //! [`SpeechToText`] by re-decoding the growing utterance buffer (see
 //! [`super::stt_rolling`]). Decoding settings favour latency: greedy, single
-//! segment, no timestamps, English, no temperature fallback, and an encoder window
-//! (`audio_ctx`) shrunk to the audio actually present.
+//! segment, no timestamps, English (multilingual models are told the language, so they
+//! transcribe rather than detect or translate), no temperature fallback, and optionally
+//! an encoder window (`audio_ctx`) shrunk to the audio actually present.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use whisper_rs::{
 };
 
 use super::stt_rolling::{self, RollingConfig, Transcriber, Transcript};
-use super::whisper::{ensure_ggml, FETCH_HINT};
+use super::whisper::{ensure_ggml, WhisperModel, FETCH_HINT};
 use super::{SpeechError, SpeechToText, SttStream};
 
 /// Whisper's input sample rate.
@@ -27,6 +28,8 @@ const ENCODER_FRAMES_PER_SEC: usize = 50;
 /// Decoding options for the embedded Whisper model.
 #[derive(Debug, Clone)]
 pub struct WhisperConfig {
+    /// Which model [`WhisperEngine::from_cache`] converts and loads.
+    pub model: WhisperModel,
     /// CPU threads per decode.
     pub threads: usize,
     /// Shrink the encoder window to the audio present (`audio_ctx`); `None` = full 30 s.
@@ -46,6 +49,7 @@ pub struct WhisperConfig {
 impl Default for WhisperConfig {
     fn default() -> Self {
         Self {
+            model: WhisperModel::default(),
             threads: 2,
             audio_ctx_margin: None,
             min_audio_ctx: 256,
@@ -111,9 +115,10 @@ impl WhisperEngine {
         Ok(Self { ctx, config })
     }
 
-    /// Convert the cached CT2 model if needed ([`ensure_ggml`]) and load it.
+    /// Convert the cached CT2 weights of `config.model` if needed ([`ensure_ggml`]) and
+    /// load them.
     pub fn from_cache(cache_root: &Path, config: WhisperConfig) -> Result<Self, SpeechError> {
-        let path = ensure_ggml(cache_root)?;
+        let path = ensure_ggml(cache_root, config.model)?;
         Self::load(&path, config)
     }
 

@@ -14,46 +14,53 @@
 //! bias, so the (all-zero) K slices of fused biases are dropped.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
 use super::ct2::{Ct2Dtype, Ct2Model, Ct2Tensor};
 use super::npz::read_npz_array;
-use super::{ConvertError, FETCH_HINT};
+use super::{ConvertError, WhisperModel, FETCH_HINT};
+use crate::speech::manifest::paths;
 use crate::speech::SpeechError;
 
 const GGML_MAGIC: u32 = 0x6767_6d6c;
 
-/// Where [`ensure_ggml`] puts the converted tiny.en model under `cache_root`.
-pub fn ggml_path(cache_root: &Path) -> PathBuf {
-    cache_root.join("whisper").join("ggml-tiny.en.bin")
+/// Where [`ensure_ggml`] puts the converted `model` under `cache_root`.
+pub fn ggml_path(cache_root: &Path, model: WhisperModel) -> PathBuf {
+    model.ggml_path(cache_root)
 }
 
-/// Convert the cached CT2 tiny.en model into ggml once and return the ggml path.
+/// Convert the cached CT2 weights of `model` into ggml once and return the ggml path.
 ///
 /// Fails with [`SpeechError::ModelMissing`] (naming the fetch command) when an input
-/// file is absent. The output is written to a temporary file and renamed into place,
-/// so a crash never leaves a half-written model behind.
-pub fn ensure_ggml(cache_root: &Path) -> Result<PathBuf, SpeechError> {
-    let out = ggml_path(cache_root);
+/// file is absent. Models shipped in parts are joined in memory and checked against
+/// their pinned sha256 first. The output is written to a temporary file and renamed
+/// into place, so a crash never leaves a half-written model behind.
+pub fn ensure_ggml(cache_root: &Path, model: WhisperModel) -> Result<PathBuf, SpeechError> {
+    let out = ggml_path(cache_root, model);
     if fs::metadata(&out).map(|m| m.len() > 0).unwrap_or(false) {
         return Ok(out);
     }
-    let model = cache_root.join("whisper-ct2-tiny.en").join("model.bin");
-    let mel = cache_root.join("openai-whisper").join("mel_filters.npz");
-    let vocab = cache_root.join("openai-whisper").join("gpt2.tiktoken");
-    for p in [&model, &mel, &vocab] {
+    let parts: Vec<PathBuf> = model
+        .ct2_parts()
+        .iter()
+        .map(|p| cache_root.join(p))
+        .collect();
+    let mel = cache_root.join(paths::WHISPER_MEL_FILTERS);
+    let vocab = cache_root.join(model.tiktoken());
+    for p in parts.iter().chain([&mel, &vocab]) {
         if !p.is_file() {
             return Err(SpeechError::ModelMissing(format!(
-                "{} is missing; {FETCH_HINT}",
+                "{} is missing (Whisper {model}); {FETCH_HINT}",
                 p.display()
             )));
         }
     }
     let started = std::time::Instant::now();
-    let ct2 = Ct2Model::parse(&fs::read(&model)?)?;
+    let ct2 = Ct2Model::parse(&read_joined(&parts, model.ct2_sha256())?)?;
     let mel_npz = fs::read(&mel)?;
     let tiktoken = fs::read_to_string(&vocab)?;
     if let Some(dir) = out.parent() {
@@ -71,9 +78,36 @@ pub fn ensure_ggml(cache_root: &Path) -> Result<PathBuf, SpeechError> {
         return Err(e.into());
     }
     fs::rename(&tmp, &out)?;
-    tracing::info!(path = %out.display(), elapsed_ms = started.elapsed().as_millis() as u64,
+    tracing::info!(path = %out.display(), %model, elapsed_ms = started.elapsed().as_millis() as u64,
         "converted Whisper CT2 model to ggml");
     Ok(out)
+}
+
+/// The concatenation of `parts`, checked against `sha256` (hex) when one is pinned.
+pub fn read_joined(parts: &[PathBuf], sha256: Option<&str>) -> Result<Vec<u8>, ConvertError> {
+    let mut total = 0u64;
+    for p in parts {
+        total += fs::metadata(p)?.len();
+    }
+    let mut joined = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    for p in parts {
+        fs::File::open(p)?.read_to_end(&mut joined)?;
+    }
+    if let Some(want) = sha256 {
+        let got = hex::encode(Sha256::digest(&joined));
+        if !got.eq_ignore_ascii_case(want) {
+            return Err(ConvertError::Checksum {
+                what: parts
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                got,
+                want: want.to_string(),
+            });
+        }
+    }
+    Ok(joined)
 }
 
 /// Hyper-parameters read off the CT2 tensors.
@@ -132,6 +166,10 @@ impl Hparams {
 }
 
 /// Parse a `.tiktoken` file (`base64(token) rank` per line) into tokens ordered by rank.
+///
+/// A token written as padding only (`=`, rank 50256 of `multilingual.tiktoken`) is the
+/// empty token, as Python's lenient `base64.b64decode` (used by whisper.cpp's converter)
+/// reads it; whisper.cpp relies on it being there to place its special tokens.
 pub fn parse_tiktoken(text: &str) -> Result<Vec<Vec<u8>>, ConvertError> {
     let mut pairs = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -142,9 +180,13 @@ pub fn parse_tiktoken(text: &str) -> Result<Vec<Vec<u8>>, ConvertError> {
         let bad = || ConvertError::Format(format!("tiktoken line {}: `{line}`", i + 1));
         let (tok, rank) = line.split_once(' ').ok_or_else(bad)?;
         let rank: usize = rank.trim().parse().map_err(|_| bad())?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(tok)
-            .map_err(|_| bad())?;
+        let bytes = if tok.bytes().all(|b| b == b'=') {
+            Vec::new()
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(tok)
+                .map_err(|_| bad())?
+        };
         pairs.push((rank, bytes));
     }
     pairs.sort_by_key(|(r, _)| *r);
@@ -152,6 +194,40 @@ pub fn parse_tiktoken(text: &str) -> Result<Vec<Vec<u8>>, ConvertError> {
         return Err(ConvertError::Format("tiktoken ranks are not 0..n".into()));
     }
     Ok(pairs.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Text tokens whisper.cpp expects ahead of its special tokens for a model of `n_vocab`:
+/// it places end-of-text at 50256 for English-only models (`n_vocab` 51864) and at 50257
+/// for multilingual ones (`n_vocab` ≥ 51865) and derives every other special token
+/// (start, language, task, timestamps) from that. `None` for vocabulary sizes that are
+/// not a released Whisper model's.
+pub fn text_tokens_for(n_vocab: usize) -> Option<usize> {
+    match n_vocab {
+        51864 => Some(50256),
+        n if n >= 51865 => Some(50257),
+        _ => None,
+    }
+}
+
+/// Refuse a tokenizer that does not fit the model: `gpt2.tiktoken` (50256 tokens) for
+/// English-only models, `multilingual.tiktoken` (50257, the last one empty) for
+/// multilingual ones. Any other pairing shifts every special token id.
+fn check_vocabulary(n_vocab: usize, n_tokens: usize) -> Result<(), ConvertError> {
+    match text_tokens_for(n_vocab) {
+        Some(want) if n_tokens != want => Err(ConvertError::Format(format!(
+            "tokenizer has {n_tokens} tokens but a model with n_vocab {n_vocab} needs {want} \
+             ({})",
+            if want == 50257 {
+                "multilingual.tiktoken"
+            } else {
+                "gpt2.tiktoken"
+            }
+        ))),
+        None if n_tokens > n_vocab => Err(ConvertError::Format(format!(
+            "tokenizer has {n_tokens} tokens, more than n_vocab {n_vocab}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Tensor payload in ggml terms.
@@ -356,6 +432,7 @@ pub fn write_ggml<W: Write>(
         )));
     }
     let tokens = parse_tiktoken(tiktoken)?;
+    check_vocabulary(hp.n_vocab, tokens.len())?;
 
     let mut out = GgmlWriter { w, written: 0 };
     out.w.write_all(&GGML_MAGIC.to_le_bytes())?;

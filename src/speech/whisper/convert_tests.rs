@@ -43,6 +43,10 @@ fn scalar_i16(v: i16) -> Ct2Tensor {
 }
 
 fn mini_model() -> Ct2Model {
+    mini_model_with_vocab(7)
+}
+
+fn mini_model_with_vocab(n_vocab: usize) -> Ct2Model {
     let mut v = HashMap::new();
     let mut add = |name: &str, t: Ct2Tensor| {
         v.insert(name.to_string(), t);
@@ -92,7 +96,15 @@ fn mini_model() -> Ct2Model {
     add("encoder/conv2/bias", tensor(&[D], 0.0));
     add("encoder/position_encodings/encodings", tensor(&[6, D], 0.0));
     add("decoder/position_encodings/encodings", tensor(&[5, D], 0.0));
-    add("decoder/embeddings/weight", tensor(&[7, D], 0.0));
+    // all zeros: a real-sized vocabulary would overflow the small-integer tagging
+    add(
+        "decoder/embeddings/weight",
+        Ct2Tensor {
+            shape: vec![n_vocab, D],
+            dtype: Ct2Dtype::F16,
+            data: vec![0; n_vocab * D * 2],
+        },
+    );
     Ct2Model {
         spec: "WhisperSpec".into(),
         revision: 3,
@@ -121,7 +133,8 @@ fn mel_npz() -> Vec<u8> {
 /// A ggml tensor read back: dims (innermost first), type, values as f32.
 type Parsed = HashMap<String, (Vec<usize>, i32, Vec<f32>)>;
 
-fn read_back(b: &[u8]) -> (Vec<i32>, usize, Parsed) {
+/// Hyper-parameters, vocabulary (in file order) and tensors of a ggml file.
+fn read_back(b: &[u8]) -> (Vec<i32>, Vec<Vec<u8>>, Parsed) {
     let mut p = 0;
     let i32_at = |p: &mut usize| {
         let v = i32::from_le_bytes(b[*p..*p + 4].try_into().unwrap());
@@ -133,8 +146,10 @@ fn read_back(b: &[u8]) -> (Vec<i32>, usize, Parsed) {
     let (r, c) = (i32_at(&mut p) as usize, i32_at(&mut p) as usize);
     p += r * c * 4;
     let n_tokens = i32_at(&mut p) as usize;
+    let mut tokens = Vec::with_capacity(n_tokens);
     for _ in 0..n_tokens {
         let l = i32_at(&mut p) as usize;
+        tokens.push(b[p..p + l].to_vec());
         p += l;
     }
     let mut out = HashMap::new();
@@ -158,7 +173,7 @@ fn read_back(b: &[u8]) -> (Vec<i32>, usize, Parsed) {
         p += n * if ty == 0 { 4 } else { 2 };
         out.insert(name, (dims, ty, vals));
     }
-    (hp, n_tokens, out)
+    (hp, tokens, out)
 }
 
 #[test]
@@ -166,9 +181,9 @@ fn writes_whisper_cpp_layout_with_split_projections() {
     let tiktoken = "IQ== 1\nIg== 0\nIw== 2\n";
     let mut out = Vec::new();
     write_ggml(&mini_model(), &mel_npz(), tiktoken, &mut out).unwrap();
-    let (hp, n_tokens, t) = read_back(&out);
+    let (hp, tokens, t) = read_back(&out);
     assert_eq!(hp, vec![7, 6, D as i32, 2, 1, 5, D as i32, 2, 1, 3, 1]);
-    assert_eq!(n_tokens, 3);
+    assert_eq!(tokens, vec![b"\"".to_vec(), b"!".to_vec(), b"#".to_vec()]);
 
     // self-attention: Q rows 0..D, K rows D..2D (no bias), V rows 2D..3D
     let q = &t["encoder.blocks.0.attn.query.weight"];
@@ -211,12 +226,141 @@ fn tiktoken_is_ordered_by_rank_and_validated() {
     assert_eq!(toks, vec![b"\"".to_vec(), b"!".to_vec()]);
     assert!(parse_tiktoken("IQ== 0\nIg== 2\n").is_err());
     assert!(parse_tiktoken("not-base64! 0\n").is_err());
+    // multilingual.tiktoken's last line: padding only = the empty token
+    let toks = parse_tiktoken("IQ== 0\n= 1\n").unwrap();
+    assert_eq!(toks, vec![b"!".to_vec(), Vec::new()]);
+}
+
+/// A tiktoken file of `n` distinct tokens ("t0", "t1", …), the last one empty when
+/// `empty_last` (as in `multilingual.tiktoken`).
+fn tiktoken_of(n: usize, empty_last: bool) -> String {
+    use base64::Engine as _;
+    (0..n)
+        .map(|i| {
+            let tok = if empty_last && i + 1 == n {
+                "=".to_string()
+            } else {
+                base64::engine::general_purpose::STANDARD.encode(format!("t{i}"))
+            };
+            format!("{tok} {i}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn multilingual_vocabulary_is_written_as_whisper_cpp_expects() {
+    // base: n_vocab 51865; the vocabulary is multilingual.tiktoken's 50257 ranks in
+    // order, ending with the empty token, so whisper.cpp puts end-of-text at 50257,
+    // start-of-transcript at 50258 and the languages after it.
+    let mut out = Vec::new();
+    let tiktoken = tiktoken_of(50_257, true);
+    write_ggml(
+        &mini_model_with_vocab(51_865),
+        &mel_npz(),
+        &tiktoken,
+        &mut out,
+    )
+    .unwrap();
+    let (hp, tokens, t) = read_back(&out);
+    assert_eq!(hp[0], 51_865);
+    assert_eq!(tokens.len(), 50_257);
+    assert_eq!(tokens[0], b"t0");
+    assert_eq!(tokens[50_255], b"t50255");
+    assert!(tokens[50_256].is_empty());
+    assert_eq!(t["decoder.token_embedding.weight"].0, vec![D, 51_865]);
+    assert_eq!(text_tokens_for(51_865), Some(50_257));
+    assert_eq!(text_tokens_for(51_864), Some(50_256));
+    assert_eq!(text_tokens_for(7), None);
+}
+
+#[test]
+fn tokenizer_of_the_wrong_kind_is_refused() {
+    // gpt2.tiktoken (50256 tokens) for a multilingual model would shift every special token.
+    let err = write_ggml(
+        &mini_model_with_vocab(51_865),
+        &mel_npz(),
+        &tiktoken_of(50_256, false),
+        &mut Vec::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("multilingual.tiktoken"), "{err}");
+    let err = write_ggml(
+        &mini_model_with_vocab(51_864),
+        &mel_npz(),
+        &tiktoken_of(50_257, true),
+        &mut Vec::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("gpt2.tiktoken"), "{err}");
+    // synthetic sizes: only "not more tokens than the model has"
+    let err = write_ggml(
+        &mini_model(),
+        &mel_npz(),
+        &tiktoken_of(8, false),
+        &mut Vec::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("more than n_vocab 7"), "{err}");
 }
 
 #[test]
 fn missing_inputs_name_the_fetch_command() {
     let dir = tempfile::tempdir().unwrap();
-    let err = ensure_ggml(dir.path()).unwrap_err().to_string();
+    let err = ensure_ggml(dir.path(), WhisperModel::TinyEn)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("switchboard models fetch"), "{err}");
     assert!(err.contains("model.bin"), "{err}");
+    // base: part 1 present, part 2 missing → part 2 is named
+    let part1 = dir.path().join(paths::WHISPER_CT2_BASE_PARTS[0]);
+    std::fs::create_dir_all(part1.parent().unwrap()).unwrap();
+    std::fs::write(&part1, b"half").unwrap();
+    let err = ensure_ggml(dir.path(), WhisperModel::Base)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.bin.part2") && err.contains("Whisper base"),
+        "{err}"
+    );
+}
+
+#[test]
+fn parts_are_joined_in_order_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts: Vec<std::path::PathBuf> = ["a", "b"].iter().map(|n| dir.path().join(n)).collect();
+    std::fs::write(&parts[0], b"hello ").unwrap();
+    std::fs::write(&parts[1], b"world").unwrap();
+    let sha = hex::encode(Sha256::digest(b"hello world"));
+    assert_eq!(read_joined(&parts, Some(&sha)).unwrap(), b"hello world");
+    assert_eq!(read_joined(&parts, None).unwrap(), b"hello world");
+    let swapped = [parts[1].clone(), parts[0].clone()];
+    let err = read_joined(&swapped, Some(&sha)).unwrap_err();
+    assert!(
+        matches!(err, ConvertError::Checksum { ref want, .. } if *want == sha),
+        "{err}"
+    );
+
+    // ensure_ggml on base refuses halves that do not hash to the pinned digest,
+    // and leaves no output behind.
+    for (i, rel) in paths::WHISPER_CT2_BASE_PARTS.iter().enumerate() {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, format!("part{i}")).unwrap();
+    }
+    for rel in [
+        paths::WHISPER_MEL_FILTERS,
+        paths::WHISPER_MULTILINGUAL_TIKTOKEN,
+    ] {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+    let err = ensure_ggml(dir.path(), WhisperModel::Base)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(!ggml_path(dir.path(), WhisperModel::Base).exists());
 }

@@ -3,14 +3,18 @@
 //!
 //! Cache layout (under the model cache root, see `speech::models`):
 //! - `whisper-ct2-tiny.en/model.bin` — CT2 float16 tiny.en (input)
-//! - `openai-whisper/mel_filters.npz`, `openai-whisper/gpt2.tiktoken` — assets (input)
-//! - `whisper/ggml-tiny.en.bin` — the converted model (output of [`ensure_ggml`])
+//! - `whisper-ct2-base/model.bin.part1`, `.part2` — CT2 float16 base, in two halves (input)
+//! - `openai-whisper/mel_filters.npz`, `openai-whisper/gpt2.tiktoken` (English-only
+//!   models), `openai-whisper/multilingual.tiktoken` (multilingual) — assets (input)
+//! - `whisper/ggml-<model>.bin` — the converted model (output of [`ensure_ggml`])
 
 pub mod convert;
 pub mod ct2;
+pub mod model;
 pub mod npz;
 
 pub use convert::{ensure_ggml, ggml_path};
+pub use model::{UnknownModel, WhisperModel};
 
 use super::SpeechError;
 
@@ -22,6 +26,12 @@ pub const FETCH_HINT: &str = "run `switchboard models fetch` to download the mod
 pub enum ConvertError {
     #[error("malformed model file: {0}")]
     Format(String),
+    #[error("checksum mismatch for {what}: got {got}, want {want}")]
+    Checksum {
+        what: String,
+        got: String,
+        want: String,
+    },
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -31,6 +41,7 @@ impl From<ConvertError> for SpeechError {
         match e {
             ConvertError::Io(io) => SpeechError::Io(io),
             ConvertError::Format(m) => SpeechError::Model(m),
+            e @ ConvertError::Checksum { .. } => SpeechError::Model(e.to_string()),
         }
     }
 }
