@@ -116,7 +116,7 @@ async fn models(config: Config, action: ModelsAction) -> anyhow::Result<()> {
     use switchboard::speech::manifest::{packages_for, Group};
     let groups = match &action {
         ModelsAction::Fetch { all: true } => Group::ALL.to_vec(),
-        _ => needed_groups(&config),
+        _ => needed_groups(&config)?,
     };
     match action {
         ModelsAction::Fetch { .. } => {
@@ -191,7 +191,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.models.auto_fetch.unwrap_or(true) {
         switchboard::providers::fetch_models(
             &config,
-            &switchboard::providers::needed_groups(&config),
+            &switchboard::providers::needed_groups(&config)?,
         )
         .await?;
     }

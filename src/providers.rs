@@ -150,7 +150,7 @@ fn stt_provider(
                     || vocabulary_prompt(vocabulary),
                     |p| Some(p.to_string()).filter(|p| !p.trim().is_empty()),
                 ),
-                ..WhisperConfig::default()
+                ..whisper_config(config)?
             };
             let engine = WhisperEngine::from_cache(&models_dir(config), whisper)
                 .map_err(|e| err("whisper stt", e))?;
@@ -200,6 +200,44 @@ pub fn vocabulary_prompt(vocabulary: &[String]) -> Option<String> {
     ))
 }
 
+/// The embedded Whisper settings from `[speech.whisper]`: `model` ("tiny.en" | "base";
+/// default tiny.en) and `audio_ctx_margin` (encoder frames kept after the audio, a
+/// non-negative integer; omitted = the full 30 s window). Anything else there is an error.
+pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
+    let t = Table::of(config, "whisper");
+    let bad = |key: &str, why: String| {
+        AppError::Provider(format!("invalid config [speech.whisper] {key}: {why}"))
+    };
+    let mut c = WhisperConfig::default();
+    match t.value("model") {
+        None => {}
+        Some(toml::Value::String(name)) => {
+            c.model = name.parse().map_err(|e| bad("model", format!("{e}")))?;
+        }
+        Some(other) => {
+            return Err(bad(
+                "model",
+                format!("expected a string (tiny.en | base), got {other}"),
+            ))
+        }
+    }
+    match t.value("audio_ctx_margin") {
+        None => {}
+        Some(toml::Value::Integer(m)) if (0..1500).contains(m) => {
+            c.audio_ctx_margin = Some(*m as usize);
+        }
+        Some(other) => {
+            return Err(bad(
+                "audio_ctx_margin",
+                format!(
+                "expected encoder frames from 0 to 1499 (omit for the full window), got {other}"
+            ),
+            ))
+        }
+    }
+    Ok(c)
+}
+
 /// A provider's `[speech.<name>]` table.
 struct Table<'a>(Option<&'a toml::Table>);
 
@@ -212,6 +250,11 @@ impl<'a> Table<'a> {
                 .get(name)
                 .and_then(toml::Value::as_table),
         )
+    }
+
+    /// The table's raw `key`, when present.
+    fn value(&self, key: &str) -> Option<&'a toml::Value> {
+        self.0.and_then(|t| t.get(key))
     }
 
     /// Overwrite `field` with the table's string `key`, when present.
@@ -248,8 +291,10 @@ impl<'a> Table<'a> {
     }
 }
 
-/// Model package groups the configuration needs.
-pub fn needed_groups(config: &Config) -> Vec<Group> {
+/// Model package groups the configuration needs: for embedded Whisper, the shared
+/// assets and the weights of the configured model only. Fails on an invalid
+/// `[speech.whisper]` table.
+pub fn needed_groups(config: &Config) -> Result<Vec<Group>, AppError> {
     let sp = &config.speech;
     let mut groups = vec![Group::Embeddings];
     if sp.vad == "silero" || sp.tts == "piper" {
@@ -260,12 +305,12 @@ pub fn needed_groups(config: &Config) -> Vec<Group> {
     }
     if sp.stt == "whisper" {
         groups.push(Group::Stt);
-        groups.push(WhisperModel::default().group());
+        groups.push(whisper_config(config)?.model.group());
     }
     if sp.tts == "piper" {
         groups.push(Group::Tts);
     }
-    groups
+    Ok(groups)
 }
 
 /// Download, verify and unpack the model packages of `groups` into the cache (with a
@@ -335,7 +380,7 @@ mod tests {
 
     #[test]
     fn needed_groups_follow_the_configuration() {
-        let all = needed_groups(&config(""));
+        let all = needed_groups(&config("")).unwrap();
         for g in [
             Group::Runtime,
             Group::Vad,
@@ -347,9 +392,91 @@ mod tests {
             assert!(all.contains(&g), "{g:?}");
         }
         assert!(!all.contains(&Group::SttBase), "base only when configured");
+        let base = needed_groups(&config("[speech.whisper]\nmodel = \"base\"\n")).unwrap();
+        assert!(base.contains(&Group::Stt) && base.contains(&Group::SttBase));
+        assert!(!base.contains(&Group::SttTinyEn));
         let cloud = needed_groups(&config(
             "[speech]\nvad = \"energy\"\nstt = \"deepgram\"\ntts = \"openai\"\n",
-        ));
+        ))
+        .unwrap();
         assert_eq!(cloud, vec![Group::Embeddings]);
+        let err = needed_groups(&config("[speech.whisper]\nmodel = \"huge\"\n")).unwrap_err();
+        assert!(err.to_string().contains("huge"), "{err}");
+    }
+
+    #[test]
+    fn documented_whisper_settings_are_accepted() {
+        // The commented-out [speech.whisper] block of the example configuration, enabled.
+        let text = include_str!("../switchboard.example.toml");
+        let block: String = text
+            .lines()
+            .skip_while(|l| *l != "# [speech.whisper]")
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim())
+            .filter(|l| {
+                // settings (`key = value`) and the table header, not the prose
+                l.starts_with('[')
+                    || l.split_once(" = ")
+                        .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(
+            block.contains("audio_ctx_margin") && block.contains("prompt"),
+            "{block}"
+        );
+        let c = whisper_config(&config(&block)).unwrap();
+        assert_eq!(c.model, WhisperModel::TinyEn);
+    }
+
+    #[test]
+    fn whisper_settings_are_read_and_checked() {
+        let c = whisper_config(&config("")).unwrap();
+        assert_eq!(c.model, WhisperModel::TinyEn);
+        assert_eq!(c.audio_ctx_margin, None);
+        let c = whisper_config(&config(
+            "[speech.whisper]\nmodel = \"base\"\naudio_ctx_margin = 64\n",
+        ))
+        .unwrap();
+        assert_eq!(c.model, WhisperModel::Base);
+        assert_eq!(c.audio_ctx_margin, Some(64));
+        let c = Config::from_parts(
+            "",
+            "test",
+            vec![
+                (
+                    "SWITCHBOARD_SPEECH__WHISPER__MODEL".into(),
+                    "tiny.en".into(),
+                ),
+                (
+                    "SWITCHBOARD_SPEECH__WHISPER__AUDIO_CTX_MARGIN".into(),
+                    "128".into(),
+                ),
+            ],
+        )
+        .unwrap();
+        let c = whisper_config(&c).unwrap();
+        assert_eq!(
+            (c.model, c.audio_ctx_margin),
+            (WhisperModel::TinyEn, Some(128))
+        );
+        for bad in [
+            "model = \"large\"",
+            "model = 3",
+            "audio_ctx_margin = -1",
+            "audio_ctx_margin = \"64\"",
+            "audio_ctx_margin = 1500",
+        ] {
+            let c = config(&format!("[speech.whisper]\n{bad}\n"));
+            let err = whisper_config(&c).unwrap_err().to_string();
+            assert!(err.contains("[speech.whisper]"), "{bad}: {err}");
+        }
+        // An unknown model stops the STT provider before any model file is touched.
+        let store = Store::open_in_memory().unwrap();
+        let c = config(
+            "[speech]\nvad = \"energy\"\nstt = \"whisper\"\ntts = \"piper\"\n[speech.whisper]\nmodel = \"large\"\n",
+        );
+        let err = voice_stack(&c, &store).err().expect("unknown model");
+        assert!(err.to_string().contains("unknown Whisper model"), "{err}");
     }
 }
