@@ -1,7 +1,8 @@
 //! STT benchmark: WER (clean and through the 8 kHz μ-law telephone path), real-time
 //! factor and per-utterance latency of the embedded Whisper model.
 //!
-//! `cargo run --release --example stt_bench -- [--threads N] [--dir DIR]`
+//! `cargo run --release --example stt_bench -- [--model tiny.en|base] [--threads N]
+//! [--dir DIR] [--ctx full,64,...] [--prompt TEXT] [-v]`
 //! DIR defaults to `/usr/share/pocketsphinx/test/data` (Debian `pocketsphinx-testdata`,
 //! all ten transcribed clips), falling back to `tests/fixtures/speech`.
 
@@ -11,6 +12,7 @@ use std::time::Instant;
 use switchboard::speech::eval::{self, Clip};
 use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine};
 use switchboard::speech::wer::WerCount;
+use switchboard::speech::whisper::WhisperModel;
 
 /// Clips listed in pocketsphinx's `<s> text </s> (id)` transcription files.
 fn pocketsphinx_clips(root: &Path) -> Vec<Clip> {
@@ -92,6 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(2);
     let dir = opt("--dir").map(PathBuf::from);
+    let whisper: WhisperModel = opt("--model")
+        .map(|m| m.parse())
+        .transpose()?
+        .unwrap_or_default();
     let verbose = args.iter().any(|a| a == "-v");
     let sys = PathBuf::from("/usr/share/pocketsphinx/test/data");
     let prompt = opt("--prompt");
@@ -104,7 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let audio_s: f64 = clips.iter().map(|c| c.pcm.len() as f64 / 16_000.0).sum();
     println!(
-        "{} clips, {:.1} s of audio, {threads} threads",
+        "Whisper {whisper}: {} clips, {:.1} s of audio, {threads} threads",
         clips.len(),
         audio_s
     );
@@ -115,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let root = eval::model_cache_root();
     let t0 = Instant::now();
-    let model = switchboard::speech::whisper::ensure_ggml(&root, Default::default())?;
+    let model = switchboard::speech::whisper::ensure_ggml(&root, whisper)?;
     println!("ensure_ggml: {:.2} s", t0.elapsed().as_secs_f64());
 
     println!("\n| audio_ctx | WER clean | WER tel | RTF (tel, wall) | latency mean / min / max (tel, wall) | CPU s per utterance (tel) |");
@@ -133,6 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     for margin in margins {
         let cfg = WhisperConfig {
+            model: whisper,
             threads,
             audio_ctx_margin: margin,
             initial_prompt: prompt.clone(),
@@ -155,8 +162,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             phone += WerCount::score(&clip.reference, &p.text);
             if verbose {
                 println!(
-                    "  {} | {} | clean: {} | tel: {} ({:.2})",
-                    clip.name, clip.reference, c.text, p.text, p.confidence
+                    "  {} | {} | clean: {} | tel: {} ({:.2}, {:.2} s)",
+                    clip.name,
+                    clip.reference,
+                    c.text,
+                    p.text,
+                    p.confidence,
+                    lat.last().copied().unwrap_or_default()
                 );
             }
         }
