@@ -35,7 +35,8 @@ pub struct WhisperConfig {
     /// Shrink the encoder window to the audio present (`audio_ctx`); `None` = full 30 s.
     /// The value is extra encoder frames (20 ms each) added after the audio.
     /// Default `None`: measured on real speech, shrinking makes tiny.en loop
-    /// ("10 of clubs 10 of clubs ...", WER 78 % vs 7 %), see BENCHMARKS.md.
+    /// ("10 of clubs 10 of clubs ...", WER 78 % vs 7 %); base tolerates it (margin 256:
+    /// same telephone WER, ≈ 4× less CPU), see BENCHMARKS.md.
     pub audio_ctx_margin: Option<usize>,
     /// Smallest encoder window used when shrinking (very short windows hurt accuracy).
     pub min_audio_ctx: usize,
