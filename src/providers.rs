@@ -208,7 +208,13 @@ pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
     let bad = |key: &str, why: String| {
         AppError::Provider(format!("invalid config [speech.whisper] {key}: {why}"))
     };
-    let mut c = WhisperConfig::default();
+    // The server's default: base with the encoder window shrunk to the audio plus 256
+    // frames — more accurate than tiny.en on human speech and faster than tiny.en's
+    // full window (BENCHMARKS.md, "Whisper base vs tiny.en").
+    let mut c = WhisperConfig {
+        model: WhisperModel::Base,
+        ..WhisperConfig::default()
+    };
     match t.value("model") {
         None => {}
         Some(toml::Value::String(name)) => {
@@ -222,7 +228,10 @@ pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
         }
     }
     match t.value("audio_ctx_margin") {
+        // tiny.en loops with a shrunk window, so it keeps the full one by default.
+        None if c.model == WhisperModel::Base => c.audio_ctx_margin = Some(256),
         None => {}
+        Some(toml::Value::String(full)) if full == "full" => c.audio_ctx_margin = None,
         Some(toml::Value::Integer(m)) if (0..1500).contains(m) => {
             c.audio_ctx_margin = Some(*m as usize);
         }
@@ -230,7 +239,7 @@ pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
             return Err(bad(
                 "audio_ctx_margin",
                 format!(
-                "expected encoder frames from 0 to 1499 (omit for the full window), got {other}"
+                "expected encoder frames from 0 to 1499 or \"full\", got {other}"
             ),
             ))
         }
@@ -385,16 +394,16 @@ mod tests {
             Group::Runtime,
             Group::Vad,
             Group::Stt,
-            Group::SttTinyEn,
+            Group::SttBase,
             Group::Tts,
             Group::Embeddings,
         ] {
             assert!(all.contains(&g), "{g:?}");
         }
-        assert!(!all.contains(&Group::SttBase), "base only when configured");
-        let base = needed_groups(&config("[speech.whisper]\nmodel = \"base\"\n")).unwrap();
-        assert!(base.contains(&Group::Stt) && base.contains(&Group::SttBase));
-        assert!(!base.contains(&Group::SttTinyEn));
+        assert!(!all.contains(&Group::SttTinyEn), "tiny.en only when configured");
+        let tiny = needed_groups(&config("[speech.whisper]\nmodel = \"tiny.en\"\n")).unwrap();
+        assert!(tiny.contains(&Group::Stt) && tiny.contains(&Group::SttTinyEn));
+        assert!(!tiny.contains(&Group::SttBase));
         let cloud = needed_groups(&config(
             "[speech]\nvad = \"energy\"\nstt = \"deepgram\"\ntts = \"openai\"\n",
         ))
@@ -426,14 +435,18 @@ mod tests {
             "{block}"
         );
         let c = whisper_config(&config(&block)).unwrap();
-        assert_eq!(c.model, WhisperModel::TinyEn);
+        assert_eq!(c.model, WhisperModel::Base);
     }
 
     #[test]
     fn whisper_settings_are_read_and_checked() {
         let c = whisper_config(&config("")).unwrap();
-        assert_eq!(c.model, WhisperModel::TinyEn);
-        assert_eq!(c.audio_ctx_margin, None);
+        assert_eq!(c.model, WhisperModel::Base);
+        assert_eq!(c.audio_ctx_margin, Some(256));
+        let c = whisper_config(&config("[speech.whisper]\nmodel = \"tiny.en\"\n")).unwrap();
+        assert_eq!(c.audio_ctx_margin, None, "tiny.en keeps the full window");
+        let c = whisper_config(&config("[speech.whisper]\naudio_ctx_margin = \"full\"\n")).unwrap();
+        assert_eq!((c.model, c.audio_ctx_margin), (WhisperModel::Base, None));
         let c = whisper_config(&config(
             "[speech.whisper]\nmodel = \"base\"\naudio_ctx_margin = 64\n",
         ))
@@ -465,6 +478,7 @@ mod tests {
             "model = 3",
             "audio_ctx_margin = -1",
             "audio_ctx_margin = \"64\"",
+            "audio_ctx_margin = \"fast\"",
             "audio_ctx_margin = 1500",
         ] {
             let c = config(&format!("[speech.whisper]\n{bad}\n"));
