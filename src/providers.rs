@@ -238,9 +238,7 @@ pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
         Some(other) => {
             return Err(bad(
                 "audio_ctx_margin",
-                format!(
-                "expected encoder frames from 0 to 1499 or \"full\", got {other}"
-            ),
+                format!("expected encoder frames from 0 to 1499 or \"full\", got {other}"),
             ))
         }
     }
@@ -400,7 +398,10 @@ mod tests {
         ] {
             assert!(all.contains(&g), "{g:?}");
         }
-        assert!(!all.contains(&Group::SttTinyEn), "tiny.en only when configured");
+        assert!(
+            !all.contains(&Group::SttTinyEn),
+            "tiny.en only when configured"
+        );
         let tiny = needed_groups(&config("[speech.whisper]\nmodel = \"tiny.en\"\n")).unwrap();
         assert!(tiny.contains(&Group::Stt) && tiny.contains(&Group::SttTinyEn));
         assert!(!tiny.contains(&Group::SttBase));

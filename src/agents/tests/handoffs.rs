@@ -127,8 +127,11 @@ async fn billing_to_technical_and_back_for_a_plan_change() {
         "transfer_to_billing",
         json!({"reason": "plan change needs billing tools", "trigger": "capability"}),
     );
-    h.model("billing")
-        .call("billing", "change_plan", json!({"plan": "plus"}));
+    h.model("billing").call(
+        "billing",
+        "change_plan",
+        json!({"plan": "plus", "confirmed": true}),
+    );
     h.model("billing")
         .say("billing", "All set. You're on Plus now, at $59.99 a month.");
     let mut conv = h.start(Some(TOM));

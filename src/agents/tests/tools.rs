@@ -103,6 +103,48 @@ async fn refund_needs_the_callers_explicit_yes() {
 }
 
 #[tokio::test]
+async fn plan_change_needs_the_callers_explicit_yes() {
+    let h = Harness::new();
+    h.model("triage").call(
+        "triage",
+        "transfer_to_billing",
+        json!({"reason": "plan", "trigger": "intent"}),
+    );
+    // Jumping the gun: the caller only asked, so the tool returns the offer instead.
+    h.model("billing").call(
+        "billing",
+        "change_plan",
+        json!({"plan": "pro", "confirmed": true}),
+    );
+    h.model("billing")
+        .say("billing", "Pro is $89.99 a month. Shall I switch you?");
+    h.model("billing").call(
+        "billing",
+        "change_plan",
+        json!({"plan": "pro", "confirmed": true}),
+    );
+    h.model("billing").say("billing", "Done, you're on Pro.");
+    let plan_of = |h: &Harness| {
+        h.store
+            .run_blocking(|c| crate::store::customers::customer_by_phone(c, DANA))
+            .unwrap()
+            .unwrap()
+            .plan
+            .code
+    };
+    let mut conv = h.start(Some(DANA));
+    h.say(&mut conv, "Can I get the pro plan").await;
+    let offer = &conv.trace().tool_calls[1].result;
+    assert_eq!(offer["status"], "needs_confirmation");
+    assert_eq!(offer["to"]["monthly"], "$89.99");
+    assert_eq!(plan_of(&h), "plus");
+    h.say(&mut conv, "Yes please").await;
+    assert_eq!(conv.trace().tool_calls[2].result["status"], "changed");
+    assert_eq!(plan_of(&h), "pro");
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn unknown_callers_must_verify_another_number() {
     let h = Harness::new();
     h.model("triage").call(

@@ -1,5 +1,5 @@
-//! Billing tools that change the account: `issue_refund` (only after the caller
-//! explicitly confirms) and `change_plan`.
+//! Billing tools that change the account: `issue_refund` and `change_plan`, each only
+//! after the caller explicitly confirms.
 
 use serde_json::{json, Value};
 
@@ -21,9 +21,12 @@ pub(super) const ISSUE_REFUND: (&str, &str) = (
 
 pub(super) const CHANGE_PLAN: (&str, &str) = (
     "Move the caller to another plan (basic $39.99 100 Mbps, plus $59.99 500 Mbps, pro $89.99 1 Gbps). \
-     Takes effect on the next bill.",
+     Takes effect on the next bill. Only after the caller has said yes to the new plan and price: \
+     first call without confirmed (returns needs_confirmation with the details to read out), then \
+     call again with confirmed=true.",
     r#"{"type":"object","properties":{
-        "plan":{"type":"string","enum":["basic","plus","pro"],"description":"The new plan"}},
+        "plan":{"type":"string","enum":["basic","plus","pro"],"description":"The new plan"},
+        "confirmed":{"type":"boolean","description":"True only if the caller explicitly agreed to this change"}},
        "required":["plan"],"additionalProperties":false}"#,
 );
 
@@ -101,6 +104,33 @@ pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolO
     let Some(plan) = args.get("plan").and_then(Value::as_str).map(str::to_string) else {
         return Ok(ToolOutput::error("invalid_arguments", "plan is required"));
     };
+    let confirmed = args
+        .get("confirmed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !confirmed || !confirm::is_affirmative(&ctx.last_caller_text) {
+        let code = plan.clone();
+        let new = ctx
+            .store
+            .run(move |conn| customers::plan_by_code(conn, &code))
+            .await?;
+        let mut out = match new {
+            Some(new) if new.code == c.plan.code => ToolOutput::error(
+                "plan_change_refused",
+                format!("the customer is already on the {} plan", new.name),
+            ),
+            Some(new) => ToolOutput::ok(json!({
+                "status": "needs_confirmation",
+                "plan": new.code,
+                "from": {"name": c.plan.name, "monthly": dollars(c.plan.monthly_cents), "speed_mbps": c.plan.speed_mbps},
+                "to": {"name": new.name, "monthly": dollars(new.monthly_cents), "speed_mbps": new.speed_mbps},
+                "detail": "Read the new plan and price to the caller and call again with confirmed=true only after they say yes.",
+            })),
+            None => ToolOutput::error("invalid_arguments", format!("unknown plan `{plan}`")),
+        };
+        out.customer_id = Some(c.id);
+        return Ok(out);
+    }
     let cid = c.id;
     let res = ctx
         .store

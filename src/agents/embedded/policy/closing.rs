@@ -4,7 +4,10 @@
 
 use super::{has_tool, Decision, Policy, Turn, ANY, END_CALL};
 use crate::agents::confirm;
+use serde_json::Value;
+
 use crate::agents::embedded::spec::IntentSpec;
+use crate::agents::embedded::templates::condition;
 
 impl Policy {
     /// When the caller's turn ends with a farewell ("no, that's everything, bye"): say
@@ -32,12 +35,19 @@ impl Policy {
     /// goodbye in the turn that asked for it ("yes, refund it please, thanks, bye"):
     /// the result is reported, a follow-up question dropped, and the call ended.
     /// A result that is itself an offer awaiting a yes never closes the call.
-    pub(super) fn maybe_close(&self, t: &Turn, tool: &str, text: String) -> Decision {
-        let offer = t
-            .spec
-            .intents
-            .iter()
-            .any(|i| i.confirm.is_some() && i.tool.as_deref() == Some(tool));
+    pub(super) fn maybe_close(
+        &self,
+        t: &Turn,
+        tool: &str,
+        result: &Value,
+        text: String,
+    ) -> Decision {
+        let offer = t.spec.intents.iter().any(|i| {
+            i.tool.as_deref() == Some(tool)
+                && i.confirm
+                    .as_ref()
+                    .is_some_and(|c| c.when.as_deref().is_none_or(|w| condition(w, result)))
+        });
         let closing = (tool != END_CALL && !offer)
             .then(|| self.goodbye(t))
             .flatten();

@@ -183,9 +183,9 @@ impl Policy {
                 } else if name.starts_with("transfer_to_") {
                     self.caller_turn(embedder, &turn, true)
                 } else {
-                    let text =
-                        self.answer_result(embedder, &turn, &name, &parse_result(content))?;
-                    Ok(self.maybe_close(&turn, &name, text))
+                    let result = parse_result(content);
+                    let text = self.answer_result(embedder, &turn, &name, &result)?;
+                    Ok(self.maybe_close(&turn, &name, &result, text))
                 }
             }
             Some(ChatMessage::User { .. }) => self.caller_turn(embedder, &turn, false),
@@ -205,13 +205,18 @@ impl Policy {
         result: &Value,
     ) -> Result<String, ModelError> {
         let spec = t.spec;
-        let mut replies: Option<&[Reply]> = spec.intents.iter().find_map(|i| {
+        // A confirmed step's replies first; when the same tool is both the offer and
+        // the confirmed step (change_plan), the offer's reply comes from the intent.
+        let confirmed = spec.intents.iter().find_map(|i| {
             i.confirm
                 .as_ref()
                 .filter(|c| c.tool == tool)
-                .map(|c| c.replies.as_slice())
+                .and_then(|c| choose_reply(&c.replies, result))
         });
-        if replies.is_none() {
+        if let Some(text) = confirmed {
+            return Ok(text);
+        }
+        let replies: Option<&[Reply]> = {
             let candidates: Vec<usize> = (0..spec.intents.len())
                 .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
                 .collect();
@@ -231,8 +236,8 @@ impl Policy {
                         .map(|s| s.intent.index)
                 }
             };
-            replies = chosen.map(|i| spec.intents[i].replies.as_slice());
-        }
+            chosen.map(|i| spec.intents[i].replies.as_slice())
+        };
         if let Some(text) = replies.and_then(|r| choose_reply(r, result)) {
             return Ok(text);
         }
