@@ -5,7 +5,7 @@ Every scenario TOML under audio-fixtures/ is the single source of truth: each tu
 `text` is spoken in the scenario's `[fixture] voice` and written to the turn's `wav`
 (relative to the scenario file), band-limited to telephone quality (300-3400 Hz,
 8 kHz mono 16-bit), optionally with line noise (`[fixture] noise_db`, the level of
-pink noise in dBFS). audio-fixtures/greeting.wav is spoken from greeting.txt.
+pink noise in dBFS). audio-fixtures/greeting.wav comes from scripts/gen-greeting.sh.
 
 Voices: "espeak:<voice>[@wpm]" (espeak-ng, e.g. espeak:en-us+m3@150),
 "flite:<voice>" (kal, slt, awb, rms), "festival:<voice>" (e.g. ked_diphone).
@@ -21,7 +21,6 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "audio-fixtures"
-GREETING_VOICE = "espeak:en-us+f3@160"
 
 
 def synth(voice: str, text: str, out: pathlib.Path) -> None:
@@ -76,10 +75,9 @@ def main() -> None:
     made = 0
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.wav"
-        greeting = FIXTURES / "greeting.txt"
-        if greeting.exists() and not args.only:
-            synth(GREETING_VOICE, greeting.read_text().strip(), raw)
-            telephone(raw, FIXTURES / "greeting.wav", None)
+        if not args.only:
+            # The foundation greeting has its own script (its unit test pins its length).
+            subprocess.run([str(ROOT / "scripts" / "gen-greeting.sh")], check=True)
             made += 1
         for path in sorted(FIXTURES.rglob("*.toml")):
             if args.only and args.only not in path.name:

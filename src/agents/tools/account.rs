@@ -126,15 +126,11 @@ pub(super) async fn send_invoice(
     let Some(c) = current_customer(ctx).await? else {
         return Ok(not_identified());
     };
-    let channel = match args.get("channel").and_then(Value::as_str) {
-        Some("email") => "email",
-        Some("sms") => "sms",
-        _ => {
-            return Ok(ToolOutput::error(
-                "invalid_arguments",
-                "channel must be email or sms",
-            ))
-        }
+    let Some(channel) = super::support::delivery_channel(args) else {
+        return Ok(ToolOutput::error(
+            "invalid_arguments",
+            "channel must be email or sms",
+        ));
     };
     let wanted = args.get("invoice_id").and_then(Value::as_i64);
     let id = c.id;

@@ -78,10 +78,7 @@ pub(super) async fn reset_password(
     let Some(c) = current_customer(ctx).await? else {
         return Ok(not_identified());
     };
-    let channel = match args.get("channel").and_then(Value::as_str) {
-        Some("email") => "email",
-        _ => "sms",
-    };
+    let channel = delivery_channel(args).unwrap_or("sms");
     let id = c.id;
     ctx.store
         .run(move |conn| customers::record_password_reset(conn, id, channel))
@@ -144,5 +141,14 @@ pub(super) fn spoken_destination(c: &customers::Customer, channel: &str) -> Stri
             "the phone number ending {}",
             &c.phone[c.phone.len().saturating_sub(4)..]
         )
+    }
+}
+
+/// The `channel` argument of a tool that sends the caller something: `email` or `sms`.
+pub(super) fn delivery_channel(args: &Value) -> Option<&'static str> {
+    match args.get("channel").and_then(Value::as_str) {
+        Some("email") => Some("email"),
+        Some("sms") => Some("sms"),
+        _ => None,
     }
 }
