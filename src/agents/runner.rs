@@ -45,6 +45,8 @@ pub struct RuntimeConfig {
     /// Handoffs in a row between the same two agents (across caller turns) before a
     /// further one is refused as ping-pong and the caller is offered a person.
     pub max_bounces: usize,
+    /// A keypad entry that asks for a person at once (the usual "press 0"); "" = none.
+    pub operator_key: String,
     /// The opening line of `Runtime::greet` when the entry agent's `[brain]` table
     /// has no `greeting`.
     pub greeting: String,
@@ -61,6 +63,7 @@ impl Default for RuntimeConfig {
             max_low_confidence_turns: 2,
             max_silences: 3,
             max_bounces: 2,
+            operator_key: "0".into(),
             greeting: "Hi, thanks for calling Switchboard. How can I help you today?".into(),
         }
     }
@@ -344,6 +347,13 @@ impl Runtime {
                 });
                 ts.has_user = true;
                 conv.human_offered = false;
+                let operator = &self.config.operator_key;
+                if !operator.is_empty() && digits.trim_end_matches('#') == operator {
+                    let reason = format!("the caller pressed {operator} for a person");
+                    return self
+                        .escalate(conv, ts, Trigger::Escalation, reason, events)
+                        .await;
+                }
             }
         }
         self.agent_loop(conv, ts, events, cancel).await

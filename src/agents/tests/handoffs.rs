@@ -233,6 +233,24 @@ async fn bouncing_between_two_agents_across_turns_is_refused_after_max_bounces()
 }
 
 #[tokio::test]
+async fn pressing_0_gets_a_person_without_asking_the_model() {
+    let h = Harness::new();
+    let mut conv = h.start(Some(DANA));
+    let (s, events) = h
+        .turn(
+            &mut conv,
+            crate::agents::CallerInput::Dtmf { digits: "0".into() },
+        )
+        .await;
+    assert!(s.escalated);
+    assert_eq!(s.model_calls, 0);
+    assert_eq!(conv.agents_path(), vec!["triage", "human"]);
+    assert_eq!(conv.outcome(), Some(Outcome::Escalated));
+    assert!(says(&events).join(" ").contains("person"), "{events:?}");
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn ping_pong_is_refused_and_a_person_is_offered() {
     let h = Harness::new();
     h.model("triage").call(
