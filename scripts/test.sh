@@ -9,9 +9,3 @@ cargo run --locked -q -- models fetch
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.
 cargo test --locked -- --test-threads 1
-# Every QA replay scenario against the embedded stack, over the real Media Streams
-# protocol (fast mode); any mismatch fails the run. Recordings, JSON reports and
-# JUnit XML go to target/replay/.
-out="${CARGO_TARGET_DIR:-target}/replay"
-mkdir -p "$out"
-cargo run --locked -q -- replay audio-fixtures/ --speed fast --out "$out" --junit "$out/junit.xml"
