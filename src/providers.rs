@@ -266,26 +266,19 @@ impl<'a> Table<'a> {
 
     /// Overwrite `field` with the table's string `key`, when present.
     fn set(&self, field: &mut String, key: &str) {
-        if let Some(v) = self
-            .0
-            .and_then(|t| t.get(key))
-            .and_then(toml::Value::as_str)
-        {
+        if let Some(v) = self.text(key) {
             *field = v.to_string();
         }
     }
 
     /// The table's string `key`, when present.
     fn text(&self, key: &str) -> Option<&'a str> {
-        self.0
-            .and_then(|t| t.get(key))
-            .and_then(toml::Value::as_str)
+        self.value(key).and_then(toml::Value::as_str)
     }
 
     /// The table's integer `key`, or `default`.
     fn int(&self, key: &str, default: u64) -> u64 {
-        self.0
-            .and_then(|t| t.get(key))
+        self.value(key)
             .and_then(toml::Value::as_integer)
             .map_or(default, |v| v.max(0) as u64)
     }

@@ -111,7 +111,7 @@ pub(super) async fn list_invoices(
         .map(|i| {
             json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
                    "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status,
-                   "status_spoken": i.status.replace('_', " ")})
+                   "status_spoken": spoken_status(&i.status)})
         })
         .collect();
     let mut out = ToolOutput::ok(json!({"customer": c.name, "invoices": list}));
@@ -153,7 +153,7 @@ pub(super) async fn send_invoice(
         "channel": channel,
         "destination": super::support::spoken_destination(&c, channel),
         "invoice": {"id": i.id, "period": i.period, "issued_spoken": spoken_date(&i.issued_on),
-                    "amount": dollars(i.amount_cents), "status_spoken": i.status.replace('_', " ")},
+                    "amount": dollars(i.amount_cents), "status_spoken": spoken_status(&i.status)},
     }));
     out.customer_id = Some(c.id);
     Ok(out)
@@ -185,4 +185,9 @@ pub(crate) fn duplicate_json(d: &customers::DuplicateCharge) -> Value {
         "charge_ids": d.charge_ids,
         "refundable_charge_ids": d.refundable_ids,
     })
+}
+
+/// An invoice status as said aloud ("past_due" → "past due").
+fn spoken_status(status: &str) -> String {
+    status.replace('_', " ")
 }
