@@ -77,7 +77,12 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
     let speech_err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
     let vad: Option<Arc<dyn VadFactory>> = match sp.vad.as_str() {
         "silero" => Some(Arc::new(
-            SileroVadFactory::from_cache(&cache, 8000).map_err(|e| speech_err("silero vad", e))?,
+            // Silero at 16 kHz (on the upsampled line audio) holds its speech
+            // probability far better than at 8 kHz, whose state drifts over a long call
+            // (measured with `examples/vad_trace.rs`: 12 of 43 fixture turns cut short or
+            // split at 8 kHz, 3 at 16 kHz — each of those has a real pause in it).
+            SileroVadFactory::from_cache(&cache, crate::call::caller_audio::STT_RATE)
+                .map_err(|e| speech_err("silero vad", e))?,
         )),
         "energy" => Some(Arc::new(EnergyVadFactory::default())),
         "none" => None,

@@ -1,5 +1,6 @@
 //! Inbound caller audio for one call: μ-law frames decoded once, then fanned out to
 //! the recording, the VAD (speech probability per frame) and, at 16 kHz, to STT.
+//! A 16 kHz VAD shares the STT stream's resampled audio.
 
 use tracing::warn;
 
@@ -32,7 +33,7 @@ impl CallerAudio {
     pub fn new(vad: Option<Box<dyn Vad>>, recorder: Option<Recorder>) -> Self {
         let vad_resampler = vad
             .as_ref()
-            .filter(|v| v.sample_rate() != PHONE_RATE)
+            .filter(|v| v.sample_rate() != PHONE_RATE && v.sample_rate() != STT_RATE)
             .and_then(|v| StreamResampler::new(PHONE_RATE, v.sample_rate()).ok());
         Self {
             vad,
@@ -52,12 +53,25 @@ impl CallerAudio {
             }
         }
         let pcm8k = mulaw::decode_to_f32(payload);
+        let pcm16k = match self.upsampler.as_mut() {
+            Some(r) => r.push(&pcm8k).unwrap_or_default(),
+            None => pcm8k.clone(),
+        };
         if let Some(vad) = self.vad.as_mut() {
-            let input = match self.vad_resampler.as_mut() {
-                Some(r) => r.push(&pcm8k).unwrap_or_default(),
-                None => pcm8k.clone(),
+            let rate = vad.sample_rate();
+            let resampled;
+            let input: &[f32] = if rate == STT_RATE {
+                &pcm16k
+            } else if rate == PHONE_RATE {
+                &pcm8k
+            } else {
+                resampled = match self.vad_resampler.as_mut() {
+                    Some(r) => r.push(&pcm8k).unwrap_or_default(),
+                    None => pcm8k.clone(),
+                };
+                &resampled
             };
-            match vad.push(&input) {
+            match vad.push(input) {
                 Ok(frames) => {
                     if let Some(last) = frames.last() {
                         self.probability = last.probability;
@@ -66,10 +80,6 @@ impl CallerAudio {
                 Err(e) => warn!(error = %e, "vad failed on a frame"),
             }
         }
-        let pcm16k = match self.upsampler.as_mut() {
-            Some(r) => r.push(&pcm8k).unwrap_or_default(),
-            None => pcm8k,
-        };
         CallerFrame {
             pcm16k,
             speech_prob: self.probability,

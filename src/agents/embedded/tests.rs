@@ -501,6 +501,18 @@ async fn goodbye_says_goodbye_and_ends_the_call() {
 }
 
 #[tokio::test]
+async fn an_unclear_turn_ending_in_goodbye_ends_the_call() {
+    // Nothing new to act on, then a farewell: close instead of asking what they meant.
+    let out = run(req(
+        "technical",
+        vec![user("Okay, I'll try that. Thanks. Bye.")],
+    ))
+    .await;
+    assert_eq!(out.call.unwrap().0, "end_call");
+    assert!(out.text.starts_with("You're welcome"), "{}", out.text);
+}
+
+#[tokio::test]
 async fn never_calls_a_tool_it_was_not_given() {
     // Triage has no billing tools: a refund request must become a handoff.
     let out = run(req("triage", vec![user("can I get a refund")])).await;

@@ -373,6 +373,25 @@ impl Machine {
 
     /// Advance timers to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let before = self.state;
+        self.on_timeout(now);
+        self.trace_state(before);
+    }
+
+    /// Feed one input event.
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        let before = self.state;
+        self.on_input(now, input);
+        self.trace_state(before);
+    }
+
+    fn trace_state(&self, before: State) {
+        if self.state != before {
+            tracing::debug!(from = ?before, to = ?self.state, turn = self.turn, "call state");
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
         let overdue = self.playout.expire(now);
         if !overdue.is_empty() {
             tracing::warn!(
@@ -397,8 +416,7 @@ impl Machine {
         self.pump(now);
     }
 
-    /// Feed one input event.
-    pub fn handle(&mut self, now: Instant, input: Input) {
+    fn on_input(&mut self, now: Instant, input: Input) {
         if self.state == State::Ended {
             return;
         }

@@ -273,7 +273,12 @@ impl Policy {
                 || (!arrival && has_tool(&t.req.tools, &transfer(&s.intent.owner)))
         });
         let (Some(owner), Some(best)) = (routing.owner, routing.best.clone()) else {
-            return Ok(self.low_confidence(t, routing.best.as_ref(), arrival));
+            // Nothing new asked and a goodbye at the end ("okay, I'll try that, thanks,
+            // bye"): close rather than ask what they meant.
+            let closing = (!arrival).then(|| self.goodbye(t)).flatten();
+            return Ok(
+                closing.unwrap_or_else(|| self.low_confidence(t, routing.best.as_ref(), arrival))
+            );
         };
         tracing::debug!(agent, intent = %best.intent.name, owner = %owner, score = best.score, "brain routed");
         if owner == HUMAN {
