@@ -139,6 +139,9 @@ pub struct CallConfig {
     pub max_reprompts: u32,
     /// Wait after the last keypad digit before passing digits on (`#` sends at once).
     pub dtmf_timeout_ms: u64,
+    /// A transcript not back this long after the caller stopped counts as nothing heard
+    /// (the caller is asked again) instead of leaving the call waiting forever.
+    pub stt_timeout_ms: u64,
 }
 
 impl Default for CallConfig {
@@ -159,6 +162,7 @@ impl Default for CallConfig {
             reprompt_after_ms: 8000,
             max_reprompts: 2,
             dtmf_timeout_ms: 1500,
+            stt_timeout_ms: 15_000,
         }
     }
 }
@@ -178,6 +182,7 @@ impl CallConfig {
             reprompt_after: ms(self.reprompt_after_ms),
             max_reprompts: self.max_reprompts,
             dtmf_timeout: ms(self.dtmf_timeout_ms),
+            stt_timeout: ms(self.stt_timeout_ms),
             frames_per_mark: self.frames_per_mark,
             playout_lead_frames: self.playout_lead_frames,
             mark_timeout: ms(self.mark_timeout_ms),

@@ -102,6 +102,9 @@ pub fn is_affirmative(text: &str) -> bool {
 /// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
 /// caller is leaving once this turn is dealt with.
 pub fn ends_with_farewell(text: &str) -> bool {
+    if misheard_bye(text) {
+        return true;
+    }
     let mut ws = words(text);
     // Drop trailing politeness: "bye, thanks" / "goodbye then".
     while ws.last().is_some_and(|w| FILLERS.contains(&w.as_str())) {
@@ -112,6 +115,18 @@ pub fn ends_with_farewell(text: &str) -> bool {
     }
     let joined = format!(" {}", ws.join(" "));
     FAREWELLS.iter().any(|f| joined.ends_with(&format!(" {f}")))
+}
+
+/// Recognisers often spell a closing "bye" as "buy" or "by"; only a last clause of
+/// its own counts ("Yes, go ahead, thanks, buy.") — never "…all I needed to buy".
+fn misheard_bye(text: &str) -> bool {
+    let clause = text
+        .trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
+        .rsplit(['.', ',', '!', '?', ';'])
+        .next()
+        .unwrap_or("");
+    let ws = words(clause);
+    !ws.is_empty() && ws.len() <= 2 && ws.iter().all(|w| w == "buy" || w == "by")
 }
 
 #[cfg(test)]
@@ -157,6 +172,9 @@ mod tests {
             "goodbye",
             "Bye, thanks!",
             "that's it, thank you very much",
+            "Yes, drop-ed, tank, buy.",
+            "Wrong number, buy,",
+            "Okay thanks. By.",
         ] {
             assert!(ends_with_farewell(f), "{f}");
         }
@@ -166,6 +184,9 @@ mod tests {
             "thanks",
             "Yes please",
             "is that all you can do",
+            "Perfect, that's all I needed to buy.",
+            "which plan should I buy",
+            "I'll pay by card",
         ] {
             assert!(!ends_with_farewell(n), "{n}");
         }

@@ -117,6 +117,12 @@ pub enum SttEvent {
     },
 }
 
+/// Capacity of a recognition stream's input channel. Callers send with `try_send`
+/// (the call loop never waits on STT), so this must hold a whole turn arriving while a
+/// decode runs — carriers may deliver a burst after a network stall — or audio and the
+/// `Flush` ending the turn would be dropped. 4096 messages ≈ 80 s of 20 ms frames.
+pub const STT_INPUT_CAPACITY: usize = 4096;
+
 /// An open recognition stream for one call: send [`SttInput`], receive [`SttEvent`].
 /// Dropping `input` ends the stream; the provider then closes `events`.
 pub struct SttStream {

@@ -158,7 +158,7 @@ impl SpeechToText for DeepgramStt {
 
     async fn open(&self) -> Result<SttStream, SpeechError> {
         let ws = self.connect().await?;
-        let (input, in_rx) = mpsc::channel(256);
+        let (input, in_rx) = mpsc::channel(super::STT_INPUT_CAPACITY);
         let (ev_tx, events) = mpsc::channel(64);
         tokio::spawn(run(ws, self.cfg.clone(), in_rx, ev_tx));
         Ok(SttStream { input, events })

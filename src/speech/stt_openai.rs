@@ -174,7 +174,7 @@ impl SpeechToText for OpenAiStt {
     }
 
     async fn open(&self) -> Result<SttStream, SpeechError> {
-        let (input, mut rx) = mpsc::channel::<SttInput>(256);
+        let (input, mut rx) = mpsc::channel::<SttInput>(super::STT_INPUT_CAPACITY);
         let (tx, events) = mpsc::channel(64);
         let client = self.clone();
         tokio::spawn(async move {

@@ -49,7 +49,7 @@ pub struct RollingConfig {
     pub min_partial_ms: u64,
     /// Deployment-wide decode slots shared by every stream (clones share them).
     pub decode_slots: Arc<Semaphore>,
-    /// Capacity of the input and event channels.
+    /// Capacity of the input channel (see [`super::STT_INPUT_CAPACITY`]).
     pub channel_capacity: usize,
 }
 
@@ -59,7 +59,7 @@ impl Default for RollingConfig {
             partial_interval_ms: 600,
             min_partial_ms: 600,
             decode_slots: Arc::new(Semaphore::new(1)),
-            channel_capacity: 256,
+            channel_capacity: super::STT_INPUT_CAPACITY,
         }
     }
 }
@@ -79,7 +79,7 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         .await
         .map_err(|e| SpeechError::Model(format!("session task failed: {e}")))??;
     let (input, in_rx) = mpsc::channel(cfg.channel_capacity.max(1));
-    let (ev_tx, events) = mpsc::channel(cfg.channel_capacity.max(1));
+    let (ev_tx, events) = mpsc::channel(256);
     let driver = Driver {
         t,
         cfg,

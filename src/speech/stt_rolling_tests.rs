@@ -242,3 +242,31 @@ async fn silence_only_turn_gives_empty_final_then_speech_ended() {
         Some(SttEvent::SpeechEnded { at_ms: 500 })
     );
 }
+
+#[tokio::test]
+async fn a_long_turn_arriving_in_one_burst_is_never_dropped() {
+    // The call loop uses try_send: a whole 30 s turn (1500 frames) delivered at once
+    // must fit, Flush included, even while a decode is blocked.
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.try_send(speech(1000)).unwrap();
+    s.input.try_send(SttInput::Flush).unwrap();
+    for _ in 0..1500 {
+        s.input.try_send(speech(20)).expect("frame accepted");
+    }
+    s.input.try_send(SttInput::Flush).expect("flush accepted");
+    release.send(()).unwrap();
+    release.send(()).unwrap();
+    let first = collect_until_final(&mut s).await;
+    assert!(first
+        .iter()
+        .any(|e| matches!(e, SttEvent::Final { text, .. } if text == "1000 ms")));
+    let second = collect_until_final(&mut s).await;
+    assert!(
+        second
+            .iter()
+            .any(|e| matches!(e, SttEvent::Final { text, .. } if text == "30000 ms")),
+        "{second:?}"
+    );
+}

@@ -100,9 +100,10 @@ impl Machine {
         }
     }
 
-    fn end_of_turn(&mut self, _now: Instant) {
+    fn end_of_turn(&mut self, now: Instant) {
         self.actions.push_back(Action::SttFlush);
         self.awaiting_final = true;
+        self.final_deadline = Some(now + self.cfg.stt_timeout);
         self.state = State::Thinking;
         self.clock = TurnClock {
             speech_end: self.last_speech,
@@ -116,6 +117,7 @@ impl Machine {
             return; // a late or duplicate final never starts a second reply
         }
         self.awaiting_final = false;
+        self.final_deadline = None;
         self.clock.stt_final = Some(now);
         let text = merge(std::mem::take(&mut self.carry), text.trim());
         if self.state == State::CallerSpeaking {
@@ -413,6 +415,7 @@ impl Machine {
         self.state = State::Ended;
         self.reprompt_at = None;
         self.dtmf_deadline = None;
+        self.final_deadline = None;
     }
 
     /// Send due audio and marks; finish the reply once it has been heard in full.

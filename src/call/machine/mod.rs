@@ -41,6 +41,8 @@ pub struct MachineConfig {
     pub max_reprompts: u32,
     /// Wait after the last DTMF digit before passing the digits on (`#` ends at once).
     pub dtmf_timeout: Duration,
+    /// A final transcript not back this long after the turn ended counts as empty.
+    pub stt_timeout: Duration,
     /// 20 ms frames per marked chunk of outbound audio.
     pub frames_per_mark: usize,
     /// Frames sent ahead of real time.
@@ -62,6 +64,7 @@ impl Default for MachineConfig {
             reprompt_after: Duration::from_secs(8),
             max_reprompts: 2,
             dtmf_timeout: Duration::from_millis(1500),
+            stt_timeout: Duration::from_secs(15),
             frames_per_mark: 10,
             playout_lead_frames: 2,
             mark_timeout: Duration::from_secs(3),
@@ -287,6 +290,8 @@ pub struct Machine {
     last_speech: Option<Instant>,
     partial: String,
     awaiting_final: bool,
+    /// When a missing final transcript is given up on.
+    final_deadline: Option<Instant>,
     /// Caller text of a turn that was cut off by more caller speech before any reply played.
     carry: String,
     /// Input of the turn in progress (restarted if a false interruption cancelled it).
@@ -322,6 +327,7 @@ impl Machine {
             last_speech: None,
             partial: String::new(),
             awaiting_final: false,
+            final_deadline: None,
             carry: String::new(),
             last_input: None,
             turn: 0,
@@ -365,6 +371,7 @@ impl Machine {
             self.playout.mark_deadline(),
             self.dtmf_deadline,
             self.reprompt_at,
+            self.final_deadline,
         ]
         .into_iter()
         .flatten()
@@ -399,6 +406,10 @@ impl Machine {
                 "carrier did not echo marks in time; treating the audio as heard"
             );
             self.record_heard_chunks(overdue);
+        }
+        if self.final_deadline.is_some_and(|d| d <= now) {
+            tracing::warn!("no transcript from speech recognition in time; treating the turn as unheard");
+            self.on_final(now, String::new(), 0.0);
         }
         if self.dtmf_deadline.is_some_and(|d| d <= now) {
             self.dtmf_deadline = None;

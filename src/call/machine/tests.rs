@@ -443,6 +443,63 @@ fn speech_while_thinking_merges_into_one_turn() {
 }
 
 #[test]
+fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    let acts = r.caller(600, QUIET);
+    assert!(acts.contains(&Action::SttFlush));
+    // The caller goes on before the first half's transcript is back.
+    let acts = r.caller(400, SPEECH);
+    assert!(started_turn(&acts).is_none());
+    assert_eq!(r.m.state(), State::CallerSpeaking);
+    let acts = r.input(Input::SttFinal {
+        text: "Thank you, that helps.".into(),
+        confidence: 0.9,
+    });
+    assert!(started_turn(&acts).is_none(), "first half waits: {acts:?}");
+    let acts = r.caller(600, QUIET);
+    assert!(acts.contains(&Action::SttFlush));
+    let acts = r.input(Input::SttFinal {
+        text: "Goodbye.".into(),
+        confidence: 0.9,
+    });
+    let (_, input) = started_turn(&acts).expect("one turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "Thank you, that helps. Goodbye.".into(),
+            confidence: 0.9
+        }
+    );
+    assert_eq!(r.logged(|a| matches!(a, Action::StartTurn { .. })), 1);
+}
+
+#[test]
+fn a_transcript_that_never_comes_does_not_hang_the_call() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    let acts = r.caller(600, QUIET);
+    assert!(acts.contains(&Action::SttFlush));
+    assert_eq!(r.m.state(), State::Thinking);
+    // Speech recognition lost the turn (or its Flush): after stt_timeout, listen again.
+    r.advance(14_000);
+    assert_eq!(r.m.state(), State::Thinking);
+    r.advance(1_000);
+    assert_eq!(r.m.state(), State::Listening);
+    // A transcript arriving after that starts nothing.
+    let acts = r.input(Input::SttFinal {
+        text: "late words".into(),
+        confidence: 0.9,
+    });
+    assert!(started_turn(&acts).is_none());
+    // The caller is re-prompted as after any silence.
+    let acts = r.advance(8_000);
+    assert!(matches!(started_turn(&acts), Some((_, TurnInput::Silence))));
+}
+
+#[test]
 fn dtmf_digits_are_collected_until_hash_or_timeout() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
