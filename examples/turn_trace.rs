@@ -1,11 +1,14 @@
 //! Play WAVs through a call's caller-audio path offline and show what the server
 //! would make of them: the VAD's speech probability for every 20 ms frame (after the
 //! 8 kHz μ-law line), where the call machine ends each caller turn, how much audio each
-//! turn sends to STT and — with `--stt` — the transcript the configured recogniser
-//! returns for exactly that audio. The files are one call, `--gap` ms of line silence
-//! apart, so VAD state carries over as it does on a real call.
+//! turn sends to STT and — with `--stt` — the agent turns it would start, with the
+//! configured recogniser's transcripts (returned `--decode` ms after each turn end, so
+//! a caller who goes on after a pause is continued as on a call; the agent never
+//! replies). The files are one call, `--gap` ms of line silence apart, so VAD state
+//! carries over as it does on a real call.
 //!
-//! `cargo run --example turn_trace -- [--config FILE] [--stt [--whole]] [--gap MS] FILE.wav...`
+//! `cargo run --example turn_trace -- [--config FILE] [--stt [--whole]] [--gap MS]
+//! [--decode MS] FILE.wav...`
 //! (`--whole`: transcribe each whole file through the line path, without VAD gating).
 //! Legend: `#` ≥ vad_on, `+` ≥ vad_off, `.` ≥ 0.1, blank below.
 
@@ -26,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let mut stt_on = false;
     let mut whole = false;
     let mut gap_ms = 2000u64;
+    let mut decode_ms = 600u64;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -34,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
             "--stt" => stt_on = true,
             "--whole" => whole = true,
             "--gap" => gap_ms = args.next().context("--gap MS")?.parse()?,
+            "--decode" => decode_ms = args.next().context("--decode MS")?.parse()?,
             _ => files.push(a),
         }
     }
@@ -56,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
     let t0 = Instant::now();
     machine.handle(t0, Input::Start { greeting: None });
     let mut tick = 0u64;
+    let mut due = std::collections::VecDeque::new();
     for path in files {
         let mut frames = wav_frames(std::path::Path::new(&path))?;
         if whole {
@@ -85,6 +91,22 @@ async fn main() -> anyhow::Result<()> {
                     speech_prob: p,
                 },
             );
+            // Finals come back `decode` ms after their flush, as from a busy recogniser.
+            while due.front().is_some_and(|d| *d <= tick) {
+                due.pop_front();
+                let (text, confidence, continued) = match stt.as_mut() {
+                    Some(s) => next_final(s).await?,
+                    None => (String::new(), 0.0, false),
+                };
+                machine.handle(
+                    now,
+                    Input::SttFinal {
+                        text,
+                        confidence,
+                        continued,
+                    },
+                );
+            }
             while let Some(a) = machine.poll_action() {
                 match a {
                     Action::SttAudio(pcm) => {
@@ -93,25 +115,28 @@ async fn main() -> anyhow::Result<()> {
                             s.input.send(SttInput::Audio(pcm)).await?;
                         }
                     }
+                    Action::SttContinue => {
+                        turns.push(format!("  caller goes on at {} ms: continue", i * 20));
+                        if let Some(s) = &stt {
+                            s.input.send(SttInput::Continue).await?;
+                        }
+                    }
                     Action::SttFlush => {
-                        let text = match stt.as_mut() {
-                            Some(s) => final_text(s).await?,
-                            None => String::new(),
-                        };
+                        if let Some(s) = &stt {
+                            s.input.send(SttInput::Flush).await?;
+                        }
                         turns.push(format!(
-                            "turn ends at {} ms, {} ms sent to STT {text}",
+                            "  turn ends at {} ms, {} ms sent to STT",
                             i * 20,
                             sent / 16
                         ));
                         sent = 0;
-                        // Listen again, as after a reply.
-                        machine.handle(
-                            now,
-                            Input::SttFinal {
-                                text: String::new(),
-                                confidence: 0.0,
-                            },
-                        );
+                        due.push_back(tick + decode_ms / 20);
+                    }
+                    Action::StartTurn { turn, input } => {
+                        turns.push(format!("  agent turn {turn}: {input:?}"));
+                        // No reply: listen again.
+                        machine.handle(now, Input::AgentDone { turn });
                     }
                     _ => {}
                 }
@@ -136,9 +161,19 @@ async fn main() -> anyhow::Result<()> {
 
 async fn final_text(s: &mut switchboard::speech::SttStream) -> anyhow::Result<String> {
     s.input.send(SttInput::Flush).await?;
+    Ok(format!("{:?}", next_final(s).await?.0))
+}
+
+async fn next_final(s: &mut switchboard::speech::SttStream) -> anyhow::Result<(String, f32, bool)> {
     while let Some(ev) = s.events.recv().await {
-        if let SttEvent::Final { text, .. } = ev {
-            return Ok(format!("{text:?}"));
+        if let SttEvent::Final {
+            text,
+            confidence,
+            continued,
+            ..
+        } = ev
+        {
+            return Ok((text, confidence, continued));
         }
     }
     anyhow::bail!("STT stream ended")

@@ -100,6 +100,7 @@ async fn streaming_gives_partials_and_a_final() {
                 start_ms,
                 end_ms: e,
                 confidence,
+                ..
             } => {
                 assert_eq!((start_ms, e), (0, end_ms));
                 let w = WerCount::score(&clip.reference, &text).wer();

@@ -258,8 +258,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         match event {
             Some(SttEvent::Partial { text, .. }) => self.feed(Input::SttPartial { text }),
             Some(SttEvent::Final {
-                text, confidence, ..
-            }) => self.feed(Input::SttFinal { text, confidence }),
+                text,
+                confidence,
+                continued,
+                ..
+            }) => self.feed(Input::SttFinal {
+                text,
+                confidence,
+                continued,
+            }),
             Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
             None => {
                 warn!("speech recognition stream ended");
@@ -322,6 +329,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 }
                 Action::SttAudio(pcm) => self.stt_send(SttInput::Audio(pcm)),
                 Action::SttFlush => self.stt_send(SttInput::Flush),
+                Action::SttContinue => self.stt_send(SttInput::Continue),
                 Action::StartTurn { turn, input } => match self.agent.as_mut() {
                     Some(link) => link.start_turn(turn, input),
                     None => {

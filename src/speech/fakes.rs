@@ -66,6 +66,7 @@ impl SpeechToText for ScriptedStt {
                         }
                         pushed_ms += pcm.len() as u64 / 16;
                     }
+                    SttInput::Continue => {}
                     SttInput::Flush => {
                         let text = me
                             .script
@@ -81,6 +82,7 @@ impl SpeechToText for ScriptedStt {
                                 start_ms: start,
                                 end_ms: pushed_ms,
                                 confidence: 0.95,
+                                continued: false,
                             })
                             .await;
                         let _ = tx.send(SttEvent::SpeechEnded { at_ms: pushed_ms }).await;

@@ -92,6 +92,11 @@ pub enum SttInput {
     /// End of the caller's turn: produce a [`SttEvent::Final`] for everything since the
     /// last flush (an empty text if nothing was recognised), then start afresh.
     Flush,
+    /// The caller went on after the last `Flush` (a pause inside one turn): the audio
+    /// that follows continues that utterance. A recogniser that can transcribes both
+    /// as one — a fragment alone is often misheard — and marks the next final
+    /// `continued`; others ignore this.
+    Continue,
 }
 
 /// Output of a streaming recogniser.
@@ -111,6 +116,9 @@ pub enum SttEvent {
         start_ms: u64,
         end_ms: u64,
         confidence: f32,
+        /// The text also covers the utterance before a [`SttInput::Continue`] (whose
+        /// own final it supersedes).
+        continued: bool,
     },
     SpeechEnded {
         at_ms: u64,
@@ -122,6 +130,10 @@ pub enum SttEvent {
 /// decode runs — carriers may deliver a burst after a network stall — or audio and the
 /// `Flush` ending the turn would be dropped. 4096 messages ≈ 80 s of 20 ms frames.
 pub const STT_INPUT_CAPACITY: usize = 4096;
+
+/// [`SttInput::Continue`] joins the earlier utterance only while it is shorter than
+/// this many 16 kHz samples (20 s), so a joined turn stays inside Whisper's 30 s window.
+pub const MAX_CONTINUED_SAMPLES: usize = 20 * 16_000;
 
 /// An open recognition stream for one call: send [`SttInput`], receive [`SttEvent`].
 /// Dropping `input` ends the stream; the provider then closes `events`.

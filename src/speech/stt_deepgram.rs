@@ -271,6 +271,7 @@ impl Session {
                 start_ms,
                 end_ms,
                 confidence,
+                continued: false,
             })
             .await;
         if turn.started || !text.is_empty() {
@@ -358,6 +359,8 @@ async fn run(
                         s.total += pcm.len() as u64;
                         Message::Binary(pcm16(&pcm).into())
                     }
+                    // Deepgram streams one transcript; a continuation is just more audio.
+                    Some(SttInput::Continue) => continue,
                     Some(SttInput::Flush) => {
                         s.pending.push_back((s.total, Instant::now() + s.finalize_timeout));
                         Message::text(r#"{"type":"Finalize"}"#)

@@ -161,7 +161,8 @@ async fn streams_audio_and_maps_results_to_events() {
             text: "I want a refund for my last order.".into(),
             start_ms: 0,
             end_ms: 1000,
-            confidence: 0.9
+            confidence: 0.9,
+            continued: false,
         })
     );
     assert_eq!(
@@ -217,7 +218,8 @@ async fn unanswered_finalize_times_out_to_a_local_final() {
             text: "I want a refund".into(),
             start_ms: 0,
             end_ms: 2000,
-            confidence: 0.9
+            confidence: 0.9,
+            continued: false,
         }),
         "{events:?}"
     );

@@ -2,7 +2,8 @@
 //!
 //! The endpoint is batch-only, so the stream buffers audio since the last `Flush`
 //! and uploads it as a 16 kHz 16-bit WAV (`multipart/form-data`: `file`, `model`,
-//! `language`, `response_format=json`) when the turn ends. No partials. Requests
+//! `language`, `response_format=json`) when the turn ends; after a `Continue` the
+//! previous utterance is uploaded again with the new audio. No partials. Requests
 //! have a timeout and are retried with exponential backoff on connection errors,
 //! timeouts, HTTP 429 and 5xx; other 4xx errors fail at once. A failed turn yields an
 //! empty `Final` (logged) so the call carries on.
@@ -179,6 +180,9 @@ impl SpeechToText for OpenAiStt {
         let client = self.clone();
         tokio::spawn(async move {
             let mut buf: Vec<f32> = Vec::new();
+            // The last flushed utterance, re-sent when the next one continues it.
+            let mut last: Vec<f32> = Vec::new();
+            let mut continued = false;
             let (mut total, mut start) = (0u64, 0u64);
             let ms = |s: u64| s * 1000 / 16_000;
             while let Some(msg) = rx.recv().await {
@@ -197,6 +201,15 @@ impl SpeechToText for OpenAiStt {
                         total += pcm.len() as u64;
                         buf.extend_from_slice(&pcm);
                     }
+                    SttInput::Continue => {
+                        if buf.is_empty()
+                            && !last.is_empty()
+                            && last.len() < super::MAX_CONTINUED_SAMPLES
+                        {
+                            buf = std::mem::take(&mut last);
+                            continued = true;
+                        }
+                    }
                     SttInput::Flush => {
                         let had_audio = !buf.is_empty();
                         if !had_audio {
@@ -210,7 +223,7 @@ impl SpeechToText for OpenAiStt {
                         } else {
                             String::new()
                         };
-                        buf.clear();
+                        last = std::mem::take(&mut buf);
                         let confidence = if text.is_empty() { 0.0 } else { 1.0 };
                         let (start_ms, end_ms) = (ms(start), ms(total));
                         let fin = SttEvent::Final {
@@ -218,6 +231,7 @@ impl SpeechToText for OpenAiStt {
                             start_ms,
                             end_ms,
                             confidence,
+                            continued: std::mem::take(&mut continued),
                         };
                         if tx.send(fin).await.is_err() {
                             return;

@@ -111,7 +111,8 @@ async fn flush_uploads_a_wav_and_returns_the_final() {
             text: "I want a refund.".into(),
             start_ms: 0,
             end_ms: 1000,
-            confidence: 1.0
+            confidence: 1.0,
+            continued: false,
         })
     );
     assert_eq!(

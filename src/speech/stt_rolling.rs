@@ -4,7 +4,9 @@
 //! it in an [`SttStream`]: audio since the last `Flush` accumulates; `SpeechStarted`
 //! is emitted on the first audio; every `partial_interval_ms` of new audio the whole
 //! buffer is decoded again and a `Partial` emitted; on `Flush` the buffer is decoded
-//! once more into a `Final`, followed by `SpeechEnded`.
+//! once more into a `Final`, followed by `SpeechEnded`. After a `Continue`, the last
+//! flushed utterance's audio starts the buffer again, so the next final covers both
+//! (`continued: true`).
 //!
 //! Rules: at most one decode per stream is in flight; decodes run on the blocking
 //! pool; a deployment-wide [`Semaphore`] (`RollingConfig::decode_slots`) bounds
@@ -93,6 +95,9 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         generation: 0,
         last_partial: String::new(),
         finals: VecDeque::new(),
+        last_utterance: Vec::new(),
+        last_start: 0,
+        continuing: false,
     };
     tokio::spawn(driver.run(in_rx));
     Ok(SttStream { input, events })
@@ -107,6 +112,8 @@ struct Utterance {
     start: u64,
     end: u64,
     started: bool,
+    /// Starts with the audio of the utterance before a `Continue`.
+    continued: bool,
 }
 
 type JobOutput<S> = (Option<S>, Result<Transcript, SpeechError>);
@@ -130,6 +137,11 @@ struct Driver<T: Transcriber> {
     last_partial: String,
     /// Flushed utterances waiting for their final decode.
     finals: VecDeque<(Vec<f32>, Utterance)>,
+    /// Audio of the last flushed utterance and where it started, for `Continue`.
+    last_utterance: Vec<f32>,
+    last_start: u64,
+    /// The buffer starts with the last utterance's audio.
+    continuing: bool,
 }
 
 impl<T: Transcriber> Driver<T> {
@@ -154,6 +166,7 @@ impl<T: Transcriber> Driver<T> {
                         }
                     }
                     Some(SttInput::Flush) => self.on_flush(),
+                    Some(SttInput::Continue) => self.on_continue(),
                     None => input_open = false,
                 },
                 out = async { job.as_mut().map(|(h, _)| h).expect("guarded by is_some").await },
@@ -261,13 +274,32 @@ impl<T: Transcriber> Driver<T> {
             start: self.buf_start,
             end: self.total,
             started: self.started,
+            continued: std::mem::take(&mut self.continuing),
         };
+        self.last_utterance.clone_from(&pcm);
+        self.last_start = self.buf_start;
         self.finals.push_back((pcm, utt));
         self.buf_start = self.total;
         self.started = false;
         self.decoded_len = 0;
         self.generation += 1;
         self.last_partial.clear();
+    }
+
+    /// The audio that follows continues the last utterance: decode them together.
+    fn on_continue(&mut self) {
+        if self.continuing
+            || self.last_utterance.is_empty()
+            || self.last_utterance.len() >= super::MAX_CONTINUED_SAMPLES
+        {
+            return;
+        }
+        let mut joined = std::mem::take(&mut self.last_utterance);
+        joined.append(&mut self.buf);
+        self.buf = joined;
+        self.buf_start = self.last_start;
+        self.continuing = true;
+        self.decoded_len = 0;
     }
 
     async fn on_result(&mut self, kind: JobKind, result: Result<Transcript, SpeechError>) -> bool {
@@ -301,6 +333,7 @@ impl<T: Transcriber> Driver<T> {
                     start_ms,
                     end_ms,
                     confidence: t.confidence,
+                    continued: utt.continued,
                 };
                 if self.ev.send(ev).await.is_err() {
                     return false;

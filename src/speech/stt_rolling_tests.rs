@@ -90,7 +90,8 @@ async fn final_covers_audio_since_flush_with_timestamps() {
                 text: "1200 ms".into(),
                 start_ms: 0,
                 end_ms: 1200,
-                confidence: 0.9
+                confidence: 0.9,
+                continued: false,
             },
             SttEvent::SpeechEnded { at_ms: 1200 },
         ]
@@ -106,7 +107,8 @@ async fn final_covers_audio_since_flush_with_timestamps() {
             text: "300 ms".into(),
             start_ms: 1200,
             end_ms: 1500,
-            confidence: 0.9
+            confidence: 0.9,
+            continued: false,
         }
     );
     assert_eq!(fake.calls.load(Ordering::SeqCst), 2, "partials disabled");
@@ -123,7 +125,8 @@ async fn flush_without_audio_gives_empty_final_and_no_speech_events() {
             text: String::new(),
             start_ms: 0,
             end_ms: 0,
-            confidence: 0.0
+            confidence: 0.0,
+            continued: false,
         }
     );
     drop(s.input);
@@ -172,7 +175,8 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
             text: "2400 ms".into(),
             start_ms: 0,
             end_ms: 2400,
-            confidence: 0.9
+            confidence: 0.9,
+            continued: false,
         })
     );
     assert_eq!(
@@ -234,7 +238,8 @@ async fn silence_only_turn_gives_empty_final_then_speech_ended() {
             text: String::new(),
             start_ms: 0,
             end_ms: 500,
-            confidence: 0.9
+            confidence: 0.9,
+            continued: false,
         })
     );
     assert_eq!(
@@ -269,4 +274,37 @@ async fn a_long_turn_arriving_in_one_burst_is_never_dropped() {
             .any(|e| matches!(e, SttEvent::Final { text, .. } if text == "30000 ms")),
         "{second:?}"
     );
+}
+
+#[tokio::test]
+async fn continue_decodes_the_last_utterance_with_the_new_audio() {
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(1000)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    s.input.send(SttInput::Continue).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let finals = |evs: Vec<SttEvent>| -> Vec<(String, u64, bool)> {
+        evs.into_iter()
+            .filter_map(|e| match e {
+                SttEvent::Final {
+                    text,
+                    start_ms,
+                    continued,
+                    ..
+                } => Some((text, start_ms, continued)),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = finals(collect_until_final(&mut s).await);
+    assert_eq!(first, vec![("1000 ms".to_string(), 0, false)]);
+    let second = finals(collect_until_final(&mut s).await);
+    assert_eq!(second, vec![("1500 ms".to_string(), 0, true)]);
+    // Without a Continue the next utterance stands alone again.
+    s.input.send(speech(300)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let third = finals(collect_until_final(&mut s).await);
+    assert_eq!(third, vec![("300 ms".to_string(), 1500, false)]);
 }

@@ -17,6 +17,11 @@ const FRAME: Duration = Duration::from_millis(20);
 const CHARS_PER_SECOND: f32 = 14.0;
 
 impl Machine {
+    /// Whether a final transcript is still to come.
+    fn awaiting_final(&self) -> bool {
+        self.finals_pending > 0
+    }
+
     /// Whether caller speech is currently being passed to STT as a turn.
     fn accepting(&self) -> bool {
         self.state == State::CallerSpeaking
@@ -102,7 +107,7 @@ impl Machine {
 
     fn end_of_turn(&mut self, now: Instant) {
         self.actions.push_back(Action::SttFlush);
-        self.awaiting_final = true;
+        self.finals_pending += 1;
         self.final_deadline = Some(now + self.cfg.stt_timeout);
         self.state = State::Thinking;
         self.clock = TurnClock {
@@ -112,19 +117,32 @@ impl Machine {
         self.reset_talking();
     }
 
-    pub(super) fn on_final(&mut self, now: Instant, text: String, confidence: f32) {
-        if !self.awaiting_final {
+    pub(super) fn on_final(
+        &mut self,
+        now: Instant,
+        text: String,
+        confidence: f32,
+        continued: bool,
+    ) {
+        if self.finals_pending == 0 {
             return; // a late or duplicate final never starts a second reply
         }
-        self.awaiting_final = false;
-        self.final_deadline = None;
-        self.clock.stt_final = Some(now);
-        let text = merge(std::mem::take(&mut self.carry), text.trim());
-        if self.state == State::CallerSpeaking {
-            // The caller went on talking while STT finished: keep the words for that turn.
+        self.finals_pending -= 1;
+        let carry = std::mem::take(&mut self.carry);
+        // A continued final re-transcribed the earlier words together with the new ones.
+        let text = if continued {
+            text.trim().to_string()
+        } else {
+            merge(carry, text.trim())
+        };
+        if self.state == State::CallerSpeaking || self.finals_pending > 0 {
+            // The caller went on talking (and STT has more to say): keep the words for
+            // that turn.
             self.carry = text;
             return;
         }
+        self.final_deadline = None;
+        self.clock.stt_final = Some(now);
         if let Some(int) = self.interruption.take() {
             if text.is_empty() || (is_backchannel(&text) && !int.unheard.contains('?')) {
                 self.actions
@@ -300,7 +318,7 @@ impl Machine {
                 break;
             }
         }
-        if pushed && self.state == State::Thinking && !self.awaiting_final {
+        if pushed && self.state == State::Thinking && !self.awaiting_final() {
             self.state = State::Speaking;
         }
     }
@@ -338,11 +356,14 @@ impl Machine {
             }
             None => (String::new(), String::new(), String::new(), None),
         };
-        if !spoke && !self.awaiting_final {
+        if !spoke {
             // Nothing was said yet: this is the caller continuing their last turn.
-            if let Some(TurnInput::Speech { text, .. }) = &self.last_input {
+            if self.awaiting_final() {
+                self.actions.push_back(Action::SttContinue);
+            } else if let Some(TurnInput::Speech { text, .. }) = &self.last_input {
                 self.carry = text.clone();
                 self.actions.push_back(Action::RetractTurn { turn });
+                self.actions.push_back(Action::SttContinue);
             }
         }
         self.actions.push_back(Action::Measure(Measure::BargeIn {
@@ -394,7 +415,7 @@ impl Machine {
         if digits.is_empty() {
             return;
         }
-        if self.awaiting_final || self.state == State::CallerSpeaking {
+        if self.awaiting_final() || self.state == State::CallerSpeaking {
             self.held_dtmf.push_str(&digits);
             return;
         }
@@ -439,7 +460,7 @@ impl Machine {
             match reply.and_then(|r| r.end) {
                 Some(end) => self.end_call(end),
                 None => {
-                    if !matches!(self.state, State::CallerSpeaking) && !self.awaiting_final {
+                    if !matches!(self.state, State::CallerSpeaking) && !self.awaiting_final() {
                         self.state = State::Listening;
                         self.arm_reprompt(now);
                     }

@@ -104,6 +104,8 @@ pub enum Input {
     SttFinal {
         text: String,
         confidence: f32,
+        /// The text also covers the utterance before the last [`Action::SttContinue`].
+        continued: bool,
     },
     /// The agent produced a sentence to say in turn `turn`.
     AgentSay {
@@ -155,6 +157,9 @@ pub enum Action {
     SttAudio(Vec<f32>),
     /// The caller's turn ended: finalize STT.
     SttFlush,
+    /// The caller went on after a pause that ended their turn, before any reply was
+    /// heard: the audio that follows continues the flushed utterance.
+    SttContinue,
     StartTurn {
         turn: u64,
         input: TurnInput,
@@ -289,7 +294,8 @@ pub struct Machine {
     onset: Option<Instant>,
     last_speech: Option<Instant>,
     partial: String,
-    awaiting_final: bool,
+    /// Turn ends (STT flushes) whose final transcript has not come back yet.
+    finals_pending: u32,
     /// When a missing final transcript is given up on.
     final_deadline: Option<Instant>,
     /// Caller text of a turn that was cut off by more caller speech before any reply played.
@@ -326,7 +332,7 @@ impl Machine {
             onset: None,
             last_speech: None,
             partial: String::new(),
-            awaiting_final: false,
+            finals_pending: 0,
             final_deadline: None,
             carry: String::new(),
             last_input: None,
@@ -408,8 +414,11 @@ impl Machine {
             self.record_heard_chunks(overdue);
         }
         if self.final_deadline.is_some_and(|d| d <= now) {
-            tracing::warn!("no transcript from speech recognition in time; treating the turn as unheard");
-            self.on_final(now, String::new(), 0.0);
+            tracing::warn!(
+                "no transcript from speech recognition in time; treating the turn as unheard"
+            );
+            self.finals_pending = 1;
+            self.on_final(now, String::new(), 0.0, false);
         }
         if self.dtmf_deadline.is_some_and(|d| d <= now) {
             self.dtmf_deadline = None;
@@ -450,7 +459,11 @@ impl Machine {
                 speech_prob,
             } => self.on_audio(now, pcm16k, speech_prob),
             Input::SttPartial { text } => self.partial = text,
-            Input::SttFinal { text, confidence } => self.on_final(now, text, confidence),
+            Input::SttFinal {
+                text,
+                confidence,
+                continued,
+            } => self.on_final(now, text, confidence, continued),
             Input::AgentSay { turn, agent, text } => {
                 if self.running_turn == Some(turn) {
                     if self.clock.first_token.is_none() {

@@ -154,6 +154,7 @@ fn caller_turn(r: &mut Rig, text: &str) -> u64 {
     let acts = r.input(Input::SttFinal {
         text: text.into(),
         confidence: 0.9,
+        continued: false,
     });
     started_turn(&acts).expect("turn started").0
 }
@@ -207,6 +208,7 @@ fn endpoint_after_silence_starts_exactly_one_turn() {
     let acts = r.input(Input::SttFinal {
         text: "I was charged twice".into(),
         confidence: 0.8,
+        continued: false,
     });
     assert_eq!(
         started_turn(&acts),
@@ -222,6 +224,7 @@ fn endpoint_after_silence_starts_exactly_one_turn() {
     let acts = r.input(Input::SttFinal {
         text: "I was charged twice".into(),
         confidence: 0.8,
+        continued: false,
     });
     assert!(started_turn(&acts).is_none());
 }
@@ -259,6 +262,7 @@ fn short_noise_does_not_start_a_turn_and_empty_final_returns_to_listening() {
     let acts = r.input(Input::SttFinal {
         text: "".into(),
         confidence: 0.0,
+        continued: false,
     });
     assert!(started_turn(&acts).is_none());
     assert_eq!(r.m.state(), State::Listening);
@@ -353,6 +357,7 @@ fn barge_in_clears_cancels_and_keeps_only_heard_text() {
     let acts = r.input(Input::SttFinal {
         text: "wait, which card was it".into(),
         confidence: 0.9,
+        continued: false,
     });
     let heard = acts.iter().find_map(|a| match a {
         Action::RecordHeard { turn: t, heard, .. } if *t == turn => Some(heard.clone()),
@@ -396,6 +401,7 @@ fn backchannel_is_a_false_interruption_and_the_rest_is_respoken() {
     let acts = r.input(Input::SttFinal {
         text: "uh-huh".into(),
         confidence: 0.9,
+        continued: false,
     });
     assert!(started_turn(&acts).is_none());
     assert!(acts
@@ -424,6 +430,7 @@ fn speech_while_thinking_merges_into_one_turn() {
     let acts = r.input(Input::SttFinal {
         text: "for my subscription".into(),
         confidence: 0.9,
+        continued: false,
     });
     let (_, input) = started_turn(&acts).expect("merged turn");
     assert_eq!(
@@ -449,13 +456,18 @@ fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
     r.caller(600, SPEECH);
     let acts = r.caller(600, QUIET);
     assert!(acts.contains(&Action::SttFlush));
-    // The caller goes on before the first half's transcript is back.
+    // The caller goes on before the first half's transcript is back: STT is told the
+    // new audio continues the flushed utterance.
     let acts = r.caller(400, SPEECH);
     assert!(started_turn(&acts).is_none());
+    let cont = acts.iter().position(|a| *a == Action::SttContinue);
+    let audio = acts.iter().position(|a| matches!(a, Action::SttAudio(_)));
+    assert!(cont.expect("continue") < audio.expect("audio"), "{acts:?}");
     assert_eq!(r.m.state(), State::CallerSpeaking);
     let acts = r.input(Input::SttFinal {
         text: "Thank you, that helps.".into(),
         confidence: 0.9,
+        continued: false,
     });
     assert!(started_turn(&acts).is_none(), "first half waits: {acts:?}");
     let acts = r.caller(600, QUIET);
@@ -463,6 +475,7 @@ fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
     let acts = r.input(Input::SttFinal {
         text: "Goodbye.".into(),
         confidence: 0.9,
+        continued: false,
     });
     let (_, input) = started_turn(&acts).expect("one turn");
     assert_eq!(
@@ -473,6 +486,64 @@ fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
         }
     );
     assert_eq!(r.logged(|a| matches!(a, Action::StartTurn { .. })), 1);
+}
+
+#[test]
+fn a_continued_transcript_replaces_the_halves_even_when_finals_come_late() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    r.caller(400, SPEECH);
+    // The second half ends before STT answered for the first.
+    let acts = r.caller(600, QUIET);
+    assert!(acts.contains(&Action::SttFlush));
+    let acts = r.input(Input::SttFinal {
+        text: "Oh.".into(),
+        confidence: 0.5,
+        continued: false,
+    });
+    assert!(
+        started_turn(&acts).is_none(),
+        "the second final is still due"
+    );
+    let acts = r.input(Input::SttFinal {
+        text: "Oh, sorry, wrong number. Bye.".into(),
+        confidence: 0.9,
+        continued: true,
+    });
+    let (_, input) = started_turn(&acts).expect("one turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "Oh, sorry, wrong number. Bye.".into(),
+            confidence: 0.9
+        }
+    );
+}
+
+#[test]
+fn going_on_before_the_reply_is_heard_retracts_and_continues_the_turn() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "I was charged");
+    let acts = r.caller(300, SPEECH);
+    assert!(acts.contains(&Action::RetractTurn { turn }));
+    assert!(acts.contains(&Action::SttContinue));
+    r.caller(600, QUIET);
+    let acts = r.input(Input::SttFinal {
+        text: "I was charged twice".into(),
+        confidence: 0.9,
+        continued: true,
+    });
+    let (_, input) = started_turn(&acts).expect("merged turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "I was charged twice".into(),
+            confidence: 0.9
+        }
+    );
 }
 
 #[test]
@@ -492,6 +563,7 @@ fn a_transcript_that_never_comes_does_not_hang_the_call() {
     let acts = r.input(Input::SttFinal {
         text: "late words".into(),
         confidence: 0.9,
+        continued: false,
     });
     assert!(started_turn(&acts).is_none());
     // The caller is re-prompted as after any silence.
@@ -540,6 +612,7 @@ fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     let acts = r.input(Input::SttFinal {
         text: "My account number is.".into(),
         confidence: 0.9,
+        continued: false,
     });
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
@@ -558,6 +631,7 @@ fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     let acts = r.input(Input::SttFinal {
         text: String::new(),
         confidence: 0.0,
+        continued: false,
     });
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
@@ -632,6 +706,7 @@ fn machine_survives_out_of_order_and_unknown_inputs() {
     r.input(Input::SttFinal {
         text: "hello".into(),
         confidence: 1.0,
+        continued: false,
     });
     assert_eq!(r.m.state(), State::Listening);
 }
