@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Every QA replay scenario in audio-fixtures/ against the embedded stack, over the real
 # Media Streams protocol (fast mode); exit code 1 on any mismatch. Recordings, JSON
-# reports and JUnit XML go to target/replay/. Not yet part of scripts/test.sh: 14 of 17
-# scenarios pass on the 2-core CI machine; the rest fail on mis-heard synthetic voices
-# and a lost second half of a paused caller turn (see the issue notes).
+# reports and JUnit XML go to target/replay/ (or $CARGO_TARGET_DIR/replay/).
+# scripts/test.sh (and so CI) runs it after the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -13,7 +13,11 @@
 //! turn `n` ends when the bot's reply has finished (it played something, the
 //! buffer is empty, every mark echoed, and `reply_gap` ticks passed without bot
 //! audio), when `barge_in_ms` of the reply has played (turn `n` talks over it),
-//! or after `reply_timeout` ticks without any reply. Speaking sends the turn's
+//! or after `reply_timeout` ticks without any reply. Except for barge-ins, a turn
+//! starts on a tick that is a multiple of [`TURN_GRID_TICKS`], so every run feeds the
+//! server's audio path at the same sample alignment (how long the server took to
+//! answer moves a turn by whole grid steps only) and replays are reproducible.
+//! Speaking sends the turn's
 //! audio, its DTMF digits (200 ms apart) and its trailing silence. After the
 //! last turn the caller listens once more, then sends `stop`.
 
@@ -34,6 +38,12 @@ use super::playout::Playout;
 
 const SILENCE: [u8; FRAME_BYTES] = [MULAW_SILENCE; FRAME_BYTES];
 const TICK_MS: u64 = FRAME_MS as u64;
+/// Caller turns start on multiples of 8 ticks (160 ms): the period after which 20 ms
+/// line frames and a 32 ms VAD window (Silero's 512 samples at 16 kHz) line up again.
+/// Without it, when a turn starts depends on server timing, the VAD's window phase
+/// at the caller's first word differs from run to run, and so (by a frame or two)
+/// does where the recogniser's audio starts — enough to change a borderline transcript.
+pub const TURN_GRID_TICKS: u64 = 8;
 
 /// Timing rules of the simulated caller.
 #[derive(Debug, Clone)]
@@ -456,6 +466,9 @@ impl CallSim {
         }
         if next >= self.turns.len() {
             self.stop(EndedBy::Caller, out);
+            return;
+        }
+        if !barge && !self.tick.is_multiple_of(TURN_GRID_TICKS) {
             return;
         }
         self.start_turn(next);

@@ -181,17 +181,17 @@ fn turn_waits_for_the_greeting_to_finish_then_speaks_then_stops() {
     let ev = events(&sent);
     assert_eq!(ev.last().map(String::as_str), Some("stop"));
     let r = sim.finish();
-    // Ticks: 2 greeting + 3 gap + 3 speech, then 200 ms (10 ticks, counted from the
-    // end of the input, so including the 2 of trailing silence) before the caller
-    // hangs up.
-    assert_eq!(r.turns[0].started_ms, Some(100));
-    assert_eq!(r.turns[0].input_end_ms, Some(160));
+    // Ticks: 2 greeting + 3 gap, then the turn waits for the next 8-tick grid point
+    // (tick 8), 3 speech, then 200 ms (10 ticks, counted from the end of the input,
+    // so including the 2 of trailing silence) before the caller hangs up.
+    assert_eq!(r.turns[0].started_ms, Some(160));
+    assert_eq!(r.turns[0].input_end_ms, Some(220));
     assert_eq!(r.turns[0].latency_ms, None, "the bot never replied");
     assert_eq!(r.stats.speech_frames_sent, 3);
-    assert_eq!(r.caller[5 * FRAME_BYTES], 0x42);
-    assert_eq!(r.caller[4 * FRAME_BYTES], MULAW_SILENCE);
-    assert_eq!(r.caller[8 * FRAME_BYTES], MULAW_SILENCE);
-    assert_eq!(r.line_ms, (2 + 3 + 3 + 10) * 20);
+    assert_eq!(r.caller[8 * FRAME_BYTES], 0x42);
+    assert_eq!(r.caller[7 * FRAME_BYTES], MULAW_SILENCE);
+    assert_eq!(r.caller[11 * FRAME_BYTES], MULAW_SILENCE);
+    assert_eq!(r.line_ms, (8 + 3 + 10) * 20);
     assert_eq!(r.ended_by, EndedBy::Caller);
     assert_eq!(r.caller.len(), r.bot.len(), "tracks stay aligned");
 }

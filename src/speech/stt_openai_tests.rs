@@ -188,3 +188,37 @@ async fn failed_turn_yields_empty_final_and_stream_continues() {
         matches!(s.events.recv().await, Some(SttEvent::Final { text, start_ms: 100, .. }) if text == "I want a refund.")
     );
 }
+
+#[tokio::test]
+async fn continue_uploads_the_earlier_utterance_again_with_the_new_audio() {
+    let (url, fake) = serve(vec![Reply::Ok]).await;
+    let mut s = client(url).open().await.unwrap();
+    let final_of = |ev: Option<SttEvent>| match ev {
+        Some(SttEvent::Final {
+            start_ms,
+            end_ms,
+            continued,
+            ..
+        }) => (start_ms, end_ms, continued),
+        other => panic!("expected a final, got {other:?}"),
+    };
+    s.input
+        .send(SttInput::Audio(vec![0.25; 8000]))
+        .await
+        .unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    s.events.recv().await; // SpeechStarted
+    assert_eq!(final_of(s.events.recv().await), (0, 500, false));
+    s.events.recv().await; // SpeechEnded
+    let first = fake.seen.lock().unwrap().body.len();
+    s.input.send(SttInput::Continue).await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.25; 8000]))
+        .await
+        .unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    assert_eq!(final_of(s.events.recv().await), (0, 1000, true));
+    let second = fake.seen.lock().unwrap().body.len();
+    // Both halves were uploaded: 8000 more 16-bit samples.
+    assert_eq!(second - first, 16_000);
+}
