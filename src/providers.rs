@@ -151,14 +151,12 @@ fn stt_provider(
             // with the final decode for CPU, so they are off unless configured.
             let t = Table::of(config, "whisper");
             let whisper = WhisperConfig {
-                initial_prompt: t.text("prompt").map_or_else(
-                    || vocabulary_prompt(vocabulary),
-                    |p| Some(p.to_string()).filter(|p| !p.trim().is_empty()),
-                ),
+                initial_prompt: t.prompt("prompt", vocabulary),
                 ..whisper_config(config)?
             };
             let engine = WhisperEngine::from_cache(&models_dir(config), whisper)
                 .map_err(|e| err("whisper stt", e))?;
+            engine.warm_up().map_err(|e| err("whisper warm-up", e))?;
             let rolling = RollingConfig {
                 partial_interval_ms: t.int("partial_interval_ms", 0),
                 ..Default::default()
@@ -173,6 +171,7 @@ fn stt_provider(
             };
             t.set(&mut c.base_url, "base_url");
             t.set(&mut c.model, "stt_model");
+            c.prompt = t.prompt("stt_prompt", vocabulary);
             Ok(Arc::new(
                 OpenAiStt::new(c).map_err(|e| err("openai stt", e))?,
             ))
@@ -185,6 +184,7 @@ fn stt_provider(
             };
             t.set(&mut c.url, "url");
             t.set(&mut c.model, "model");
+            c.vocabulary = vocabulary.to_vec();
             Ok(Arc::new(DeepgramStt::new(c)))
         }
         other => Err(AppError::Provider(format!(
@@ -279,6 +279,15 @@ impl<'a> Table<'a> {
     /// The table's string `key`, when present.
     fn text(&self, key: &str) -> Option<&'a str> {
         self.value(key).and_then(toml::Value::as_str)
+    }
+
+    /// A recogniser prompt: the table's `key` when set ("" = none), else one built
+    /// from the agents' `vocabulary`.
+    fn prompt(&self, key: &str, vocabulary: &[String]) -> Option<String> {
+        match self.text(key) {
+            Some(p) => Some(p.to_string()).filter(|p| !p.trim().is_empty()),
+            None => vocabulary_prompt(vocabulary),
+        }
     }
 
     /// The table's integer `key`, or `default`.

@@ -39,6 +39,9 @@ pub struct DeepgramConfig {
     pub language: String,
     /// Extra query parameters (`("endpointing", "300")`, ...).
     pub extra_params: Vec<(String, String)>,
+    /// Domain words to boost: sent as `keyterm` to Nova-3 models (phrases kept whole),
+    /// as `keywords` (single words) to older ones.
+    pub vocabulary: Vec<String>,
     pub connect_timeout: Duration,
     /// Connection retries after the first attempt.
     pub connect_retries: u32,
@@ -58,6 +61,7 @@ impl Default for DeepgramConfig {
             model: "nova-2".into(),
             language: "en-US".into(),
             extra_params: vec![("utterance_end_ms".into(), "1000".into())],
+            vocabulary: Vec::new(),
             connect_timeout: Duration::from_secs(5),
             connect_retries: 2,
             backoff: Duration::from_millis(250),
@@ -81,6 +85,27 @@ impl DeepgramConfig {
             ("model".into(), self.model.clone()),
             ("language".into(), self.language.clone()),
         ];
+        if self.model.starts_with("nova-3") {
+            q.extend(
+                self.vocabulary
+                    .iter()
+                    .map(|t| ("keyterm".into(), t.clone())),
+            );
+        } else {
+            let mut words: Vec<&str> = self
+                .vocabulary
+                .iter()
+                .flat_map(|t| t.split_whitespace())
+                .filter(|w| w.len() > 2)
+                .collect();
+            words.sort_unstable();
+            words.dedup();
+            q.extend(
+                words
+                    .into_iter()
+                    .map(|w| ("keywords".into(), w.to_string())),
+            );
+        }
         q.extend(self.extra_params.iter().cloned());
         let query: Vec<String> = q
             .iter()

@@ -242,4 +242,30 @@ fn listen_url_carries_the_wire_parameters() {
     assert!(url.starts_with("wss://api.deepgram.com/v1/listen?encoding=linear16&sample_rate=16000"));
     assert!(url.contains("interim_results=true"));
     assert!(url.contains("language=en-US"));
+    assert!(!url.contains("keyword") && !url.contains("keyterm"));
+}
+
+#[test]
+fn vocabulary_is_sent_as_keyterms_or_keywords() {
+    let vocabulary = vec!["rate limit".to_string(), "webhook".into(), "API".into()];
+    let nova3 = DeepgramConfig {
+        model: "nova-3".into(),
+        vocabulary: vocabulary.clone(),
+        ..DeepgramConfig::default()
+    }
+    .listen_url();
+    assert!(
+        nova3.contains("keyterm=rate%20limit&keyterm=webhook&keyterm=API"),
+        "{nova3}"
+    );
+    let nova2 = DeepgramConfig {
+        vocabulary,
+        ..DeepgramConfig::default()
+    }
+    .listen_url();
+    assert!(
+        nova2.contains("keywords=API&keywords=limit&keywords=rate&keywords=webhook"),
+        "{nova2}"
+    );
+    assert!(!nova2.contains("keyterm"));
 }

@@ -2,7 +2,7 @@
 //!
 //! The endpoint is batch-only, so the stream buffers audio since the last `Flush`
 //! and uploads it as a 16 kHz 16-bit WAV (`multipart/form-data`: `file`, `model`,
-//! `language`, `response_format=json`) when the turn ends; after a `Continue` the
+//! `language`, `prompt`, `response_format=json`) when the turn ends; after a `Continue` the
 //! previous utterance is uploaded again with the new audio. No partials. Requests
 //! have a timeout and are retried with exponential backoff on connection errors,
 //! timeouts, HTTP 429 and 5xx; other 4xx errors fail at once. A failed turn yields an
@@ -24,6 +24,8 @@ pub struct OpenAiSttConfig {
     pub model: String,
     /// ISO-639-1 language hint.
     pub language: Option<String>,
+    /// Text the model reads as preceding context (the agents' domain words), if any.
+    pub prompt: Option<String>,
     /// Per-attempt timeout.
     pub timeout: Duration,
     /// Retries after the first attempt.
@@ -39,6 +41,7 @@ impl Default for OpenAiSttConfig {
             api_key: String::new(),
             model: "gpt-4o-mini-transcribe".into(),
             language: Some("en".into()),
+            prompt: None,
             timeout: Duration::from_secs(15),
             max_retries: 2,
             backoff: Duration::from_millis(250),
@@ -156,6 +159,9 @@ fn multipart_body(boundary: &str, cfg: &OpenAiSttConfig, wav: &[u8]) -> Vec<u8> 
     field("response_format", "json");
     if let Some(lang) = &cfg.language {
         field("language", lang);
+    }
+    if let Some(prompt) = cfg.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+        field("prompt", prompt);
     }
     b.extend_from_slice(
         format!(

@@ -127,6 +127,10 @@ async fn flush_uploads_a_wav_and_returns_the_final() {
     assert!(ct.starts_with("multipart/form-data"));
     assert!(contains(&seen.body, b"name=\"model\"\r\n\r\nwhisper-1\r\n"));
     assert!(contains(&seen.body, b"name=\"language\"\r\n\r\nen\r\n"));
+    assert!(
+        !contains(&seen.body, b"name=\"prompt\""),
+        "no prompt unless given"
+    );
     assert!(contains(&seen.body, b"filename=\"turn.wav\""));
     assert!(contains(&seen.body, format!("--{boundary}--").as_bytes()));
     // the WAV: RIFF header, 16 kHz, 16000 samples of 16-bit PCM
@@ -221,4 +225,27 @@ async fn continue_uploads_the_earlier_utterance_again_with_the_new_audio() {
     let second = fake.seen.lock().unwrap().body.len();
     // Both halves were uploaded: 8000 more 16-bit samples.
     assert_eq!(second - first, 16_000);
+}
+
+#[tokio::test]
+async fn the_vocabulary_prompt_is_uploaded_with_the_audio() {
+    let (url, fake) = serve(vec![Reply::Ok]).await;
+    let stt = OpenAiStt::new(OpenAiSttConfig {
+        prompt: Some("A customer calls about: refund, webhook.".into()),
+        ..client(url).cfg.clone()
+    })
+    .unwrap();
+    let mut s = stt.open().await.unwrap();
+    s.input
+        .send(SttInput::Audio(vec![0.25; 8000]))
+        .await
+        .unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    s.events.recv().await;
+    s.events.recv().await;
+    let seen = fake.seen.lock().unwrap();
+    assert!(contains(
+        &seen.body,
+        b"name=\"prompt\"\r\n\r\nA customer calls about: refund, webhook.\r\n"
+    ));
 }

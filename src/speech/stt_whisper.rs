@@ -128,6 +128,21 @@ impl WhisperEngine {
         &self.config
     }
 
+    /// Decode one second of faint noise once, so the first caller's turn does not pay
+    /// for paging in the weights and sizing the compute buffers (seen as 10–20 s on a
+    /// busy machine). Returns how long it took.
+    pub fn warm_up(&self) -> Result<std::time::Duration, SpeechError> {
+        let started = Instant::now();
+        let mut state = self.new_state()?;
+        let noise: Vec<f32> = (0..SAMPLE_RATE)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.001)
+            .collect();
+        self.transcribe(&mut state, &noise)?;
+        let took = started.elapsed();
+        tracing::info!(ms = took.as_millis() as u64, "whisper warmed up");
+        Ok(took)
+    }
+
     /// Fresh decoder state (one per stream).
     pub fn new_state(&self) -> Result<WhisperState, SpeechError> {
         self.ctx
