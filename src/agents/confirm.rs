@@ -102,6 +102,11 @@ pub fn is_affirmative(text: &str) -> bool {
 /// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
 /// caller is leaving once this turn is dealt with.
 pub fn ends_with_farewell(text: &str) -> bool {
+    // "That's all?" is disbelief, not a goodbye; "I'll pay by…" is unfinished.
+    let end = text.trim_end();
+    if end.ends_with('?') || end.ends_with("...") || end.ends_with('…') {
+        return false;
+    }
     if misheard_bye(text) {
         return true;
     }
@@ -118,15 +123,14 @@ pub fn ends_with_farewell(text: &str) -> bool {
 }
 
 /// Recognisers often spell a closing "bye" as "buy" or "by"; only a last clause of
-/// its own counts ("Yes, go ahead, thanks, buy.") — never "…all I needed to buy".
+/// its own after something else counts ("Yes, go ahead, thanks, buy.") — never
+/// "…all I needed to buy", nor "Buy." alone (an answer to "renew or buy?").
 fn misheard_bye(text: &str) -> bool {
-    let clause = text
-        .trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
-        .rsplit(['.', ',', '!', '?', ';'])
-        .next()
-        .unwrap_or("");
-    let ws = words(clause);
-    !ws.is_empty() && ws.len() <= 2 && ws.iter().all(|w| w == "buy" || w == "by")
+    let body = text.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    let mut clauses = body.rsplit(['.', ',', '!', '?', ';']);
+    let last = words(clauses.next().unwrap_or(""));
+    let before = clauses.any(|c| !words(c).is_empty());
+    before && !last.is_empty() && last.len() <= 2 && last.iter().all(|w| w == "buy" || w == "by")
 }
 
 #[cfg(test)]
@@ -187,6 +191,10 @@ mod tests {
             "Perfect, that's all I needed to buy.",
             "which plan should I buy",
             "I'll pay by card",
+            "Buy.",
+            "I'd like to pay... by...",
+            "That's all?",
+            "That's it? Bye?",
         ] {
             assert!(!ends_with_farewell(n), "{n}");
         }

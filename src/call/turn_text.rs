@@ -5,7 +5,7 @@
 const UNFINISHED_TAIL: &[&str] = &[
     "and", "or", "but", "so", "because", "the", "a", "an", "my", "to", "of", "for", "with", "um",
     "uh", "is", "was", "i", "in", "on", "that", "which", "if", "then", "like", "our", "your", "me",
-    "it's", "i'm",
+    "it's", "i'm", "by",
 ];
 
 /// Listener noises that acknowledge without asking for anything.

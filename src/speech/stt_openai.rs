@@ -189,6 +189,7 @@ impl SpeechToText for OpenAiStt {
             // The last flushed utterance, re-sent when the next one continues it.
             let mut last: Vec<f32> = Vec::new();
             let mut continued = false;
+            let mut refused = false;
             let (mut total, mut start) = (0u64, 0u64);
             let ms = |s: u64| s * 1000 / 16_000;
             while let Some(msg) = rx.recv().await {
@@ -214,6 +215,10 @@ impl SpeechToText for OpenAiStt {
                         {
                             buf = std::mem::take(&mut last);
                             continued = true;
+                        } else {
+                            // Never join audio that lacks the start of these words later.
+                            last.clear();
+                            refused = true;
                         }
                     }
                     SttInput::Flush => {
@@ -230,6 +235,9 @@ impl SpeechToText for OpenAiStt {
                             String::new()
                         };
                         last = std::mem::take(&mut buf);
+                        if std::mem::take(&mut refused) {
+                            last.clear();
+                        }
                         let confidence = if text.is_empty() { 0.0 } else { 1.0 };
                         let (start_ms, end_ms) = (ms(start), ms(total));
                         let fin = SttEvent::Final {

@@ -98,6 +98,7 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         last_utterance: Vec::new(),
         last_start: 0,
         continuing: false,
+        refused: false,
     };
     tokio::spawn(driver.run(in_rx));
     Ok(SttStream { input, events })
@@ -142,6 +143,8 @@ struct Driver<T: Transcriber> {
     last_start: u64,
     /// The buffer starts with the last utterance's audio.
     continuing: bool,
+    /// A `Continue` could not be honoured for the utterance in the buffer.
+    refused: bool,
 }
 
 impl<T: Transcriber> Driver<T> {
@@ -276,7 +279,12 @@ impl<T: Transcriber> Driver<T> {
             started: self.started,
             continued: std::mem::take(&mut self.continuing),
         };
-        self.last_utterance.clone_from(&pcm);
+        if std::mem::take(&mut self.refused) {
+            // This audio lacks the start of the caller's words: never join it later.
+            self.last_utterance.clear();
+        } else {
+            self.last_utterance.clone_from(&pcm);
+        }
         self.last_start = self.buf_start;
         self.finals.push_back((pcm, utt));
         self.buf_start = self.total;
@@ -292,6 +300,7 @@ impl<T: Transcriber> Driver<T> {
             || self.last_utterance.is_empty()
             || self.last_utterance.len() >= super::MAX_CONTINUED_SAMPLES
         {
+            self.refused = !self.continuing;
             return;
         }
         let mut joined = std::mem::take(&mut self.last_utterance);

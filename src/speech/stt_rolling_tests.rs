@@ -308,3 +308,30 @@ async fn continue_decodes_the_last_utterance_with_the_new_audio() {
     let third = finals(collect_until_final(&mut s).await);
     assert_eq!(third, vec![("300 ms".to_string(), 1500, false)]);
 }
+
+#[tokio::test]
+async fn a_refused_continue_is_never_joined_later() {
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    let next_final = async |s: &mut SttStream| loop {
+        if let Some(SttEvent::Final {
+            text, continued, ..
+        }) = s.events.recv().await
+        {
+            return (text, continued);
+        }
+    };
+    // Too long to join: the next utterance stands alone...
+    s.input.send(speech(21_000)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    s.input.send(SttInput::Continue).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    assert_eq!(next_final(&mut s).await, ("21000 ms".into(), false));
+    assert_eq!(next_final(&mut s).await, ("500 ms".into(), false));
+    // ...and so does the one after it: joining it would drop the first part's words.
+    s.input.send(SttInput::Continue).await.unwrap();
+    s.input.send(speech(300)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    assert_eq!(next_final(&mut s).await, ("300 ms".into(), false));
+}

@@ -117,6 +117,7 @@ impl Machine {
         self.reset_talking();
     }
 
+    /// A final transcript from STT.
     pub(super) fn on_final(
         &mut self,
         now: Instant,
@@ -124,16 +125,38 @@ impl Machine {
         confidence: f32,
         continued: bool,
     ) {
+        if self.finals_stale > 0 {
+            // Owed for a turn end that was already given up on (stt_timeout).
+            self.finals_stale -= 1;
+            return;
+        }
         if self.finals_pending == 0 {
             return; // a late or duplicate final never starts a second reply
         }
-        self.finals_pending -= 1;
+        self.take_final(now, text, confidence, continued);
+    }
+
+    /// No final came in time: everything still owed counts as nothing heard, and the
+    /// finals that arrive later for those turn ends are dropped.
+    pub(super) fn give_up_on_finals(&mut self, now: Instant) {
+        self.finals_stale += self.finals_pending;
+        self.finals_pending = 1;
+        self.take_final(now, String::new(), 0.0, false);
+    }
+
+    fn take_final(&mut self, now: Instant, text: String, confidence: f32, continued: bool) {
+        self.finals_pending = self.finals_pending.saturating_sub(1);
+        if self.finals_pending == 0 {
+            self.final_deadline = None;
+        }
         let carry = std::mem::take(&mut self.carry);
-        // A continued final re-transcribed the earlier words together with the new ones.
-        let text = if continued {
-            text.trim().to_string()
+        let text = text.trim();
+        // A continued final re-transcribed the earlier words together with the new ones
+        // (an empty one is a failed decode: keep what we had).
+        let text = if continued && !text.is_empty() {
+            text.to_string()
         } else {
-            merge(carry, text.trim())
+            merge(carry, text)
         };
         if self.state == State::CallerSpeaking || self.finals_pending > 0 {
             // The caller went on talking (and STT has more to say): keep the words for
@@ -141,10 +164,11 @@ impl Machine {
             self.carry = text;
             return;
         }
-        self.final_deadline = None;
         self.clock.stt_final = Some(now);
         if let Some(int) = self.interruption.take() {
-            if text.is_empty() || (is_backchannel(&text) && !int.unheard.contains('?')) {
+            // Noise or "uh-huh" is a false interruption; keys pressed with it never are.
+            let noise = text.is_empty() || (is_backchannel(&text) && !int.unheard.contains('?'));
+            if noise && self.held_dtmf.is_empty() {
                 self.actions
                     .push_back(Action::Measure(Measure::FalseInterruption {
                         turn: int.turn,
@@ -171,6 +195,8 @@ impl Machine {
             self.arm_reprompt(now);
             return;
         }
+        self.last_transcript = text.clone();
+        self.last_digits = digits.clone();
         let text = if digits.is_empty() {
             text
         } else {
@@ -326,6 +352,17 @@ impl Machine {
     /// Caller speech over the bot: stop playback now, cancel the reply, and remember
     /// what was heard until we know whether the interruption was real.
     fn barge_in(&mut self, now: Instant) {
+        if self.awaiting_final()
+            && self.reply.is_none()
+            && self.running_turn.is_none()
+            && !self.playout.is_active()
+        {
+            // Nothing to interrupt: the caller goes on after a pause that ended their
+            // turn. One utterance (any interruption it belongs to stays pending).
+            self.actions.push_back(Action::SttContinue);
+            self.accept_turn();
+            return;
+        }
         let onset = self.onset.unwrap_or(now);
         let reply = self.reply.take();
         let mut spoke = false;
@@ -360,8 +397,11 @@ impl Machine {
             // Nothing was said yet: this is the caller continuing their last turn.
             if self.awaiting_final() {
                 self.actions.push_back(Action::SttContinue);
-            } else if let Some(TurnInput::Speech { text, .. }) = &self.last_input {
-                self.carry = text.clone();
+            } else if matches!(self.last_input, Some(TurnInput::Speech { .. })) {
+                // Its words come back as carry (a continued transcript replaces them);
+                // digits typed with it are held again, to join the whole utterance.
+                self.carry = std::mem::take(&mut self.last_transcript);
+                self.held_dtmf = std::mem::take(&mut self.last_digits) + &self.held_dtmf;
                 self.actions.push_back(Action::RetractTurn { turn });
                 self.actions.push_back(Action::SttContinue);
             }

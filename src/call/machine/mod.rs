@@ -296,6 +296,11 @@ pub struct Machine {
     partial: String,
     /// Turn ends (STT flushes) whose final transcript has not come back yet.
     finals_pending: u32,
+    /// Finals still to come for turn ends given up on after `stt_timeout`.
+    finals_stale: u32,
+    /// Transcript and DTMF digits of the last speech turn, restored if it is retracted.
+    last_transcript: String,
+    last_digits: String,
     /// When a missing final transcript is given up on.
     final_deadline: Option<Instant>,
     /// Caller text of a turn that was cut off by more caller speech before any reply played.
@@ -333,6 +338,9 @@ impl Machine {
             last_speech: None,
             partial: String::new(),
             finals_pending: 0,
+            finals_stale: 0,
+            last_transcript: String::new(),
+            last_digits: String::new(),
             final_deadline: None,
             carry: String::new(),
             last_input: None,
@@ -417,8 +425,7 @@ impl Machine {
             tracing::warn!(
                 "no transcript from speech recognition in time; treating the turn as unheard"
             );
-            self.finals_pending = 1;
-            self.on_final(now, String::new(), 0.0, false);
+            self.give_up_on_finals(now);
         }
         if self.dtmf_deadline.is_some_and(|d| d <= now) {
             self.dtmf_deadline = None;

@@ -546,6 +546,133 @@ fn going_on_before_the_reply_is_heard_retracts_and_continues_the_turn() {
     );
 }
 
+fn final_input(text: &str, continued: bool) -> Input {
+    Input::SttFinal {
+        text: text.into(),
+        confidence: 0.9,
+        continued,
+    }
+}
+
+#[test]
+fn a_short_yes_after_a_pause_is_one_answer_not_a_false_interruption() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "I was charged twice");
+    r.agent_says(turn, &["Shall I refund it?"], 10);
+    r.play_all();
+    assert_eq!(r.m.state(), State::Listening);
+    // "Yeah." [pause] "sure" — the pause ends the turn, the caller goes on.
+    r.caller(300, SPEECH);
+    r.caller(600, QUIET);
+    let acts = r.caller(300, SPEECH);
+    assert!(acts.contains(&Action::SttContinue));
+    assert!(
+        !acts
+            .iter()
+            .any(|a| matches!(a, Action::Measure(Measure::BargeIn { .. }))),
+        "nothing was interrupted: {acts:?}"
+    );
+    r.input(final_input("Yeah.", false));
+    r.caller(600, QUIET);
+    let acts = r.input(final_input("Yeah, sure.", true));
+    let (_, input) = started_turn(&acts).expect("the answer is a turn of its own");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "Yeah, sure.".into(),
+            confidence: 0.9
+        }
+    );
+}
+
+#[test]
+fn an_empty_continued_transcript_keeps_the_first_half() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    r.caller(300, SPEECH);
+    r.input(final_input("I was charged twice", false));
+    r.caller(600, QUIET);
+    // The joined decode failed.
+    let acts = r.input(final_input("", true));
+    let (_, input) = started_turn(&acts).expect("turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "I was charged twice".into(),
+            confidence: 0.9
+        }
+    );
+}
+
+#[test]
+fn digits_survive_a_retracted_turn_that_the_caller_continues() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    for d in ['1', '0', '0', '3', '#'] {
+        r.input(Input::Dtmf { digit: d });
+    }
+    r.caller(600, QUIET);
+    let acts = r.input(final_input("My account number is", false));
+    let (turn, _) = started_turn(&acts).expect("turn");
+    // The caller goes on before any reply: retracted, re-transcribed as one.
+    let acts = r.caller(300, SPEECH);
+    assert!(acts.contains(&Action::RetractTurn { turn }));
+    r.caller(600, QUIET);
+    let acts = r.input(final_input(
+        "My account number is, and I was charged twice",
+        true,
+    ));
+    let (_, input) = started_turn(&acts).expect("merged turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "My account number is, and I was charged twice 1003".into(),
+            confidence: 0.9
+        }
+    );
+}
+
+#[test]
+fn a_transcript_owed_for_a_turn_given_up_on_is_dropped() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    r.advance(15_000);
+    assert_eq!(r.m.state(), State::Listening);
+    // The caller tries again; then the stale transcript arrives, then the real one.
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    let acts = r.input(final_input("stale words", false));
+    assert!(started_turn(&acts).is_none(), "{acts:?}");
+    let acts = r.input(final_input("I need a refund", false));
+    let (_, input) = started_turn(&acts).expect("turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "I need a refund".into(),
+            confidence: 0.9
+        }
+    );
+}
+
+#[test]
+fn the_transcript_deadline_is_cleared_when_the_caller_is_still_talking() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    r.caller(600, QUIET);
+    r.caller(300, SPEECH);
+    r.input(final_input("first half", false));
+    // Still talking 20 s later: no timer is overdue (a past deadline would spin).
+    r.caller(20_000, SPEECH);
+    assert!(r.m.poll_timeout(r.now).is_none_or(|t| t > r.now));
+}
+
 #[test]
 fn a_transcript_that_never_comes_does_not_hang_the_call() {
     let mut r = Rig::new();
