@@ -177,7 +177,7 @@ impl Machine {
                 self.resume(now, int);
                 return;
             }
-            if int.spoke {
+            if int.truncates_reply() {
                 self.actions.push_back(Action::RecordHeard {
                     turn: int.turn,
                     agent: int.agent,
@@ -208,7 +208,10 @@ impl Machine {
     /// A false interruption: re-speak what the caller did not hear, or re-run the turn
     /// that was cancelled before it said anything.
     fn resume(&mut self, now: Instant, int: Interruption) {
-        if !int.unheard.is_empty() {
+        if let Some(input) = int.retracted {
+            // The turn was taken back for the caller to go on; they did not: run it.
+            self.start_turn(now, input);
+        } else if !int.unheard.is_empty() {
             self.turn += 1;
             let turn = self.turn;
             self.say(turn, &int.agent, int.unheard);
@@ -218,8 +221,6 @@ impl Machine {
                 r.resumes = Some(int.turn);
             }
             self.state = State::Thinking;
-        } else if let Some(input) = self.last_input.clone().filter(|_| !int.spoke) {
-            self.start_turn(now, input);
         } else {
             self.state = State::Listening;
             self.arm_reprompt(now);
@@ -366,6 +367,7 @@ impl Machine {
         let onset = self.onset.unwrap_or(now);
         let reply = self.reply.take();
         let mut spoke = false;
+        let cut_reply = reply.is_some();
         if self.playout.is_active() {
             self.actions.push_back(Action::Clear);
             self.playout.clear();
@@ -378,9 +380,13 @@ impl Machine {
         if let Some(r) = &reply {
             self.actions
                 .push_back(Action::CancelSpeech { utterance: r.turn });
-            spoke = !r.sentences.is_empty();
+            // Spoken = the caller heard some of it (a mark came back). Before that —
+            // still synthesizing, or its first fraction of a second on the line — going
+            // on continues the caller's own turn.
+            spoke = r.chunks_heard > 0;
         }
-        if let Some(running) = self.running_turn.take() {
+        let cancelled = self.running_turn.take();
+        if let Some(running) = cancelled {
             self.actions.push_back(Action::CancelTurn { turn: running });
         }
         let (agent, heard, unheard, end) = match reply {
@@ -393,6 +399,7 @@ impl Machine {
             }
             None => (String::new(), String::new(), String::new(), None),
         };
+        let mut retracted = None;
         if !spoke {
             // Nothing was said yet: this is the caller continuing their last turn.
             if self.awaiting_final() {
@@ -404,6 +411,10 @@ impl Machine {
                 self.held_dtmf = std::mem::take(&mut self.last_digits) + &self.held_dtmf;
                 self.actions.push_back(Action::RetractTurn { turn });
                 self.actions.push_back(Action::SttContinue);
+                retracted = self.last_input.clone();
+            } else if cancelled.is_some() {
+                // A keypad or re-prompt turn cut off before it said anything.
+                retracted = self.last_input.clone();
             }
         }
         self.actions.push_back(Action::Measure(Measure::BargeIn {
@@ -416,8 +427,9 @@ impl Machine {
             agent,
             heard,
             unheard,
-            spoke,
             end,
+            retracted,
+            cut_reply,
         });
         self.accept_turn();
     }
@@ -427,7 +439,7 @@ impl Machine {
             self.barge_in(now);
             // A key press is never a false interruption.
             if let Some(int) = self.interruption.take() {
-                if int.spoke {
+                if int.truncates_reply() {
                     self.actions.push_back(Action::RecordHeard {
                         turn: int.turn,
                         agent: int.agent,
@@ -533,6 +545,7 @@ impl Reply {
             agent: agent.to_string(),
             sentences: Vec::new(),
             heard: Vec::new(),
+            chunks_heard: 0,
             agent_done: false,
             end: None,
             resumes: None,

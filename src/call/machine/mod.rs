@@ -12,6 +12,9 @@
 //! `Speaking` that lasts [`MachineConfig::barge_in_min`] is a barge-in: `clear` at once,
 //! cancel the reply, keep only the heard text — unless the interruption proves false
 //! (no words, or only a backchannel), in which case the unheard rest is re-spoken.
+//! A caller who goes on before hearing any of the reply (a pause ended their turn
+//! early) is continuing that turn: it is retracted and STT told to transcribe both
+//! parts as one (`SttContinue`); the final transcript then replaces the first part's.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -246,6 +249,8 @@ struct Reply {
     agent: String,
     sentences: Vec<Sentence>,
     heard: Vec<String>,
+    /// Chunks whose mark came back (with or without words attached).
+    chunks_heard: usize,
     agent_done: bool,
     end: Option<EndAfter>,
     /// The interrupted turn this reply re-states (false interruption).
@@ -265,10 +270,20 @@ struct Interruption {
     agent: String,
     heard: String,
     unheard: String,
-    /// Whether any of the reply had been queued to speak.
-    spoke: bool,
     /// The call end the interrupted reply was leading to.
     end: Option<EndAfter>,
+    /// The caller turn taken back because they went on before hearing its reply.
+    retracted: Option<TurnInput>,
+    /// A reply (or greeting) was cut off.
+    cut_reply: bool,
+}
+
+impl Interruption {
+    /// Whether the cut reply stays in the conversation, truncated to what was heard
+    /// (possibly nothing); a retracted turn's reply leaves with the turn.
+    fn truncates_reply(&self) -> bool {
+        self.cut_reply && self.retracted.is_none()
+    }
 }
 
 /// Timestamps of the turn in progress, for latency measurement.
@@ -516,6 +531,13 @@ impl Machine {
     fn record_heard_chunks(&mut self, heard: Vec<crate::call::playout::Heard>) {
         for h in heard {
             self.marks_heard += 1;
+            let reply = self.reply.as_mut().filter(|r| r.turn == h.utterance);
+            if let Some(r) = reply {
+                r.chunks_heard += 1;
+                if !h.text.is_empty() {
+                    r.heard.push(h.text.clone());
+                }
+            }
             if h.text.is_empty() {
                 continue;
             }
@@ -523,9 +545,6 @@ impl Machine {
                 self.heard_log.push(' ');
             }
             self.heard_log.push_str(&h.text);
-            if let Some(r) = self.reply.as_mut().filter(|r| r.turn == h.utterance) {
-                r.heard.push(h.text);
-            }
         }
     }
 }

@@ -106,6 +106,21 @@ impl Rig {
         out
     }
 
+    /// Play out for `ms`, echoing each mark as the carrier would.
+    fn play_for(&mut self, ms: u64) -> Vec<Action> {
+        let mut out = Vec::new();
+        for _ in 0..ms / 20 {
+            let acts = self.advance(20);
+            for a in &acts {
+                if let Action::Mark(m) = a {
+                    out.extend(self.input(Input::Mark { name: m.clone() }));
+                }
+            }
+            out.extend(acts);
+        }
+        out
+    }
+
     /// The agent of `turn` says `sentences`; each is synthesized to `frames` frames.
     fn agent_says(&mut self, turn: u64, sentences: &[&str], frames: usize) -> Vec<Action> {
         let mut out = Vec::new();
@@ -395,7 +410,8 @@ fn backchannel_is_a_false_interruption_and_the_rest_is_respoken() {
         &["I see a duplicate charge from March twelfth for forty dollars."],
         40,
     );
-    r.advance(100);
+    // The caller has heard the start of it.
+    r.play_for(300);
     r.caller(300, SPEECH);
     r.caller(600, QUIET);
     let acts = r.input(Input::SttFinal {
@@ -671,6 +687,37 @@ fn the_transcript_deadline_is_cleared_when_the_caller_is_still_talking() {
     // Still talking 20 s later: no timer is overdue (a past deadline would spin).
     r.caller(20_000, SPEECH);
     assert!(r.m.poll_timeout(r.now).is_none_or(|t| t > r.now));
+}
+
+#[test]
+fn going_on_while_the_reply_is_still_being_synthesized_continues_the_turn() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "My bill looks wrong.");
+    // The agent has answered in text, but no audio has gone out yet.
+    r.input(Input::AgentSay {
+        turn,
+        agent: "billing".into(),
+        text: "Your latest bill is paid.".into(),
+    });
+    let acts = r.caller(300, SPEECH);
+    assert!(acts.contains(&Action::CancelSpeech { utterance: turn }));
+    assert!(acts.contains(&Action::RetractTurn { turn }));
+    assert!(acts.contains(&Action::SttContinue));
+    r.caller(600, QUIET);
+    let acts = r.input(final_input(
+        "My bill looks wrong. It says I owe two hundred dollars.",
+        true,
+    ));
+    assert!(!acts.iter().any(|a| matches!(a, Action::RecordHeard { .. })));
+    let (_, input) = started_turn(&acts).expect("one turn");
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "My bill looks wrong. It says I owe two hundred dollars.".into(),
+            confidence: 0.9
+        }
+    );
 }
 
 #[test]
