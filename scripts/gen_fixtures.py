@@ -5,7 +5,9 @@ Every scenario TOML under audio-fixtures/ is the single source of truth: each tu
 `text` is spoken in the scenario's `[fixture] voice` and written to the turn's `wav`
 (relative to the scenario file), band-limited to telephone quality (300-3400 Hz,
 8 kHz mono 16-bit), optionally with line noise (`[fixture] noise_db`, the level of
-pink noise in dBFS). audio-fixtures/greeting.wav comes from scripts/gen-greeting.sh.
+pink noise in dBFS). A `|` in a turn's text is a pause inside the turn
+(`[fixture] pause_ms`, default 800): the caller stops, then goes on.
+audio-fixtures/greeting.wav comes from scripts/gen-greeting.sh.
 
 Voices: "espeak:<voice>[@wpm]" (espeak-ng, e.g. espeak:en-us+m3@150),
 "flite:<voice>" (kal, slt, awb, rms), "festival:<voice>" (e.g. ked_diphone).
@@ -39,6 +41,29 @@ def synth(voice: str, text: str, out: pathlib.Path) -> None:
         )
     else:
         sys.exit(f"unknown voice engine in {voice!r}")
+
+
+def synth_with_pauses(voice: str, text: str, pause_ms: int, out: pathlib.Path) -> None:
+    """Speak `text`; each `|` becomes `pause_ms` of silence."""
+    parts = [p.strip() for p in text.split("|") if p.strip()]
+    if len(parts) == 1:
+        synth(voice, parts[0], out)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, part in enumerate(parts):
+            f = pathlib.Path(tmp) / f"part{i}.wav"
+            synth(voice, part, f)
+            files.append(f)
+        rate = subprocess.run(["soxi", "-r", str(files[0])], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        silence = pathlib.Path(tmp) / "pause.wav"
+        subprocess.run(["sox", "-R", "-n", "-r", rate, "-c", "1", "-b", "16", str(silence),
+                        "trim", "0", f"{pause_ms / 1000:.3f}"], check=True)
+        joined = [files[0]]
+        for f in files[1:]:
+            joined += [silence, f]
+        subprocess.run(["sox", "-R", *map(str, joined), "-b", "16", str(out)], check=True)
 
 
 def telephone(raw: pathlib.Path, out: pathlib.Path, noise_db: float | None) -> None:
@@ -91,7 +116,7 @@ def main() -> None:
                     continue
                 if not voice or not turn.get("text"):
                     sys.exit(f"{path}: a turn with `wav` needs `text` and [fixture] voice")
-                synth(voice, turn["text"], raw)
+                synth_with_pauses(voice, turn["text"], fixture.get("pause_ms", 800), raw)
                 telephone(raw, path.parent / turn["wav"], noise_db)
                 made += 1
     print(f"gen-fixtures: wrote {made} WAV files under {FIXTURES.relative_to(ROOT)}/")
