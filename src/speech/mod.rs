@@ -14,6 +14,7 @@
 
 // Speech-to-text (embedded Whisper, cloud clients) and its quality measurement.
 pub mod canned;
+pub mod continuation;
 pub mod eval;
 pub mod fakes;
 pub mod http;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::continuation::Continuation;
 use super::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream};
 
 /// Settings for an OpenAI-compatible transcription endpoint.
@@ -187,9 +188,7 @@ impl SpeechToText for OpenAiStt {
         tokio::spawn(async move {
             let mut buf: Vec<f32> = Vec::new();
             // The last flushed utterance, re-sent when the next one continues it.
-            let mut last: Vec<f32> = Vec::new();
-            let mut continued = false;
-            let mut refused = false;
+            let mut continuation = Continuation::default();
             let (mut total, mut start) = (0u64, 0u64);
             let ms = |s: u64| s * 1000 / 16_000;
             while let Some(msg) = rx.recv().await {
@@ -209,16 +208,8 @@ impl SpeechToText for OpenAiStt {
                         buf.extend_from_slice(&pcm);
                     }
                     SttInput::Continue => {
-                        if buf.is_empty()
-                            && !last.is_empty()
-                            && last.len() < super::MAX_CONTINUED_SAMPLES
-                        {
-                            buf = std::mem::take(&mut last);
-                            continued = true;
-                        } else {
-                            // Never join audio that lacks the start of these words later.
-                            last.clear();
-                            refused = true;
+                        if let Some(s) = continuation.on_continue(&mut buf) {
+                            start = s;
                         }
                     }
                     SttInput::Flush => {
@@ -234,10 +225,8 @@ impl SpeechToText for OpenAiStt {
                         } else {
                             String::new()
                         };
-                        last = std::mem::take(&mut buf);
-                        if std::mem::take(&mut refused) {
-                            last.clear();
-                        }
+                        let continued = continuation.on_flush(&buf, start);
+                        buf.clear();
                         let confidence = if text.is_empty() { 0.0 } else { 1.0 };
                         let (start_ms, end_ms) = (ms(start), ms(total));
                         let fin = SttEvent::Final {
@@ -245,7 +234,7 @@ impl SpeechToText for OpenAiStt {
                             start_ms,
                             end_ms,
                             confidence,
-                            continued: std::mem::take(&mut continued),
+                            continued,
                         };
                         if tx.send(fin).await.is_err() {
                             return;

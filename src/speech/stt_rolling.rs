@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use super::continuation::Continuation;
 use super::{SpeechError, SttEvent, SttInput, SttStream};
 
 const SAMPLE_RATE: u64 = 16_000;
@@ -95,10 +96,7 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         generation: 0,
         last_partial: String::new(),
         finals: VecDeque::new(),
-        last_utterance: Vec::new(),
-        last_start: 0,
-        continuing: false,
-        refused: false,
+        continuation: Continuation::default(),
     };
     tokio::spawn(driver.run(in_rx));
     Ok(SttStream { input, events })
@@ -138,13 +136,8 @@ struct Driver<T: Transcriber> {
     last_partial: String,
     /// Flushed utterances waiting for their final decode.
     finals: VecDeque<(Vec<f32>, Utterance)>,
-    /// Audio of the last flushed utterance and where it started, for `Continue`.
-    last_utterance: Vec<f32>,
-    last_start: u64,
-    /// The buffer starts with the last utterance's audio.
-    continuing: bool,
-    /// A `Continue` could not be honoured for the utterance in the buffer.
-    refused: bool,
+    /// The last utterance, for `Continue`.
+    continuation: Continuation,
 }
 
 impl<T: Transcriber> Driver<T> {
@@ -277,15 +270,8 @@ impl<T: Transcriber> Driver<T> {
             start: self.buf_start,
             end: self.total,
             started: self.started,
-            continued: std::mem::take(&mut self.continuing),
+            continued: self.continuation.on_flush(&pcm, self.buf_start),
         };
-        if std::mem::take(&mut self.refused) {
-            // This audio lacks the start of the caller's words: never join it later.
-            self.last_utterance.clear();
-        } else {
-            self.last_utterance.clone_from(&pcm);
-        }
-        self.last_start = self.buf_start;
         self.finals.push_back((pcm, utt));
         self.buf_start = self.total;
         self.started = false;
@@ -296,19 +282,10 @@ impl<T: Transcriber> Driver<T> {
 
     /// The audio that follows continues the last utterance: decode them together.
     fn on_continue(&mut self) {
-        if self.continuing
-            || self.last_utterance.is_empty()
-            || self.last_utterance.len() >= super::MAX_CONTINUED_SAMPLES
-        {
-            self.refused = !self.continuing;
-            return;
+        if let Some(start) = self.continuation.on_continue(&mut self.buf) {
+            self.buf_start = start;
+            self.decoded_len = 0;
         }
-        let mut joined = std::mem::take(&mut self.last_utterance);
-        joined.append(&mut self.buf);
-        self.buf = joined;
-        self.buf_start = self.last_start;
-        self.continuing = true;
-        self.decoded_len = 0;
     }
 
     async fn on_result(&mut self, kind: JobKind, result: Result<Transcript, SpeechError>) -> bool {

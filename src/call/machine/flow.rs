@@ -34,7 +34,6 @@ impl Machine {
         } else {
             prob >= self.cfg.vad_on
         };
-        tracing::trace!(prob, state = ?self.state, "caller frame");
         if speech {
             self.speech_run += FRAME;
             self.silence_run = Duration::ZERO;

@@ -80,6 +80,13 @@ impl Rig {
         out
     }
 
+    /// The caller speaks for 600 ms, then is quiet long enough to end the turn.
+    fn speak_and_pause(&mut self) -> Vec<Action> {
+        let mut acts = self.caller(600, SPEECH);
+        acts.extend(self.caller(600, QUIET));
+        acts
+    }
+
     /// Play out everything, echoing each mark as the carrier would.
     fn play_all(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
@@ -160,8 +167,7 @@ fn count(actions: &[Action], f: impl Fn(&Action) -> bool) -> usize {
 
 /// Caller says something and STT returns `text`; returns the started turn.
 fn caller_turn(r: &mut Rig, text: &str) -> u64 {
-    let mut acts = r.caller(600, SPEECH);
-    acts.extend(r.caller(600, QUIET));
+    let acts = r.speak_and_pause();
     assert!(
         acts.contains(&Action::SttFlush),
         "endpoint reached: {acts:?}"
@@ -469,8 +475,7 @@ fn speech_while_thinking_merges_into_one_turn() {
 fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    let acts = r.caller(600, QUIET);
+    let acts = r.speak_and_pause();
     assert!(acts.contains(&Action::SttFlush));
     // The caller goes on before the first half's transcript is back: STT is told the
     // new audio continues the flushed utterance.
@@ -508,8 +513,7 @@ fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
 fn a_continued_transcript_replaces_the_halves_even_when_finals_come_late() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     r.caller(400, SPEECH);
     // The second half ends before STT answered for the first.
     let acts = r.caller(600, QUIET);
@@ -606,8 +610,7 @@ fn a_short_yes_after_a_pause_is_one_answer_not_a_false_interruption() {
 fn an_empty_continued_transcript_keeps_the_first_half() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     r.caller(300, SPEECH);
     r.input(final_input("I was charged twice", false));
     r.caller(600, QUIET);
@@ -656,13 +659,11 @@ fn digits_survive_a_retracted_turn_that_the_caller_continues() {
 fn a_transcript_owed_for_a_turn_given_up_on_is_dropped() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     r.advance(15_000);
     assert_eq!(r.m.state(), State::Listening);
     // The caller tries again; then the stale transcript arrives, then the real one.
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     let acts = r.input(final_input("stale words", false));
     assert!(started_turn(&acts).is_none(), "{acts:?}");
     let acts = r.input(final_input("I need a refund", false));
@@ -680,8 +681,7 @@ fn a_transcript_owed_for_a_turn_given_up_on_is_dropped() {
 fn the_transcript_deadline_is_cleared_when_the_caller_is_still_talking() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     r.caller(300, SPEECH);
     r.input(final_input("first half", false));
     // Still talking 20 s later: no timer is overdue (a past deadline would spin).
@@ -724,8 +724,7 @@ fn going_on_while_the_reply_is_still_being_synthesized_continues_the_turn() {
 fn a_transcript_that_never_comes_does_not_hang_the_call() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    let acts = r.caller(600, QUIET);
+    let acts = r.speak_and_pause();
     assert!(acts.contains(&Action::SttFlush));
     assert_eq!(r.m.state(), State::Thinking);
     // Speech recognition lost the turn (or its Flush): after stt_timeout, listen again.
@@ -773,8 +772,7 @@ fn dtmf_digits_are_collected_until_hash_or_timeout() {
 fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    let mut acts = r.caller(600, SPEECH);
-    acts.extend(r.caller(600, QUIET));
+    let acts = r.speak_and_pause();
     assert!(acts.contains(&Action::SttFlush));
     for d in ['1', '0', '0', '3', '#'] {
         let acts = r.input(Input::Dtmf { digit: d });
@@ -798,8 +796,7 @@ fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     // Digits held for an utterance that turned out silent become a turn of their own.
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
-    r.caller(600, SPEECH);
-    r.caller(600, QUIET);
+    r.speak_and_pause();
     r.input(Input::Dtmf { digit: '0' });
     r.input(Input::Dtmf { digit: '#' });
     let acts = r.input(Input::SttFinal {

@@ -275,34 +275,18 @@ fn multilingual_vocabulary_is_written_as_whisper_cpp_expects() {
 
 #[test]
 fn tokenizer_of_the_wrong_kind_is_refused() {
+    let refused = |model: Ct2Model, tokens: String| {
+        write_ggml(&model, &mel_npz(), &tokens, &mut Vec::new())
+            .unwrap_err()
+            .to_string()
+    };
     // gpt2.tiktoken (50256 tokens) for a multilingual model would shift every special token.
-    let err = write_ggml(
-        &mini_model_with_vocab(51_865),
-        &mel_npz(),
-        &tiktoken_of(50_256, false),
-        &mut Vec::new(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(mini_model_with_vocab(51_865), tiktoken_of(50_256, false));
     assert!(err.contains("multilingual.tiktoken"), "{err}");
-    let err = write_ggml(
-        &mini_model_with_vocab(51_864),
-        &mel_npz(),
-        &tiktoken_of(50_257, true),
-        &mut Vec::new(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(mini_model_with_vocab(51_864), tiktoken_of(50_257, true));
     assert!(err.contains("gpt2.tiktoken"), "{err}");
     // synthetic sizes: only "not more tokens than the model has"
-    let err = write_ggml(
-        &mini_model(),
-        &mel_npz(),
-        &tiktoken_of(8, false),
-        &mut Vec::new(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(mini_model(), tiktoken_of(8, false));
     assert!(err.contains("more than n_vocab 7"), "{err}");
 }
 
