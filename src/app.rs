@@ -11,7 +11,12 @@ use crate::audio::wav::{read_wav, Pcm};
 use crate::call::{CallSettings, Transfer, VoiceStack};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::call::identity::StreamAuth;
+use crate::redact::Redactor;
+use crate::server::admission::Admission;
+use crate::server::security::Security;
 use crate::server::{AppState, Readiness};
+use crate::telephony::stream_token::StreamTokens;
 use crate::speech::canned::CannedTts;
 use crate::store::{Store, StoreError};
 use crate::telephony::rest::TwilioRest;
@@ -30,6 +35,11 @@ pub enum AppError {
     Twilio(String),
     #[error("{0}")]
     Provider(String),
+    /// Production mode without what it needs to be safe.
+    #[error("{0}")]
+    Security(String),
+    #[error("[privacy] {0}")]
+    Privacy(#[from] crate::redact::PatternError),
 }
 
 /// Open the store named by the configuration.
@@ -95,6 +105,12 @@ fn state_with_store(
     store: Store,
     shutdown: CancellationToken,
 ) -> Result<AppState, AppError> {
+    crate::redact::install(Redactor::new(&config.privacy.mask_patterns)?);
+    let security = security(config)?;
+    let stream_tokens = StreamTokens::new(
+        stream_secret(config, security.twilio_auth_token.as_deref()),
+        config.server.stream_token_ttl_s,
+    );
     let settings = CallSettings {
         limits: Limits {
             max_frame_bytes: config.server.max_frame_bytes,
@@ -106,11 +122,11 @@ fn state_with_store(
             .recordings
             .enabled
             .then(|| config.recordings.dir.clone()),
-    };
-    let twilio_auth_token = if config.twilio.validate_signatures {
-        Some(env(&config.twilio.auth_token_env)?)
-    } else {
-        None
+        auth: StreamAuth {
+            tokens: stream_tokens.clone(),
+            require_token: security.enforcing,
+        },
+        start_timeout: Duration::from_millis(config.server.start_timeout_ms),
     };
     let readiness = Readiness::default();
     readiness.set_waiting("providers not loaded");
@@ -119,13 +135,82 @@ fn state_with_store(
         metrics: Arc::new(Metrics::new()),
         settings: Arc::new(settings),
         voice: Arc::default(),
-        public_url: config.server.public_url.clone(),
+        security: Arc::new(security),
+        stream_tokens,
+        admission: Admission::new(config.server.max_calls, config.server.max_pending_per_client),
         max_frame_bytes: config.server.max_frame_bytes,
         calls_list_limit: config.server.calls_list_limit,
-        twilio_auth_token,
         readiness,
         shutdown,
     })
+}
+
+/// The mode and its credentials. Production mode (`public_url` set) fails without the
+/// Twilio auth token unless `[server] allow_unsigned_webhooks` opts out.
+pub fn security(config: &Config) -> Result<Security, AppError> {
+    let enforcing = config.server.enforcing();
+    let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let twilio_token = non_empty(&config.twilio.auth_token_env);
+    let sign = (enforcing && !config.server.allow_unsigned_webhooks)
+        || config.twilio.validate_signatures;
+    if sign && twilio_token.is_none() {
+        return Err(AppError::Security(format!(
+            "[server] public_url is set, so Twilio webhooks and media streams must be signed: \
+             set the {} environment variable to your Twilio auth token (or, only behind a \
+             gateway that verifies Twilio's signatures itself, set [server] \
+             allow_unsigned_webhooks = true)",
+            config.twilio.auth_token_env
+        )));
+    }
+    let admin_token = non_empty(&config.server.admin_token_env);
+    if enforcing {
+        if admin_token.is_none() {
+            tracing::warn!(
+                "production mode: {} is not set, so /calls and every operator route refuse all requests",
+                config.server.admin_token_env
+            );
+        }
+        if !sign {
+            tracing::warn!("production mode with allow_unsigned_webhooks: Twilio signatures are not checked");
+        }
+    } else {
+        tracing::warn!(
+            "development mode (no [server] public_url): Twilio signatures and stream tokens \
+             are not required and operator routes answer loopback clients; set public_url \
+             before connecting a real number"
+        );
+    }
+    Ok(Security {
+        enforcing,
+        public_url: config.server.public_url.trim().trim_end_matches('/').to_string(),
+        twilio_auth_token: sign.then_some(twilio_token).flatten(),
+        admin_token,
+    })
+}
+
+/// The stream-token secret: `$SWITCHBOARD_STREAM_SECRET` (name configurable), else
+/// derived from the Twilio auth token (every replica with the same token agrees),
+/// else random for this process.
+fn stream_secret(config: &Config, twilio_token: Option<&str>) -> Vec<u8> {
+    use hmac::Mac as _;
+    if let Ok(s) = std::env::var(&config.server.stream_secret_env) {
+        if !s.is_empty() {
+            return s.into_bytes();
+        }
+    }
+    let token = twilio_token
+        .map(str::to_string)
+        .or_else(|| std::env::var(&config.twilio.auth_token_env).ok())
+        .filter(|t| !t.is_empty());
+    match token {
+        Some(t) => {
+            let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(t.as_bytes())
+                .unwrap_or_else(|_| <hmac::Hmac<sha2::Sha256>>::new(&Default::default()));
+            mac.update(b"switchboard stream tokens v1");
+            mac.finalize().into_bytes().to_vec()
+        }
+        None => crate::server::random_hex(32).into_bytes(),
+    }
 }
 
 fn env(name: &str) -> Result<String, AppError> {

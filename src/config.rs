@@ -39,6 +39,7 @@ pub struct Config {
     pub speech: SpeechConfig,
     pub agents: AgentsConfig,
     pub twilio: TwilioConfig,
+    pub privacy: PrivacyConfig,
 }
 
 /// `[server]`: the HTTP/websocket listener.
@@ -57,6 +58,24 @@ pub struct ServerConfig {
     pub max_media_payload_bytes: usize,
     /// How many recent calls `GET /calls` lists.
     pub calls_list_limit: usize,
+    /// With `public_url` set, start even without the Twilio auth token and accept
+    /// unsigned Twilio webhooks and stream handshakes (only behind a gateway that
+    /// verifies them itself). Stream tokens and operator authentication stay on.
+    pub allow_unsigned_webhooks: bool,
+    /// Environment variable holding the operator bearer token (`/calls`, recordings).
+    pub admin_token_env: String,
+    /// Environment variable holding the secret that signs stream tokens; unset = derived
+    /// from the Twilio auth token (so replicas agree), else random per process.
+    pub stream_secret_env: String,
+    /// Lifetime of the stream token `/twiml` issues, seconds.
+    pub stream_token_ttl_s: u64,
+    /// A media socket that sends no valid `start` this long after opening is closed, ms
+    /// (0 = never).
+    pub start_timeout_ms: u64,
+    /// Most calls served at once (sockets included before `start`); more are refused.
+    pub max_calls: usize,
+    /// Most media sockets one client address may hold open before a valid `start`.
+    pub max_pending_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +86,40 @@ impl Default for ServerConfig {
             max_frame_bytes: 64 * 1024,
             max_media_payload_bytes: 8000,
             calls_list_limit: 50,
+            allow_unsigned_webhooks: false,
+            admin_token_env: "ADMIN_API_TOKEN".into(),
+            stream_secret_env: "SWITCHBOARD_STREAM_SECRET".into(),
+            stream_token_ttl_s: 120,
+            start_timeout_ms: 5000,
+            max_calls: 64,
+            max_pending_per_client: 8,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Production mode: `public_url` is set, so signatures, stream tokens and operator
+    /// authentication are enforced. Otherwise development mode.
+    pub fn enforcing(&self) -> bool {
+        !self.public_url.trim().is_empty()
+    }
+}
+
+/// `[privacy]`: what is masked before anything leaves a call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Regular expressions masked (all letters and digits but the last four) in logs,
+    /// traces, stored transcripts, tool arguments and the `/calls` JSON, besides card
+    /// numbers (13–19 digits passing Luhn), which are always masked.
+    pub mask_patterns: Vec<String>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            // US social security numbers written with dashes.
+            mask_patterns: vec![r"\b\d{3}-\d{2}-\d{4}\b".into()],
         }
     }
 }
@@ -92,6 +145,9 @@ impl Default for StoreConfig {
 pub struct RecordingsConfig {
     pub enabled: bool,
     pub dir: PathBuf,
+    /// Delete recordings older than this many days (checked at start-up and hourly);
+    /// 0 = keep them.
+    pub retention_days: u64,
 }
 
 impl Default for RecordingsConfig {
@@ -99,6 +155,7 @@ impl Default for RecordingsConfig {
         Self {
             enabled: true,
             dir: PathBuf::from("data/recordings"),
+            retention_days: 0,
         }
     }
 }

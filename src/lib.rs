@@ -22,6 +22,7 @@
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
 //! | [`providers`] | picks and loads the VAD, STT, TTS and agent runtime the config names |
+//! | [`redact`]    | masks card numbers and configured patterns in everything that leaves a call |
 //!
 //! `agents` is usable without any server (see `switchboard chat`); `telephony`,
 //! `audio` and `speech` never mention agents.
@@ -34,6 +35,7 @@ pub mod call;
 pub mod config;
 pub mod metrics;
 pub mod providers;
+pub mod redact;
 pub mod replay;
 pub mod server;
 pub mod speech;

@@ -81,7 +81,7 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(switchboard::redact::RedactingStderr);
     if json {
         builder.json().init();
     } else {
@@ -94,6 +94,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
     let mut config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    switchboard::redact::install(
+        switchboard::redact::Redactor::new(&config.privacy.mask_patterns)
+            .context("[privacy] mask_patterns")?,
+    );
     match cli.command {
         Command::Serve { listen } => {
             if let Some(addr) = listen {
@@ -205,6 +209,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         info!("shutting down");
         signal.cancel();
     });
+    if config.recordings.enabled {
+        tokio::spawn(switchboard::call::retention::run(
+            config.recordings.dir.clone(),
+            config.recordings.retention_days,
+            shutdown.clone(),
+        ));
+    }
     let loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
     let server = tokio::spawn(switchboard::server::serve(listener, state));
     match loading.await {

@@ -26,6 +26,11 @@ pub struct Metrics {
     pub barge_in_latency: Histogram,
     /// Handoffs by `from`, `to` and trigger.
     pub handoffs: IntCounterVec,
+    /// Requests and streams refused, by reason (`signature_invalid`, `token_forged`,
+    /// `at_capacity`, `start_timeout`, `call_exists`, …). No personal data in labels.
+    pub refused: IntCounterVec,
+    /// Media frames that arrived before `start` (dropped).
+    pub frames_before_start: IntCounter,
 }
 
 impl Metrics {
@@ -78,6 +83,16 @@ impl Metrics {
                 &["from", "to", "trigger"],
             )
             .expect("metric"),
+            refused: IntCounterVec::new(
+                Opts::new("refused_total", "Requests and media streams refused"),
+                &["reason"],
+            )
+            .expect("metric"),
+            frames_before_start: IntCounter::new(
+                "frames_before_start_total",
+                "Media frames received before the stream's start (dropped)",
+            )
+            .expect("metric"),
             registry,
         };
         let r = &m.registry;
@@ -91,6 +106,8 @@ impl Metrics {
             Box::new(m.turn_latency.clone()),
             Box::new(m.barge_in_latency.clone()),
             Box::new(m.handoffs.clone()),
+            Box::new(m.refused.clone()),
+            Box::new(m.frames_before_start.clone()),
         ] {
             r.register(c).expect("unique metric names");
         }

@@ -5,14 +5,17 @@
 //! - [`playout`]: outbound pacing and the mark ledger (what the caller heard).
 //! - [`session`]: the tokio task wiring a Media Streams socket, speech providers and
 //!   the agent runtime to the machine; with [`caller_audio`], [`tts_worker`],
-//!   [`agent_link`], [`report`] and [`transfer`] as its parts.
+//!   [`agent_link`], [`report`] and [`transfer`] as its parts, and [`identity`] for
+//!   who the stream says is calling.
 
 pub mod agent_link;
 pub mod caller_audio;
+pub mod identity;
 pub mod machine;
 pub mod playout;
 pub mod recorder;
 pub mod report;
+pub mod retention;
 pub mod session;
 pub mod transfer;
 pub mod transport;
@@ -50,7 +53,15 @@ pub struct CallSettings {
     pub max_errors: u64,
     /// Directory for caller recordings (`None` = don't record).
     pub recordings_dir: Option<PathBuf>,
+    /// How a stream proves which call and caller it is.
+    pub auth: identity::StreamAuth,
+    /// A socket that sends no valid `start` this long after opening is closed.
+    pub start_timeout: std::time::Duration,
 }
+
+/// Whatever the server holds for a socket until its stream is authenticated (its
+/// client's pending-upgrade slot); the session drops it at a valid `start`.
+pub type PendingGuard = Box<dyn Send>;
 
 /// The providers a call talks to, chosen at start-up.
 pub struct VoiceStack {

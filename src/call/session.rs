@@ -20,15 +20,22 @@ use super::recorder::Recorder;
 use super::report::CallReport;
 use super::transport::WsFrame;
 use super::tts_worker::{self, SpeakJob, TtsHandle, TtsOutput};
-use super::{CallDeps, End};
+use super::identity::unix_now;
+use super::{CallDeps, End, PendingGuard};
 use crate::agents::{CallerContext, RunEvent};
 use crate::speech::{SttEvent, SttInput, SttStream};
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
-/// Run one call over a websocket until it ends.
-pub async fn run<S, K>(inbound: S, outbound: K, deps: CallDeps, shutdown: CancellationToken)
-where
+/// Run one call over a websocket until it ends. `pending` is released once the stream
+/// has authenticated itself with a valid `start`.
+pub async fn run<S, K>(
+    inbound: S,
+    outbound: K,
+    deps: CallDeps,
+    pending: Option<PendingGuard>,
+    shutdown: CancellationToken,
+) where
     S: Stream<Item = WsFrame> + Unpin,
     K: Sink<WsFrame> + Unpin,
 {
@@ -37,7 +44,8 @@ where
         call_sid = tracing::field::Empty,
         stream_sid = tracing::field::Empty
     );
-    let session = Session::new(deps, outbound, span.clone());
+    let mut session = Session::new(deps, outbound, span.clone());
+    session.pending = pending;
     session.run(inbound, shutdown).instrument(span).await;
 }
 
@@ -58,6 +66,10 @@ struct Session<K> {
     report: CallReport,
     socket_ok: bool,
     end: Option<End>,
+    /// Held until a valid `start` (see [`PendingGuard`]).
+    pending: Option<PendingGuard>,
+    /// Close code and reason when the stream was refused.
+    refusal: Option<(u16, String)>,
 }
 
 impl<K: Sink<WsFrame> + Unpin> Session<K> {
@@ -84,6 +96,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             report: CallReport::default(),
             socket_ok: true,
             end: None,
+            pending: None,
+            refusal: None,
         }
     }
 
@@ -92,6 +106,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         mut inbound: S,
         shutdown: CancellationToken,
     ) {
+        let start_deadline = Instant::now() + self.deps.settings.start_timeout;
         let end = loop {
             if let Some(end) = self.end {
                 break end;
@@ -104,6 +119,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 .poll_timeout(Instant::now().into_std())
                 .map(Instant::from_std);
             let stt_open = self.stt.is_some();
+            // A start timeout of zero disables it.
+            let awaiting_start =
+                self.start.is_none() && !self.deps.settings.start_timeout.is_zero();
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break End::Shutdown,
@@ -127,6 +145,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 _ = sleep_until_opt(deadline), if deadline.is_some() => {
                     self.machine.handle_timeout(Instant::now().into_std());
                 }
+                _ = tokio::time::sleep_until(start_deadline), if awaiting_start => {
+                    let ms = self.deps.settings.start_timeout.as_millis();
+                    self.refuse("start_timeout", format!("no valid start within {ms} ms"));
+                }
             }
             self.dispatch().await;
         };
@@ -145,10 +167,16 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 self.send(WsFrame::Pong(p)).await;
                 return;
             }
-            WsFrame::Pong(_) | WsFrame::Close => return,
+            WsFrame::Pong(_) | WsFrame::Close | WsFrame::Reject { .. } => return,
         };
         match decoded {
             Ok(event) => self.on_event(event).await,
+            Err(telephony::ProtocolError::MediaBeforeStart { event }) => {
+                // Early frames are dropped and counted, never a reason to close: the
+                // start timeout ends a socket that never starts.
+                self.deps.metrics.frames_before_start.inc();
+                debug!(event, "dropped a message that arrived before start");
+            }
             Err(e) => {
                 self.report.errors += 1;
                 self.deps
@@ -185,7 +213,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             }
             Inbound::Mark(mark) => self.feed(Input::Mark { name: mark.name }),
             Inbound::Dtmf(d) => {
-                info!(digit = %d.digit, "dtmf");
+                // Keys may be a card number: never logged in clear.
+                debug!(keys = d.digit.chars().count(), "keypad");
                 for c in d.digit.chars() {
                     self.feed(Input::Dtmf { digit: c });
                 }
@@ -198,22 +227,42 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
+    /// Close the stream before it starts: counted, logged without personal data, and
+    /// answered with close code 1008 and `reason`.
+    fn refuse(&mut self, kind: &'static str, reason: String) {
+        self.deps.metrics.refused.with_label_values(&[kind]).inc();
+        warn!(kind, %reason, "refused a media stream");
+        self.refusal = Some((1008, reason));
+        self.end = Some(End::Closed);
+    }
+
     async fn on_start(&mut self, start: StartMeta) {
         self.span.record("call_sid", start.call_sid.as_str());
         self.span.record("stream_sid", start.stream_sid.as_str());
-        let param = |k: &str| start.custom_parameters.get(k).cloned().unwrap_or_default();
+        // Who is calling comes from the token /twiml issued, not from the client.
+        let caller = match self.deps.settings.auth.identify(&start, unix_now()) {
+            Ok(caller) => caller,
+            Err(e) => return self.refuse(e.kind(), e.to_string()),
+        };
         let new = NewCall {
             call_sid: start.call_sid.clone(),
             stream_sid: start.stream_sid.clone(),
             account_sid: start.account_sid.clone(),
-            from: param("From"),
-            to: param("To"),
+            from: caller.from.clone(),
+            to: caller.to.clone(),
         };
+        match self.deps.store.call_started(new).await {
+            Ok(()) => {}
+            Err(crate::store::StoreError::CallExists(_)) => {
+                // A replayed or second stream: never restart or overwrite a call.
+                return self.refuse("call_exists", "this call already has a stream".into());
+            }
+            Err(e) => warn!(error = %e, "could not create call record"),
+        }
+        // Authenticated: free the client's pending-upgrade slot.
+        self.pending = None;
         self.deps.metrics.calls_started.inc();
         self.deps.metrics.calls_active.inc();
-        if let Err(e) = self.deps.store.call_started(new).await {
-            warn!(error = %e, "could not create call record");
-        }
         let recorder = self.deps.settings.recordings_dir.as_ref().and_then(|dir| {
             Recorder::create(dir, &start.call_sid)
                 .map_err(|e| warn!(error = %e, "cannot record this call"))
@@ -234,10 +283,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
         let greeting = match &voice.runtime {
             Some(runtime) => {
+                let mut params = start.custom_parameters.clone();
+                params.remove(crate::telephony::stream_token::PARAMETER);
+                // The verified numbers replace whatever the client sent.
+                params.insert("From".into(), caller.from.clone());
+                params.insert("To".into(), caller.to.clone());
                 let caller = CallerContext {
                     call_id: start.call_sid.clone(),
-                    phone: Some(param("From")).filter(|p| !p.is_empty()),
-                    params: start.custom_parameters.clone(),
+                    phone: Some(caller.from.clone()).filter(|p| !p.is_empty()),
+                    params,
                 };
                 let mut link = AgentLink::new(runtime.clone(), caller, self.agent_tx.clone());
                 let greeting = link.greet();
@@ -249,7 +303,11 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         if let Some((agent, text)) = &greeting {
             self.report.greeting = Some((agent.clone(), text.clone()));
         }
-        info!(from = %param("From"), to = %param("To"), "call started");
+        info!(
+            from = %caller.from,
+            verified = caller.verified,
+            "call started"
+        );
         self.start = Some(start);
         self.feed(Input::Start { greeting });
     }
@@ -436,7 +494,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
 
     async fn finish(mut self, end: End) {
         self.report.recording = self.audio.as_mut().and_then(CallerAudio::finish);
-        if end != End::Lost {
+        if let Some((code, reason)) = self.refusal.take() {
+            let _ = self.out.send(WsFrame::Reject { code, reason }).await;
+        } else if end != End::Lost {
             let _ = self.out.send(WsFrame::Close).await;
         }
         let Some(start) = self.start.take() else {

@@ -13,4 +13,7 @@ pub enum WsFrame {
     Pong(Vec<u8>),
     /// A close frame (or the end of the connection).
     Close,
+    /// A close frame with a status code (RFC 6455 §7.4: 1008 policy violation, 1013
+    /// try again later) and a short reason; sent when a stream is refused.
+    Reject { code: u16, reason: String },
 }

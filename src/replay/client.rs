@@ -58,14 +58,70 @@ impl Target {
     }
 }
 
-/// Run one call to its end (stop sent, socket closed, or `call_timeout`).
+/// The Twilio auth token the replay signs with, like Twilio does (`TWILIO_AUTH_TOKEN`).
+fn auth_token() -> Option<String> {
+    std::env::var("TWILIO_AUTH_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+}
+
+/// Ask the server's `/twiml` for the call, as Twilio does when the call comes in (form
+/// signed with `X-Twilio-Signature` when `TWILIO_AUTH_TOKEN` is set), and return the
+/// `<Stream>`'s `<Parameter>`s: what Twilio copies into `start.customParameters`,
+/// including the stream token. `params` are the webhook's form fields (`CallSid`,
+/// `From`, `To`, …).
+pub async fn twiml_parameters(
+    http: &reqwest::Client,
+    target: &Target,
+    params: &[(String, String)],
+) -> Result<Vec<(String, String)>, ReplayError> {
+    let url = format!("{}/twiml", target.http_base);
+    let err = |message: String| ReplayError::Connect {
+        url: url.clone(),
+        message,
+    };
+    let mut req = http.post(&url).form(params);
+    if let Some(token) = auth_token() {
+        req = req.header(
+            "X-Twilio-Signature",
+            crate::telephony::compute_signature(&token, &url, params),
+        );
+    }
+    let resp = req.send().await.map_err(|e| err(e.to_string()))?;
+    let status = resp.status();
+    let body = resp.text().await.map_err(|e| err(e.to_string()))?;
+    if !status.is_success() {
+        return Err(err(format!("{status}: {body}")));
+    }
+    crate::telephony::twiml::parse_stream(&body)
+        .map(|(_, params)| params)
+        .ok_or_else(|| err(format!("no <Connect><Stream> in {body:?}")))
+}
+
+/// Run one call to its end (stop sent, socket closed, or `call_timeout`). The
+/// handshake is signed over the stream URL when `TWILIO_AUTH_TOKEN` is set.
 pub async fn drive(
     target: &Target,
     sim: &mut CallSim,
     speed: Speed,
     call_timeout: Duration,
 ) -> Result<(), ReplayError> {
-    let (ws, _) = tokio_tungstenite::connect_async(target.ws_url.as_str())
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let bad_url = |message: String| ReplayError::Connect {
+        url: target.ws_url.clone(),
+        message,
+    };
+    let mut request = target
+        .ws_url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| bad_url(e.to_string()))?;
+    if let Some(token) = auth_token() {
+        let sig = crate::telephony::compute_signature(&token, &target.ws_url, &[]);
+        let value = sig.parse().map_err(|_| bad_url("bad signature header".into()))?;
+        request.headers_mut().insert("X-Twilio-Signature", value);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .map_err(|e| ReplayError::Connect {
             url: target.ws_url.clone(),
@@ -166,7 +222,8 @@ pub async fn wait_ready(
 }
 
 /// Fetch `GET /calls/{callSid}`, polling until the record has an outcome or
-/// `wait` passes (then the record as it is).
+/// `wait` passes (then the record as it is). Sends `ADMIN_API_TOKEN` as the bearer
+/// token when it is set.
 pub async fn fetch_record(
     http: &reqwest::Client,
     base: &str,
@@ -180,7 +237,12 @@ pub async fn fetch_record(
     };
     let give_up = Instant::now() + wait;
     loop {
-        let latest = match http.get(&url).send().await {
+        let mut req = http.get(&url);
+        // Operator routes need the bearer token in production mode.
+        if let Some(token) = std::env::var("ADMIN_API_TOKEN").ok().filter(|t| !t.is_empty()) {
+            req = req.bearer_auth(token);
+        }
+        let latest = match req.send().await {
             Ok(r) if r.status().is_success() => match r.json::<Value>().await {
                 Ok(v) if !v["outcome"].is_null() => return Ok(v),
                 Ok(v) => Ok(v),

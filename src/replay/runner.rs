@@ -98,8 +98,22 @@ pub async fn replay_scenario(
             barge_in_ms: t.barge_in_ms,
         })
         .collect();
-    let ids = call_ids(s);
+    let mut ids = call_ids(s);
     report.call_sid = ids.call_sid.clone();
+    // The call comes in as on Twilio: the webhook first, then the stream with the
+    // parameters (and stream token) the TwiML names.
+    let webhook: Vec<(String, String)> = vec![
+        ("AccountSid".into(), ids.account_sid.clone()),
+        ("CallSid".into(), ids.call_sid.clone()),
+        ("From".into(), s.from.clone()),
+        ("To".into(), s.to.clone()),
+        ("CallStatus".into(), "ringing".into()),
+        ("Direction".into(), "inbound".into()),
+    ];
+    match super::client::twiml_parameters(http, target, &webhook).await {
+        Ok(params) => ids.custom_parameters.extend(params),
+        Err(e) => return Report::failed(&s.name, &s.path, speed, e.to_string()),
+    }
     let cfg = SimConfig::from_ms(s.reply_gap_ms, s.reply_timeout_ms, s.wait_for_greeting);
     let mut sim = CallSim::new(ids, turns, cfg);
     let started = Instant::now();

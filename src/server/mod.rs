@@ -6,13 +6,18 @@
 //! | `GET /media`          | the Media Streams websocket (one call per socket) |
 //! | `GET /healthz`        | liveness |
 //! | `GET /readyz`         | 200 only when models and providers are loaded |
-//! | `GET /calls`          | recent call records |
-//! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace) |
-//! | `GET /metrics`        | Prometheus metrics |
-//! | `/whisper/{callSid}`  | TwiML brief read to the person taking a transferred call |
+//! | `GET /calls`          | recent call records (operators) |
+//! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace; operators) |
+//! | `GET /metrics`        | Prometheus metrics (no personal data) |
+//! | `/whisper/{callSid}`  | TwiML brief read to the person taking a transferred call (Twilio) |
+//!
+//! Who may call which route: [`security`]; how many media sockets are served:
+//! [`admission`].
 
+pub mod admission;
 mod media;
 mod routes;
+pub mod security;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +32,9 @@ use tokio_util::sync::CancellationToken;
 use crate::call::{CallDeps, CallSettings, VoiceStack};
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::telephony::stream_token::StreamTokens;
+use admission::Admission;
+use security::Security;
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -36,13 +44,15 @@ pub struct AppState {
     pub settings: Arc<CallSettings>,
     /// The providers, once loaded (calls are refused until then).
     pub voice: Arc<OnceLock<Arc<VoiceStack>>>,
-    /// Public base URL (`https://host`) for TwiML; empty = use the request's Host.
-    pub public_url: String,
     /// Largest websocket message accepted at the transport level.
     pub max_frame_bytes: usize,
     pub calls_list_limit: usize,
-    /// Twilio auth token for `X-Twilio-Signature` validation (`None` = don't validate).
-    pub twilio_auth_token: Option<String>,
+    /// Signatures, operator authentication and the mode.
+    pub security: Arc<Security>,
+    /// Issues the stream tokens `/twiml` hands to Twilio.
+    pub stream_tokens: StreamTokens,
+    /// Caps on media sockets.
+    pub admission: Admission,
     pub readiness: Readiness,
     /// Cancelled when the server shuts down; every call session watches it.
     pub shutdown: CancellationToken,
@@ -98,6 +108,20 @@ impl Readiness {
             .map(|w| w.clone())
             .unwrap_or_default()
     }
+}
+
+/// `n` random bytes from the operating system, hex-encoded (nonces, secrets).
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    if getrandom::fill(&mut buf).is_err() {
+        // No OS randomness: fall back to the clock, still unique per call.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        buf = t.to_le_bytes().to_vec();
+    }
+    hex::encode(buf)
 }
 
 /// The application's routes.

@@ -1,62 +1,69 @@
 //! Plain HTTP routes: TwiML, health, readiness, call records, metrics.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 use tracing::warn;
 
+use super::security::host_base;
 use super::AppState;
-use crate::telephony::{signature, twiml};
+use crate::telephony::{stream_token, twiml};
 
 /// Form fields of Twilio's voice webhook that we pass on to the media stream.
 const FORWARDED_PARAMS: &[&str] = &["From", "To", "CallSid"];
 
-/// `POST /twiml`: tell Twilio to connect the call to our media websocket, passing the
-/// caller's number and call SID as stream parameters.
+/// `POST /twiml`: tell Twilio to connect the call to our media websocket. The stream
+/// parameters carry the caller's number and call SID, and a stream token binding them
+/// to this call (the session trusts only the token).
 pub async fn twiml(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let base = public_base(&state.public_url, &headers);
-    if let Some(token) = &state.twilio_auth_token {
-        let url = format!("{base}/twiml");
-        let given = headers
-            .get("x-twilio-signature")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !signature::validate(token, &url, &form, given) {
-            warn!(%url, "rejected /twiml request with a bad X-Twilio-Signature");
-            return (StatusCode::FORBIDDEN, "invalid signature").into_response();
-        }
+    if let Err(resp) = state
+        .security
+        .check_twilio(&state.metrics, &headers, &uri, &form, false)
+    {
+        return resp;
     }
+    let base = if state.security.public_url.is_empty() {
+        host_base(&headers)
+    } else {
+        state.security.public_url.clone()
+    };
     let ws_base = base
         .replacen("https://", "wss://", 1)
         .replacen("http://", "ws://", 1);
-    let params: Vec<(String, String)> = form
-        .into_iter()
+    let field = |k: &str| {
+        form.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let call_sid = field("CallSid");
+    if call_sid.is_empty() {
+        return (StatusCode::BAD_REQUEST, "CallSid is required").into_response();
+    }
+    let mut params: Vec<(String, String)> = form
+        .iter()
         .filter(|(k, _)| FORWARDED_PARAMS.contains(&k.as_str()))
+        .cloned()
         .collect();
+    let token = state.stream_tokens.issue(
+        &call_sid,
+        &field("From"),
+        &field("To"),
+        crate::call::identity::unix_now(),
+        &super::random_hex(12),
+    );
+    params.push((stream_token::PARAMETER.to_string(), token));
     let body = twiml::connect_stream(&format!("{ws_base}/media"), &params);
     ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
-}
-
-/// `https://host` from config, else from the request's Host header.
-fn public_base(configured: &str, headers: &HeaderMap) -> String {
-    if !configured.is_empty() {
-        return configured.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("https");
-    format!("{proto}://{host}")
 }
 
 /// `GET /healthz`: the process is up.
@@ -79,19 +86,49 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-/// `GET /calls?limit=N`: recent calls, newest first.
-pub async fn list_calls(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Response {
+/// Call records as JSON, with personal data masked (records written before masking
+/// existed, or by another version, are masked on the way out too).
+fn redacted_json(value: impl serde::Serialize) -> Response {
+    let mut v = serde_json::to_value(value).unwrap_or_default();
+    crate::redact::global().redact_json(&mut v);
+    Json(v).into_response()
+}
+
+/// `GET /calls?limit=N`: recent calls, newest first (operators only).
+pub async fn list_calls(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if let Err(resp) = state
+        .security
+        .check_operator(&state.metrics, &headers, Some(peer))
+    {
+        return resp;
+    }
     let limit = q.limit.unwrap_or(state.calls_list_limit).min(1000);
     match state.store.recent_calls(limit).await {
-        Ok(calls) => Json(calls).into_response(),
+        Ok(calls) => redacted_json(calls),
         Err(e) => internal(e),
     }
 }
 
-/// `GET /calls/{callSid}`: one call record.
-pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
+/// `GET /calls/{callSid}`: one call record (operators only).
+pub async fn get_call(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(call_sid): Path<String>,
+) -> Response {
+    if let Err(resp) = state
+        .security
+        .check_operator(&state.metrics, &headers, Some(peer))
+    {
+        return resp;
+    }
     match state.store.call(&call_sid).await {
-        Ok(Some(call)) => Json(call).into_response(),
+        Ok(Some(call)) => redacted_json(call),
         Ok(None) => (
             StatusCode::NOT_FOUND,
             Json(serde_json::json!({"error": "no such call"})),
@@ -102,8 +139,33 @@ pub async fn get_call(State(state): State<AppState>, Path(call_sid): Path<String
 }
 
 /// `GET|POST /whisper/{callSid}`: TwiML read to the person who answers a transfer,
-/// before the caller is connected: the brief the agent wrote for them.
-pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>) -> Response {
+/// before the caller is connected: the brief the agent wrote for them. A Twilio
+/// webhook: signed in production mode; in development mode loopback clients only
+/// (a local tunnel), since the brief is personal data.
+pub async fn whisper(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    method: Method,
+    Path(call_sid): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    // POST parameters are signed; a GET is signed over its URL (query included) alone.
+    let params: Vec<(String, String)> = if method == Method::POST {
+        serde_urlencoded::from_bytes(&body).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let sec = &state.security;
+    let allowed = if sec.twilio_auth_token.is_some() || sec.enforcing {
+        sec.check_twilio(&state.metrics, &headers, &uri, &params, false)
+    } else {
+        sec.check_operator(&state.metrics, &headers, Some(peer))
+    };
+    if let Err(resp) = allowed {
+        return resp;
+    }
     let brief = match state.store.call(&call_sid).await {
         Ok(Some(call)) => call.trace["voice"]["escalation"]["brief"]
             .as_str()
@@ -112,6 +174,7 @@ pub async fn whisper(State(state): State<AppState>, Path(call_sid): Path<String>
         Err(e) => return internal(e),
     };
     let text = brief.unwrap_or_else(|| "Incoming transfer from the support line.".to_string());
+    let text = crate::redact::global().redact(&text).into_owned();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>{}</Say></Response>",
         crate::telephony::twiml::escape_xml(&text)

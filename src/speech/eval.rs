@@ -19,22 +19,8 @@ pub struct Clip {
     pub reference: String,
 }
 
-/// Model cache root by the project rule: `$SWITCHBOARD_MODELS_DIR`, else
-/// `$XDG_CACHE_HOME/switchboard/models`, else `~/.cache/switchboard/models`.
-pub fn model_cache_root() -> PathBuf {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(p) = env("SWITCHBOARD_MODELS_DIR") {
-        return p;
-    }
-    let base = env("XDG_CACHE_HOME")
-        .or_else(|| env("HOME").map(|h| h.join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("switchboard").join("models")
-}
+/// Model cache root: the project's one rule, [`crate::cache::models_root`].
+pub use crate::cache::models_root as model_cache_root;
 
 /// Directory of the committed real-speech fixtures.
 pub fn fixtures_dir() -> PathBuf {

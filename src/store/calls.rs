@@ -105,24 +105,40 @@ fn now_rfc3339() -> String {
 }
 
 impl Store {
-    /// Record the start of a call. A repeated call SID (a carrier retry) restarts the record.
+    /// Record the start of a call. A call SID that already has a record is refused with
+    /// [`StoreError::CallExists`]: a replayed or second stream never restarts or
+    /// overwrites a call (one record per CallSid, across replicas sharing the store).
     pub async fn call_started(&self, call: NewCall) -> Result<(), StoreError> {
         self.run(move |c| {
-            c.execute(
+            let n = c.execute(
                 "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(call_sid) DO UPDATE SET stream_sid = excluded.stream_sid,
-                    started_at = excluded.started_at, ended_at = NULL, outcome = NULL",
+                 ON CONFLICT(call_sid) DO NOTHING",
                 params![call.call_sid, call.stream_sid, call.account_sid, call.from, call.to, now_rfc3339()],
             )?;
+            if n == 0 {
+                return Err(StoreError::CallExists(call.call_sid));
+            }
             Ok(())
         })
         .await
     }
 
     /// Write the call's progress; with an outcome, also stamp the end time.
-    pub async fn call_updated(&self, call_sid: &str, update: CallUpdate) -> Result<(), StoreError> {
+    /// Transcript and trace are masked ([`crate::redact::global`]) before they are written.
+    pub async fn call_updated(
+        &self,
+        call_sid: &str,
+        mut update: CallUpdate,
+    ) -> Result<(), StoreError> {
         let call_sid = call_sid.to_string();
+        let redactor = crate::redact::global();
+        for line in &mut update.transcript {
+            if let std::borrow::Cow::Owned(t) = redactor.redact(&line.text) {
+                line.text = t;
+            }
+        }
+        redactor.redact_json(&mut update.trace);
         self.run(move |c| {
             let n = c.execute(
                 "UPDATE calls SET frames_in = ?2, frames_out = ?3, errors = ?4, agents = ?5,
@@ -264,6 +280,30 @@ mod tests {
         assert_eq!(json["callSid"], "CA1");
         assert_eq!(json["outcome"], "escalated");
         assert_eq!(json["transcript"][0]["speaker"], "agent");
+    }
+
+    #[tokio::test]
+    async fn a_second_start_never_restarts_a_call() {
+        let store = Store::open_in_memory().unwrap();
+        store.call_started(new_call("CA1")).await.unwrap();
+        let update = CallUpdate {
+            transcript: vec![TranscriptLine {
+                speaker: "caller".into(),
+                agent: None,
+                text: "[keypad 4111111111111111#]".into(),
+                interrupted: false,
+            }],
+            trace: serde_json::json!({"turns": [{"text": "card 4111 1111 1111 1111"}]}),
+            outcome: Some(Outcome::Completed),
+            ..Default::default()
+        };
+        store.call_updated("CA1", update).await.unwrap();
+        let err = store.call_started(new_call("CA1")).await.unwrap_err();
+        assert!(matches!(err, StoreError::CallExists(_)), "{err}");
+        let done = store.call("CA1").await.unwrap().unwrap();
+        assert_eq!(done.outcome, Some(Outcome::Completed), "record kept");
+        assert_eq!(done.transcript[0].text, "[keypad ************1111#]");
+        assert!(!done.trace.to_string().contains("1111 1111 1111 1111"));
     }
 
     #[tokio::test]

@@ -349,7 +349,7 @@ pub fn create_refund(
     }
     conn.execute(
         &format!("INSERT INTO refunds (charge_id, amount_cents, reason, created_at) VALUES (?1, ?2, ?3, {NOW})"),
-        params![charge_id, amount, reason],
+        params![charge_id, amount, crate::redact::global().redact(reason)],
     )?;
     let id = conn.last_insert_rowid();
     Ok(Ok(conn.query_row(
@@ -409,7 +409,7 @@ pub fn open_ticket(
 ) -> Result<Ticket, StoreError> {
     conn.execute(
         &format!("INSERT INTO tickets (customer_id, category, summary, status, created_at) VALUES (?1, ?2, ?3, 'open', {NOW})"),
-        params![customer_id, category, summary],
+        params![customer_id, category, crate::redact::global().redact(summary)],
     )?;
     let id = conn.last_insert_rowid();
     Ok(conn.query_row(

@@ -42,6 +42,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A call record with this SID exists already (a replayed or second stream).
+    #[error("call {0} already has a record")]
+    CallExists(String),
     #[error("store task failed: {0}")]
     Task(String),
 }

@@ -6,8 +6,9 @@
 //! stop, one `streamSid`, μ-law 8 kHz mono only) and keeps [`CodecStats`];
 //! [`encode`] for server frames; the Twilio side ([`encode_inbound`],
 //! [`ClientEncoder`], [`decode_outbound`]) for test clients and QA replay;
-//! TwiML documents ([`twiml`]); and `X-Twilio-Signature` validation
-//! ([`signature`]).
+//! TwiML documents ([`twiml`]); `X-Twilio-Signature` validation
+//! ([`signature`]); and the stream tokens `/twiml` issues and `/media` verifies
+//! ([`stream_token`]).
 //!
 //! Does not own: sockets, the HTTP server, timing/pacing of audio, μ-law
 //! sample conversion (see `audio`), or the Twilio REST client.
@@ -31,6 +32,7 @@ mod messages;
 mod parse;
 pub mod rest;
 pub mod signature;
+pub mod stream_token;
 pub mod twiml;
 
 #[cfg(test)]

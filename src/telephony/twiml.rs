@@ -78,9 +78,85 @@ pub fn say_and_hangup(text: &str) -> String {
     )
 }
 
+/// What a Twilio-like client reads from a `<Connect><Stream>` document: the stream
+/// URL and its `<Parameter>`s (entities decoded), in document order. `None` when the
+/// document has no `<Stream url=…>`. A small reader for the documents
+/// [`connect_stream`] writes, not a general XML parser.
+pub fn parse_stream(xml: &str) -> Option<(String, Vec<(String, String)>)> {
+    let stream_at = xml.find("<Stream")?;
+    let stream_tag = &xml[stream_at..stream_at + xml[stream_at..].find('>')?];
+    let url = attribute(stream_tag, "url")?;
+    let body_end = xml[stream_at..]
+        .find("</Stream>")
+        .map_or(xml.len(), |i| stream_at + i);
+    let mut params = Vec::new();
+    let mut rest = &xml[stream_at..body_end];
+    while let Some(i) = rest.find("<Parameter") {
+        let tag_end = rest[i..].find('>').map_or(rest.len(), |e| i + e);
+        let tag = &rest[i..tag_end];
+        if let (Some(name), Some(value)) = (attribute(tag, "name"), attribute(tag, "value")) {
+            params.push((name, value));
+        }
+        rest = &rest[tag_end..];
+    }
+    Some((url, params))
+}
+
+/// The decoded value of `name="…"` in one tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let end = start + tag[start..].find('"')?;
+    Some(unescape_xml(&tag[start..end]))
+}
+
+/// Decode the five predefined entities and numeric character references.
+fn unescape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let Some(end) = rest[i..].find(';') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let entity = &rest[i + 1..i + end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[i..=i + end]),
+        }
+        rest = &rest[i + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_stream_reads_what_connect_stream_writes() {
+        let params = vec![
+            ("From".to_string(), "+15551230001".to_string()),
+            ("note".to_string(), "say \"hi\" <now> & 'then'\tx".to_string()),
+        ];
+        let xml = connect_stream("wss://example.com/media?a=1&b=2", &params);
+        let (url, got) = parse_stream(&xml).unwrap();
+        assert_eq!(url, "wss://example.com/media?a=1&b=2");
+        assert_eq!(got, params);
+        assert_eq!(parse_stream("<Response><Say>hi</Say></Response>"), None);
+    }
 
     #[test]
     fn connect_stream_document() {

@@ -26,7 +26,7 @@ fn loud_frame() -> Vec<u8> {
 
 const SILENCE: [u8; 160] = [0xFF; 160];
 
-fn scripted_runtime(store: &Store, model: Arc<ScriptedModel>) -> Arc<Runtime> {
+pub(crate) fn scripted_runtime(store: &Store, model: Arc<ScriptedModel>) -> Arc<Runtime> {
     let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
     let models: HashMap<String, Arc<dyn ChatModel>> = agents
         .agents()

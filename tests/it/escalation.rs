@@ -103,7 +103,6 @@ async fn hear_reply(tw: &mut FakeTwilio) -> usize {
 #[tokio::test(start_paused = true)]
 async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
     let (api_base, seen) = fake_twilio_rest().await;
-    std::env::set_var("IT_ESCALATION_TWILIO_TOKEN", "secret-token");
     let model = Arc::new(ScriptedModel::new("scripted"));
     model.call(
         "triage",
@@ -111,15 +110,25 @@ async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
         json!({"reason": "caller asked for a person", "trigger": "escalation"}),
     );
     let stt = ScriptedStt::new(["I want to talk to a real person"]);
-    let extra = format!(
-        "[server]\npublic_url = \"https://bot.example\"\n[twilio]\ntransfer_number = \"+15550001111\"\n\
-         account_sid = \"ACesc0001\"\nauth_token_env = \"IT_ESCALATION_TWILIO_TOKEN\"\napi_base = {api_base:?}\n"
+    // Production mode, as on a real number: signed webhook, signed stream, token.
+    let extra = crate::harness::production_toml(
+        "IT_ESCALATION_TWILIO_TOKEN",
+        "secret-token",
+        "",
+        &format!(
+            "transfer_number = \"+15550001111\"\naccount_sid = \"ACesc0001\"\napi_base = {api_base:?}"
+        ),
     );
     let server =
         TestServer::start_with(0, &extra, |store| stack(store, model.clone(), stt.clone())).await;
-    let mut tw = FakeTwilio::connect(&server, "CA700").await;
+    let params = server
+        .twiml_params("CA700", "+15551230001", "secret-token")
+        .await;
+    let mut tw = FakeTwilio::try_connect(&server, "CA700", Some("secret-token"))
+        .await
+        .expect("signed handshake");
     tw.connected().await;
-    tw.start("+15551230001").await;
+    tw.start_params(&params).await;
     assert!(hear_reply(&mut tw).await > 0, "greeting spoken");
     for _ in 0..20 {
         paced(&mut tw, &loud_frame()).await;
@@ -142,10 +151,11 @@ async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
         .find(|(k, _)| k == "Twiml")
         .map(|(_, v)| v.clone())
         .expect("Twiml field");
+    let whisper_url = format!("{}/whisper/CA700", server.public_base());
     assert!(
-        twiml.contains(
-            "<Dial><Number url=\"https://bot.example/whisper/CA700\">+15550001111</Number></Dial>"
-        ),
+        twiml.contains(&format!(
+            "<Dial><Number url=\"{whisper_url}\">+15550001111</Number></Dial>"
+        )),
         "{twiml}"
     );
     // Twilio ends the media stream once the new TwiML runs.
@@ -163,8 +173,19 @@ async fn escalation_dials_the_configured_number_with_a_whisper_brief() {
         .expect("brief stored")
         .to_string();
     assert!(brief.contains("caller asked for a person"), "{brief}");
-    let (status, whisper) = server.get_text("/whisper/CA700").await;
-    assert_eq!(status, 200);
+    // Twilio fetches the whisper brief with a signed request; unsigned is refused.
+    assert_eq!(server.get_text("/whisper/CA700").await.0, 403);
+    let resp = reqwest::Client::new()
+        .post(server.url("/whisper/CA700"))
+        .header(
+            "X-Twilio-Signature",
+            switchboard::telephony::compute_signature("secret-token", &whisper_url, &[]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let whisper = resp.text().await.unwrap();
     let say = format!(
         "<Say>{}</Say>",
         switchboard::telephony::twiml::escape_xml(&brief)

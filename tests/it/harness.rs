@@ -15,6 +15,29 @@ use tokio_util::sync::CancellationToken;
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+/// The operator token production-mode tests configure (through [`ADMIN_ENV`]).
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The environment variable production-mode tests name as `admin_token_env`.
+pub const ADMIN_ENV: &str = "SB_IT_ADMIN_API_TOKEN";
+
+/// Production-mode settings for a test server: `public_url` is the server's own
+/// address, the Twilio token comes from `twilio_env` (set here to `twilio_token`).
+/// `server_extra` goes into `[server]`, `twilio_extra` into `[twilio]`.
+pub fn production_toml(
+    twilio_env: &str,
+    twilio_token: &str,
+    server_extra: &str,
+    twilio_extra: &str,
+) -> String {
+    // Same values every time, so tests setting them concurrently agree.
+    std::env::set_var(twilio_env, twilio_token);
+    std::env::set_var(ADMIN_ENV, ADMIN_TOKEN);
+    format!(
+        "[server]\npublic_url = \"http://{{addr}}\"\nadmin_token_env = \"{ADMIN_ENV}\"\n{server_extra}\n\
+         [twilio]\nauth_token_env = \"{twilio_env}\"\n{twilio_extra}\n"
+    )
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
@@ -59,11 +82,15 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], with a voice stack built by `voice` (given the store).
+    /// `{addr}` in `extra_toml` becomes the bound address (for `public_url`).
     pub async fn start_with<V: Into<Option<VoiceStack>>>(
         greeting_ms: u32,
         extra_toml: &str,
         voice: impl FnOnce(&Store) -> V,
     ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let extra_toml = extra_toml.replace("{addr}", &addr.to_string());
         let dir = tempfile::tempdir().unwrap();
         let greeting = dir.path().join("greeting.wav");
         if greeting_ms > 0 {
@@ -81,7 +108,12 @@ impl TestServer {
             recordings,
             if greeting_ms > 0 { greeting.display().to_string() } else { String::new() },
         );
-        let config = Config::from_parts(&toml, "test", Vec::new()).unwrap();
+        let mut config = Config::from_parts(&toml, "test", Vec::new()).unwrap();
+        if !extra_toml.contains("start_timeout_ms") {
+            // Paused-time tests auto-advance the clock while waiting on the socket,
+            // which would fire the start timeout at once.
+            config.server.start_timeout_ms = 0;
+        }
         let shutdown = CancellationToken::new();
         let store = switchboard::app::open_store(&config).unwrap();
         let state = match voice(&store).into() {
@@ -91,8 +123,6 @@ impl TestServer {
                 switchboard::app::assemble(&config, store, v, shutdown.clone()).unwrap()
             }
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         tokio::spawn(switchboard::server::serve(listener, state));
         Self {
             addr,
@@ -101,12 +131,66 @@ impl TestServer {
         }
     }
 
+    /// POST /twiml as Twilio would (signed with `auth_token` over the public URL) and
+    /// return the `<Stream>`'s parameters, stream token included.
+    pub async fn twiml_params(
+        &self,
+        call_sid: &str,
+        from: &str,
+        auth_token: &str,
+    ) -> Vec<(String, String)> {
+        let form: Vec<(String, String)> = vec![
+            ("AccountSid".into(), "ACtest".into()),
+            ("CallSid".into(), call_sid.into()),
+            ("From".into(), from.into()),
+            ("To".into(), "+18005550100".into()),
+        ];
+        let url = format!("{}/twiml", self.public_base());
+        let resp = reqwest::Client::new()
+            .post(self.url("/twiml"))
+            .header(
+                "X-Twilio-Signature",
+                switchboard::telephony::compute_signature(auth_token, &url, &form),
+            )
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let body = resp.text().await.unwrap();
+        switchboard::telephony::twiml::parse_stream(&body)
+            .expect("a <Stream> document")
+            .1
+    }
+
+    /// The public base a production-mode test server is configured with (its
+    /// `public_url`, so signatures are computed over these URLs).
+    pub fn public_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// [`TestServer::public_base`] as a websocket URL.
+    pub fn public_ws_base(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// GET with the operator token of the tests ([`ADMIN_TOKEN`]): loopback passes
+    /// in development mode anyway; production-mode servers read it from [`ADMIN_ENV`].
+    async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let resp = reqwest::get(self.url(path)).await.unwrap();
+        let resp = self.get(path).await;
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         (
@@ -116,7 +200,7 @@ impl TestServer {
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let resp = reqwest::get(self.url(path)).await.unwrap();
+        let resp = self.get(path).await;
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
@@ -147,15 +231,78 @@ pub struct FakeTwilio {
 
 impl FakeTwilio {
     pub async fn connect(server: &TestServer, call_sid: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/media", server.addr))
-            .await
-            .unwrap();
-        Self {
+        Self::try_connect(server, call_sid, None).await.unwrap()
+    }
+
+    /// Open `/media`, with the handshake signed by `auth_token` over the stream URL as
+    /// Twilio does; `Err` carries the HTTP status of a refused upgrade.
+    pub async fn try_connect(
+        server: &TestServer,
+        call_sid: &str,
+        auth_token: Option<&str>,
+    ) -> Result<Self, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://{}/media", server.addr);
+        let mut request = url.as_str().into_client_request().unwrap();
+        if let Some(token) = auth_token {
+            let public = format!("{}/media", server.public_ws_base());
+            let sig = switchboard::telephony::compute_signature(token, &public, &[]);
+            request
+                .headers_mut()
+                .insert("X-Twilio-Signature", sig.parse().unwrap());
+        }
+        let ws = match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                return Err(resp.status().as_u16())
+            }
+            Err(e) => panic!("websocket connect failed: {e}"),
+        };
+        Ok(Self {
             ws,
             stream_sid: format!("MZ{call_sid}"),
             call_sid: call_sid.into(),
             seq: 0,
             chunk: 0,
+        })
+    }
+
+    /// `start` with exactly these `customParameters` (what Twilio copies from the
+    /// TwiML's `<Parameter>`s).
+    pub async fn start_params(&mut self, params: &[(String, String)]) {
+        let seq = self.next_seq();
+        let custom: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let v = json!({"event":"start","sequenceNumber":seq,"streamSid":self.stream_sid,
+            "start":{"accountSid":"ACtest","streamSid":self.stream_sid,"callSid":self.call_sid,
+                "tracks":["inbound"],"customParameters":custom,
+                "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}});
+        self.send_json(v).await;
+    }
+
+    /// Read until the server closes: the close code and reason, and how many media
+    /// messages came before it.
+    pub async fn until_close(&mut self) -> (Option<(u16, String)>, usize) {
+        let mut media = 0;
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["event"] == "media" {
+                        media += 1;
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return (
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                        media,
+                    )
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return (None, media),
+            }
         }
     }
 

@@ -5,3 +5,4 @@ mod escalation;
 mod harness;
 mod media_stream;
 mod replay;
+mod security;

@@ -1,0 +1,204 @@
+//! Who may do what: Twilio webhook signatures, the `/media` handshake signature and
+//! operator authentication, in the two modes of [`crate::config::ServerConfig::enforcing`].
+//!
+//! | mode | Twilio webhooks and `/media` handshake | operator routes |
+//! |------|-----------------------------------------|-----------------|
+//! | development (no `public_url`) | unchecked (unless `[twilio] validate_signatures`) | loopback clients, or a valid bearer token |
+//! | production (`public_url` set) | `X-Twilio-Signature` required (opt-out: `allow_unsigned_webhooks`) | `Authorization: Bearer $ADMIN_API_TOKEN` only |
+//!
+//! Signatures are Twilio's (<https://www.twilio.com/docs/usage/security>): HMAC-SHA1
+//! over the URL Twilio requested, rebuilt from `public_url` plus the request's path and
+//! query, followed by the POST parameters sorted by name; see
+//! [`crate::telephony::signature`]. Tokens are compared in constant time.
+
+use std::net::SocketAddr;
+
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tracing::warn;
+
+use crate::metrics::Metrics;
+use crate::telephony::signature;
+
+/// The server's security settings, fixed at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// Production mode (`public_url` set).
+    pub enforcing: bool,
+    /// `public_url` without a trailing slash; empty in development mode.
+    pub public_url: String,
+    /// Twilio auth token; `Some` = webhook and handshake signatures are checked.
+    pub twilio_auth_token: Option<String>,
+    /// Operator bearer token (`None` = no bearer accepted).
+    pub admin_token: Option<String>,
+}
+
+impl Security {
+    /// Check `X-Twilio-Signature` on a Twilio webhook (`params` = POST form, `&[]` for
+    /// GET and the websocket handshake), or pass when signatures are not checked.
+    /// `Err` is the 403 to send.
+    #[allow(clippy::result_large_err)]
+    pub fn check_twilio(
+        &self,
+        metrics: &Metrics,
+        headers: &HeaderMap,
+        uri: &Uri,
+        params: &[(String, String)],
+        websocket: bool,
+    ) -> Result<(), Response> {
+        let Some(token) = &self.twilio_auth_token else {
+            return Ok(());
+        };
+        let given = headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let base = if self.public_url.is_empty() {
+            host_base(headers)
+        } else {
+            self.public_url.clone()
+        };
+        let mut urls = vec![format!("{base}{path_and_query}")];
+        if websocket {
+            // Twilio signs the handshake over the `<Stream url>` (wss://…); accept the
+            // https:// spelling of the same URL too.
+            let ws = urls[0]
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1);
+            urls.push(ws);
+        }
+        if !given.is_empty()
+            && urls
+                .iter()
+                .any(|u| signature::validate(token, u, params, given))
+        {
+            return Ok(());
+        }
+        let reason = if given.is_empty() {
+            "signature_missing"
+        } else {
+            "signature_invalid"
+        };
+        metrics.refused.with_label_values(&[reason]).inc();
+        warn!(path = uri.path(), reason, "refused a Twilio request");
+        Err((StatusCode::FORBIDDEN, "invalid X-Twilio-Signature").into_response())
+    }
+
+    /// Allow an operator request: a valid bearer token, or in development mode a
+    /// loopback client. `Err` is the 401/403 to send.
+    #[allow(clippy::result_large_err)]
+    pub fn check_operator(
+        &self,
+        metrics: &Metrics,
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+    ) -> Result<(), Response> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let (Some(given), Some(expected)) = (bearer, &self.admin_token) {
+            if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                return Ok(());
+            }
+        }
+        if !self.enforcing && peer.is_some_and(|p| p.ip().is_loopback()) {
+            return Ok(());
+        }
+        let reason = if bearer.is_some() {
+            "operator_token_invalid"
+        } else {
+            "operator_unauthenticated"
+        };
+        metrics.refused.with_label_values(&[reason]).inc();
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"error": "operator authentication required"})),
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        Err(resp)
+    }
+}
+
+/// `proto://host` from the request (development mode without `public_url`).
+pub fn host_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("https");
+    format!("{proto}://{host}")
+}
+
+/// Equal-length-independent constant-time comparison: both sides are hashed with a
+/// fixed key first, so neither the content nor the length leaks through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let digest = |x: &[u8]| {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(b"switchboard constant-time compare")
+            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        m.update(x);
+        m.finalize().into_bytes()
+    };
+    let (da, db) = (digest(a), digest(b));
+    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn operator_needs_loopback_in_development_and_a_token_in_production() {
+        let m = Metrics::new();
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "203.0.113.9:5000".parse().unwrap();
+        let dev = Security {
+            admin_token: Some("s3cret".into()),
+            ..Default::default()
+        };
+        assert!(dev.check_operator(&m, &HeaderMap::new(), Some(local)).is_ok());
+        assert!(dev.check_operator(&m, &HeaderMap::new(), Some(remote)).is_err());
+        let good = headers(&[("authorization", "Bearer s3cret")]);
+        let bad = headers(&[("authorization", "Bearer nope")]);
+        assert!(dev.check_operator(&m, &good, Some(remote)).is_ok());
+        assert!(dev.check_operator(&m, &bad, Some(remote)).is_err());
+        let prod = Security {
+            enforcing: true,
+            ..dev
+        };
+        assert!(prod.check_operator(&m, &HeaderMap::new(), Some(local)).is_err());
+        assert!(prod.check_operator(&m, &good, Some(remote)).is_ok());
+        let no_token = Security {
+            enforcing: true,
+            ..Default::default()
+        };
+        assert!(no_token.check_operator(&m, &good, Some(local)).is_err());
+    }
+
+    #[test]
+    fn constant_time_eq_compares_content_and_length() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+}
