@@ -8,18 +8,18 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::audio::wav::{read_wav, Pcm};
+use crate::call::identity::StreamAuth;
 use crate::call::{CallSettings, Transfer, VoiceStack};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::call::identity::StreamAuth;
 use crate::redact::Redactor;
 use crate::server::admission::Admission;
 use crate::server::security::Security;
 use crate::server::{AppState, Readiness};
-use crate::telephony::stream_token::StreamTokens;
 use crate::speech::canned::CannedTts;
 use crate::store::{Store, StoreError};
 use crate::telephony::rest::TwilioRest;
+use crate::telephony::stream_token::StreamTokens;
 use crate::telephony::Limits;
 
 /// Errors assembling the application.
@@ -137,7 +137,11 @@ fn state_with_store(
         voice: Arc::default(),
         security: Arc::new(security),
         stream_tokens,
-        admission: Admission::new(config.server.max_calls, config.server.max_pending_per_client),
+        admission: Admission::new(
+            config.server.max_calls,
+            config.server.max_pending_per_client,
+            trusted_proxies(config)?,
+        ),
         max_frame_bytes: config.server.max_frame_bytes,
         calls_list_limit: config.server.calls_list_limit,
         readiness,
@@ -151,8 +155,8 @@ pub fn security(config: &Config) -> Result<Security, AppError> {
     let enforcing = config.server.enforcing();
     let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let twilio_token = non_empty(&config.twilio.auth_token_env);
-    let sign = (enforcing && !config.server.allow_unsigned_webhooks)
-        || config.twilio.validate_signatures;
+    let sign =
+        (enforcing && !config.server.allow_unsigned_webhooks) || config.twilio.validate_signatures;
     if sign && twilio_token.is_none() {
         return Err(AppError::Security(format!(
             "[server] public_url is set, so Twilio webhooks and media streams must be signed: \
@@ -171,7 +175,9 @@ pub fn security(config: &Config) -> Result<Security, AppError> {
             );
         }
         if !sign {
-            tracing::warn!("production mode with allow_unsigned_webhooks: Twilio signatures are not checked");
+            tracing::warn!(
+                "production mode with allow_unsigned_webhooks: Twilio signatures are not checked"
+            );
         }
     } else {
         tracing::warn!(
@@ -182,10 +188,33 @@ pub fn security(config: &Config) -> Result<Security, AppError> {
     }
     Ok(Security {
         enforcing,
-        public_url: config.server.public_url.trim().trim_end_matches('/').to_string(),
+        public_url: config
+            .server
+            .public_url
+            .trim()
+            .trim_end_matches('/')
+            .to_string(),
         twilio_auth_token: sign.then_some(twilio_token).flatten(),
         admin_token,
     })
+}
+
+/// `[server] trusted_proxies` parsed (a bare address is a /32 or /128).
+fn trusted_proxies(config: &Config) -> Result<Vec<ipnet::IpNet>, AppError> {
+    config
+        .server
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    AppError::Security(format!(
+                        "[server] trusted_proxies: {p:?} is not an address or CIDR block"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The stream-token secret: `$SWITCHBOARD_STREAM_SECRET` (name configurable), else

@@ -46,8 +46,10 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address to listen on.
-    pub listen: SocketAddr,
+    /// Address to listen on; unset = `127.0.0.1:8080` in development mode (nothing is
+    /// enforced, so only this machine and its tunnels reach it), `0.0.0.0:8080` in
+    /// production mode. See [`ServerConfig::listen_addr`].
+    pub listen: Option<SocketAddr>,
     /// Public base URL callers' carrier reaches us at (e.g. `https://abc.ngrok.app`).
     /// `/twiml` derives the `wss://…/media` URL from it; when empty, the request's
     /// `Host` header is used.
@@ -76,12 +78,15 @@ pub struct ServerConfig {
     pub max_calls: usize,
     /// Most media sockets one client address may hold open before a valid `start`.
     pub max_pending_per_client: usize,
+    /// Proxies (addresses or CIDR blocks) in front of the server whose
+    /// `X-Forwarded-For` names the real client, for the per-client cap.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            listen: None,
             public_url: String::new(),
             max_frame_bytes: 64 * 1024,
             max_media_payload_bytes: 8000,
@@ -93,11 +98,24 @@ impl Default for ServerConfig {
             start_timeout_ms: 5000,
             max_calls: 64,
             max_pending_per_client: 8,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
+    /// The address to bind: `listen`, else the mode's default.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| {
+            let ip = if self.enforcing() {
+                [0, 0, 0, 0]
+            } else {
+                [127, 0, 0, 1]
+            };
+            SocketAddr::from((ip, 8080))
+        })
+    }
+
     /// Production mode: `public_url` is set, so signatures, stream tokens and operator
     /// authentication are enforced. Otherwise development mode.
     pub fn enforcing(&self) -> bool {
@@ -192,7 +210,8 @@ pub struct CallConfig {
     pub preroll_ms: u64,
     /// Caller silence before a re-prompt.
     pub reprompt_after_ms: u64,
-    /// Re-prompts before hanging up on a silent line.
+    /// Re-prompts on a silent line; the silent turn after the last one gets the agents'
+    /// goodbye, heard in full before the hang-up (`[agents] max_silences` follows it).
     pub max_reprompts: u32,
     /// Wait after the last keypad digit before passing digits on (`#` sends at once).
     pub dtmf_timeout_ms: u64,
@@ -423,7 +442,7 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         let c = Config::from_parts("", "t", env(&[])).unwrap();
-        assert_eq!(c.server.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.server.listen_addr().to_string(), "127.0.0.1:8080");
         assert_eq!(c.speech.stt, "whisper");
         assert_eq!(c.call.frames_per_mark, 10);
     }
@@ -443,7 +462,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.server.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.server.listen_addr().to_string(), "127.0.0.1:9000");
         assert_eq!(c.call.frames_per_mark, 5);
         assert_eq!(c.call.max_errors, 3);
         assert!(c.twilio.validate_signatures);

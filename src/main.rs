@@ -81,7 +81,7 @@ fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(switchboard::redact::RedactingStderr);
+        .with_writer(switchboard::redact::RedactingWriter(std::io::stderr));
     if json {
         builder.json().init();
     } else {
@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { listen } => {
             if let Some(addr) = listen {
-                config.server.listen = addr;
+                config.server.listen = Some(addr);
             }
             serve(config).await
         }
@@ -199,9 +199,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         )
         .await?;
     }
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
+    let addr = config.server.listen_addr();
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("binding {}", config.server.listen))?;
+        .with_context(|| format!("binding {addr}"))?;
     info!(addr = %listener.local_addr()?, "switchboard listening; loading providers");
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -209,13 +210,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         info!("shutting down");
         signal.cancel();
     });
-    if config.recordings.enabled {
-        tokio::spawn(switchboard::call::retention::run(
-            config.recordings.dir.clone(),
-            config.recordings.retention_days,
-            shutdown.clone(),
-        ));
-    }
+    // Also with recording off: recordings made earlier still age out.
+    tokio::spawn(switchboard::call::retention::run(
+        config.recordings.dir.clone(),
+        config.recordings.retention_days,
+        state.store.clone(),
+        shutdown.clone(),
+    ));
     let loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
     let server = tokio::spawn(switchboard::server::serve(listener, state));
     match loading.await {

@@ -42,9 +42,22 @@ pub fn models_dir(config: &Config) -> PathBuf {
 pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, AppError> {
     let err = |e: &dyn std::fmt::Display| AppError::Provider(format!("agents: {e}"));
     let agents = prompts::load_dir(&config.agents.prompts_dir).map_err(|e| err(&e))?;
-    let runtime_config: RuntimeConfig = toml::Value::Table(config.agents.runtime.clone())
+    let mut runtime_config: RuntimeConfig = toml::Value::Table(config.agents.runtime.clone())
         .try_into()
         .map_err(|e| err(&e))?;
+    // The call layer ends a silent line on the turn after its last re-prompt; the
+    // agents' goodbye must come on that turn at the latest, so it is always heard.
+    let closing_turn = config.call.max_reprompts + 1;
+    if !config.agents.runtime.contains_key("max_silences") {
+        runtime_config.max_silences = closing_turn;
+    } else if runtime_config.max_silences > closing_turn {
+        tracing::warn!(
+            max_silences = runtime_config.max_silences,
+            max_reprompts = config.call.max_reprompts,
+            "[agents] max_silences is above [call] max_reprompts + 1; the goodbye comes on silent turn {closing_turn}"
+        );
+        runtime_config.max_silences = closing_turn;
+    }
     let specs: HashMap<String, _> = agents
         .agents()
         .map(|a| (a.name.clone(), a.model.clone()))

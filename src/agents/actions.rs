@@ -128,7 +128,7 @@ impl Runtime {
                             .errors
                             .push(format!("turn {}: tool {} failed: {e}", ts.turn, call.name));
                         (
-                            json!({"error": "internal", "detail": "the account system is not answering; apologise and offer a ticket or a person"}),
+                            json!({"error": "internal", "detail": "the account system is not answering; apologise and offer a ticket or a person", "say": crate::agents::tools::caller_phrase("internal")}),
                             false,
                         )
                     }

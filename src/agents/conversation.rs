@@ -37,7 +37,8 @@ impl CallerContext {
 pub struct TranscriptEntry {
     /// `caller` or `agent`.
     pub speaker: String,
-    /// The agent that spoke (agent lines only).
+    /// The agent that spoke (agent lines), or the agent that was listening when the
+    /// caller spoke (caller lines).
     pub agent: Option<String>,
     pub text: String,
     /// Cut off by the caller (barge-in): `text` is what they heard.
@@ -215,7 +216,7 @@ impl Conversation {
     pub(crate) fn push_caller(&mut self, text: &str) {
         self.transcript.push(TranscriptEntry {
             speaker: "caller".into(),
-            agent: None,
+            agent: Some(self.active.clone()),
             text: text.to_string(),
             interrupted: false,
             turn: self.turn,

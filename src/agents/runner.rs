@@ -225,6 +225,8 @@ impl Runtime {
         };
         let agent_start = conv.active.clone();
         conv.turn_history_start = conv.history.len();
+        // Card numbers never reach a model, the history or the trace.
+        let input = masked(input);
         let (kind, caller_text, confidence) = match &input {
             CallerInput::Speech { text, confidence } => {
                 ("speech", text.trim().to_string(), Some(*confidence))
@@ -594,6 +596,21 @@ impl Runtime {
         conv.trace.outcome = Some(crate::agents::trace::Outcome::Completed);
         ts.ended = true;
         let _ = events.send(RunEvent::EndCall);
+    }
+}
+
+/// The caller's input with card numbers (and configured patterns) masked.
+fn masked(input: CallerInput) -> CallerInput {
+    let redactor = crate::redact::global();
+    match input {
+        CallerInput::Speech { text, confidence } => CallerInput::Speech {
+            text: redactor.redact(&text).into_owned(),
+            confidence,
+        },
+        CallerInput::Dtmf { digits } => CallerInput::Dtmf {
+            digits: redactor.redact(&digits).into_owned(),
+        },
+        CallerInput::Silence => CallerInput::Silence,
     }
 }
 

@@ -83,7 +83,9 @@ mod tests {
             tokens: StreamTokens::new(b"k".to_vec(), 60),
             require_token: true,
         };
-        let token = auth.tokens.issue("CA1", "+15551230001", "+18005550000", 100, "n");
+        let token = auth
+            .tokens
+            .issue("CA1", "+15551230001", "+18005550000", 100, "n");
         let id = auth
             .identify(
                 &start("CA1", &[("StreamToken", &token), ("From", "+15551230002")]),
@@ -100,8 +102,14 @@ mod tests {
             require_token: false,
             ..auth
         };
-        assert_eq!(dev.identify(&forged_from, 110).unwrap().from, "+15551230002");
+        assert_eq!(
+            dev.identify(&forged_from, 110).unwrap().from,
+            "+15551230002"
+        );
         let bad = start("CA1", &[("StreamToken", "v1.x.y")]);
-        assert!(dev.identify(&bad, 110).is_err(), "a present token must verify");
+        assert!(
+            dev.identify(&bad, 110).is_err(),
+            "a present token must verify"
+        );
     }
 }

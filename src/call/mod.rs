@@ -59,9 +59,13 @@ pub struct CallSettings {
     pub start_timeout: std::time::Duration,
 }
 
-/// Whatever the server holds for a socket until its stream is authenticated (its
-/// client's pending-upgrade slot); the session drops it at a valid `start`.
-pub type PendingGuard = Box<dyn Send>;
+/// The server's admission of one media socket, told when the stream has
+/// authenticated itself (a valid `start`). Dropped when the session ends.
+pub trait StreamGate: Send {
+    /// Free the socket's unauthenticated slot and take a call slot; `Err` is the close
+    /// reason when the server is at its concurrent-call cap.
+    fn authenticated(&mut self) -> Result<(), &'static str>;
+}
 
 /// The providers a call talks to, chosen at start-up.
 pub struct VoiceStack {

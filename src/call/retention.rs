@@ -1,19 +1,24 @@
 //! Recording retention: caller recordings older than `[recordings] retention_days`
-//! are deleted. `serve` sweeps at start-up and hourly; the sweep itself takes the time
-//! in, so tests need no clock.
+//! are deleted and their call records stop linking them. `serve` sweeps at start-up and
+//! hourly (also when recording is off, so old files still go); the sweep itself takes
+//! the time in, so tests need no clock.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// Delete every `*.wav` in `dir` last modified more than `max_age` before `now`.
-/// Returns how many were deleted; a missing directory is zero, not an error.
-pub fn sweep(dir: &Path, max_age: Duration, now: SystemTime) -> std::io::Result<usize> {
+/// Returns the deleted paths; a missing directory is none, not an error.
+pub fn sweep(
+    dir: &Path,
+    max_age: Duration,
+    now: SystemTime,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut deleted = 0;
+    let mut deleted = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("wav") {
@@ -25,16 +30,18 @@ pub fn sweep(dir: &Path, max_age: Duration, now: SystemTime) -> std::io::Result<
         if now.duration_since(modified).unwrap_or_default() > max_age
             && std::fs::remove_file(&path).is_ok()
         {
-            deleted += 1;
+            deleted.push(path);
         }
     }
     Ok(deleted)
 }
 
-/// Sweep `dir` now and every hour until `shutdown` (a no-op when `days` is 0).
+/// Sweep `dir` now and every hour until `shutdown` (a no-op when `days` is 0), and
+/// clear the record links of what was deleted.
 pub async fn run(
     dir: std::path::PathBuf,
     days: u64,
+    store: crate::store::Store,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
     if days == 0 {
@@ -44,7 +51,17 @@ pub async fn run(
     loop {
         let d = dir.clone();
         match tokio::task::spawn_blocking(move || sweep(&d, max_age, SystemTime::now())).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, days, "recordings past retention deleted"),
+            Ok(Ok(paths)) if !paths.is_empty() => {
+                tracing::info!(
+                    deleted = paths.len(),
+                    days,
+                    "recordings past retention deleted"
+                );
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                if let Err(e) = store.recordings_deleted(names).await {
+                    tracing::warn!(error = %e, "could not unlink deleted recordings");
+                }
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "recording retention sweep failed"),
             _ => {}
         }
@@ -66,10 +83,18 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         let now = SystemTime::now();
         let day = Duration::from_secs(86_400);
-        assert_eq!(sweep(dir.path(), day, now).unwrap(), 0, "fresh file kept");
-        assert_eq!(sweep(dir.path(), day, now + 2 * day).unwrap(), 1);
+        assert!(
+            sweep(dir.path(), day, now).unwrap().is_empty(),
+            "fresh file kept"
+        );
+        assert_eq!(
+            sweep(dir.path(), day, now + 2 * day).unwrap(),
+            vec![dir.path().join("CA1.wav")]
+        );
         assert!(!dir.path().join("CA1.wav").exists());
         assert!(dir.path().join("notes.txt").exists(), "only recordings");
-        assert_eq!(sweep(&dir.path().join("missing"), day, now).unwrap(), 0);
+        assert!(sweep(&dir.path().join("missing"), day, now)
+            .unwrap()
+            .is_empty());
     }
 }

@@ -15,25 +15,25 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::agent_link::{AgentLink, TaggedEvent};
 use super::caller_audio::CallerAudio;
+use super::identity::unix_now;
 use super::machine::{Action, Input, Machine, TurnInput};
 use super::recorder::Recorder;
 use super::report::CallReport;
 use super::transport::WsFrame;
 use super::tts_worker::{self, SpeakJob, TtsHandle, TtsOutput};
-use super::identity::unix_now;
-use super::{CallDeps, End, PendingGuard};
+use super::{CallDeps, End, StreamGate};
 use crate::agents::{CallerContext, RunEvent};
 use crate::speech::{SttEvent, SttInput, SttStream};
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
-/// Run one call over a websocket until it ends. `pending` is released once the stream
-/// has authenticated itself with a valid `start`.
+/// Run one call over a websocket until it ends. `gate` is told when the stream has
+/// authenticated itself with a valid `start` (and may refuse it: at capacity).
 pub async fn run<S, K>(
     inbound: S,
     outbound: K,
     deps: CallDeps,
-    pending: Option<PendingGuard>,
+    gate: Option<Box<dyn StreamGate>>,
     shutdown: CancellationToken,
 ) where
     S: Stream<Item = WsFrame> + Unpin,
@@ -45,7 +45,7 @@ pub async fn run<S, K>(
         stream_sid = tracing::field::Empty
     );
     let mut session = Session::new(deps, outbound, span.clone());
-    session.pending = pending;
+    session.gate = gate;
     session.run(inbound, shutdown).instrument(span).await;
 }
 
@@ -66,8 +66,8 @@ struct Session<K> {
     report: CallReport,
     socket_ok: bool,
     end: Option<End>,
-    /// Held until a valid `start` (see [`PendingGuard`]).
-    pending: Option<PendingGuard>,
+    /// The server's admission of this socket (see [`StreamGate`]).
+    gate: Option<Box<dyn StreamGate>>,
     /// Close code and reason when the stream was refused.
     refusal: Option<(u16, String)>,
 }
@@ -96,7 +96,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             report: CallReport::default(),
             socket_ok: true,
             end: None,
-            pending: None,
+            gate: None,
             refusal: None,
         }
     }
@@ -113,6 +113,17 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             }
             if !self.socket_ok {
                 break End::Lost;
+            }
+            if self.start.is_none()
+                && self.refusal.is_none()
+                && !self.deps.settings.start_timeout.is_zero()
+                && Instant::now() >= start_deadline
+            {
+                // Checked here too: a client flooding frames keeps the biased select's
+                // inbound branch ready, so the timer branch alone could starve.
+                let ms = self.deps.settings.start_timeout.as_millis();
+                self.refuse("start_timeout", format!("no valid start within {ms} ms"));
+                continue;
             }
             let deadline = self
                 .machine
@@ -230,9 +241,14 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     /// Close the stream before it starts: counted, logged without personal data, and
     /// answered with close code 1008 and `reason`.
     fn refuse(&mut self, kind: &'static str, reason: String) {
+        self.refuse_with(1008, kind, reason);
+    }
+
+    /// [`Session::refuse`] with another close code (1011 server error, 1013 try later).
+    fn refuse_with(&mut self, code: u16, kind: &'static str, reason: String) {
         self.deps.metrics.refused.with_label_values(&[kind]).inc();
         warn!(kind, %reason, "refused a media stream");
-        self.refusal = Some((1008, reason));
+        self.refusal = Some((code, reason));
         self.end = Some(End::Closed);
     }
 
@@ -251,16 +267,29 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             from: caller.from.clone(),
             to: caller.to.clone(),
         };
+        // Authenticated: free the client's pending slot, take a call slot.
+        if let Some(gate) = self.gate.as_mut() {
+            if let Err(reason) = gate.authenticated() {
+                return self.refuse_with(1013, "at_capacity", reason.to_string());
+            }
+        }
         match self.deps.store.call_started(new).await {
             Ok(()) => {}
             Err(crate::store::StoreError::CallExists(_)) => {
                 // A replayed or second stream: never restart or overwrite a call.
                 return self.refuse("call_exists", "this call already has a stream".into());
             }
+            // Without the record, single use cannot be enforced: production refuses.
+            Err(e) if self.deps.settings.auth.require_token => {
+                warn!(error = %e, "could not create call record");
+                return self.refuse_with(
+                    1011,
+                    "store_unavailable",
+                    "call records unavailable".into(),
+                );
+            }
             Err(e) => warn!(error = %e, "could not create call record"),
         }
-        // Authenticated: free the client's pending-upgrade slot.
-        self.pending = None;
         self.deps.metrics.calls_started.inc();
         self.deps.metrics.calls_active.inc();
         let recorder = self.deps.settings.recordings_dir.as_ref().and_then(|dir| {

@@ -15,5 +15,8 @@ pub enum WsFrame {
     Close,
     /// A close frame with a status code (RFC 6455 §7.4: 1008 policy violation, 1013
     /// try again later) and a short reason; sent when a stream is refused.
-    Reject { code: u16, reason: String },
+    Reject {
+        code: u16,
+        reason: String,
+    },
 }

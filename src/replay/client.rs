@@ -24,6 +24,7 @@ use tokio_tungstenite::MaybeTlsStream;
 use crate::audio::frames::FRAME_DURATION;
 
 use super::error::ReplayError;
+use super::runner::Credentials;
 use super::sim::CallSim;
 use super::Speed;
 
@@ -58,33 +59,27 @@ impl Target {
     }
 }
 
-/// The Twilio auth token the replay signs with, like Twilio does (`TWILIO_AUTH_TOKEN`).
-fn auth_token() -> Option<String> {
-    std::env::var("TWILIO_AUTH_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-}
-
 /// Ask the server's `/twiml` for the call, as Twilio does when the call comes in (form
-/// signed with `X-Twilio-Signature` when `TWILIO_AUTH_TOKEN` is set), and return the
-/// `<Stream>`'s `<Parameter>`s: what Twilio copies into `start.customParameters`,
-/// including the stream token. `params` are the webhook's form fields (`CallSid`,
-/// `From`, `To`, …).
-pub async fn twiml_parameters(
+/// signed with `X-Twilio-Signature` when the Twilio token is known), and return the
+/// `<Stream url>` and its `<Parameter>`s: what Twilio connects to and copies into
+/// `start.customParameters`, including the stream token. `params` are the webhook's
+/// form fields (`CallSid`, `From`, `To`, …).
+pub async fn twiml_stream(
     http: &reqwest::Client,
     target: &Target,
     params: &[(String, String)],
-) -> Result<Vec<(String, String)>, ReplayError> {
+    creds: &Credentials,
+) -> Result<(String, Vec<(String, String)>), ReplayError> {
     let url = format!("{}/twiml", target.http_base);
     let err = |message: String| ReplayError::Connect {
         url: url.clone(),
         message,
     };
     let mut req = http.post(&url).form(params);
-    if let Some(token) = auth_token() {
+    if let Some(token) = &creds.twilio_auth_token {
         req = req.header(
             "X-Twilio-Signature",
-            crate::telephony::compute_signature(&token, &url, params),
+            crate::telephony::compute_signature(token, &url, params),
         );
     }
     let resp = req.send().await.map_err(|e| err(e.to_string()))?;
@@ -94,39 +89,37 @@ pub async fn twiml_parameters(
         return Err(err(format!("{status}: {body}")));
     }
     crate::telephony::twiml::parse_stream(&body)
-        .map(|(_, params)| params)
         .ok_or_else(|| err(format!("no <Connect><Stream> in {body:?}")))
 }
 
-/// Run one call to its end (stop sent, socket closed, or `call_timeout`). The
-/// handshake is signed over the stream URL when `TWILIO_AUTH_TOKEN` is set.
+/// Run one call over the media stream at `ws_url` (the TwiML's `<Stream url>`) to its
+/// end (stop sent, socket closed, or `call_timeout`). The handshake is signed over that
+/// URL when the Twilio token is known, as Twilio does.
 pub async fn drive(
-    target: &Target,
+    ws_url: &str,
+    creds: &Credentials,
     sim: &mut CallSim,
     speed: Speed,
     call_timeout: Duration,
 ) -> Result<(), ReplayError> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let bad_url = |message: String| ReplayError::Connect {
-        url: target.ws_url.clone(),
+        url: ws_url.to_string(),
         message,
     };
-    let mut request = target
-        .ws_url
-        .as_str()
+    let mut request = ws_url
         .into_client_request()
         .map_err(|e| bad_url(e.to_string()))?;
-    if let Some(token) = auth_token() {
-        let sig = crate::telephony::compute_signature(&token, &target.ws_url, &[]);
-        let value = sig.parse().map_err(|_| bad_url("bad signature header".into()))?;
+    if let Some(token) = &creds.twilio_auth_token {
+        let sig = crate::telephony::compute_signature(token, ws_url, &[]);
+        let value = sig
+            .parse()
+            .map_err(|_| bad_url("bad signature header".into()))?;
         request.headers_mut().insert("X-Twilio-Signature", value);
     }
     let (ws, _) = tokio_tungstenite::connect_async(request)
         .await
-        .map_err(|e| ReplayError::Connect {
-            url: target.ws_url.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| bad_url(e.to_string()))?;
     if let MaybeTlsStream::Plain(tcp) = ws.get_ref() {
         // 20 ms frames must not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
@@ -222,12 +215,13 @@ pub async fn wait_ready(
 }
 
 /// Fetch `GET /calls/{callSid}`, polling until the record has an outcome or
-/// `wait` passes (then the record as it is). Sends `ADMIN_API_TOKEN` as the bearer
-/// token when it is set.
+/// `wait` passes (then the record as it is). Sends the operator token as the bearer
+/// token when it is known.
 pub async fn fetch_record(
     http: &reqwest::Client,
     base: &str,
     call_sid: &str,
+    creds: &Credentials,
     wait: Duration,
 ) -> Result<Value, ReplayError> {
     let url = format!("{base}/calls/{call_sid}");
@@ -239,7 +233,7 @@ pub async fn fetch_record(
     loop {
         let mut req = http.get(&url);
         // Operator routes need the bearer token in production mode.
-        if let Some(token) = std::env::var("ADMIN_API_TOKEN").ok().filter(|t| !t.is_empty()) {
+        if let Some(token) = &creds.admin_token {
             req = req.bearer_auth(token);
         }
         let latest = match req.send().await {

@@ -105,6 +105,7 @@ pub async fn run(args: ReplayArgs, config: Config) -> i32 {
         speed: args.speed,
         out: Some(args.out.clone()),
         call_timeout: Duration::from_secs(args.call_timeout_secs),
+        credentials: runner::Credentials::from_env(&config),
         ..Options::default()
     };
     let mut scenarios = Vec::new();

@@ -31,6 +31,28 @@ pub struct Options {
     pub call_timeout: Duration,
     /// How long to wait for the call record to get its outcome.
     pub record_wait: Duration,
+    /// What the replay signs and authenticates with, like Twilio and an operator.
+    pub credentials: Credentials,
+}
+
+/// Secrets the replay uses against a production-mode server: the Twilio auth token
+/// (signs `/twiml` and the stream handshake) and the operator token (reads `/calls`).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub twilio_auth_token: Option<String>,
+    pub admin_token: Option<String>,
+}
+
+impl Credentials {
+    /// From the environment variables `config` names (`[twilio] auth_token_env`,
+    /// `[server] admin_token_env`).
+    pub fn from_env(config: &Config) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Credentials {
+            twilio_auth_token: var(&config.twilio.auth_token_env),
+            admin_token: var(&config.server.admin_token_env),
+        }
+    }
 }
 
 impl Default for Options {
@@ -40,6 +62,7 @@ impl Default for Options {
             out: None,
             call_timeout: Duration::from_secs(300),
             record_wait: Duration::from_secs(10),
+            credentials: Credentials::default(),
         }
     }
 }
@@ -110,14 +133,18 @@ pub async fn replay_scenario(
         ("CallStatus".into(), "ringing".into()),
         ("Direction".into(), "inbound".into()),
     ];
-    match super::client::twiml_parameters(http, target, &webhook).await {
-        Ok(params) => ids.custom_parameters.extend(params),
+    let creds = &opts.credentials;
+    let stream_url = match super::client::twiml_stream(http, target, &webhook, creds).await {
+        Ok((url, params)) => {
+            ids.custom_parameters.extend(params);
+            url
+        }
         Err(e) => return Report::failed(&s.name, &s.path, speed, e.to_string()),
-    }
+    };
     let cfg = SimConfig::from_ms(s.reply_gap_ms, s.reply_timeout_ms, s.wait_for_greeting);
     let mut sim = CallSim::new(ids, turns, cfg);
     let started = Instant::now();
-    let driven = drive(target, &mut sim, opts.speed, opts.call_timeout).await;
+    let driven = drive(&stream_url, creds, &mut sim, opts.speed, opts.call_timeout).await;
     report.wall_ms = started.elapsed().as_millis() as u64;
     let result = sim.finish();
     report.ended_by = result.ended_by;
@@ -140,7 +167,15 @@ pub async fn replay_scenario(
         error = Some(ReplayError::Timeout(opts.call_timeout.as_secs()).to_string());
     }
     if error.is_none() {
-        match fetch_record(http, &target.http_base, &report.call_sid, opts.record_wait).await {
+        match fetch_record(
+            http,
+            &target.http_base,
+            &report.call_sid,
+            creds,
+            opts.record_wait,
+        )
+        .await
+        {
             Ok(record) => {
                 report.set_record(record);
                 let view = super::expect::RecordView::from_json(&report.record);
@@ -202,6 +237,16 @@ impl InProcessServer {
             .map_err(|e| ReplayError::Server(format!("{}: {e}", dir.display())))?;
         config.store.path = dir.join("switchboard.sqlite");
         config.recordings.dir = dir.join("recordings");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| ReplayError::Server(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ReplayError::Server(e.to_string()))?;
+        if config.server.enforcing() {
+            // Production mode stays on, at the address the replay reaches.
+            config.server.public_url = format!("http://{addr}");
+        }
         let greeting = &config.call.greeting_wav;
         if !greeting.as_os_str().is_empty() && !greeting.exists() {
             warn!(path = %greeting.display(), "greeting WAV not found; serving without one");
@@ -211,12 +256,6 @@ impl InProcessServer {
         let state = crate::app::build_state(&config, shutdown.clone())
             .map_err(|e| ReplayError::Server(e.to_string()))?;
         let store = state.store.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| ReplayError::Server(e.to_string()))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| ReplayError::Server(e.to_string()))?;
         tokio::spawn(async move {
             if let Err(e) = crate::server::serve(listener, state).await {
                 warn!(error = %e, "in-process server failed");

@@ -2,9 +2,9 @@
 //! adapted to a `Stream`/`Sink` of [`WsFrame`], to a call session task.
 //!
 //! Before the upgrade: readiness, the handshake's `X-Twilio-Signature` (production
-//! mode) and the client's pending-upgrade cap (429). After it: the concurrent-call cap
-//! (close 1013 with a reason). The session then refuses a stream without a valid
-//! stream token or `start` (close 1008) before any audio is sent.
+//! mode) and the caps on unauthenticated sockets (429). The session then refuses a
+//! stream without a valid stream token or `start` (close 1008), and over the
+//! concurrent-call cap (close 1013), before any audio is sent.
 
 use std::net::SocketAddr;
 
@@ -16,9 +16,26 @@ use futures::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::admission::{CallSlot, PendingSlot, Refusal};
+use super::admission::{Admission, CallSlot, PendingSlot};
 use super::AppState;
-use crate::call::{self, CallDeps, WsFrame};
+use crate::call::{self, CallDeps, StreamGate, WsFrame};
+
+/// One socket's admission: its pending slot until `start`, then a call slot.
+struct SocketGate {
+    admission: Admission,
+    pending: Option<PendingSlot>,
+    call: Option<CallSlot>,
+}
+
+impl StreamGate for SocketGate {
+    fn authenticated(&mut self) -> Result<(), &'static str> {
+        self.pending = None;
+        if self.call.is_none() {
+            self.call = Some(self.admission.call().map_err(|_| "server at capacity")?);
+        }
+        Ok(())
+    }
+}
 
 /// Accept the upgrade; each socket becomes one call task.
 pub async fn upgrade(
@@ -38,11 +55,17 @@ pub async fn upgrade(
     {
         return resp;
     }
-    let pending = match state.admission.pending(peer.ip()) {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = state.admission.client(peer.ip(), forwarded);
+    let pending = match state.admission.pending(client) {
         Ok(slot) => slot,
         Err(refusal) => {
-            state.metrics.refused.with_label_values(&[refusal.kind()]).inc();
-            warn!(client = %peer.ip(), "too many media sockets without a start from one client");
+            state
+                .metrics
+                .refused
+                .with_label_values(&[refusal.kind()])
+                .inc();
+            warn!(%client, reason = refusal.kind(), "too many media sockets without a start");
             return (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many pending media streams",
@@ -50,47 +73,21 @@ pub async fn upgrade(
                 .into_response();
         }
     };
-    let slot = state.admission.call();
+    let gate = SocketGate {
+        admission: state.admission.clone(),
+        pending: Some(pending),
+        call: None,
+    };
     // The transport cap sits well above the codec's limit, so an oversized frame is
     // counted and dropped by the codec instead of killing the connection.
     let cap = state.max_frame_bytes.saturating_mul(16).max(1 << 20);
     let shutdown = state.shutdown.clone();
-    let metrics = state.metrics.clone();
     ws.max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| async move {
-            match slot {
-                Ok(slot) => handle(socket, deps, slot, pending, shutdown).await,
-                Err(refusal) => {
-                    metrics.refused.with_label_values(&[refusal.kind()]).inc();
-                    warn!("refused a media stream: at the concurrent call cap");
-                    refuse(socket, refusal).await;
-                }
-            }
-        })
+        .on_upgrade(move |socket| handle(socket, deps, gate, shutdown))
 }
 
-/// Close a socket we will not serve, with code 1013 (try again later) and a reason.
-async fn refuse(mut socket: WebSocket, refusal: Refusal) {
-    let reason = match refusal {
-        Refusal::AtCapacity => "server at capacity",
-        Refusal::TooManyPending => "too many pending media streams",
-    };
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1013,
-            reason: reason.into(),
-        })))
-        .await;
-}
-
-async fn handle(
-    socket: WebSocket,
-    deps: CallDeps,
-    slot: CallSlot,
-    pending: PendingSlot,
-    shutdown: CancellationToken,
-) {
+async fn handle(socket: WebSocket, deps: CallDeps, gate: SocketGate, shutdown: CancellationToken) {
     let (sink, stream) = socket.split();
     let inbound = stream.map(|m| match m {
         Ok(Message::Text(t)) => WsFrame::Text(t.to_string()),
@@ -116,9 +113,8 @@ async fn handle(
         Box::pin(inbound),
         Box::pin(outbound),
         deps,
-        Some(Box::new(pending)),
+        Some(Box::new(gate)),
         shutdown,
     )
     .await;
-    drop(slot);
 }

@@ -87,10 +87,26 @@ pub struct ListQuery {
 }
 
 /// Call records as JSON, with personal data masked (records written before masking
-/// existed, or by another version, are masked on the way out too).
+/// existed, or by another version, are masked on the way out too). A record's own
+/// identity fields stay as stored: `from` is the verified caller, and a long E.164
+/// number must not be mistaken for a card.
 fn redacted_json(value: impl serde::Serialize) -> Response {
+    const IDENTITY: [&str; 5] = ["callSid", "streamSid", "accountSid", "from", "to"];
+    fn record(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Array(items) => items.iter_mut().for_each(record),
+            serde_json::Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    if !IDENTITY.contains(&k.as_str()) {
+                        crate::redact::global().redact_json(val);
+                    }
+                }
+            }
+            other => crate::redact::global().redact_json(other),
+        }
+    }
     let mut v = serde_json::to_value(value).unwrap_or_default();
-    crate::redact::global().redact_json(&mut v);
+    record(&mut v);
     Json(v).into_response()
 }
 

@@ -106,7 +106,7 @@ impl Security {
                 return Ok(());
             }
         }
-        if !self.enforcing && peer.is_some_and(|p| p.ip().is_loopback()) {
+        if !self.enforcing && is_local(headers, peer) {
             return Ok(());
         }
         let reason = if bearer.is_some() {
@@ -128,7 +128,41 @@ impl Security {
     }
 }
 
-/// `proto://host` from the request (development mode without `public_url`).
+/// A request from this machine itself: a loopback peer, no proxy headers (a local
+/// tunnel agent such as ngrok or cloudflared connects from loopback but adds them),
+/// and a loopback `Host`.
+pub fn is_local(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
+    const PROXY_HEADERS: [&str; 7] = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "cf-connecting-ip",
+        "true-client-ip",
+    ];
+    if !peer.is_some_and(|p| p.ip().is_loopback()) {
+        return false;
+    }
+    if PROXY_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+        return false;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `proto://host` from the request (development mode without `public_url`); plain
+/// `http` unless a proxy says otherwise.
 pub fn host_base(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
@@ -137,7 +171,7 @@ pub fn host_base(headers: &HeaderMap) -> String {
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("https");
+        .unwrap_or("http");
     format!("{proto}://{host}")
 }
 
@@ -151,7 +185,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         m.finalize().into_bytes()
     };
     let (da, db) = (digest(a), digest(b));
-    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -175,8 +212,12 @@ mod tests {
             admin_token: Some("s3cret".into()),
             ..Default::default()
         };
-        assert!(dev.check_operator(&m, &HeaderMap::new(), Some(local)).is_ok());
-        assert!(dev.check_operator(&m, &HeaderMap::new(), Some(remote)).is_err());
+        assert!(dev
+            .check_operator(&m, &HeaderMap::new(), Some(local))
+            .is_ok());
+        assert!(dev
+            .check_operator(&m, &HeaderMap::new(), Some(remote))
+            .is_err());
         let good = headers(&[("authorization", "Bearer s3cret")]);
         let bad = headers(&[("authorization", "Bearer nope")]);
         assert!(dev.check_operator(&m, &good, Some(remote)).is_ok());
@@ -185,7 +226,9 @@ mod tests {
             enforcing: true,
             ..dev
         };
-        assert!(prod.check_operator(&m, &HeaderMap::new(), Some(local)).is_err());
+        assert!(prod
+            .check_operator(&m, &HeaderMap::new(), Some(local))
+            .is_err());
         assert!(prod.check_operator(&m, &good, Some(remote)).is_ok());
         let no_token = Security {
             enforcing: true,

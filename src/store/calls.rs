@@ -133,10 +133,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let call_sid = call_sid.to_string();
         let redactor = crate::redact::global();
-        for line in &mut update.transcript {
-            if let std::borrow::Cow::Owned(t) = redactor.redact(&line.text) {
-                line.text = t;
-            }
+        // Across lines too: a card keyed or said over two turns.
+        let mut texts: Vec<String> = update.transcript.iter().map(|l| l.text.clone()).collect();
+        crate::redact::mask_across(&mut texts);
+        for (line, text) in update.transcript.iter_mut().zip(texts) {
+            line.text = redactor.redact(&text).into_owned();
         }
         redactor.redact_json(&mut update.trace);
         self.run(move |c| {
@@ -161,6 +162,20 @@ impl Store {
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound(call_sid));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Recordings deleted (retention): records that linked them stop doing so.
+    pub async fn recordings_deleted(&self, paths: Vec<String>) -> Result<(), StoreError> {
+        self.run(move |c| {
+            for p in &paths {
+                c.execute(
+                    "UPDATE calls SET recording = NULL WHERE recording = ?1",
+                    params![p],
+                )?;
             }
             Ok(())
         })

@@ -98,7 +98,14 @@ impl StreamTokens {
     }
 
     /// A token for this call, valid for `ttl_s` from `now_unix` (seconds).
-    pub fn issue(&self, call_sid: &str, from: &str, to: &str, now_unix: u64, nonce: &str) -> String {
+    pub fn issue(
+        &self,
+        call_sid: &str,
+        from: &str,
+        to: &str,
+        now_unix: u64,
+        nonce: &str,
+    ) -> String {
         let claims = StreamClaims {
             call_sid: call_sid.to_string(),
             from: from.to_string(),
@@ -163,7 +170,10 @@ mod tests {
         let t = tokens();
         let tok = t.issue("CA1", "+15551230001", "+15550000000", 1000, "n1");
         let c = t.verify(&tok, "CA1", 1059).unwrap();
-        assert_eq!((c.from.as_str(), c.to.as_str()), ("+15551230001", "+15550000000"));
+        assert_eq!(
+            (c.from.as_str(), c.to.as_str()),
+            ("+15551230001", "+15550000000")
+        );
         assert_eq!(t.verify(&tok, "CA1", 1060), Err(TokenError::Expired));
         assert_eq!(t.verify(&tok, "CA2", 1001), Err(TokenError::OtherCall));
     }
@@ -176,9 +186,8 @@ mod tests {
         assert_eq!(other.verify(&tok, "CA1", 1001), Err(TokenError::Forged));
         // Claims swapped for another caller's number, MAC kept.
         let (_, tag) = tok.rsplit_once('.').unwrap();
-        let forged_claims = URL_SAFE_NO_PAD.encode(
-            br#"{"sid":"CA1","from":"+15551230002","to":"+1","exp":9999999999,"n":"x"}"#,
-        );
+        let forged_claims = URL_SAFE_NO_PAD
+            .encode(br#"{"sid":"CA1","from":"+15551230002","to":"+1","exp":9999999999,"n":"x"}"#);
         let forged = format!("v1.{forged_claims}.{tag}");
         assert_eq!(t.verify(&forged, "CA1", 1001), Err(TokenError::Forged));
         assert_eq!(t.verify("", "CA1", 1001), Err(TokenError::Missing));

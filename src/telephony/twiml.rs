@@ -127,7 +127,9 @@ fn unescape_xml(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -149,7 +151,10 @@ mod tests {
     fn parse_stream_reads_what_connect_stream_writes() {
         let params = vec![
             ("From".to_string(), "+15551230001".to_string()),
-            ("note".to_string(), "say \"hi\" <now> & 'then'\tx".to_string()),
+            (
+                "note".to_string(),
+                "say \"hi\" <now> & 'then'\tx".to_string(),
+            ),
         ];
         let xml = connect_stream("wss://example.com/media?a=1&b=2", &params);
         let (url, got) = parse_stream(&xml).unwrap();

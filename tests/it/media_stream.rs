@@ -167,12 +167,7 @@ async fn malformed_input_is_counted_and_the_call_survives() {
         metrics.contains("switchboard_frames_before_start_total 1"),
         "{metrics}"
     );
-    for kind in [
-        "json",
-        "invalid_base64",
-        "binary_frame",
-        "too_large",
-    ] {
+    for kind in ["json", "invalid_base64", "binary_frame", "too_large"] {
         assert!(
             metrics
                 .lines()

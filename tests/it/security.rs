@@ -42,7 +42,9 @@ async fn post_twiml(
     token: Option<&str>,
 ) -> (u16, String) {
     let url = format!("{}/twiml", server.public_base());
-    let mut req = reqwest::Client::new().post(server.url("/twiml")).form(params);
+    let mut req = reqwest::Client::new()
+        .post(server.url("/twiml"))
+        .form(params);
     if let Some(t) = token {
         req = req.header("X-Twilio-Signature", compute_signature(t, &url, params));
     }
@@ -68,7 +70,10 @@ async fn get(server: &TestServer, path: &str, bearer: Option<&str>) -> (u16, Val
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn record(server: &TestServer, call_sid: &str) -> Value {
@@ -130,16 +135,23 @@ async fn twiml_needs_a_valid_signature() {
     issued(&server, "CA900", "+15551230001").await;
     let (_, metrics) = get(&server, "/metrics", None).await;
     let metrics = metrics.as_str().unwrap().to_string();
-    assert!(metrics.contains("refused_total{reason=\"signature_invalid\"}"), "{metrics}");
-    assert!(!metrics.contains("+1555"), "no phone numbers in metrics");
+    assert!(
+        metrics.contains("refused_total{reason=\"signature_invalid\"}"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
 async fn media_handshake_needs_a_valid_signature() {
     let server = prod_server("").await;
-    assert_eq!(FakeTwilio::try_connect(&server, "CA901", None).await.err(), Some(403));
     assert_eq!(
-        FakeTwilio::try_connect(&server, "CA901", Some("wrong-token")).await.err(),
+        FakeTwilio::try_connect(&server, "CA901", None).await.err(),
+        Some(403)
+    );
+    assert_eq!(
+        FakeTwilio::try_connect(&server, "CA901", Some("wrong-token"))
+            .await
+            .err(),
         Some(403)
     );
 }
@@ -158,6 +170,11 @@ async fn a_signed_call_takes_the_caller_from_the_token_only() {
     assert!(media > 0, "an ordinary signed call is greeted");
     let rec = record(&server, "CA902").await;
     assert_eq!(rec["from"], "+15551230001", "{rec}");
+    // A served call leaves no personal data in /metrics.
+    let (_, metrics) = get(&server, "/metrics", None).await;
+    let metrics = metrics.as_str().unwrap();
+    assert!(metrics.contains("calls_started_total 1"), "{metrics}");
+    assert!(!metrics.contains("5551230001") && !metrics.contains("CA902"));
 }
 
 #[tokio::test]
@@ -187,12 +204,17 @@ async fn streams_without_a_valid_token_are_refused_before_any_audio() {
     assert_eq!(media, 0);
     assert_eq!(close.as_ref().map(|c| c.0), Some(1008), "{close:?}");
     assert!(close.unwrap().1.contains("missing"));
-    // Forged: a token-shaped string with a made-up MAC.
-    let mut forged = token.clone();
-    forged.pop();
-    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    // Forged: the claims rewritten for another caller, the MAC kept.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = token.split('.').collect();
+    let claims = String::from_utf8(b64.decode(parts[1]).unwrap()).unwrap();
+    let forged_claims = claims.replace("+15551230001", "+15551230002");
+    assert_ne!(claims, forged_claims);
+    let forged = format!("v1.{}.{}", b64.encode(forged_claims), parts[2]);
     let (close, media) = stream(&server, "CA903", &with_token(&forged), false).await;
-    assert_eq!((close.map(|c| c.0), media), (Some(1008), 0), "forged");
+    assert_eq!(media, 0, "forged");
+    assert!(close.unwrap().1.contains("signature invalid"), "forged");
     // Issued for another call.
     let (close, media) = stream(&server, "CA999", &with_token(&token), false).await;
     assert_eq!(media, 0);
@@ -206,7 +228,10 @@ async fn streams_without_a_valid_token_are_refused_before_any_audio() {
     assert_eq!(media, 0, "a replayed stream hears nothing");
     assert!(close.unwrap().1.contains("already"), "replay refused");
     let after = record(&server, "CA903").await;
-    assert_eq!(before, after, "a replay never restarts or overwrites a call");
+    assert_eq!(
+        before, after,
+        "a replay never restarts or overwrites a call"
+    );
 }
 
 #[tokio::test]
@@ -243,9 +268,13 @@ async fn calls_over_the_cap_are_refused_with_a_reason() {
     first.connected().await;
     first.start_params(&params).await;
     assert_eq!(first.recv().await.unwrap()["event"], "media");
+    // A second authenticated stream is over the cap of 1.
+    let params = issued(&server, "CA907", "+15551230002").await;
     let mut second = FakeTwilio::try_connect(&server, "CA907", Some(TWILIO_TOKEN))
         .await
         .unwrap();
+    second.connected().await;
+    second.start_params(&params).await;
     let (close, media) = second.until_close().await;
     assert_eq!(media, 0);
     assert_eq!(close, Some((1013, "server at capacity".to_string())));
@@ -291,8 +320,16 @@ async fn unauthenticated_sockets_per_client_are_capped() {
 async fn operator_routes_need_the_bearer_token_in_production() {
     let server = prod_server("").await;
     for path in ["/calls", "/calls/CA1"] {
-        assert_eq!(get(&server, path, None).await.0, 401, "{path} without token");
-        assert_eq!(get(&server, path, Some("nope")).await.0, 401, "{path} bad token");
+        assert_eq!(
+            get(&server, path, None).await.0,
+            401,
+            "{path} without token"
+        );
+        assert_eq!(
+            get(&server, path, Some("nope")).await.0,
+            401,
+            "{path} bad token"
+        );
     }
     assert_eq!(get(&server, "/calls", Some(ADMIN_TOKEN)).await.0, 200);
     assert_eq!(get(&server, "/calls/CA1", Some(ADMIN_TOKEN)).await.0, 404);
@@ -301,7 +338,10 @@ async fn operator_routes_need_the_bearer_token_in_production() {
     let url = format!("{}/whisper/CA1", server.public_base());
     let resp = reqwest::Client::new()
         .get(server.url("/whisper/CA1"))
-        .header("X-Twilio-Signature", compute_signature(TWILIO_TOKEN, &url, &[]))
+        .header(
+            "X-Twilio-Signature",
+            compute_signature(TWILIO_TOKEN, &url, &[]),
+        )
         .send()
         .await
         .unwrap();
@@ -337,9 +377,33 @@ fn production_mode_needs_the_twilio_token_unless_opted_out() {
 }
 
 #[tokio::test]
-async fn a_keyed_card_number_is_masked_in_the_record() {
+async fn a_keyed_card_number_is_masked_in_the_record_and_the_logs() {
+    // Capture this test's log lines (every level, through the server's log writer).
+    use std::sync::{Arc as StdArc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(StdArc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Buf::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(switchboard::redact::RedactingWriter(move || sink.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let model = Arc::new(ScriptedModel::new("scripted"));
-    model.say("triage", "Thanks. Please don't key card numbers on this line.");
+    model.say(
+        "triage",
+        "Thanks. Please don't key card numbers on this line.",
+    );
     let server = TestServer::start_with(0, &production(""), |store| VoiceStack {
         vad: None,
         stt: None,
@@ -377,5 +441,51 @@ async fn a_keyed_card_number_is_masked_in_the_record() {
     let rec = record(&server, "CA912").await;
     let text = rec.to_string();
     assert!(!text.contains("4111111111111111"), "{text}");
-    assert!(text.contains("************1111"), "the keyed turn is kept, masked: {text}");
+    assert!(
+        text.contains("************1111"),
+        "the keyed turn is kept, masked: {text}"
+    );
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("call started"), "logs captured: {logged}");
+    assert!(!logged.contains("4111111111111111"), "{logged}");
+}
+
+#[tokio::test]
+async fn the_default_start_timeout_leaves_an_ordinary_call_alone() {
+    // Default start_timeout_ms (5 s): a carrier that takes a second to send start.
+    let server = prod_server("start_timeout_ms = 5000").await;
+    let params = issued(&server, "CA914", "+15551230001").await;
+    let mut tw = FakeTwilio::try_connect(&server, "CA914", Some(TWILIO_TOKEN))
+        .await
+        .unwrap();
+    tw.connected().await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tw.start_params(&params).await;
+    assert_eq!(tw.recv().await.unwrap()["event"], "media");
+    tw.stop().await;
+    assert_eq!(record(&server, "CA914").await["outcome"], "completed");
+}
+
+#[tokio::test]
+async fn a_second_stream_for_a_live_call_is_refused_and_the_first_goes_on() {
+    // Development mode (no tokens): the one-record-per-CallSid rule still holds.
+    let server = TestServer::start(400, "").await;
+    let mut a = FakeTwilio::connect(&server, "CA920").await;
+    a.connected().await;
+    a.start("+15551230001").await;
+    assert_eq!(a.recv().await.unwrap()["event"], "media");
+    let mut b = FakeTwilio::connect(&server, "CA920").await;
+    b.stream_sid = "MZsecond".into();
+    b.connected().await;
+    b.start("+15551230002").await;
+    let (close, media) = b.until_close().await;
+    assert_eq!(media, 0, "one voice on the line");
+    assert_eq!(close.map(|c| c.0), Some(1008));
+    // A keeps playing and ends normally; its record is its own.
+    assert_eq!(a.recv().await.unwrap()["event"], "media");
+    a.stop().await;
+    let rec = server.finished_call("CA920").await;
+    assert_eq!(rec["outcome"], "completed");
+    assert_eq!(rec["streamSid"], "MZCA920");
+    assert_eq!(rec["from"], "+15551230001");
 }

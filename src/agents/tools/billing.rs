@@ -91,7 +91,17 @@ pub(super) async fn issue_refund(
             "to": charge.method,
             "arrives": "in 3 to 5 business days",
         })),
-        Err(msg) => ToolOutput::error("refund_refused", msg),
+        Err(msg) => {
+            // The store's reason is for the model; the caller hears what it means.
+            let say = if msg.contains("already been fully refunded") {
+                "That charge has already been refunded in full.".to_string()
+            } else if msg.contains("amount must be between") {
+                "I can't refund that amount on this charge.".to_string()
+            } else {
+                super::caller_phrase("refund_refused").to_string()
+            };
+            ToolOutput::error_saying("refund_refused", msg, say)
+        }
     };
     out.customer_id = Some(c.id);
     Ok(out)
@@ -115,9 +125,10 @@ pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolO
             .run(move |conn| customers::plan_by_code(conn, &code))
             .await?;
         let mut out = match new {
-            Some(new) if new.code == c.plan.code => ToolOutput::error(
+            Some(new) if new.code == c.plan.code => ToolOutput::error_saying(
                 "plan_change_refused",
                 format!("the customer is already on the {} plan", new.name),
+                format!("You're already on the {} plan.", new.name),
             ),
             Some(new) => ToolOutput::ok(json!({
                 "status": "needs_confirmation",
@@ -143,7 +154,13 @@ pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolO
             "to": {"name": new.name, "monthly": dollars(new.monthly_cents), "speed_mbps": new.speed_mbps},
             "effective": "right away; the new price starts on the next bill",
         })),
-        Err(msg) => ToolOutput::error("plan_change_refused", msg),
+        Err(msg) => {
+            let say = match msg.strip_prefix("the customer is already on the ") {
+                Some(rest) => format!("You're already on the {rest}."),
+                None => super::caller_phrase("plan_change_refused").to_string(),
+            };
+            ToolOutput::error_saying("plan_change_refused", msg, say)
+        }
     };
     out.customer_id = Some(c.id);
     Ok(out)

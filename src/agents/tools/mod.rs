@@ -62,8 +62,40 @@ impl ToolOutput {
             end_call: false,
         }
     }
+    /// A refusal or failure: `code` (machine kind), `detail` (for the model: may name
+    /// tools or give instructions, never spoken) and `say`, the caller-facing phrase for
+    /// the kind ([`caller_phrase`]). Replies speak `{say}`, never `{detail}`.
     pub(crate) fn error(code: &str, detail: impl Into<String>) -> Self {
-        Self::ok(json!({"error": code, "detail": detail.into()}))
+        Self::error_saying(code, detail, caller_phrase(code))
+    }
+
+    /// [`ToolOutput::error`] with a caller-facing phrase of its own.
+    pub(crate) fn error_saying(
+        code: &str,
+        detail: impl Into<String>,
+        say: impl Into<String>,
+    ) -> Self {
+        Self::ok(json!({"error": code, "detail": detail.into(), "say": say.into()}))
+    }
+}
+
+/// What the caller hears for an error kind: plain words, no tool names, no
+/// instructions for the model.
+pub fn caller_phrase(code: &str) -> &'static str {
+    match code {
+        "customer_not_identified" => {
+            "I couldn't find an account for the number you're calling from. What's the phone number on the account, and its ZIP code?"
+        }
+        "verification_required" => "For your security, what's the ZIP code on the account?",
+        "verification_failed" => {
+            "That ZIP code doesn't match the one on the account. Could you check it and tell me again?"
+        }
+        "invalid_arguments" => "I didn't quite get the details for that. Could you tell me again?",
+        "not_found" => "I couldn't find that on your account.",
+        "refund_refused" => "I'm not able to refund that charge.",
+        "plan_change_refused" => "I'm not able to make that plan change.",
+        "internal" => "I'm having trouble reaching our account system right now.",
+        _ => "I couldn't get that done just now.",
     }
 }
 

@@ -40,7 +40,9 @@ pub struct MachineConfig {
     pub preroll: Duration,
     /// Caller silence after the bot finished before a re-prompt.
     pub reprompt_after: Duration,
-    /// Re-prompts before giving up on a silent caller (then hang up).
+    /// Re-prompts ("are you still there?") on a silent line; the silent turn after the
+    /// last one is the closing turn: its reply (the goodbye) is heard in full, then the
+    /// call ends.
     pub max_reprompts: u32,
     /// Wait after the last DTMF digit before passing the digits on (`#` ends at once).
     pub dtmf_timeout: Duration,
@@ -449,10 +451,16 @@ impl Machine {
         if self.reprompt_at.is_some_and(|d| d <= now) {
             self.reprompt_at = None;
             self.reprompts += 1;
-            if self.reprompts > self.cfg.max_reprompts {
+            if self.reprompts > self.cfg.max_reprompts + 1 {
+                // Backstop: the closing turn was given and did not end the call.
                 self.end_call(EndAfter::Hangup);
             } else {
                 self.start_turn(now, TurnInput::Silence);
+                if self.reprompts > self.cfg.max_reprompts {
+                    // The closing silent turn: its reply (the agents' goodbye) is
+                    // heard in full, then the call ends.
+                    self.set_end(self.turn, EndAfter::Hangup);
+                }
             }
         }
         self.pump(now);

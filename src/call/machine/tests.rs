@@ -840,22 +840,55 @@ fn goodbye_hangs_up_and_silent_caller_is_let_go() {
     r.agent_says(turn, &["Thanks for calling, goodbye."], 5);
     assert!(r.play_all().contains(&Action::Hangup));
 
+    // A silent line: two re-prompts, then the closing silent turn, whose goodbye is
+    // heard in full before the hang-up (the agents' goodbye comes on that turn).
     let mut r = Rig::new();
     r.input(Input::Start { greeting: None });
     let mut silences = 0;
     for _ in 0..3 {
         let acts = r.advance(8_000);
-        if let Some((turn, TurnInput::Silence)) = started_turn(&acts) {
-            silences += 1;
-            r.agent_says(turn, &["Are you still there?"], 2);
-            r.play_all();
-        }
-        if acts.contains(&Action::Hangup) {
-            break;
+        assert!(
+            !acts.contains(&Action::Hangup),
+            "never hang up on a re-prompt timer"
+        );
+        let (turn, input) = started_turn(&acts).expect("a silent turn");
+        assert_eq!(input, TurnInput::Silence);
+        silences += 1;
+        let line = if silences < 3 {
+            "Are you still there?"
+        } else {
+            "I'll let you go now. Goodbye!"
+        };
+        r.agent_says(turn, &[line], 2);
+        let played = r.play_all();
+        if silences < 3 {
+            assert!(!played.contains(&Action::Hangup), "re-prompt {silences}");
+        } else {
+            let last_media = played.iter().rposition(|a| matches!(a, Action::Media(_)));
+            let hangup = played.iter().position(|a| *a == Action::Hangup);
+            assert!(
+                matches!((last_media, hangup), (Some(m), Some(h)) if h > m),
+                "the goodbye plays, then the hang-up: {played:?}"
+            );
         }
     }
-    assert_eq!(silences, 2);
-    assert!(r.advance(8_000).contains(&Action::Hangup) || r.m.state() == State::Ended);
+    assert_eq!(r.m.state(), State::Ended);
+
+    // The closing turn ends the call even when the agent says nothing.
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    for n in 0..3 {
+        let acts = r.advance(8_000);
+        let (turn, _) = started_turn(&acts).expect("a silent turn");
+        if n < 2 {
+            r.agent_says(turn, &["Are you still there?"], 2);
+            r.play_all();
+        } else {
+            let mut acts = r.input(Input::AgentDone { turn });
+            acts.extend(r.play_all());
+            assert!(acts.contains(&Action::Hangup), "{acts:?}");
+        }
+    }
 }
 
 #[test]
