@@ -45,6 +45,7 @@ pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, App
     let mut runtime_config: RuntimeConfig = toml::Value::Table(config.agents.runtime.clone())
         .try_into()
         .map_err(|e| err(&e))?;
+    runtime_config.live_transfer = !config.twilio.transfer_number.trim().is_empty();
     // The call layer ends a silent line on the turn after its last re-prompt; the
     // agents' goodbye must come on that turn at the latest, so it is always heard.
     let closing_turn = config.call.max_reprompts + 1;

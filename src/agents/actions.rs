@@ -91,7 +91,7 @@ impl Runtime {
                         conv.trace.handoffs.push(rec.clone());
                         let _ = events.send(RunEvent::Handoff(rec));
                         (
-                            json!({"error": "handoff_refused", "detail": format!("{refusal}. Offer to get a person on the line instead.")}),
+                            json!({"error": "handoff_refused", "detail": format!("{refusal}. Offer the caller a person from our team instead.")}),
                             true,
                         )
                     } else if target == HUMAN {
@@ -157,7 +157,7 @@ impl Runtime {
             return Ok(step);
         }
         if ping_pong {
-            self.offer_human(conv, ts, "I'm sorry for the back and forth. Would you like me to get a person on the line to sort this out?", events);
+            self.offer_human(conv, ts, "I'm sorry for the back and forth. Would you like a person from our team to sort this out?", events);
             return Ok(NextStep::FinalOutput);
         }
         Ok(if end_call {
@@ -263,7 +263,7 @@ impl Runtime {
             let announced = ["person", "someone", "colleague"]
                 .iter()
                 .any(|w| said.contains(w));
-            if !(ts.step_spoke && announced) {
+            if self.config.live_transfer && !(ts.step_spoke && announced) {
                 self.say(
                     conv,
                     ts,
@@ -289,6 +289,14 @@ impl Runtime {
                 },
             };
             let brief = escalation::brief(conv, customer.as_ref(), &reason);
+            if !self.config.live_transfer {
+                // No one can be dialled: arrange a call back, with the brief as a
+                // ticket, and say exactly that.
+                let line = self
+                    .arrange_call_back(conv, customer.as_ref(), &brief)
+                    .await;
+                self.say(conv, ts, &line, events);
+            }
             let from = conv.active.clone();
             let rec = HandoffRecord {
                 turn: ts.turn,
@@ -320,6 +328,51 @@ impl Runtime {
         }
         .instrument(span)
         .await
+    }
+}
+
+impl Runtime {
+    /// Open a call-back ticket holding the escalation brief; the line that tells the
+    /// caller what happens next (with the ticket number).
+    async fn arrange_call_back(
+        &self,
+        conv: &mut Conversation,
+        customer: Option<&customers::Customer>,
+        brief: &str,
+    ) -> String {
+        let customer_id = customer.map(|c| c.id).or(conv.customer_id);
+        let number = conv.caller.caller_number();
+        let summary = match &number {
+            Some(n) => format!("Call back {n}. {brief}"),
+            None => format!("Call back (no caller ID). {brief}"),
+        };
+        let ticket = self
+            .store
+            .run(move |c| customers::open_ticket(c, customer_id, "callback", &summary))
+            .await;
+        match (ticket, number) {
+            (Ok(t), Some(_)) => {
+                conv.trace.callback_ticket = Some(t.id);
+                format!(
+                    "I've asked a colleague to call you back at this number, and I've opened ticket {} with everything you've told me, so you won't have to repeat yourself. Thanks for calling.",
+                    t.id
+                )
+            }
+            (Ok(t), None) => {
+                conv.trace.callback_ticket = Some(t.id);
+                format!(
+                    "I've opened ticket {} with everything you've told me. Your number didn't come through, so please call back and mention that ticket number, and a colleague will pick it up. Thanks for calling.",
+                    t.id
+                )
+            }
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "could not open the call-back ticket");
+                conv.trace
+                    .errors
+                    .push(format!("call-back ticket not opened: {e}"));
+                "I've noted everything you've told me, and a colleague will call you back at this number. Thanks for calling.".into()
+            }
+        }
     }
 }
 

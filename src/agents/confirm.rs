@@ -99,6 +99,138 @@ pub fn is_affirmative(text: &str) -> bool {
         || joined == "please"
 }
 
+/// What an interjection asks of us: it answers nothing, so an open question stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interjection {
+    /// "Hello? Are you still there?": say we are, and ask the open question again.
+    StillThere,
+    /// "Sorry?", "Come again?": say the last thing again.
+    Repeat,
+    /// "Hold on", "one second": wait, the open question stays open.
+    Wait,
+}
+
+const INTERJECTIONS: &[(&str, Interjection)] = &[
+    ("are you still there", Interjection::StillThere),
+    ("are you there", Interjection::StillThere),
+    ("you still there", Interjection::StillThere),
+    ("still there", Interjection::StillThere),
+    ("is anyone there", Interjection::StillThere),
+    ("anyone there", Interjection::StillThere),
+    ("is anybody there", Interjection::StillThere),
+    ("can you hear me", Interjection::StillThere),
+    ("are you with me", Interjection::StillThere),
+    ("hello", Interjection::StillThere),
+    ("hi", Interjection::StillThere),
+    ("hey", Interjection::StillThere),
+    ("can you repeat that", Interjection::Repeat),
+    ("could you repeat that", Interjection::Repeat),
+    ("can you say that again", Interjection::Repeat),
+    ("could you say that again", Interjection::Repeat),
+    ("say that again", Interjection::Repeat),
+    ("repeat that", Interjection::Repeat),
+    ("i didn't catch that", Interjection::Repeat),
+    ("i didn't hear you", Interjection::Repeat),
+    ("i didn't hear that", Interjection::Repeat),
+    ("what was that", Interjection::Repeat),
+    ("come again", Interjection::Repeat),
+    ("excuse me", Interjection::Repeat),
+    ("pardon me", Interjection::Repeat),
+    ("pardon", Interjection::Repeat),
+    ("sorry", Interjection::Repeat),
+    ("what", Interjection::Repeat),
+    ("huh", Interjection::Repeat),
+    ("give me a second", Interjection::Wait),
+    ("give me a moment", Interjection::Wait),
+    ("give me a minute", Interjection::Wait),
+    ("just a second", Interjection::Wait),
+    ("just a sec", Interjection::Wait),
+    ("just a moment", Interjection::Wait),
+    ("just a minute", Interjection::Wait),
+    ("one second", Interjection::Wait),
+    ("one sec", Interjection::Wait),
+    ("one moment", Interjection::Wait),
+    ("one minute", Interjection::Wait),
+    ("hold on", Interjection::Wait),
+    ("hang on", Interjection::Wait),
+    ("let me check", Interjection::Wait),
+    ("let me see", Interjection::Wait),
+    ("let me think", Interjection::Wait),
+    ("wait", Interjection::Wait),
+];
+/// Sounds with no meaning that may surround an interjection.
+const HESITATIONS: &[&str] = &[
+    "um", "umm", "uh", "uhh", "er", "erm", "oh", "ah", "so", "again", "there", "please",
+];
+
+/// The whole turn is an interjection ("hello? are you still there?", "sorry, what?",
+/// "hang on a second"): nothing in it answers a question or asks for anything. When
+/// several kinds are mixed, "still there" wins over "repeat" over "wait".
+pub fn interjection(text: &str) -> Option<Interjection> {
+    let ws = words(text);
+    if ws.is_empty() {
+        return None;
+    }
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    'outer: while i < ws.len() {
+        if HESITATIONS.contains(&ws[i].as_str()) || ws[i] == "a" && i > 0 {
+            i += 1;
+            continue;
+        }
+        for (phrase, kind) in INTERJECTIONS {
+            let p: Vec<&str> = phrase.split(' ').collect();
+            if ws.len() >= i + p.len() && ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p) {
+                kinds.push(*kind);
+                i += p.len();
+                continue 'outer;
+            }
+        }
+        // "second", "moment" after "a" ("hold on a second").
+        if matches!(ws[i].as_str(), "second" | "sec" | "moment" | "minute") && i > 0 {
+            i += 1;
+            continue;
+        }
+        return None;
+    }
+    [
+        Interjection::StillThere,
+        Interjection::Repeat,
+        Interjection::Wait,
+    ]
+    .into_iter()
+    .find(|k| kinds.contains(k))
+}
+
+/// Words that show a turn asks for something (a request or a problem), so a farewell
+/// at its end does not make the whole turn a goodbye.
+const REQUEST_MARKERS: &[&str] = &[
+    "need", "want", "help", "please", "how", "why", "what", "when", "where", "which", "can't",
+    "cannot", "won't", "doesn't", "isn't", "broken", "problem", "issue", "refund", "cancel",
+    "change", "charge", "charged", "invoice", "bill", "reset", "error", "wrong",
+];
+
+/// A turn that only acknowledges what we said and says goodbye ("Alright, I'll try
+/// that. Thanks, bye."): it ends with a farewell and, before it, asks nothing.
+pub fn is_acknowledged_farewell(text: &str) -> bool {
+    if !ends_with_farewell(text) || text.contains('?') {
+        return false;
+    }
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let asks = ws.iter().any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+        || [
+            " can you ",
+            " could you ",
+            " would you ",
+            " i'd like ",
+            " id like ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p));
+    !asks
+}
+
 /// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
 /// caller is leaving once this turn is dealt with.
 pub fn ends_with_farewell(text: &str) -> bool {
@@ -136,6 +268,50 @@ fn misheard_bye(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interjections_answer_nothing() {
+        use Interjection::*;
+        for (t, want) in [
+            ("Hello? Are you still there?", StillThere),
+            ("hello?", StillThere),
+            ("Um, can you hear me?", StillThere),
+            ("Sorry, what?", Repeat),
+            ("Come again?", Repeat),
+            ("Sorry, I didn't catch that.", Repeat),
+            ("Hold on a second.", Wait),
+            ("One moment please", Wait),
+        ] {
+            assert_eq!(interjection(t), Some(want), "{t}");
+        }
+        for t in [
+            "Yes please",
+            "Hello, I was charged twice",
+            "What is that charge for?",
+            "Sorry, I meant the March invoice",
+            "no",
+        ] {
+            assert_eq!(interjection(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn acknowledged_farewells() {
+        for t in [
+            "Alright, I'll try that. Thanks, bye.",
+            "Okay great, thank you, goodbye",
+            "Got it. That's all.",
+        ] {
+            assert!(is_acknowledged_farewell(t), "{t}");
+        }
+        for t in [
+            "I still need a refund, bye",
+            "Can you send it by email? Bye",
+            "Thanks",
+        ] {
+            assert!(!is_acknowledged_farewell(t), "{t}");
+        }
+    }
 
     #[test]
     fn yes_and_no() {

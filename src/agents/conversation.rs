@@ -66,6 +66,8 @@ pub struct Conversation {
     /// Someone already greeted the caller.
     pub(crate) greeted: bool,
     pub(crate) last_caller_text: String,
+    /// Keys of the substantive sentences said so far (never said twice).
+    pub(crate) said: std::collections::HashSet<String>,
 }
 
 impl Conversation {
@@ -90,6 +92,7 @@ impl Conversation {
             human_offered: false,
             greeted: false,
             last_caller_text: String::new(),
+            said: std::collections::HashSet::new(),
         }
     }
 
@@ -209,6 +212,16 @@ impl Conversation {
                 self.history.remove(i);
             } else {
                 i += 1;
+            }
+        }
+    }
+
+    /// Remember sentences as said (see [`crate::agents::step::REPEAT_MIN_WORDS`]).
+    pub(crate) fn remember_said(&mut self, sentences: &[String]) {
+        for s in sentences {
+            let key = crate::agents::step::sentence_key(s);
+            if key.split(' ').count() >= crate::agents::step::REPEAT_MIN_WORDS {
+                self.said.insert(key);
             }
         }
     }

@@ -1,6 +1,8 @@
 //! The reply guard: nothing the caller hears may announce a transfer, a team or a
-//! department, and nobody greets the caller a second time. Applied to every
-//! sentence before it is emitted, whatever the model wrote.
+//! department, or carry internal text (tool or function names, snake_case
+//! identifiers, JSON, instructions meant for the model), and nobody greets the caller
+//! a second time. Applied to every sentence before it is emitted, whatever the model
+//! wrote; each rejection is recorded in the trace.
 
 use std::sync::LazyLock;
 
@@ -22,6 +24,40 @@ static TRANSFER: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .filter_map(|p| Regex::new(&format!("(?i){p}")).ok())
     .collect()
 });
+
+/// Text meant for the model, not the caller: JSON fragments and talk of tools.
+static INTERNAL: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // A JSON object or key: {"error": …, "detail": …
+        r#"[{\[]\s*"[^"\s]+"\s*:"#,
+        r#""[A-Za-z_]+"\s*:\s*["{\[\d]"#,
+        r"(?i)\b(?:tool|function)\s+(?:call|calls|result|results|output|returned|error)\b",
+        r"(?i)\b(?:call|use|invoke|run)\s+(?:the\s+)?\w+\s+(?:tool|function)\b",
+        r"(?i)\bsystem\s+prompt\b",
+    ]
+    .iter()
+    .filter_map(|p| Regex::new(p).ok())
+    .collect()
+});
+
+/// `snake_case` identifiers (tool names, error codes, JSON keys).
+static SNAKE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b").ok());
+
+/// Whether a sentence carries internal text: a snake_case identifier outside an
+/// e-mail address or URL, JSON, or instructions about tools and functions.
+pub fn carries_internal_text(sentence: &str) -> bool {
+    if INTERNAL.iter().any(|r| r.is_match(sentence)) {
+        return true;
+    }
+    let Some(snake) = SNAKE.as_ref() else {
+        return false;
+    };
+    sentence.split_whitespace().any(|word| {
+        !(word.contains('@') || word.contains("://") || word.starts_with("www."))
+            && snake.is_match(word)
+    })
+}
 
 /// A greeting at the start of a sentence.
 static GREETING: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -55,6 +91,9 @@ pub enum Verdict {
 /// Judge one sentence. `strip_greeting` is set once the caller has been greeted and
 /// the sentence is at the start of a reply.
 pub fn judge(sentence: &str, strip_greeting: bool) -> Verdict {
+    if carries_internal_text(sentence) {
+        return Verdict::Drop("internal_text");
+    }
     if announces_transfer(sentence) {
         return Verdict::Drop("transfer_announcement");
     }
@@ -111,6 +150,30 @@ mod tests {
             "I can put you on the Pro plan.",
         ] {
             assert!(!announces_transfer(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn drops_internal_text() {
+        for s in [
+            "Sorry, I couldn't send the invoice: No account matches the calling number. Ask for the phone number on the account and its ZIP code, then call lookup_customer.",
+            "I'll call transfer_to_billing now.",
+            r#"{"error": "customer_not_identified", "detail": "x"}"#,
+            r#"The result was "status": "refunded"."#,
+            "The tool returned an error.",
+            "Let me use the lookup tool for that.",
+            "Error code customer_not_identified.",
+        ] {
+            assert_eq!(judge(s, false), Verdict::Drop("internal_text"), "{s}");
+        }
+        for s in [
+            "I've sent the invoice to dana_lee@example.com.",
+            "You can find it at https://example.com/help_center.",
+            "Your plan is the Plus plan at $59.99 a month.",
+            "I can refund the duplicate charge from March 12.",
+            "Try turning it off and on again: unplug it for ten seconds.",
+        ] {
+            assert_eq!(judge(s, false), Verdict::Keep, "{s}");
         }
     }
 

@@ -50,6 +50,10 @@ pub struct RuntimeConfig {
     /// The opening line of `Runtime::greet` when the entry agent's `[brain]` table
     /// has no `greeting`.
     pub greeting: String,
+    /// A live transfer to a person is possible (`[twilio] transfer_number` is set).
+    /// Without one, an escalation arranges a call back and opens a ticket with the
+    /// brief, and says so: the caller is never promised a person on the line.
+    pub live_transfer: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -65,6 +69,7 @@ impl Default for RuntimeConfig {
             max_bounces: 2,
             operator_key: "0".into(),
             greeting: "Hi, thanks for calling Switchboard. How can I help you today?".into(),
+            live_transfer: false,
         }
     }
 }
@@ -103,6 +108,9 @@ pub(crate) struct TurnState {
     pub cancelled: bool,
     pub escalated: bool,
     pub ended: bool,
+    /// The caller's turn is an interjection ("sorry?", "are you still there?"): saying
+    /// again what was said is the point, so the repeat guard stands aside.
+    pub allow_repeat: bool,
 }
 
 /// Runs conversations; shared by all calls.
@@ -222,6 +230,7 @@ impl Runtime {
             cancelled: false,
             escalated: false,
             ended: false,
+            allow_repeat: false,
         };
         let agent_start = conv.active.clone();
         conv.turn_history_start = conv.history.len();
@@ -234,6 +243,7 @@ impl Runtime {
             CallerInput::Dtmf { digits } => ("dtmf", digits.clone(), None),
             CallerInput::Silence => ("silence", String::new(), None),
         };
+        ts.allow_repeat = kind == "speech" && confirm::interjection(&caller_text).is_some();
         if !conv.is_over() {
             self.handle_input(conv, &mut ts, input, events, cancel)
                 .await?;
@@ -372,7 +382,13 @@ impl Runtime {
             self.say(conv, ts, "I haven't heard anything for a while, so I'll let you go. Feel free to call back any time. Goodbye!", events);
             self.end_call(conv, ts, events);
         } else {
-            self.say(conv, ts, "Are you still there?", events);
+            // Never the same words twice in a row on a silent line.
+            let line = if conv.silence_streak % 2 == 1 {
+                "Are you still there?"
+            } else {
+                "I'm still here whenever you're ready. How can I help?"
+            };
+            self.say(conv, ts, line, events);
         }
         Ok(())
     }
@@ -396,7 +412,7 @@ impl Runtime {
                     ts.turn, self.config.max_turns
                 ));
                 tracing::warn!(max_turns = self.config.max_turns, "max_turns reached");
-                self.offer_human(conv, ts, "I'm sorry, I'm having trouble sorting that out right now. Would you like me to get a person on the line?", events);
+                self.offer_human(conv, ts, "I'm sorry, I'm having trouble sorting that out right now. Would you like a person from our team to help with this?", events);
                 return Ok(());
             }
             if filters::history_chars(&conv.history)
@@ -416,13 +432,22 @@ impl Runtime {
                 .clone();
             let request = self.request(conv, &agent);
             ts.model_calls += 1;
+            let said = std::mem::take(&mut conv.said);
+            let nothing_said = std::collections::HashSet::new();
             let emitter = Emitter {
                 agent: &agent.name,
                 turn: ts.turn,
                 strip_greeting: conv.greeted,
                 events,
+                said: if ts.allow_repeat {
+                    &nothing_said
+                } else {
+                    &said
+                },
             };
             let out = step::run(model.as_ref(), request, &emitter, cancel).await;
+            conv.said = said;
+            conv.remember_said(&out.sentences);
             conv.trace.guard.extend(out.guard.iter().cloned());
             if ts.first_sentence_at.is_none() {
                 ts.first_sentence_at = out.first_sentence_at;
@@ -450,7 +475,7 @@ impl Runtime {
                     "turn {}: {} model error: {err}",
                     ts.turn, agent.name
                 ));
-                self.offer_human(conv, ts, "Sorry, I'm having a little trouble on my end. Would you like me to get a person on the line?", events);
+                self.offer_human(conv, ts, "Sorry, I'm having a little trouble on my end. Would you like a person from our team to help with this?", events);
                 return Ok(());
             }
             let content = ts.step_spoke.then(|| out.spoken.clone());
@@ -461,7 +486,17 @@ impl Runtime {
                 });
             }
             if out.tool_calls.is_empty() {
-                if !ts.step_spoke {
+                if !ts.step_spoke && out.dropped_repeat {
+                    // The same advice again would not help: the next step instead.
+                    let next = "I'm sorry that hasn't sorted it out. Would you like a person from our team to look into it for you?";
+                    if conv.said.contains(&step::sentence_key(next)) {
+                        let reason = "the caller's problem persists after our advice".to_string();
+                        return self
+                            .escalate(conv, ts, Trigger::Escalation, reason, events)
+                            .await;
+                    }
+                    self.offer_human(conv, ts, next, events);
+                } else if !ts.step_spoke {
                     // Everything was dropped by the guard (or the model said nothing).
                     self.say(
                         conv,
@@ -566,6 +601,7 @@ impl Runtime {
             text: text.to_string(),
         });
         conv.push_agent_text(&agent, text);
+        conv.remember_said(&[text.to_string()]);
         conv.history.push(ChatMessage::Assistant {
             content: Some(text.to_string()),
             tool_calls: Vec::new(),

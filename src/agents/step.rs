@@ -27,6 +27,19 @@ pub(crate) struct StepOutput {
     pub cancelled: bool,
     pub error: Option<ModelError>,
     pub guard: Vec<GuardRecord>,
+    /// The emitted sentences, one by one.
+    pub sentences: Vec<String>,
+    /// A sentence was dropped because it had been said before in the call.
+    pub dropped_repeat: bool,
+}
+
+/// Sentences this long (in words) are substance, not courtesy: never said twice in one
+/// call ("Anything else?" may be).
+pub(crate) const REPEAT_MIN_WORDS: usize = 7;
+
+/// A sentence's words, lower-case, for comparing what was said.
+pub(crate) fn sentence_key(sentence: &str) -> String {
+    crate::agents::confirm::words(sentence).join(" ")
 }
 
 /// Emission context for one step.
@@ -36,6 +49,8 @@ pub(crate) struct Emitter<'a> {
     /// Strip greetings at the start of the reply (the caller was already greeted).
     pub strip_greeting: bool,
     pub events: &'a UnboundedSender<RunEvent>,
+    /// Keys ([`sentence_key`]) of the substantive sentences already said in this call.
+    pub said: &'a std::collections::HashSet<String>,
 }
 
 impl Emitter<'_> {
@@ -55,9 +70,17 @@ impl Emitter<'_> {
                 return;
             }
         };
+        let key = sentence_key(&text);
+        if key.split(' ').count() >= REPEAT_MIN_WORDS && self.said.contains(&key) {
+            tracing::debug!(agent = self.agent, sentence = %text, "guard dropped a repeated sentence");
+            out.guard.push(self.record("repeated_reply", &text, None));
+            out.dropped_repeat = true;
+            return;
+        }
         if out.first_sentence_at.is_none() {
             out.first_sentence_at = Some(Instant::now());
         }
+        out.sentences.push(text.clone());
         if !out.spoken.is_empty() {
             out.spoken.push(' ');
         }

@@ -116,6 +116,9 @@ pub struct Trace {
     /// The brief given to the human, if escalated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation_brief: Option<String>,
+    /// The call-back ticket opened when no live transfer was possible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_ticket: Option<i64>,
 }
 
 /// Milliseconds as f64 with 0.1 ms resolution.

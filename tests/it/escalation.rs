@@ -59,7 +59,12 @@ fn stack(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> VoiceSta
         .agents()
         .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
         .collect();
-    let runtime = Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap();
+    // A transfer number is configured in these tests: a live transfer is possible.
+    let config = RuntimeConfig {
+        live_transfer: true,
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::new(agents, models, store.clone(), config).unwrap();
     VoiceStack {
         vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
         stt: Some(Arc::new(stt)),

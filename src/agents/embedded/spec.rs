@@ -10,7 +10,7 @@
 //! fallback = "Let me see what I can do."
 //! declined = "No problem, I'll leave it as it is."
 //! tool_error = "Sorry, I couldn't get that done just now."
-//! handoff_refused = "I can't sort that out myself. Shall I get a person on the line?"
+//! handoff_refused = "I can't sort that out myself. Shall I get a person from our team to help?"
 //!
 //! [[brain.intents]]
 //! name = "duplicate_charge"

@@ -424,11 +424,7 @@ async fn a_refused_handoff_offers_a_person_and_yes_escalates() {
     ];
     let out = run(req("technical", m.clone())).await;
     assert!(out.call.is_none());
-    assert!(
-        out.text.contains("get a person on the line"),
-        "{}",
-        out.text
-    );
+    assert!(out.text.contains("a person from our team"), "{}", out.text);
     m.push(said(&out.text));
     m.push(user("yes please"));
     let (name, args) = run(req("technical", m)).await.call.unwrap();

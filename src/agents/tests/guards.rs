@@ -74,7 +74,7 @@ async fn max_turns_apologises_and_offers_a_person() {
     assert_eq!(s.model_calls, 3);
     assert!(says(&events)
         .last()
-        .is_some_and(|t| t.contains("get a person on the line")));
+        .is_some_and(|t| t.contains("a person from our team")));
     assert!(conv.trace().errors.iter().any(|e| e.contains("max_turns")));
     assert!(conv.outcome().is_none(), "never a crash, the call goes on");
     h.assert_consumed();

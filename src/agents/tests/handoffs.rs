@@ -228,7 +228,7 @@ async fn bouncing_between_two_agents_across_turns_is_refused_after_max_bounces()
         "{refused:?}"
     );
     let spoken = says(&events).join(" ");
-    assert!(spoken.contains("get a person on the line"), "{spoken}");
+    assert!(spoken.contains("a person from our team"), "{spoken}");
     h.assert_consumed();
 }
 
@@ -246,7 +246,11 @@ async fn pressing_0_gets_a_person_without_asking_the_model() {
     assert_eq!(s.model_calls, 0);
     assert_eq!(conv.agents_path(), vec!["triage", "human"]);
     assert_eq!(conv.outcome(), Some(Outcome::Escalated));
-    assert!(says(&events).join(" ").contains("person"), "{events:?}");
+    // No transfer number in the default config: a call back is promised, and kept.
+    assert!(
+        says(&events).join(" ").contains("call you back"),
+        "{events:?}"
+    );
     h.assert_consumed();
 }
 
@@ -291,7 +295,7 @@ async fn ping_pong_is_refused_and_a_person_is_offered() {
     assert!(tool.refused);
     assert_eq!(tool.result["error"], "handoff_refused");
     let spoken = says(&events).join(" ");
-    assert!(spoken.contains("get a person on the line"), "{spoken}");
+    assert!(spoken.contains("a person from our team"), "{spoken}");
     assert!(conv.outcome().is_none());
 
     // The caller accepts: escalation without another model call.
@@ -322,6 +326,28 @@ async fn ping_pong_is_refused_and_a_person_is_offered() {
 }
 
 #[tokio::test]
+async fn with_a_live_transfer_the_caller_hears_a_person_is_coming() {
+    let h = Harness::with_config(RuntimeConfig {
+        live_transfer: true,
+        ..RuntimeConfig::default()
+    });
+    h.model("triage").call(
+        "triage",
+        "transfer_to_human",
+        json!({"reason": "caller asked for a person", "trigger": "escalation"}),
+    );
+    let mut conv = h.start(Some(DANA));
+    let (s, events) = h.say(&mut conv, "Let me talk to a real person").await;
+    assert!(s.escalated);
+    assert_eq!(
+        says(&events),
+        vec!["One moment while I get a person on the line."]
+    );
+    assert!(conv.trace().callback_ticket.is_none());
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn transfer_to_human_escalates_with_a_brief() {
     let h = Harness::new();
     h.model("triage").call(
@@ -333,10 +359,27 @@ async fn transfer_to_human_escalates_with_a_brief() {
     let (s, events) = h.say(&mut conv, "Let me talk to a real person").await;
     assert!(s.escalated);
     assert_eq!(conv.agents_path(), vec!["triage", "human"]);
-    assert_eq!(
-        says(&events),
-        vec!["One moment while I get a person on the line."]
-    );
+    // No transfer number (the default): a call back is arranged and said, never
+    // "a person on the line".
+    let spoken = says(&events).join(" ");
+    assert!(spoken.contains("call you back at this number"), "{spoken}");
+    assert!(!spoken.contains("on the line"), "{spoken}");
+    let ticket = conv
+        .trace()
+        .callback_ticket
+        .expect("call-back ticket opened");
+    assert!(spoken.contains(&format!("ticket {ticket}")), "{spoken}");
+    let summary: String = h
+        .store
+        .run_blocking(move |c| {
+            Ok(
+                c.query_row("SELECT summary FROM tickets WHERE id = ?1", [ticket], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap();
+    assert!(summary.contains("caller asked for a person"), "{summary}");
     assert!(conv
         .trace()
         .escalation_brief
@@ -353,10 +396,11 @@ async fn summary_filter_replaces_long_history_on_handoff() {
         ..RuntimeConfig::default()
     };
     let h = Harness::with_config(cfg);
-    let long = "I understand, that sounds frustrating, and I want to make sure we get to the bottom of it today for you.";
-    h.model("triage").say("triage", long);
-    h.model("triage").say("triage", long);
-    h.model("triage").say("triage", long);
+    // Three different long replies (the same one twice would be dropped as a repeat).
+    for topic in ["the move", "the installation", "what to do next"] {
+        let long = format!("I understand, {topic} sounds frustrating, and I want to make sure we get to the bottom of it today for you.");
+        h.model("triage").say("triage", &long);
+    }
     h.model("triage").call(
         "triage",
         "transfer_to_billing",

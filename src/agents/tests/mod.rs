@@ -142,3 +142,4 @@ fn runtime_is_shareable_and_turns_can_be_spawned() {
     );
 }
 mod brain_scripts;
+mod conversations;

@@ -470,6 +470,37 @@ impl Machine {
             self.held_dtmf.push_str(&digits);
             return;
         }
+        if let Some(running) = self.running_turn.filter(|_| self.state == State::Thinking) {
+            let heard_any = self
+                .reply
+                .as_ref()
+                .is_some_and(|r| r.turn == running && r.chunks_heard > 0);
+            if !heard_any && !self.playout.is_active() {
+                // Keys typed while the reply is still being decided join the turn in
+                // flight: it is taken back and run again with them.
+                self.running_turn = None;
+                self.actions.push_back(Action::CancelTurn { turn: running });
+                if self.reply.as_ref().is_some_and(|r| r.turn == running) {
+                    self.actions
+                        .push_back(Action::CancelSpeech { utterance: running });
+                    self.reply = None;
+                }
+                self.actions
+                    .push_back(Action::RetractTurn { turn: running });
+                let joined = match self.last_input.take() {
+                    Some(TurnInput::Speech { text, confidence }) => TurnInput::Speech {
+                        text: merge(text.trim_end_matches(['.', ',']).to_string(), &digits),
+                        confidence,
+                    },
+                    Some(TurnInput::Dtmf { digits: before }) => TurnInput::Dtmf {
+                        digits: before + &digits,
+                    },
+                    _ => TurnInput::Dtmf { digits },
+                };
+                self.start_turn(now, joined);
+                return;
+            }
+        }
         self.start_turn(now, TurnInput::Dtmf { digits });
     }
 

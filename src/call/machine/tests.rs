@@ -914,3 +914,36 @@ fn machine_survives_out_of_order_and_unknown_inputs() {
     });
     assert_eq!(r.m.state(), State::Listening);
 }
+
+#[test]
+fn keys_pressed_while_thinking_join_the_turn_in_flight() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "my account number is");
+    assert_eq!(r.m.state(), State::Thinking);
+    let mut acts = Vec::new();
+    for d in "1003#".chars() {
+        acts.extend(r.input(Input::Dtmf { digit: d }));
+    }
+    assert!(acts.contains(&Action::CancelTurn { turn }), "{acts:?}");
+    assert!(acts.contains(&Action::RetractTurn { turn }), "{acts:?}");
+    let (new_turn, input) = started_turn(&acts).expect("the joined turn");
+    assert!(new_turn > turn);
+    assert_eq!(
+        input,
+        TurnInput::Speech {
+            text: "my account number is 1003".into(),
+            confidence: 0.9
+        }
+    );
+    // The old turn's reply, if it comes late, is ignored; the new one is spoken.
+    r.agent_says(turn, &["Stale reply."], 2);
+    let played = r.agent_says(new_turn, &["Thanks, I found your account."], 2);
+    let all: Vec<Action> = played.into_iter().chain(r.play_all()).collect();
+    assert!(all
+        .iter()
+        .any(|a| matches!(a, Action::Speak { utterance, .. } if *utterance == new_turn)));
+    assert!(!all
+        .iter()
+        .any(|a| matches!(a, Action::Speak { utterance, .. } if *utterance == turn)));
+}

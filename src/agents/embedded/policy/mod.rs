@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 mod args;
 mod closing;
+mod focus;
 
 use super::embedder::Embedder;
 use super::intents::{normalise, IntentIndex, Scored};
@@ -260,11 +261,15 @@ impl Policy {
             if let Some(d) = self.pending(t) {
                 return Ok(d);
             }
+            // "Alright, I'll try that. Thanks, bye.": nothing asked, the caller is
+            // leaving; never open something new for the words before the goodbye.
+            if confirm::is_acknowledged_farewell(t.user_text) {
+                if let Some(d) = self.goodbye(t) {
+                    return Ok(d);
+                }
+            }
         }
-        let e = embedder
-            .embed(&normalise(t.user_text))
-            .map_err(|e| ModelError::Other(e.to_string()))?;
-        let ranked = self.index.rank(&e);
+        let ranked = self.rank_turn(embedder, t.user_text)?;
         let agent = t.req.agent.as_str();
         let routing = self.pick(&ranked, |s| {
             s.intent.owner == agent
@@ -310,13 +315,16 @@ impl Policy {
     }
 
     /// A reply to the caller's answer to our last question (offer or missing value).
+    /// Interjections ("hello? are you still there?", "sorry?", "hold on") answer
+    /// nothing: the open question is kept (asked again, or waited for), and earlier
+    /// interjections and our replies to them are looked past, so a later "yes" still
+    /// answers the offer.
     fn pending(&self, t: &Turn) -> Option<Decision> {
         let msgs = &t.req.messages;
-        let before: Vec<&ChatMessage> = msgs[..t.user_idx]
-            .iter()
-            .rev()
-            .filter(|m| !matches!(m, ChatMessage::System { .. }))
-            .collect();
+        let before = past_interjections(&msgs[..t.user_idx]);
+        if let Some(kind) = confirm::interjection(t.user_text) {
+            return Some(Decision::Say(reply_to_interjection(kind, &before)));
+        }
         let said = match before.first() {
             Some(ChatMessage::Assistant {
                 content: Some(c),
@@ -533,6 +541,59 @@ impl Policy {
     }
 }
 
+/// The messages before the caller's turn, newest first, without system notes and
+/// without interjection exchanges (a caller interjection and our reply to it).
+fn past_interjections(messages: &[ChatMessage]) -> Vec<&ChatMessage> {
+    let mut out: Vec<&ChatMessage> = Vec::new();
+    for m in messages
+        .iter()
+        .rev()
+        .filter(|m| !matches!(m, ChatMessage::System { .. }))
+    {
+        if let ChatMessage::User { content } = m {
+            if confirm::interjection(content).is_some() {
+                // Drop our answer to it (collected just before) along with it.
+                if matches!(
+                    out.last(),
+                    Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty()
+                ) {
+                    out.pop();
+                }
+                continue;
+            }
+        }
+        out.push(m);
+    }
+    out
+}
+
+/// What to say to an interjection, given what we said last (`before`, newest first).
+fn reply_to_interjection(kind: confirm::Interjection, before: &[&ChatMessage]) -> String {
+    let last = before.iter().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() && !c.trim().is_empty() => Some(c.trim()),
+        ChatMessage::User { .. } => Some(""),
+        _ => None,
+    });
+    let last = last.unwrap_or("");
+    // The open question: the last sentence of what we said, if it asks something.
+    let question = last
+        .rsplit_terminator(['.', '!'])
+        .next()
+        .map(str::trim)
+        .filter(|q| q.ends_with('?'));
+    use confirm::Interjection::*;
+    match (kind, question) {
+        (StillThere, Some(q)) => format!("Yes, I'm still here. {q}"),
+        (StillThere, None) => "Yes, I'm still here. How can I help?".into(),
+        (Repeat, _) if !last.is_empty() => format!("Of course. {last}"),
+        (Repeat, _) => "Sorry, how can I help you today?".into(),
+        (Wait, _) => "Sure, take your time.".into(),
+    }
+}
+
 fn declined_text(spec: &BrainSpec) -> String {
     spec.declined
         .clone()
@@ -541,7 +602,7 @@ fn declined_text(spec: &BrainSpec) -> String {
 
 fn refused_text(spec: &BrainSpec) -> String {
     spec.handoff_refused.clone().unwrap_or_else(|| {
-        "I'm sorry, I can't sort that out myself. Would you like me to get a person on the line?".into()
+        "I'm sorry, I can't sort that out myself. Would you like a person from our team to help with this?".into()
     })
 }
 

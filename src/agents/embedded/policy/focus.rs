@@ -1,0 +1,147 @@
+//! Long caller turns, understood in parts: the sentence embedder reads only the first
+//! 256 tokens, and a story that ends with the real request ("…so what I actually need
+//! today is a refund") must be routed on the request, not the story.
+//!
+//! A turn of more than [`LONG_TURN_WORDS`] words is routed on its last request
+//! sentence ("I need…", "can you…", without a negation), else on whichever window of
+//! [`WINDOW_WORDS`] words (half overlapping) scores best.
+
+use super::super::intents::{normalise, Scored};
+use super::Policy;
+use crate::agents::confirm::words;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::model::ModelError;
+
+/// Turns longer than this are routed in parts.
+pub const LONG_TURN_WORDS: usize = 40;
+/// Window size for long turns without a request sentence.
+pub const WINDOW_WORDS: usize = 32;
+
+const REQUEST_MARKERS: &[&str] = &[
+    " need ",
+    " want ",
+    " would like ",
+    " i'd like ",
+    " can you ",
+    " could you ",
+    " help me ",
+    " calling because ",
+    " calling to ",
+    " looking for ",
+];
+
+/// The sentences of `text` (split at `.`, `!`, `?`), trimmed, non-empty.
+fn sentences(text: &str) -> Vec<&str> {
+    text.split_inclusive(['.', '!', '?'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The last sentence of a long turn that asks for something (and is not negated),
+/// with the sentence after it when that one is short context ("…a refund. You charged
+/// me twice."). `None` for short turns or when no sentence asks.
+pub fn request_focus(text: &str) -> Option<String> {
+    if words(text).len() <= LONG_TURN_WORDS {
+        return None;
+    }
+    let parts = sentences(text);
+    let idx = parts.iter().rposition(|s| {
+        let ws = words(s);
+        let joined = format!(" {} ", ws.join(" "));
+        let negated = ws
+            .iter()
+            .any(|w| w == "not" || w == "no" || w == "never" || w.ends_with("n't"));
+        !negated && REQUEST_MARKERS.iter().any(|m| joined.contains(m))
+    })?;
+    let mut focus = parts[idx].to_string();
+    if let Some(next) = parts.get(idx + 1) {
+        if words(next).len() <= 15 {
+            focus.push(' ');
+            focus.push_str(next);
+        }
+    }
+    Some(focus)
+}
+
+/// Half-overlapping windows of [`WINDOW_WORDS`] words over `text`.
+fn windows(text: &str) -> Vec<String> {
+    let ws: Vec<&str> = text.split_whitespace().collect();
+    let step = WINDOW_WORDS / 2;
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = (start + WINDOW_WORDS).min(ws.len());
+        out.push(ws[start..end].join(" "));
+        if end == ws.len() {
+            return out;
+        }
+        start += step;
+    }
+}
+
+impl Policy {
+    /// The intents ranked for a caller turn, reading a long turn in parts.
+    pub(super) fn rank_turn(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Vec<Scored>, ModelError> {
+        let rank = |t: &str| {
+            embedder
+                .embed(&normalise(t))
+                .map(|e| self.index.rank(&e))
+                .map_err(|e| ModelError::Other(e.to_string()))
+        };
+        if words(text).len() <= LONG_TURN_WORDS {
+            return rank(text);
+        }
+        if let Some(focus) = request_focus(text) {
+            return rank(&focus);
+        }
+        let mut best: Option<Vec<Scored>> = None;
+        for w in windows(text) {
+            let ranked = rank(&w)?;
+            let top = |r: &Vec<Scored>| r.first().map_or(f32::MIN, |s| s.score);
+            if best.as_ref().is_none_or(|b| top(&ranked) > top(b)) {
+                best = Some(ranked);
+            }
+        }
+        Ok(best.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_at_the_end_of_a_story_is_the_focus() {
+        let story = "My internet kept dropping every evening and the router lights were blinking \
+            orange, so I restarted the modem and moved the router and bought a new cable, and a \
+            technician came and fixed it, and now it works. I am not calling about any of that, \
+            please do not send another technician. So what I actually need today is a refund. \
+            You charged my card twice on March twelfth.";
+        assert_eq!(
+            request_focus(story).as_deref(),
+            Some("So what I actually need today is a refund. You charged my card twice on March twelfth.")
+        );
+        assert_eq!(
+            request_focus("I need a refund please"),
+            None,
+            "short turns as they are"
+        );
+    }
+
+    #[test]
+    fn windows_cover_the_whole_turn() {
+        let text = (0..70)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let w = windows(&text);
+        assert!(w.first().unwrap().starts_with("w0 "));
+        assert!(w.last().unwrap().ends_with("w69"));
+        assert!(w.iter().all(|x| x.split(' ').count() <= WINDOW_WORDS));
+    }
+}
