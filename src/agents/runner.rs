@@ -93,6 +93,16 @@ pub enum NextStep {
     EndCall,
 }
 
+/// What the runtime says on a silent line, in turn (never the same twice in a row).
+pub(crate) const REPROMPTS: [&str; 2] = [
+    "Are you still there?",
+    "I'm still here whenever you're ready. How can I help?",
+];
+
+/// What the runtime says to a turn recognised with low confidence.
+pub(crate) const LOW_CONFIDENCE_LINE: &str =
+    "Sorry, I didn't quite catch that. Could you say it again?";
+
 /// Per-turn bookkeeping.
 pub(crate) struct TurnState {
     pub turn: usize,
@@ -324,12 +334,7 @@ impl Runtime {
                             .escalate(conv, ts, Trigger::Confidence, reason, events)
                             .await;
                     }
-                    self.say(
-                        conv,
-                        ts,
-                        "Sorry, I didn't quite catch that. Could you say it again?",
-                        events,
-                    );
+                    self.say(conv, ts, LOW_CONFIDENCE_LINE, events);
                     return Ok(());
                 }
                 conv.low_confidence_streak = 0;
@@ -383,11 +388,7 @@ impl Runtime {
             self.end_call(conv, ts, events);
         } else {
             // Never the same words twice in a row on a silent line.
-            let line = if conv.silence_streak % 2 == 1 {
-                "Are you still there?"
-            } else {
-                "I'm still here whenever you're ready. How can I help?"
-            };
+            let line = REPROMPTS[conv.silence_streak.saturating_sub(1) as usize % 2];
             self.say(conv, ts, line, events);
         }
         Ok(())

@@ -37,20 +37,57 @@ pub fn choose<'a>(
     synonyms: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Option<&'a String> {
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
-    let said = |w: &str| joined.contains(&format!(" {} ", w.to_lowercase()));
-    options.iter().find(|o| said(o)).or_else(|| {
-        options.iter().find(|o| {
-            synonyms
-                .get(o.as_str())
-                .is_some_and(|words| words.iter().any(|w| said(w)))
+    // Where an option (or a synonym of it) is mentioned last, not counting mentions
+    // right after a negation ("text, not email"; a bare "no" is a correction, not a
+    // negation: "no, email"): the last choice stated wins, so a
+    // correction ("email it… actually no, text it") takes effect.
+    let last_mention = |w: &str| -> Option<usize> {
+        let target: Vec<String> = words(w);
+        if target.is_empty() || target.len() > ws.len() {
+            return None;
+        }
+        (0..=ws.len() - target.len()).rev().find(|&i| {
+            ws[i..i + target.len()] == target[..]
+                && (i == 0 || !matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never"))
         })
-    })
+    };
+    options
+        .iter()
+        .filter_map(|o| {
+            let own = last_mention(o);
+            let syn = synonyms
+                .get(o.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|w| last_mention(w))
+                .max();
+            own.max(syn).map(|at| (at, o))
+        })
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, o)| o)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_choice_stated_wins() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> = [(
+            "sms".to_string(),
+            vec!["text".to_string(), "text message".to_string()],
+        )]
+        .into();
+        let pick = |t: &str| choose(t, &opts, &syn).map(String::as_str);
+        assert_eq!(
+            pick("Email it... actually no, text it to my cell instead"),
+            Some("sms")
+        );
+        assert_eq!(pick("by text, not email"), Some("sms"));
+        assert_eq!(pick("email please"), Some("email"));
+        assert_eq!(pick("whatever"), None);
+    }
 
     #[test]
     fn values() {

@@ -106,6 +106,19 @@ impl Policy {
         })
     }
 
+    /// True if `text` asked the caller to say it again: a clarifying question, a
+    /// fallback, or the runtime's low-confidence line.
+    fn is_retry(&self, text: &str) -> bool {
+        text == FALLBACK
+            || text == crate::agents::runner::LOW_CONFIDENCE_LINE
+            || crate::agents::runner::REPROMPTS.contains(&text)
+            || self.is_clarification(text)
+            || self
+                .brains
+                .values()
+                .any(|b| b.fallback.as_deref() == Some(text))
+    }
+
     /// True if `text` is one of any agent's clarifying questions.
     pub fn is_clarification(&self, text: &str) -> bool {
         self.brains
@@ -269,6 +282,11 @@ impl Policy {
                 }
             }
         }
+        // An explicit request for a person is never routed elsewhere.
+        if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
+            let reason = "caller asked for a person".to_string();
+            return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
         let ranked = self.rank_turn(embedder, t.user_text)?;
         let agent = t.req.agent.as_str();
         let routing = self.pick(&ranked, |s| {
@@ -321,7 +339,7 @@ impl Policy {
     /// answers the offer.
     fn pending(&self, t: &Turn) -> Option<Decision> {
         let msgs = &t.req.messages;
-        let before = past_interjections(&msgs[..t.user_idx]);
+        let before = past_interjections(&msgs[..t.user_idx], |c| self.is_retry(c));
         if let Some(kind) = confirm::interjection(t.user_text) {
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
         }
@@ -542,25 +560,46 @@ impl Policy {
 }
 
 /// The messages before the caller's turn, newest first, without system notes and
-/// without interjection exchanges (a caller interjection and our reply to it).
-fn past_interjections(messages: &[ChatMessage]) -> Vec<&ChatMessage> {
+/// without exchanges that answered nothing: a caller interjection and our reply to it,
+/// or caller words we did not understand and our request to say them again
+/// (`is_retry` on our reply), so the question asked before them is still open.
+fn past_interjections(
+    messages: &[ChatMessage],
+    is_retry: impl Fn(&str) -> bool,
+) -> Vec<&ChatMessage> {
     let mut out: Vec<&ChatMessage> = Vec::new();
+    // Our reply to the caller message met next (going back) asked them to repeat.
+    let mut reply_was_retry = false;
     for m in messages
         .iter()
         .rev()
         .filter(|m| !matches!(m, ChatMessage::System { .. }))
     {
-        if let ChatMessage::User { content } = m {
-            if confirm::interjection(content).is_some() {
-                // Drop our answer to it (collected just before) along with it.
-                if matches!(
-                    out.last(),
-                    Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty()
-                ) {
-                    out.pop();
-                }
+        match m {
+            ChatMessage::Assistant {
+                content: Some(c),
+                tool_calls,
+            } if tool_calls.is_empty() && is_retry(c) => {
+                reply_was_retry = true;
                 continue;
             }
+            ChatMessage::User { content } => {
+                let answered_nothing = reply_was_retry || confirm::interjection(content).is_some();
+                reply_was_retry = false;
+                if answered_nothing {
+                    // Drop our answer to an interjection (collected just before) too.
+                    if confirm::interjection(content).is_some()
+                        && matches!(
+                            out.last(),
+                            Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty()
+                        )
+                    {
+                        out.pop();
+                    }
+                    continue;
+                }
+            }
+            _ => reply_was_retry = false,
         }
         out.push(m);
     }
