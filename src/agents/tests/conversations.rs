@@ -25,7 +25,7 @@ use crate::agents::{Runtime, RuntimeConfig};
 use crate::store::Store;
 
 /// Lowest share of a batch's conversations that must meet every expectation.
-const MIN_ACCURACY: f64 = 0.40;
+const MIN_ACCURACY: f64 = 0.50;
 
 /// The expectations in a script's header comments.
 #[derive(Debug, Default)]
@@ -134,7 +134,7 @@ fn judge(e: &Expect, report: &Value) -> Verdict {
 }
 
 /// The embedded brain, built once (loading MiniLM and embedding every example).
-fn brain() -> Arc<dyn ChatModel> {
+pub(super) fn brain() -> Arc<dyn ChatModel> {
     let agents = super::agent_set();
     let brains: HashMap<String, toml::Value> = agents
         .agents()
@@ -151,7 +151,7 @@ fn brain() -> Arc<dyn ChatModel> {
 }
 
 /// A runtime over `brain` with a fresh store (demo data as seeded).
-fn runtime(brain: &Arc<dyn ChatModel>) -> Runtime {
+pub(super) fn runtime(brain: &Arc<dyn ChatModel>) -> Runtime {
     let agents = super::agent_set();
     let models = agents
         .names()
