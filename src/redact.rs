@@ -64,7 +64,7 @@ impl Redactor {
         for re in &self.patterns {
             if re.is_match(&out) {
                 let replaced = re
-                    .replace_all(&out, |c: &regex::Captures| mask_keep_last4(&c[0]))
+                    .replace_all(&out, |c: &regex::Captures| mask_keep_last(&c[0], 4))
                     .into_owned();
                 out = Cow::Owned(replaced);
             }
@@ -151,11 +151,6 @@ impl<W: std::io::Write> std::io::Write for RedactedEvent<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
-}
-
-/// Mask every alphanumeric character of `s` but the last four.
-fn mask_keep_last4(s: &str) -> String {
-    mask_keep_last(s, 4)
 }
 
 /// Mask every alphanumeric character of `s` but the last `keep`.

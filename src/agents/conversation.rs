@@ -216,14 +216,13 @@ impl Conversation {
         }
     }
 
-    /// Remember sentences as said (see [`crate::agents::step::REPEAT_MIN_WORDS`]).
+    /// Remember the substantive sentences said (see [`crate::agents::step::repeat_key`]).
     pub(crate) fn remember_said(&mut self, sentences: &[String]) {
-        for s in sentences {
-            let key = crate::agents::step::sentence_key(s);
-            if key.split(' ').count() >= crate::agents::step::REPEAT_MIN_WORDS {
-                self.said.insert(key);
-            }
-        }
+        self.said.extend(
+            sentences
+                .iter()
+                .filter_map(|s| crate::agents::step::repeat_key(s)),
+        );
     }
 
     pub(crate) fn push_caller(&mut self, text: &str) {

@@ -433,7 +433,6 @@ impl Runtime {
                 .clone();
             let request = self.request(conv, &agent);
             ts.model_calls += 1;
-            let said = std::mem::take(&mut conv.said);
             let nothing_said = std::collections::HashSet::new();
             let emitter = Emitter {
                 agent: &agent.name,
@@ -443,26 +442,26 @@ impl Runtime {
                 said: if ts.allow_repeat {
                     &nothing_said
                 } else {
-                    &said
+                    &conv.said
                 },
             };
             let out = step::run(model.as_ref(), request, &emitter, cancel).await;
-            conv.said = said;
             conv.remember_said(&out.sentences);
+            let spoken = out.spoken();
             conv.trace.guard.extend(out.guard.iter().cloned());
             if ts.first_sentence_at.is_none() {
                 ts.first_sentence_at = out.first_sentence_at;
             }
-            ts.step_spoke = !out.spoken.is_empty();
+            ts.step_spoke = !spoken.is_empty();
             if ts.step_spoke {
                 conv.greeted = true;
-                conv.push_agent_text(&agent.name, &out.spoken);
-                push_reply(&mut ts.reply, &out.spoken);
+                conv.push_agent_text(&agent.name, &spoken);
+                push_reply(&mut ts.reply, &spoken);
             }
             if out.cancelled || out.error.is_some() {
                 if ts.step_spoke {
                     conv.history.push(ChatMessage::Assistant {
-                        content: Some(out.spoken.clone()),
+                        content: Some(spoken.clone()),
                         tool_calls: Vec::new(),
                     });
                 }
@@ -479,7 +478,7 @@ impl Runtime {
                 self.offer_human(conv, ts, "Sorry, I'm having a little trouble on my end. Would you like a person from our team to help with this?", events);
                 return Ok(());
             }
-            let content = ts.step_spoke.then(|| out.spoken.clone());
+            let content = ts.step_spoke.then(|| spoken.clone());
             if content.is_some() || !out.tool_calls.is_empty() {
                 conv.history.push(ChatMessage::Assistant {
                     content,
@@ -490,7 +489,7 @@ impl Runtime {
                 if !ts.step_spoke && out.dropped_repeat {
                     // The same advice again would not help: the next step instead.
                     let next = "I'm sorry that hasn't sorted it out. Would you like a person from our team to look into it for you?";
-                    if conv.said.contains(&step::sentence_key(next)) {
+                    if step::repeat_key(next).is_some_and(|k| conv.said.contains(&k)) {
                         let reason = "the caller's problem persists after our advice".to_string();
                         return self
                             .escalate(conv, ts, Trigger::Escalation, reason, events)

@@ -17,8 +17,6 @@ use crate::agents::trace::GuardRecord;
 /// The result of one model call.
 #[derive(Debug, Default)]
 pub(crate) struct StepOutput {
-    /// What was emitted (guarded), sentences joined by spaces.
-    pub spoken: String,
     /// The model wrote text, even if the guard dropped all of it.
     pub wrote_text: bool,
     pub tool_calls: Vec<ToolCall>,
@@ -27,19 +25,28 @@ pub(crate) struct StepOutput {
     pub cancelled: bool,
     pub error: Option<ModelError>,
     pub guard: Vec<GuardRecord>,
-    /// The emitted sentences, one by one.
+    /// What was emitted (guarded), sentence by sentence.
     pub sentences: Vec<String>,
     /// A sentence was dropped because it had been said before in the call.
     pub dropped_repeat: bool,
 }
 
+impl StepOutput {
+    /// What was emitted, sentences joined by spaces.
+    pub fn spoken(&self) -> String {
+        self.sentences.join(" ")
+    }
+}
+
 /// Sentences this long (in words) are substance, not courtesy: never said twice in one
 /// call ("Anything else?" may be).
-pub(crate) const REPEAT_MIN_WORDS: usize = 7;
+const REPEAT_MIN_WORDS: usize = 7;
 
-/// A sentence's words, lower-case, for comparing what was said.
-pub(crate) fn sentence_key(sentence: &str) -> String {
-    crate::agents::confirm::words(sentence).join(" ")
+/// A substantive sentence's words, lower-case, for comparing what was said; `None`
+/// for courtesy lines shorter than [`REPEAT_MIN_WORDS`].
+pub(crate) fn repeat_key(sentence: &str) -> Option<String> {
+    let ws = crate::agents::confirm::words(sentence);
+    (ws.len() >= REPEAT_MIN_WORDS).then(|| ws.join(" "))
 }
 
 /// Emission context for one step.
@@ -49,14 +56,14 @@ pub(crate) struct Emitter<'a> {
     /// Strip greetings at the start of the reply (the caller was already greeted).
     pub strip_greeting: bool,
     pub events: &'a UnboundedSender<RunEvent>,
-    /// Keys ([`sentence_key`]) of the substantive sentences already said in this call.
+    /// Keys ([`repeat_key`]) of the substantive sentences already said in this call.
     pub said: &'a std::collections::HashSet<String>,
 }
 
 impl Emitter<'_> {
     fn sentence(&self, out: &mut StepOutput, sentence: String) {
         out.wrote_text = true;
-        let at_start = out.spoken.is_empty();
+        let at_start = out.sentences.is_empty();
         let text = match guard::judge(&sentence, self.strip_greeting && at_start) {
             Verdict::Keep => sentence,
             Verdict::Rewrite(t) => {
@@ -70,8 +77,7 @@ impl Emitter<'_> {
                 return;
             }
         };
-        let key = sentence_key(&text);
-        if key.split(' ').count() >= REPEAT_MIN_WORDS && self.said.contains(&key) {
+        if repeat_key(&text).is_some_and(|key| self.said.contains(&key)) {
             tracing::debug!(agent = self.agent, sentence = %text, "guard dropped a repeated sentence");
             out.guard.push(self.record("repeated_reply", &text, None));
             out.dropped_repeat = true;
@@ -81,10 +87,6 @@ impl Emitter<'_> {
             out.first_sentence_at = Some(Instant::now());
         }
         out.sentences.push(text.clone());
-        if !out.spoken.is_empty() {
-            out.spoken.push(' ');
-        }
-        out.spoken.push_str(&text);
         let _ = self.events.send(RunEvent::Say {
             agent: self.agent.to_string(),
             text,

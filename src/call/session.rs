@@ -106,7 +106,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         mut inbound: S,
         shutdown: CancellationToken,
     ) {
-        let start_deadline = Instant::now() + self.deps.settings.start_timeout;
+        // A start timeout of zero disables it.
+        let timeout = self.deps.settings.start_timeout;
+        let start_deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
         let end = loop {
             if let Some(end) = self.end {
                 break end;
@@ -114,14 +116,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             if !self.socket_ok {
                 break End::Lost;
             }
-            if self.start.is_none()
-                && self.refusal.is_none()
-                && !self.deps.settings.start_timeout.is_zero()
-                && Instant::now() >= start_deadline
-            {
-                // Checked here too: a client flooding frames keeps the biased select's
-                // inbound branch ready, so the timer branch alone could starve.
-                let ms = self.deps.settings.start_timeout.as_millis();
+            if self.start.is_none() && start_deadline.is_some_and(|d| Instant::now() >= d) {
+                // Checked on every pass, not only when its timer fires: a client
+                // flooding frames keeps the biased select's inbound branch ready.
+                let ms = timeout.as_millis();
                 self.refuse("start_timeout", format!("no valid start within {ms} ms"));
                 continue;
             }
@@ -130,9 +128,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 .poll_timeout(Instant::now().into_std())
                 .map(Instant::from_std);
             let stt_open = self.stt.is_some();
-            // A start timeout of zero disables it.
-            let awaiting_start =
-                self.start.is_none() && !self.deps.settings.start_timeout.is_zero();
+            let awaiting_start = self.start.is_none() && start_deadline.is_some();
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break End::Shutdown,
@@ -156,10 +152,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 _ = sleep_until_opt(deadline), if deadline.is_some() => {
                     self.machine.handle_timeout(Instant::now().into_std());
                 }
-                _ = tokio::time::sleep_until(start_deadline), if awaiting_start => {
-                    let ms = self.deps.settings.start_timeout.as_millis();
-                    self.refuse("start_timeout", format!("no valid start within {ms} ms"));
-                }
+                // Wakes the loop; the check at its top refuses the stream.
+                _ = sleep_until_opt(start_deadline), if awaiting_start => {}
             }
             self.dispatch().await;
         };

@@ -28,10 +28,10 @@ use super::runner::Credentials;
 use super::sim::CallSim;
 use super::Speed;
 
-/// Where the server is: its Media Streams websocket and the HTTP base for `/calls`.
+/// Where the server is: the HTTP base for `/twiml` and `/calls`. The media stream's
+/// URL comes from the server's TwiML, as on Twilio ([`twiml_stream`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    pub ws_url: String,
     pub http_base: String,
 }
 
@@ -53,7 +53,6 @@ impl Target {
         let path = parsed.path().trim_end_matches('/');
         let prefix = path.strip_suffix("/media").unwrap_or("");
         Ok(Target {
-            ws_url: url.to_string(),
             http_base: format!("{scheme}://{host}{port}{prefix}"),
         })
     }

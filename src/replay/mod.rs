@@ -63,8 +63,9 @@ pub struct ReplayArgs {
     /// Scenario files, or directories searched recursively for *.toml.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Media Streams websocket of a running server, e.g. ws://127.0.0.1:8080/media
-    /// (default: start one in this process from the configuration).
+    /// Media Streams websocket of a running server, e.g. ws://127.0.0.1:8080/media;
+    /// `/twiml` and `/calls` are asked beside it, and each call streams to the URL the
+    /// TwiML names (default: start one in this process from the configuration).
     #[arg(long)]
     pub url: Option<String>,
     /// Directory for the recordings and JSON reports.

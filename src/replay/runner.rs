@@ -263,7 +263,6 @@ impl InProcessServer {
         });
         Ok(InProcessServer {
             target: Target {
-                ws_url: format!("ws://{addr}/media"),
                 http_base: format!("http://{addr}"),
             },
             store,

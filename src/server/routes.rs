@@ -9,7 +9,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use tracing::warn;
 
-use super::security::host_base;
+use super::security::websocket_url;
 use super::AppState;
 use crate::telephony::{stream_token, twiml};
 
@@ -31,14 +31,7 @@ pub async fn twiml(
     {
         return resp;
     }
-    let base = if state.security.public_url.is_empty() {
-        host_base(&headers)
-    } else {
-        state.security.public_url.clone()
-    };
-    let ws_base = base
-        .replacen("https://", "wss://", 1)
-        .replacen("http://", "ws://", 1);
+    let ws_base = websocket_url(&state.security.base_url(&headers));
     let field = |k: &str| {
         form.iter()
             .find(|(name, _)| name == k)

@@ -36,6 +36,16 @@ pub struct Security {
 }
 
 impl Security {
+    /// The base URL (`scheme://host`) this request was made to: `public_url`, else
+    /// from the request's headers (development mode).
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if self.public_url.is_empty() {
+            host_base(headers)
+        } else {
+            self.public_url.clone()
+        }
+    }
+
     /// Check `X-Twilio-Signature` on a Twilio webhook (`params` = POST form, `&[]` for
     /// GET and the websocket handshake), or pass when signatures are not checked.
     /// `Err` is the 403 to send.
@@ -56,19 +66,11 @@ impl Security {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let base = if self.public_url.is_empty() {
-            host_base(headers)
-        } else {
-            self.public_url.clone()
-        };
-        let mut urls = vec![format!("{base}{path_and_query}")];
+        let mut urls = vec![format!("{}{path_and_query}", self.base_url(headers))];
         if websocket {
             // Twilio signs the handshake over the `<Stream url>` (wss://…); accept the
             // https:// spelling of the same URL too.
-            let ws = urls[0]
-                .replacen("https://", "wss://", 1)
-                .replacen("http://", "ws://", 1);
-            urls.push(ws);
+            urls.push(websocket_url(&urls[0]));
         }
         if !given.is_empty()
             && urls
@@ -159,6 +161,13 @@ pub fn is_local(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The websocket spelling of an HTTP URL (`https://` → `wss://`, `http://` → `ws://`).
+pub fn websocket_url(http_url: &str) -> String {
+    http_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1)
 }
 
 /// `proto://host` from the request (development mode without `public_url`); plain

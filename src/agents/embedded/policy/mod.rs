@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 mod args;
 mod closing;
 mod focus;
+mod interjections;
 
 use super::embedder::Embedder;
 use super::intents::{normalise, IntentIndex, Scored};
@@ -21,6 +22,7 @@ use super::templates::{condition, lookup, render};
 use crate::agents::confirm;
 use crate::agents::model::{ChatMessage, ChatRequest, ModelError, ToolSpec};
 use args::{resolve, Synonyms};
+use interjections::{past_interjections, reply_to_interjection};
 
 /// The pseudo-agent for escalations.
 pub const HUMAN: &str = "human";
@@ -104,19 +106,6 @@ impl Policy {
             index,
             config,
         })
-    }
-
-    /// True if `text` asked the caller to say it again: a clarifying question, a
-    /// fallback, or the runtime's low-confidence line.
-    fn is_retry(&self, text: &str) -> bool {
-        text == FALLBACK
-            || text == crate::agents::runner::LOW_CONFIDENCE_LINE
-            || crate::agents::runner::REPROMPTS.contains(&text)
-            || self.is_clarification(text)
-            || self
-                .brains
-                .values()
-                .any(|b| b.fallback.as_deref() == Some(text))
     }
 
     /// True if `text` is one of any agent's clarifying questions.
@@ -556,80 +545,6 @@ impl Policy {
             name,
             arguments: json!({"reason": reason, "trigger": trigger}),
         }
-    }
-}
-
-/// The messages before the caller's turn, newest first, without system notes and
-/// without exchanges that answered nothing: a caller interjection and our reply to it,
-/// or caller words we did not understand and our request to say them again
-/// (`is_retry` on our reply), so the question asked before them is still open.
-fn past_interjections(
-    messages: &[ChatMessage],
-    is_retry: impl Fn(&str) -> bool,
-) -> Vec<&ChatMessage> {
-    let mut out: Vec<&ChatMessage> = Vec::new();
-    // Our reply to the caller message met next (going back) asked them to repeat.
-    let mut reply_was_retry = false;
-    for m in messages
-        .iter()
-        .rev()
-        .filter(|m| !matches!(m, ChatMessage::System { .. }))
-    {
-        match m {
-            ChatMessage::Assistant {
-                content: Some(c),
-                tool_calls,
-            } if tool_calls.is_empty() && is_retry(c) => {
-                reply_was_retry = true;
-                continue;
-            }
-            ChatMessage::User { content } => {
-                let answered_nothing = reply_was_retry || confirm::interjection(content).is_some();
-                reply_was_retry = false;
-                if answered_nothing {
-                    // Drop our answer to an interjection (collected just before) too.
-                    if confirm::interjection(content).is_some()
-                        && matches!(
-                            out.last(),
-                            Some(ChatMessage::Assistant { tool_calls, .. }) if tool_calls.is_empty()
-                        )
-                    {
-                        out.pop();
-                    }
-                    continue;
-                }
-            }
-            _ => reply_was_retry = false,
-        }
-        out.push(m);
-    }
-    out
-}
-
-/// What to say to an interjection, given what we said last (`before`, newest first).
-fn reply_to_interjection(kind: confirm::Interjection, before: &[&ChatMessage]) -> String {
-    let last = before.iter().find_map(|m| match m {
-        ChatMessage::Assistant {
-            content: Some(c),
-            tool_calls,
-        } if tool_calls.is_empty() && !c.trim().is_empty() => Some(c.trim()),
-        ChatMessage::User { .. } => Some(""),
-        _ => None,
-    });
-    let last = last.unwrap_or("");
-    // The open question: the last sentence of what we said, if it asks something.
-    let question = last
-        .rsplit_terminator(['.', '!'])
-        .next()
-        .map(str::trim)
-        .filter(|q| q.ends_with('?'));
-    use confirm::Interjection::*;
-    match (kind, question) {
-        (StillThere, Some(q)) => format!("Yes, I'm still here. {q}"),
-        (StillThere, None) => "Yes, I'm still here. How can I help?".into(),
-        (Repeat, _) if !last.is_empty() => format!("Of course. {last}"),
-        (Repeat, _) => "Sorry, how can I help you today?".into(),
-        (Wait, _) => "Sure, take your time.".into(),
     }
 }
 
