@@ -191,7 +191,7 @@ pub fn interjection(text: &str) -> Option<Interjection> {
             i += 1;
             continue;
         }
-        return None;
+        return defers(text).then_some(Interjection::Wait);
     }
     [
         Interjection::StillThere,
@@ -200,6 +200,71 @@ pub fn interjection(text: &str) -> Option<Interjection> {
     ]
     .into_iter()
     .find(|k| kinds.contains(k))
+}
+
+/// Phrases that put the conversation on hold while the caller does something.
+const DEFERRALS: &[&str] = &[
+    "hold on",
+    "hang on",
+    "one sec",
+    "one second",
+    "one moment",
+    "one minute",
+    "just a sec",
+    "just a second",
+    "just a moment",
+    "just a minute",
+    "give me a sec",
+    "give me a second",
+    "give me a moment",
+    "give me a minute",
+    "let me check",
+    "let me just check",
+    "let me look",
+    "let me have a look",
+    "let me find",
+    "let me go find",
+    "let me go check",
+    "let me grab",
+    "let me see",
+    "let me think",
+    "let me ask",
+    "before you do anything",
+];
+/// Words that answer a question or ask something, so a turn holding them is more
+/// than a request to wait.
+const ANSWERS: &[&str] = &[
+    "no", "nope", "nah", "cancel", "stop", "never", "don't", "dont",
+];
+
+/// The caller asks us to wait while they check something ("hang on, let me open my
+/// bank app and look", "hold on, let me ask my husband"): a hold phrase, no yes or no,
+/// and no request or question of their own. An open question stays open.
+pub fn defers(text: &str) -> bool {
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let holds = DEFERRALS.iter().any(|p| joined.contains(&format!(" {p} ")));
+    // "okay", "alright", "please" are fillers around a hold; "yes", "go ahead" answer.
+    let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
+    let answers = ws.iter().any(|w| ANSWERS.contains(&w.as_str()))
+        || ws
+            .iter()
+            .any(|w| YES_WORDS.contains(&w.as_str()) && !soft(w))
+        || YES_PHRASES
+            .iter()
+            .any(|p| joined.contains(&format!(" {p} ")));
+    let asks = text.contains('?')
+        || [
+            " can you ",
+            " could you ",
+            " would you ",
+            " i need ",
+            " i want ",
+            " i'd like ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p));
+    holds && !answers && !asks
 }
 
 /// Who a caller means by "a person".
@@ -332,6 +397,27 @@ fn misheard_bye(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hold_while_the_caller_checks_keeps_the_question_open() {
+        for t in [
+            "wait, hang on, before you do anything let me open my bank app and look. one sec",
+            "Hang on a sec, let me just check with my husband.",
+            "okay hold on, let me go find an old bill",
+            "let me have a look at my statement real quick",
+        ] {
+            assert_eq!(interjection(t), Some(Interjection::Wait), "{t}");
+        }
+        for t in [
+            "hang on, no, don't do that",
+            "okay yeah, I checked, go ahead",
+            "hold on, can you also send my invoice?",
+            "one second, I need a refund for the other charge too",
+            "let me check: yes, that's the one",
+        ] {
+            assert!(!defers(t), "{t}");
+        }
+    }
 
     #[test]
     fn interjections_answer_nothing() {

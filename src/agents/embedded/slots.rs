@@ -1,9 +1,6 @@
 //! Reading values out of the caller's words: digits, phone numbers, and a choice
 //! among a tool parameter's `enum` values (yes / no live in `agents::confirm`).
 
-use regex::Regex;
-use std::sync::OnceLock;
-
 use crate::agents::confirm::words;
 
 /// All digits in the text, concatenated (DTMF or spoken digits already transcribed).
@@ -12,21 +9,105 @@ pub fn digits(text: &str) -> Option<String> {
     (!d.is_empty()).then_some(d)
 }
 
-/// The first phone-number-like token (`+15551234567`, `555-123-4567`).
-pub fn phone(text: &str) -> Option<String> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE
-        .get_or_init(|| Regex::new(r"\+?\d[\d\s().-]{8,}\d").ok())
-        .as_ref()?;
-    re.find(text).map(|m| {
-        let s = m.as_str();
-        let d: String = s.chars().filter(char::is_ascii_digit).collect();
-        if s.starts_with('+') {
-            format!("+{d}")
+/// Runs of digits as a caller says them, in order: written digits ("555-123-0002"),
+/// digit words ("five five five, one two three, zero zero zero two", "oh" for zero
+/// inside a number, "double five") and both mixed. A run goes on across spaces,
+/// commas and dashes and ends at any other word or at the end of a sentence.
+pub fn digit_runs(text: &str) -> Vec<String> {
+    fn digit_word(w: &str) -> Option<char> {
+        Some(match w {
+            "zero" => '0',
+            "one" => '1',
+            "two" => '2',
+            "three" => '3',
+            "four" => '4',
+            "five" => '5',
+            "six" => '6',
+            "seven" => '7',
+            "eight" => '8',
+            "nine" => '9',
+            _ => return None,
+        })
+    }
+    let lower = text.to_lowercase();
+    // Tokens with the separator that follows each one.
+    let mut tokens: Vec<(String, String)> = Vec::new();
+    let mut cur = String::new();
+    for c in lower.chars() {
+        if c.is_alphanumeric() || c == '\'' {
+            cur.push(c);
         } else {
-            d
+            if !cur.is_empty() {
+                tokens.push((std::mem::take(&mut cur), String::new()));
+            }
+            if let Some((_, sep)) = tokens.last_mut() {
+                sep.push(c);
+            }
         }
+    }
+    if !cur.is_empty() {
+        tokens.push((cur, String::new()));
+    }
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    let mut repeat = 1;
+    for (i, (tok, sep)) in tokens.iter().enumerate() {
+        let next_is_digit = tokens
+            .get(i + 1)
+            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) || digit_word(n).is_some());
+        let digits: Option<String> = if tok.chars().all(|c| c.is_ascii_digit()) {
+            Some(tok.clone())
+        } else if let Some(d) = digit_word(tok) {
+            Some(d.to_string())
+        } else if matches!(tok.as_str(), "oh" | "o")
+            && (!run.is_empty() || (next_is_digit && sep.trim().is_empty()))
+        {
+            // "oh" is zero inside a number, an interjection before a comma.
+            Some("0".into())
+        } else {
+            None
+        };
+        match (digits, tok.as_str()) {
+            (Some(d), _) => {
+                for _ in 0..repeat {
+                    run.push_str(&d);
+                }
+                repeat = 1;
+            }
+            (None, "double") if next_is_digit => repeat = 2,
+            (None, "triple") if next_is_digit => repeat = 3,
+            _ => {
+                if !run.is_empty() {
+                    runs.push(std::mem::take(&mut run));
+                }
+                repeat = 1;
+            }
+        }
+        // A sentence end closes the run ("…zero zero zero two. And the ZIP…").
+        if sep.contains(['.', '?', '!', ';']) && !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// The first phone number the caller says: ten digits, or eleven starting with the
+/// country code 1 (`+1…` kept as given: `+15551234567`; otherwise the digits).
+pub fn phone(text: &str) -> Option<String> {
+    let plus = text.contains('+');
+    digit_runs(text).into_iter().find_map(|d| match d.len() {
+        10 => Some(d),
+        11 if d.starts_with('1') => Some(if plus { format!("+{d}") } else { d }),
+        _ => None,
     })
+}
+
+/// The last five-digit run (a US ZIP code) the caller says.
+pub fn zip(text: &str) -> Option<String> {
+    digit_runs(text).into_iter().rev().find(|d| d.len() == 5)
 }
 
 /// The first of `options` the caller named (whole word, case-insensitive), directly
@@ -87,6 +168,35 @@ mod tests {
         assert_eq!(pick("by text, not email"), Some("sms"));
         assert_eq!(pick("email please"), Some("email"));
         assert_eq!(pick("whatever"), None);
+    }
+
+    #[test]
+    fn numbers_said_in_words_or_digits() {
+        let t = "yeah the home number on it is five five five, one two three, zero zero zero two. and zip is 92501";
+        assert_eq!(phone(t), Some("5551230002".into()));
+        assert_eq!(zip(t), Some("92501".into()));
+        let t = "oh, uh, the phone on the account is 555 123 0004 and the zip code is 02110";
+        assert_eq!(phone(t), Some("5551230004".into()));
+        assert_eq!(zip(t), Some("02110".into()));
+        assert_eq!(zip("it's oh two one oh one"), Some("02101".into()));
+        assert_eq!(
+            phone("five five five double one two three oh oh oh four"),
+            None
+        );
+        assert_eq!(
+            phone("five five five one two three oh oh oh four"),
+            Some("5551230004".into())
+        );
+        assert_eq!(
+            phone("Sure, the number on the account is 555-123-0001 and the ZIP is 62704."),
+            Some("5551230001".into())
+        );
+        assert_eq!(
+            zip("Then maybe 30303? We moved a while back."),
+            Some("30303".into())
+        );
+        assert_eq!(phone("charged 59.99 on the 12th"), None);
+        assert_eq!(zip("my speed test says 90 something"), None);
     }
 
     #[test]

@@ -30,6 +30,17 @@ pub const KNOWN_TOOLS: &[&str] = &[
     "end_call",
 ];
 
+/// Tools that act on the identified customer and answer `customer_not_identified`
+/// without one (a caller not on file must be verified with `lookup_customer` first).
+pub const NEEDS_CUSTOMER: &[&str] = &[
+    "list_invoices",
+    "send_invoice",
+    "find_duplicate_charges",
+    "issue_refund",
+    "change_plan",
+    "reset_password",
+];
+
 /// What a tool may know about the call.
 #[derive(Clone)]
 pub struct ToolContext {

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 mod args;
 mod closing;
 mod focus;
+mod identity;
 mod interjections;
 
 use super::embedder::Embedder;
@@ -185,6 +186,15 @@ impl Policy {
                     Ok(Decision::Say(refused_text(spec)))
                 } else if name.starts_with("transfer_to_") {
                     self.caller_turn(embedder, &turn, true)
+                } else if let Some(d) = find_call(&req.messages, tool_call_id)
+                    .filter(|(n, _)| n == "lookup_customer")
+                    .map(|(_, args)| {
+                        self.after_lookup(embedder, &turn, &args, &parse_result(content))
+                    })
+                    .transpose()?
+                    .flatten()
+                {
+                    Ok(d)
                 } else {
                     let result = parse_result(content);
                     let text = self.answer_result(embedder, &turn, &name, &result)?;
@@ -275,6 +285,9 @@ impl Policy {
         if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
             let reason = "caller asked for a person".to_string();
             return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        if let Some(d) = self.identify(embedder, t, arrival)? {
+            return Ok(d);
         }
         let ranked = self.rank_turn(embedder, t.user_text)?;
         let agent = t.req.agent.as_str();

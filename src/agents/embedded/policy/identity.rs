@@ -1,0 +1,256 @@
+//! Callers the account system does not know by their number: the phone number on the
+//! account and its ZIP code are asked for before any tool that needs the customer
+//! ([`NEEDS_CUSTOMER`]), checked with `lookup_customer`, and the request that needed
+//! them is then served. Nothing about an account is said before the check passes.
+//!
+//! The state is read from the history: the billing record's note (`"found": false`),
+//! a tool's `customer_not_identified` refusal, and `lookup_customer` results.
+
+use serde_json::{json, Value};
+
+use super::{find_call, has_tool, parse_result, Decision, Policy, Turn};
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::embedded::slots;
+use crate::agents::embedded::templates::lookup;
+use crate::agents::hooks::BILLING_RECORD_PREFIX;
+use crate::agents::model::{ChatMessage, ModelError};
+use crate::agents::tools::{caller_phrase, NEEDS_CUSTOMER};
+
+const LOOKUP: &str = "lookup_customer";
+
+/// Asked again when the caller answered without the number.
+const ASK_AGAIN: &str = "No problem. When you have it, tell me the phone number on the account and its ZIP code, and I'll pull it up.";
+/// Asked when the caller gave a ZIP code but no number yet.
+const ASK_PHONE: &str = "Thanks. And what's the phone number on the account?";
+/// A second ZIP code that does not match: say so once more, without a question.
+const STILL_NO_MATCH: &str = "That ZIP code still doesn't match the account, so I can't open it over the phone. A paper bill or the welcome email shows the number and ZIP on the account.";
+/// No account under the number given.
+const NO_ACCOUNT: &str =
+    "I couldn't find an account under that number. Could you check the number and tell me again?";
+/// Verified, but nothing asked before it to go back to.
+const VERIFIED: &str = "Thanks, I've found your account. What can I help you with?";
+
+/// Where the caller's identity stands in this call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    /// The calling number is on file, or an account was verified.
+    Known,
+    /// The account system said the calling number is not on file.
+    NotOnFile,
+    /// Nothing says either way (no record note, no tool has asked).
+    Unknown,
+}
+
+fn identity(messages: &[ChatMessage]) -> Identity {
+    let mut state = Identity::Unknown;
+    for m in messages {
+        match m {
+            ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX) => {
+                state = if content.contains("\"found\":false") {
+                    Identity::NotOnFile
+                } else {
+                    Identity::Known
+                };
+            }
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => {
+                let result = parse_result(content);
+                let tool = find_call(messages, tool_call_id)
+                    .map(|(n, _)| n)
+                    .unwrap_or_default();
+                if lookup(&result, "error").and_then(Value::as_str)
+                    == Some("customer_not_identified")
+                {
+                    state = Identity::NotOnFile;
+                } else if tool == LOOKUP && result["found"] == json!(true) {
+                    state = Identity::Known;
+                } else if lookup(&result, "error").is_none()
+                    && NEEDS_CUSTOMER.contains(&tool.as_str())
+                {
+                    state = Identity::Known;
+                }
+            }
+            _ => {}
+        }
+    }
+    state
+}
+
+impl Policy {
+    /// The step for a caller whose account is not identified yet: check a number and
+    /// ZIP they gave, or ask for them before a tool that needs the account. `None`
+    /// when identity is not in the way.
+    pub(super) fn identify(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        arrival: bool,
+    ) -> Result<Option<Decision>, ModelError> {
+        if !has_tool(&t.req.tools, LOOKUP) {
+            return Ok(None);
+        }
+        // The whole history: after a handoff the record note follows the caller's turn.
+        let history = t.req.messages.as_slice();
+        let state = identity(history);
+        if state == Identity::Known {
+            return Ok(None);
+        }
+        let callers: Vec<&str> = history
+            .iter()
+            .rev()
+            .filter_map(|m| match m {
+                ChatMessage::User { content } => Some(content.as_str()),
+                _ => None,
+            })
+            .collect();
+        let calling = super::args::caller_phone(&t.req.messages)
+            .map(|p| crate::store::customers::normalize_phone(&p));
+        let other_number =
+            |p: &String| Some(crate::store::customers::normalize_phone(p)) != calling;
+        let phone_now = slots::phone(t.user_text).filter(other_number);
+        let zip_now = slots::zip(t.user_text);
+        // A number (and ZIP) given now, or a ZIP now for a number given before.
+        let phone = phone_now.clone().or_else(|| {
+            zip_now
+                .as_ref()
+                .and_then(|_| callers.iter().skip(1).find_map(|c| slots::phone(c)))
+                .filter(other_number)
+        });
+        if let Some(phone) = phone {
+            if state == Identity::NotOnFile || phone_now.is_some() {
+                let mut arguments = json!({ "phone": phone });
+                if let Some(zip) = zip_now {
+                    arguments["zip_code"] = json!(zip);
+                }
+                return Ok(Some(Decision::Call {
+                    say: None,
+                    name: LOOKUP.into(),
+                    arguments,
+                }));
+            }
+        }
+        if state != Identity::NotOnFile {
+            return Ok(None);
+        }
+        if zip_now.is_some() {
+            return Ok(Some(Decision::Say(ASK_PHONE.into())));
+        }
+        // What the caller asks for: a tool that needs the account waits for the check.
+        let ranked = self.rank_turn(embedder, t.user_text)?;
+        let agent = t.req.agent.as_str();
+        let routing = self.pick(&ranked, |_| true);
+        let ours = routing.owner.as_deref() == Some(agent);
+        let tool = routing.best.as_ref().and_then(|b| {
+            self.brains[&b.intent.agent].intents[b.intent.index]
+                .tool
+                .as_deref()
+        });
+        let needs = ours && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool));
+        let asked_before = said_before(history, caller_phrase("customer_not_identified"));
+        if needs || (arrival && !asked_before) {
+            let ask = if asked_before {
+                ASK_AGAIN
+            } else {
+                caller_phrase("customer_not_identified")
+            };
+            return Ok(Some(Decision::Say(ask.into())));
+        }
+        // Our open question was the number and the caller answered without it (and
+        // asked for nothing we could serve without the account): ask once more.
+        // Something served without the account: another agent's topic, a goodbye, or
+        // one of ours whose tool does not need it.
+        let serves_without_account = match routing.owner.as_deref() {
+            None => false,
+            Some(o) if o != agent => true,
+            Some(_) => tool.is_some_and(|tool| tool != LOOKUP),
+        };
+        let open = last_said(history).is_some_and(|l| {
+            l == caller_phrase("customer_not_identified") || l == ASK_PHONE || l == NO_ACCOUNT
+        });
+        if open && !serves_without_account && !said_before(history, ASK_AGAIN) {
+            return Ok(Some(Decision::Say(ASK_AGAIN.into())));
+        }
+        Ok(None)
+    }
+
+    /// A `lookup_customer` result for a number the caller gave: serve the request
+    /// that needed the account, or say plainly why it cannot be opened.
+    pub(super) fn after_lookup(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        arguments: &str,
+        result: &Value,
+    ) -> Result<Option<Decision>, ModelError> {
+        let args: Value = serde_json::from_str(arguments).unwrap_or_default();
+        if args.get("phone").is_none() {
+            return Ok(None);
+        }
+        let history = t.req.messages.as_slice();
+        if let Some(code) = lookup(result, "error").and_then(Value::as_str) {
+            let failures = history
+                .iter()
+                .filter(|m| matches!(m, ChatMessage::Tool { content, .. } if content.contains("\"verification_failed\"")))
+                .count();
+            let text = match code {
+                "verification_failed" if failures > 1 => STILL_NO_MATCH.to_string(),
+                _ => lookup(result, "say")
+                    .and_then(Value::as_str)
+                    .unwrap_or(caller_phrase(code))
+                    .to_string(),
+            };
+            return Ok(Some(Decision::Say(text)));
+        }
+        if result["found"] != json!(true) {
+            return Ok(Some(Decision::Say(NO_ACCOUNT.into())));
+        }
+        // The latest caller request that this agent serves with a tool: before the
+        // number was given when we asked for it, or in the same turn when the caller
+        // gave it unasked ("I need a password reset; the number on it is…").
+        let agent = t.req.agent.as_str();
+        let unasked = identity(&history[..t.user_idx]) == Identity::Unknown;
+        let end = if unasked { t.user_idx + 1 } else { t.user_idx };
+        for m in history[..end].iter().rev() {
+            let ChatMessage::User { content } = m else {
+                continue;
+            };
+            let ranked = self.rank_turn(embedder, content)?;
+            let routing = self.pick(&ranked, |_| true);
+            if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
+                if owner != agent {
+                    continue;
+                }
+                let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+                if intent.tool.as_deref().is_some_and(|tool| tool != LOOKUP) {
+                    let earlier = Turn {
+                        req: t.req,
+                        spec: t.spec,
+                        user_idx: t.user_idx,
+                        user_text: content,
+                    };
+                    return Ok(Some(self.act(&earlier, intent, None)));
+                }
+            }
+        }
+        Ok(Some(Decision::Say(VERIFIED.into())))
+    }
+}
+
+fn said_before(history: &[ChatMessage], text: &str) -> bool {
+    history
+        .iter()
+        .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
+}
+
+/// What we last said aloud.
+fn last_said(history: &[ChatMessage]) -> Option<&str> {
+    history.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() => Some(c.trim()),
+        _ => None,
+    })
+}
