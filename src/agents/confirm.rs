@@ -81,6 +81,14 @@ pub fn is_negative(text: &str) -> bool {
         .any(|w| NO_WORDS.contains(&w.as_str()) || w.ends_with("n't"))
 }
 
+/// The turn holds an unmistakable yes phrase ("go ahead", "do it", "let's do it").
+pub fn has_yes_phrase(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    YES_PHRASES
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")))
+}
+
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
     if is_negative(text) {
@@ -191,7 +199,9 @@ pub fn interjection(text: &str) -> Option<Interjection> {
             i += 1;
             continue;
         }
-        return defers(text).then_some(Interjection::Wait);
+        return defers(text)
+            .then_some(Interjection::Wait)
+            .or_else(|| leading_interjection(text));
     }
     [
         Interjection::StillThere,
@@ -200,6 +210,44 @@ pub fn interjection(text: &str) -> Option<Interjection> {
     ]
     .into_iter()
     .find(|k| kinds.contains(k))
+}
+
+/// "Sorry, say that again? The kids were yelling.": the first sentence is an
+/// interjection and the rest only explains it (no answer, no request).
+fn leading_interjection(text: &str) -> Option<Interjection> {
+    let cut = text.find(['.', '?', '!'])?;
+    let (first, rest) = text.split_at(cut + 1);
+    if rest.trim().is_empty() || answers_or_asks(rest) {
+        return None;
+    }
+    let first_words = words(first);
+    if first_words.is_empty() || words(rest).len() > 12 {
+        return None;
+    }
+    interjection(first)
+}
+
+/// The text answers a question (yes or no) or asks for something of its own.
+fn answers_or_asks(text: &str) -> bool {
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    // "okay", "alright", "please" are fillers; "yes", "go ahead" answer.
+    let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
+    ws.iter().any(|w| ANSWERS.contains(&w.as_str()))
+        || ws
+            .iter()
+            .any(|w| YES_WORDS.contains(&w.as_str()) && !soft(w))
+        || has_yes_phrase(text)
+        || text.contains('?')
+        || ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "need" | "want" | "help" | "how" | "why" | "what" | "when" | "where" | "which"
+            )
+        })
+        || [" can you ", " could you ", " would you ", " i'd like "]
+            .iter()
+            .any(|p| joined.contains(p))
 }
 
 /// Phrases that put the conversation on hold while the caller does something.
@@ -244,27 +292,7 @@ pub fn defers(text: &str) -> bool {
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
     let holds = DEFERRALS.iter().any(|p| joined.contains(&format!(" {p} ")));
-    // "okay", "alright", "please" are fillers around a hold; "yes", "go ahead" answer.
-    let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
-    let answers = ws.iter().any(|w| ANSWERS.contains(&w.as_str()))
-        || ws
-            .iter()
-            .any(|w| YES_WORDS.contains(&w.as_str()) && !soft(w))
-        || YES_PHRASES
-            .iter()
-            .any(|p| joined.contains(&format!(" {p} ")));
-    let asks = text.contains('?')
-        || [
-            " can you ",
-            " could you ",
-            " would you ",
-            " i need ",
-            " i want ",
-            " i'd like ",
-        ]
-        .iter()
-        .any(|p| joined.contains(p));
-    holds && !answers && !asks
+    holds && !answers_or_asks(text)
 }
 
 /// Who a caller means by "a person".
@@ -400,6 +428,11 @@ mod tests {
 
     #[test]
     fn a_hold_while_the_caller_checks_keeps_the_question_open() {
+        assert_eq!(
+            interjection("sorry, say that again? the kids were yelling"),
+            Some(Interjection::Repeat)
+        );
+        assert_eq!(interjection("sorry, say that again? I want the pro plan"), None);
         for t in [
             "wait, hang on, before you do anything let me open my bank app and look. one sec",
             "Hang on a sec, let me just check with my husband.",

@@ -23,6 +23,11 @@
 //! route = "human"                          # optional: this intent escalates to a person
 //! replies = [ { when = "count=0", text = "I don't see any duplicate." },
 //!             { text = "I can see you were charged twice on {duplicates.0.date_spoken}..." } ]
+//! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
+//! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
+//! when = "all_ok"
+//! tool = "lookup_customer"
+//! replies = [ { when = "customer.plan.code=basic", text = "Your plan tops out at {customer.plan.speed_mbps} megabits…" } ]
 //! [brain.intents.confirm]                   # optional second step after the caller says yes
 //! when = "count"                            # the first result must satisfy this to make an offer
 //! tool = "issue_refund"
@@ -85,6 +90,28 @@ pub struct IntentSpec {
     pub replies: Vec<Reply>,
     #[serde(default)]
     pub confirm: Option<ConfirmSpec>,
+    /// A second tool called at once when the first result satisfies `when` (the line
+    /// is healthy, so look at the caller's plan), answered with its own replies.
+    #[serde(default)]
+    pub then: Option<ThenSpec>,
+    /// The intent (of any agent) that a "yes" to this intent's closing question asks
+    /// for ("…Would you like a faster plan?" → `change_plan`).
+    #[serde(default)]
+    pub accept: Option<String>,
+}
+
+/// A follow-up tool call chained to an intent's first result.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThenSpec {
+    /// Condition on the first result for the follow-up to run.
+    #[serde(default)]
+    pub when: Option<String>,
+    pub tool: String,
+    #[serde(default)]
+    pub args: toml::Table,
+    #[serde(default)]
+    pub replies: Vec<Reply>,
 }
 
 /// A second, confirmed step of an intent (e.g. the refund after the offer).

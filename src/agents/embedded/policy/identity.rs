@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use super::{find_call, has_tool, parse_result, Decision, Policy, Turn};
+use super::{confirm, find_call, has_tool, parse_result, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
 use crate::agents::embedded::templates::lookup;
@@ -137,6 +137,13 @@ impl Policy {
         if zip_now.is_some() {
             return Ok(Some(Decision::Say(ASK_PHONE.into())));
         }
+        // Leaving without the number ("forget it, I'll find a paper bill. Bye."):
+        // say goodbye rather than ask again.
+        if confirm::ends_with_farewell(t.user_text) {
+            if let Some(d) = self.goodbye(t) {
+                return Ok(Some(d));
+            }
+        }
         // What the caller asks for: a tool that needs the account waits for the check.
         let ranked = self.rank_turn(embedder, t.user_text)?;
         let agent = t.req.agent.as_str();
@@ -220,6 +227,14 @@ impl Policy {
             let routing = self.pick(&ranked, |_| true);
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {
+                    // Another agent's request (verified at triage): hand it over.
+                    if has_tool(&t.req.tools, &super::transfer(&owner)) {
+                        let reason = format!(
+                            "account verified; intent {} score {:.2}: topic belongs to {owner}",
+                            best.intent.name, best.score
+                        );
+                        return Ok(Some(self.handoff(t, &owner, "intent", reason)));
+                    }
                     continue;
                 }
                 let intent = &self.brains[&best.intent.agent].intents[best.intent.index];

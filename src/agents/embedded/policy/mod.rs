@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 mod args;
 mod closing;
 mod focus;
+mod followups;
 mod identity;
 mod interjections;
 
@@ -100,6 +101,18 @@ impl Policy {
         brains: HashMap<String, BrainSpec>,
         config: BrainConfig,
     ) -> Result<Self, ModelError> {
+        for (agent, brain) in &brains {
+            for intent in &brain.intents {
+                if let Some(name) = &intent.accept {
+                    if !brains.values().any(|b| b.intents.iter().any(|i| &i.name == name)) {
+                        return Err(ModelError::Config(format!(
+                            "agent `{agent}`: intent `{}` accepts unknown intent `{name}`",
+                            intent.name
+                        )));
+                    }
+                }
+            }
+        }
         let index =
             IntentIndex::build(embedder, &brains).map_err(|e| ModelError::Config(e.to_string()))?;
         Ok(Self {
@@ -197,7 +210,14 @@ impl Policy {
                     Ok(d)
                 } else {
                     let result = parse_result(content);
-                    let text = self.answer_result(embedder, &turn, &name, &result)?;
+                    if let Some(text) = self.follow_up_reply(&turn, &name, &result) {
+                        return Ok(self.maybe_close(&turn, &name, &result, text));
+                    }
+                    let intent = self.intent_for_result(embedder, &turn, &name)?;
+                    if let Some(d) = intent.and_then(|i| self.follow_up(&turn, i, &result)) {
+                        return Ok(d);
+                    }
+                    let text = self.answer_result(&turn, intent, &name, &result);
                     Ok(self.maybe_close(&turn, &name, &result, text))
                 }
             }
@@ -208,15 +228,43 @@ impl Policy {
         }
     }
 
-    /// Speaks about a tool result with the reply templates of the intent that called it
-    /// (when several intents share the tool, the one closest to the caller's words).
-    fn answer_result(
+    /// The intent of this agent whose tool produced a result (when several intents
+    /// share the tool, the one closest to the caller's words).
+    fn intent_for_result<'a>(
         &self,
         embedder: &Embedder,
+        t: &Turn<'a>,
+        tool: &str,
+    ) -> Result<Option<&'a IntentSpec>, ModelError> {
+        let spec = t.spec;
+        let candidates: Vec<usize> = (0..spec.intents.len())
+            .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
+            .collect();
+        let chosen = match candidates.as_slice() {
+            [] => None,
+            [only] => Some(*only),
+            _ => {
+                let e = embedder
+                    .embed(&normalise(t.user_text))
+                    .map_err(|e| ModelError::Other(e.to_string()))?;
+                self.index
+                    .rank(&e)
+                    .into_iter()
+                    .find(|s| s.intent.agent == t.req.agent && candidates.contains(&s.intent.index))
+                    .map(|s| s.intent.index)
+            }
+        };
+        Ok(chosen.map(|i| &spec.intents[i]))
+    }
+
+    /// Speaks about a tool result with the reply templates of the intent that called it.
+    fn answer_result(
+        &self,
         t: &Turn,
+        intent: Option<&IntentSpec>,
         tool: &str,
         result: &Value,
-    ) -> Result<String, ModelError> {
+    ) -> String {
         let spec = t.spec;
         // A confirmed step's replies first; when the same tool is both the offer and
         // the confirmed step (change_plan), the offer's reply comes from the intent.
@@ -227,39 +275,17 @@ impl Policy {
                 .and_then(|c| choose_reply(&c.replies, result))
         });
         if let Some(text) = confirmed {
-            return Ok(text);
+            return text;
         }
-        let replies: Option<&[Reply]> = {
-            let candidates: Vec<usize> = (0..spec.intents.len())
-                .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
-                .collect();
-            let chosen = match candidates.as_slice() {
-                [] => None,
-                [only] => Some(*only),
-                _ => {
-                    let e = embedder
-                        .embed(&normalise(t.user_text))
-                        .map_err(|e| ModelError::Other(e.to_string()))?;
-                    self.index
-                        .rank(&e)
-                        .into_iter()
-                        .find(|s| {
-                            s.intent.agent == t.req.agent && candidates.contains(&s.intent.index)
-                        })
-                        .map(|s| s.intent.index)
-                }
-            };
-            chosen.map(|i| spec.intents[i].replies.as_slice())
-        };
-        if let Some(text) = replies.and_then(|r| choose_reply(r, result)) {
-            return Ok(text);
+        if let Some(text) = intent.and_then(|i| choose_reply(&i.replies, result)) {
+            return text;
         }
         let generic = if lookup(result, "error").is_some() {
             &spec.tool_error
         } else {
             &spec.fallback
         };
-        Ok(generic.clone().unwrap_or_else(|| FALLBACK.into()))
+        generic.clone().unwrap_or_else(|| FALLBACK.into())
     }
 
     /// Handles new caller words (or the first turn after a handoff arrived).
@@ -289,7 +315,14 @@ impl Policy {
         if let Some(d) = self.identify(embedder, t, arrival)? {
             return Ok(d);
         }
-        let ranked = self.rank_turn(embedder, t.user_text)?;
+        // Arriving on a bare "yes" to the question that brought the caller here: the
+        // question says what they want.
+        let accepted_question = (arrival
+            && confirm::is_affirmative(t.user_text)
+            && confirm::words(t.user_text).len() <= 5)
+            .then(|| last_question(&t.req.messages[..t.user_idx]))
+            .flatten();
+        let ranked = self.rank_turn(embedder, accepted_question.unwrap_or(t.user_text))?;
         let agent = t.req.agent.as_str();
         let routing = self.pick(&ranked, |s| {
             s.intent.owner == agent
@@ -352,6 +385,9 @@ impl Policy {
             }) if tool_calls.is_empty() => c.as_str(),
             _ => return None,
         };
+        if let Some(d) = self.accepted(t, &before, said) {
+            return Some(d);
+        }
         // An offer made from a tool result: "... shall I go ahead?"
         if let Some(ChatMessage::Tool {
             tool_call_id,
@@ -571,6 +607,18 @@ fn refused_text(spec: &BrainSpec) -> String {
     spec.handoff_refused.clone().unwrap_or_else(|| {
         "I'm sorry, I can't sort that out myself. Would you like a person from our team to help with this?".into()
     })
+}
+
+/// The question we last asked aloud, if our last line ended with one.
+fn last_question(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() => Some(c.trim()),
+        _ => None,
+    })
+    .filter(|c| c.ends_with('?'))
 }
 
 fn is_error(content: &str) -> bool {
