@@ -89,6 +89,30 @@ pub fn has_yes_phrase(text: &str) -> bool {
         .any(|p| joined.contains(&format!(" {p} ")))
 }
 
+/// A yes that is more than a filler: "yes", "sure", "go ahead" — not the "okay" of
+/// "okay, I'll think about it".
+pub fn is_clear_yes(text: &str) -> bool {
+    const STRONG: &[&str] = &[
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "yea",
+        "sure",
+        "absolutely",
+        "definitely",
+        "confirm",
+    ];
+    !is_negative(text)
+        && (has_yes_phrase(text) || words(text).iter().any(|w| STRONG.contains(&w.as_str())))
+}
+
+/// A yes that answers our question: clear ("yes", "go ahead"), or a plain "okay"
+/// that asks nothing back ("okay… so what about the double charge?" is not a yes).
+pub fn is_yes_answer(text: &str) -> bool {
+    is_affirmative(text) && (is_clear_yes(text) || !text.contains('?'))
+}
+
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
     if is_negative(text) {
@@ -362,20 +386,40 @@ pub fn asks_for_person(text: &str) -> bool {
 /// Words that show a turn asks for something (a request or a problem), so a farewell
 /// at its end does not make the whole turn a goodbye.
 const REQUEST_MARKERS: &[&str] = &[
-    "need", "want", "help", "please", "how", "why", "what", "when", "where", "which", "can't",
-    "cannot", "won't", "doesn't", "isn't", "broken", "problem", "issue", "refund", "cancel",
-    "change", "charge", "charged", "invoice", "bill", "reset", "error", "wrong",
+    "need", "want", "help", "please", "can't", "cannot", "won't", "doesn't", "isn't", "broken",
+    "problem", "issue", "refund", "cancel", "change", "charge", "charged", "invoice", "bill",
+    "reset", "error", "wrong",
 ];
+/// Question words ask only where they open a sentence ("why is it…"), not inside a
+/// statement ("that's probably why it didn't go through").
+const QUESTION_WORDS: &[&str] = &["how", "why", "what", "when", "where", "which"];
+/// Words that may come before a question word at the start of a sentence.
+const OPENERS: &[&str] = &["so", "and", "but", "um", "uh", "okay", "ok", "oh", "then"];
+
+/// Some sentence of `text` opens with a question word.
+fn opens_with_question_word(text: &str) -> bool {
+    text.split(['.', '!', '?', ';', ',']).any(|sentence| {
+        words(sentence)
+            .iter()
+            .find(|w| !OPENERS.contains(&w.as_str()))
+            .is_some_and(|w| QUESTION_WORDS.contains(&w.as_str()))
+    })
+}
 
 /// A turn that only acknowledges what we said and says goodbye ("Alright, I'll try
 /// that. Thanks, bye."): it ends with a farewell and, before it, asks nothing.
 pub fn is_acknowledged_farewell(text: &str) -> bool {
-    if !ends_with_farewell(text) || text.contains('?') {
-        return false;
-    }
+    ends_with_farewell(text) && !asks_something(text)
+}
+
+/// The turn asks for something or reports a problem (a question, a request word, a
+/// question word opening a sentence).
+fn asks_something(text: &str) -> bool {
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
-    let asks = ws.iter().any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+    text.contains('?')
+        || ws.iter().any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+        || opens_with_question_word(text)
         || [
             " can you ",
             " could you ",
@@ -384,8 +428,32 @@ pub fn is_acknowledged_farewell(text: &str) -> bool {
             " id like ",
         ]
         .iter()
-        .any(|p| joined.contains(p));
-    !asks
+        .any(|p| joined.contains(p))
+}
+
+/// Phrases that take in what we said ("good to know", "makes sense").
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "good to know",
+    "makes sense",
+    "that makes sense",
+    "got it",
+    "i see",
+    "fair enough",
+    "understood",
+    "that helps",
+    "that's helpful",
+    "okay cool",
+    "ok cool",
+];
+
+/// A turn that only takes in what we said ("Ah, okay, good to know. I'll leave the
+/// router alone then."): an acknowledgement, and nothing asked or reported.
+pub fn is_acknowledgement(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    ACKNOWLEDGEMENTS
+        .iter()
+        .any(|a| joined.contains(&format!(" {a} ")))
+        && !asks_something(text)
 }
 
 /// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
@@ -432,7 +500,10 @@ mod tests {
             interjection("sorry, say that again? the kids were yelling"),
             Some(Interjection::Repeat)
         );
-        assert_eq!(interjection("sorry, say that again? I want the pro plan"), None);
+        assert_eq!(
+            interjection("sorry, say that again? I want the pro plan"),
+            None
+        );
         for t in [
             "wait, hang on, before you do anything let me open my bank app and look. one sec",
             "Hang on a sec, let me just check with my husband.",
@@ -501,15 +572,27 @@ mod tests {
     }
 
     #[test]
+    fn acknowledgements_ask_nothing() {
+        assert!(is_acknowledgement(
+            "Ah, okay, so it might happen again tonight. Good to know. I'll leave the router alone then."
+        ));
+        assert!(is_acknowledgement("Got it, makes sense."));
+        assert!(!is_acknowledgement("Got it. But why was I charged twice?"));
+        assert!(!is_acknowledgement("I see, but it still doesn't work"));
+    }
+
+    #[test]
     fn acknowledged_farewells() {
         for t in [
             "Alright, I'll try that. Thanks, bye.",
             "Okay great, thank you, goodbye",
             "Got it. That's all.",
+            "Huh. My bank account changed, that's probably why it didn't go through. I'll just pay it online tonight. Thanks, bye.",
         ] {
             assert!(is_acknowledged_farewell(t), "{t}");
         }
         for t in [
+            "So why was I charged for March. Bye",
             "I still need a refund, bye",
             "Can you send it by email? Bye",
             "Thanks",

@@ -110,6 +110,36 @@ pub fn zip(text: &str) -> Option<String> {
     digit_runs(text).into_iter().rev().find(|d| d.len() == 5)
 }
 
+/// The month (1–12) the caller asks for: the last one named that is not negated
+/// ("not March, the February one" → 2). "May" counts only where it names a month
+/// ("the May bill", "for May"), not in "may I".
+pub fn month(text: &str) -> Option<u32> {
+    let ws = words(text);
+    let mut found = None;
+    for (i, w) in ws.iter().enumerate() {
+        let Some(m) = crate::agents::tools::MONTHS
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(w))
+        else {
+            continue;
+        };
+        let prev = i.checked_sub(1).map(|p| ws[p].as_str());
+        if matches!(prev, Some("not" | "no" | "never")) {
+            continue;
+        }
+        if w == "may" {
+            let next = ws.get(i + 1).map(String::as_str);
+            let names_month = matches!(prev, Some("in" | "for" | "the" | "from" | "of" | "last"))
+                || matches!(next, Some("bill" | "invoice" | "statement" | "one"));
+            if !names_month {
+                continue;
+            }
+        }
+        found = Some(m as u32 + 1);
+    }
+    found
+}
+
 /// The first of `options` the caller named (whole word, case-insensitive), directly
 /// or through one of its synonyms (`sms` ← "text").
 pub fn choose<'a>(
@@ -197,6 +227,18 @@ mod tests {
         );
         assert_eq!(phone("charged 59.99 on the 12th"), None);
         assert_eq!(zip("my speed test says 90 something"), None);
+    }
+
+    #[test]
+    fn the_month_asked_for() {
+        assert_eq!(
+            month("Hi, could you email me my February bill? Not March, the February one."),
+            Some(2)
+        );
+        assert_eq!(month("email me the march invoice"), Some(3));
+        assert_eq!(month("may I get my bill by email"), None);
+        assert_eq!(month("the May bill please"), Some(5));
+        assert_eq!(month("my latest bill"), None);
     }
 
     #[test]

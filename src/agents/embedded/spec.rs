@@ -24,6 +24,7 @@
 //! replies = [ { when = "count=0", text = "I don't see any duplicate." },
 //!             { text = "I can see you were charged twice on {duplicates.0.date_spoken}..." } ]
 //! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
+//! max_words = 12                            # optional: only short turns match (vague topics)
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -98,6 +99,10 @@ pub struct IntentSpec {
     /// for ("…Would you like a faster plan?" → `change_plan`).
     #[serde(default)]
     pub accept: Option<String>,
+    /// Only turns of at most this many words match the intent (a vague topic such as
+    /// "it's about my bill" must not win over the request at the end of a story).
+    #[serde(default)]
+    pub max_words: Option<usize>,
 }
 
 /// A follow-up tool call chained to an intent's first result.

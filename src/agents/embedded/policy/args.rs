@@ -1,5 +1,6 @@
 //! Where a tool argument comes from (`$text`, `$details`, `$digits`, `$caller`, `$phone`,
-//! `$enum`, `$result.path`): the caller's words, the call, or a tool result.
+//! `$enum`, `$invoice` (the invoice of the month named), `$result.path`): the caller's
+//! words, the call, or a tool result.
 
 use serde_json::{json, Value};
 
@@ -56,11 +57,41 @@ pub(super) fn resolve(
                 .find_map(|c| slots::choose(c, &options, synonyms))
                 .map(|s| json!(s))
         }
+        // The invoice of the month the caller named, from a list_invoices result.
+        "$invoice" => {
+            let month = callers.iter().find_map(|c| slots::month(c))?;
+            invoice_of_month(&t.req.messages, month).map(|id| json!(id))
+        }
         other => {
             let path = other.strip_prefix("$result.")?;
             lookup(result?, path).cloned()
         }
     }
+}
+
+/// The id of the invoice for `month` (1–12) in the latest `list_invoices` result.
+pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i64> {
+    let suffix = format!("-{month:02}");
+    messages.iter().rev().find_map(|m| {
+        let ChatMessage::Tool { content, .. } = m else {
+            return None;
+        };
+        let result: Value = serde_json::from_str(content).ok()?;
+        result.get("invoices")?.as_array()?.iter().find_map(|i| {
+            i["period"]
+                .as_str()
+                .filter(|p| p.ends_with(&suffix))
+                .and_then(|_| i["id"].as_i64())
+        })
+    })
+}
+
+/// Whether a `list_invoices` result is in `messages`.
+pub(super) fn has_invoice_list(messages: &[ChatMessage]) -> bool {
+    messages.iter().any(|m| {
+        matches!(m, ChatMessage::Tool { content, .. }
+            if serde_json::from_str::<Value>(content).is_ok_and(|v| v.get("invoices").is_some()))
+    })
 }
 
 /// The caller's number as the runtime states it in a system message.

@@ -87,13 +87,22 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Scored>, ModelError> {
+        let length = words(text).len();
         let rank = |t: &str| {
             embedder
                 .embed(&normalise(t))
-                .map(|e| self.index.rank(&e))
+                .map(|e| {
+                    let mut ranked = self.index.rank(&e);
+                    ranked.retain(|s| {
+                        self.brains[&s.intent.agent].intents[s.intent.index]
+                            .max_words
+                            .is_none_or(|max| length <= max)
+                    });
+                    ranked
+                })
                 .map_err(|e| ModelError::Other(e.to_string()))
         };
-        if words(text).len() <= LONG_TURN_WORDS {
+        if length <= LONG_TURN_WORDS {
             return rank(text);
         }
         if let Some(focus) = request_focus(text) {

@@ -1,14 +1,18 @@
 //! Follow-ups of an intent: a second tool chained to its first result (`then`: the
-//! line is healthy, so look at the caller's plan) and the intent a "yes" to its
-//! closing question asks for (`accept`: "…Would you like a faster plan?" → a plan
-//! change, handed to the agent that owns it).
+//! line is healthy, so look at the caller's plan), the intent a "yes" to its closing
+//! question asks for (`accept`: "…Would you like a faster plan?" → a plan change,
+//! handed to the agent that owns it), and the invoice list looked up first when the
+//! caller names a month (`$invoice`: "my February bill, not March").
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::{confirm, find_call, has_tool, transfer, Decision, Policy, Turn};
+use super::{args, confirm, find_call, has_tool, transfer, Decision, Policy, Turn};
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::embedded::slots;
 use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::embedded::templates::condition;
 use crate::agents::model::ChatMessage;
+use crate::agents::model::ModelError;
 
 impl Policy {
     /// The chained tool call for `intent`'s first result, when its `then` applies.
@@ -80,7 +84,7 @@ impl Policy {
                 }
         })?;
         // "Okay, I'll think about it. Thanks, bye.": no decision, the caller is leaving.
-        if confirm::is_acknowledged_farewell(t.user_text) && !confirm::has_yes_phrase(t.user_text) {
+        if confirm::ends_with_farewell(t.user_text) && !confirm::is_clear_yes(t.user_text) {
             if let Some(d) = self.goodbye(t) {
                 return Some(d);
             }
@@ -91,7 +95,7 @@ impl Policy {
                     .unwrap_or_else(|| Decision::Say(super::declined_text(t.spec))),
             );
         }
-        if !confirm::is_affirmative(t.user_text) {
+        if !confirm::is_yes_answer(t.user_text) {
             return None;
         }
         let name = intent.accept.as_deref()?;
@@ -111,6 +115,53 @@ impl Policy {
         })
     }
 }
+
+impl Policy {
+    /// `list_invoices` first when `intent` sends an invoice (`$invoice` argument), the
+    /// caller named a month, and no list fetched in the call shows it (nor one this turn).
+    pub(super) fn invoice_list_first(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+        let wants_invoice = intent
+            .args
+            .values()
+            .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
+        let month = slots::month(t.user_text)?;
+        (wants_invoice
+            && args::invoice_of_month(&t.req.messages, month).is_none()
+            && !args::has_invoice_list(&t.req.messages[t.user_idx..])
+            && has_tool(&t.req.tools, LIST_INVOICES))
+        .then(|| Decision::Call {
+            say: None,
+            name: LIST_INVOICES.into(),
+            arguments: json!({ "limit": 12 }),
+        })
+    }
+
+    /// After the invoice list fetched for a named month: go on with the intent that
+    /// needed it.
+    pub(super) fn after_invoice_list(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        tool: &str,
+    ) -> Result<Option<Decision>, ModelError> {
+        if tool != LIST_INVOICES || slots::month(t.user_text).is_none() {
+            return Ok(None);
+        }
+        let ranked = self.rank_turn(embedder, t.user_text)?;
+        let routing = self.pick(&ranked, |s| s.intent.agent == t.req.agent);
+        let Some(best) = routing.best.filter(|_| routing.owner.is_some()) else {
+            return Ok(None);
+        };
+        let intent = &t.spec.intents[best.intent.index];
+        let sends = intent
+            .args
+            .values()
+            .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
+        Ok(sends.then(|| self.act(t, intent, None)))
+    }
+}
+
+const LIST_INVOICES: &str = "list_invoices";
 
 /// Names of the tools called in `messages`, in order.
 fn calls_since(messages: &[ChatMessage]) -> Vec<String> {

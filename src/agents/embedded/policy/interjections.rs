@@ -11,6 +11,7 @@ impl Policy {
     /// fallback, or the runtime's low-confidence line.
     pub(super) fn is_retry(&self, text: &str) -> bool {
         text == FALLBACK
+            || text == super::OFFER_STANDS
             || text == crate::agents::runner::LOW_CONFIDENCE_LINE
             || crate::agents::runner::REPROMPTS.contains(&text)
             || self.is_clarification(text)

@@ -16,6 +16,7 @@ mod focus;
 mod followups;
 mod identity;
 mod interjections;
+mod requests;
 
 use super::embedder::Embedder;
 use super::intents::{normalise, IntentIndex, Scored};
@@ -84,6 +85,15 @@ pub struct Policy {
 
 const END_CALL: &str = "end_call";
 
+/// Said when the caller only acknowledges what we said (each at most once a call).
+const ANYTHING_ELSE: &[&str] = &[
+    "Glad that helps. Is there anything else I can do for you?",
+    "Okay. Is there anything else you need today?",
+];
+
+/// Said when the caller asks about what is already on offer.
+const OFFER_STANDS: &str = "Yes, that's the one I found. Would you like me to go ahead with it?";
+
 const FALLBACK: &str = "Sorry, I didn't quite catch that. Could you tell me a bit more?";
 
 struct Turn<'a> {
@@ -104,7 +114,10 @@ impl Policy {
         for (agent, brain) in &brains {
             for intent in &brain.intents {
                 if let Some(name) = &intent.accept {
-                    if !brains.values().any(|b| b.intents.iter().any(|i| &i.name == name)) {
+                    if !brains
+                        .values()
+                        .any(|b| b.intents.iter().any(|i| &i.name == name))
+                    {
                         return Err(ModelError::Config(format!(
                             "agent `{agent}`: intent `{}` accepts unknown intent `{name}`",
                             intent.name
@@ -141,6 +154,19 @@ impl Policy {
             .map_err(|e| ModelError::Other(e.to_string()))?;
         let ranked = self.index.rank(&e);
         Ok(self.pick(&ranked, |_| true))
+    }
+
+    /// True when `text` routes confidently to `agent`'s intent `name`.
+    fn routes_to(&self, embedder: &Embedder, text: &str, agent: &str, name: &str) -> bool {
+        self.rank_turn(embedder, text)
+            .map(|ranked| {
+                let routing = self.pick(&ranked, |_| true);
+                routing.owner.is_some()
+                    && routing
+                        .best
+                        .is_some_and(|b| b.intent.agent == agent && b.intent.name == name)
+            })
+            .unwrap_or(false)
     }
 
     /// The best reachable intent if it is confident, else `owner: None`.
@@ -210,6 +236,9 @@ impl Policy {
                     Ok(d)
                 } else {
                     let result = parse_result(content);
+                    if let Some(d) = self.after_invoice_list(embedder, &turn, &name)? {
+                        return Ok(d);
+                    }
                     if let Some(text) = self.follow_up_reply(&turn, &name, &result) {
                         return Ok(self.maybe_close(&turn, &name, &result, text));
                     }
@@ -218,6 +247,19 @@ impl Policy {
                         return Ok(d);
                     }
                     let text = self.answer_result(&turn, intent, &name, &result);
+                    // Another request of the same turn still waits: go on to it, unless
+                    // the reply asks something of its own.
+                    if let Some(report) = without_anything_else(&text) {
+                        let next = self.next_request(
+                            embedder,
+                            &turn,
+                            Some(&report),
+                            requests::LOOKBACK_TURNS,
+                        )?;
+                        if let Some(d) = next {
+                            return Ok(d);
+                        }
+                    }
                     Ok(self.maybe_close(&turn, &name, &result, text))
                 }
             }
@@ -296,7 +338,7 @@ impl Policy {
         arrival: bool,
     ) -> Result<Decision, ModelError> {
         if !arrival {
-            if let Some(d) = self.pending(t) {
+            if let Some(d) = self.pending(embedder, t) {
                 return Ok(d);
             }
             // "Alright, I'll try that. Thanks, bye.": nothing asked, the caller is
@@ -306,6 +348,17 @@ impl Policy {
                     return Ok(d);
                 }
             }
+            // "Good to know, I'll leave the router alone then.": nothing to act on.
+            if confirm::is_acknowledgement(t.user_text) {
+                let said = |l: &str| {
+                    t.req.messages.iter().any(|m| {
+                        matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == l)
+                    })
+                };
+                if let Some(line) = ANYTHING_ELSE.iter().find(|l| !said(l)) {
+                    return Ok(Decision::Say((*line).into()));
+                }
+            }
         }
         // An explicit request for a person is never routed elsewhere.
         if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
@@ -313,6 +366,10 @@ impl Policy {
             return Ok(self.handoff(t, HUMAN, "escalation", reason));
         }
         if let Some(d) = self.identify(embedder, t, arrival)? {
+            return Ok(d);
+        }
+        // Several requests in this turn: one at a time, each on its own clause.
+        if let Some(d) = self.next_request(embedder, t, None, 1)? {
             return Ok(d);
         }
         // Arriving on a bare "yes" to the question that brought the caller here: the
@@ -372,7 +429,7 @@ impl Policy {
     /// nothing: the open question is kept (asked again, or waited for), and earlier
     /// interjections and our replies to them are looked past, so a later "yes" still
     /// answers the offer.
-    fn pending(&self, t: &Turn) -> Option<Decision> {
+    fn pending(&self, embedder: &Embedder, t: &Turn) -> Option<Decision> {
         let msgs = &t.req.messages;
         let before = past_interjections(&msgs[..t.user_idx], |c| self.is_retry(c));
         if let Some(kind) = confirm::interjection(t.user_text) {
@@ -398,7 +455,7 @@ impl Policy {
             let result = parse_result(content);
             // We offered a person after the runtime refused a handoff.
             if tool.starts_with("transfer_to_") && is_error(content) {
-                if confirm::is_affirmative(t.user_text) {
+                if confirm::is_yes_answer(t.user_text) {
                     let reason = "the caller accepted the offer of a person".to_string();
                     return Some(self.handoff(t, HUMAN, "escalation", reason));
                 }
@@ -422,7 +479,7 @@ impl Policy {
                 if !(offer || retry) {
                     continue;
                 }
-                if confirm::is_affirmative(t.user_text) {
+                if confirm::is_yes_answer(t.user_text) {
                     let arguments = if retry {
                         let mut a: Value =
                             serde_json::from_str(&prev_args).unwrap_or_else(|_| json!({}));
@@ -449,6 +506,11 @@ impl Policy {
                         self.goodbye(t)
                             .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
                     );
+                }
+                // Asking about the very thing on offer ("so what about the double
+                // charge?"): the offer stands; ask for the answer, don't look it up again.
+                if self.routes_to(embedder, t.user_text, &t.req.agent, &intent.name) {
+                    return Some(Decision::Say(OFFER_STANDS.into()));
                 }
             }
         }
@@ -480,6 +542,9 @@ impl Policy {
         if !has_tool(&t.req.tools, tool) {
             return Decision::Say(t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()));
         }
+        if let Some(d) = self.invoice_list_first(t, intent) {
+            return d;
+        }
         match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
             Ok(arguments) => Decision::Call {
                 say: intent.say.clone(),
@@ -500,7 +565,7 @@ impl Policy {
         synonyms: &Synonyms,
     ) -> Result<Value, String> {
         let mut out = Map::new();
-        let callers: Vec<&str> = t.req.messages[..=t.user_idx]
+        let mut callers: Vec<&str> = t.req.messages[..=t.user_idx]
             .iter()
             .rev()
             .filter_map(|m| match m {
@@ -508,6 +573,10 @@ impl Policy {
                 _ => None,
             })
             .collect();
+        // A turn served in parts reads its values from the clause in focus.
+        if let Some(latest) = callers.first_mut() {
+            *latest = t.user_text;
+        }
         for (key, spec) in mapping {
             let (value, optional) = match spec.as_str() {
                 Some(s) if s.starts_with('$') => {
@@ -609,16 +678,34 @@ fn refused_text(spec: &BrainSpec) -> String {
     })
 }
 
+/// A reply with its closing "Anything else?" dropped; `None` when the reply ends
+/// with a question of its own ("…Shall I go ahead?").
+fn without_anything_else(text: &str) -> Option<String> {
+    let trimmed = text.trim_end();
+    if !trimmed.ends_with('?') {
+        return Some(trimmed.to_string());
+    }
+    let body = &trimmed[..trimmed.len() - 1];
+    let start = body.rfind(['.', '!', '?']).map_or(0, |i| i + 1);
+    let question = trimmed[start..].to_lowercase();
+    question
+        .contains("anything else")
+        .then(|| trimmed[..start].trim_end().to_string())
+}
+
 /// The question we last asked aloud, if our last line ended with one.
 fn last_question(messages: &[ChatMessage]) -> Option<&str> {
-    messages.iter().rev().find_map(|m| match m {
-        ChatMessage::Assistant {
-            content: Some(c),
-            tool_calls,
-        } if tool_calls.is_empty() => Some(c.trim()),
-        _ => None,
-    })
-    .filter(|c| c.ends_with('?'))
+    messages
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            ChatMessage::Assistant {
+                content: Some(c),
+                tool_calls,
+            } if tool_calls.is_empty() => Some(c.trim()),
+            _ => None,
+        })
+        .filter(|c| c.ends_with('?'))
 }
 
 fn is_error(content: &str) -> bool {

@@ -1,0 +1,291 @@
+//! Two requests in one turn ("could you email me my last bill, and also I can't log
+//! in"): the turn is split into clauses and each is routed on its own. The agent
+//! serves its own requests first, one at a time, each on its own clause (so "email"
+//! in the first does not answer how the second is sent); then the next request goes
+//! to the agent that owns it, until every request of the turn has been served.
+//!
+//! Served is read from the history: an own request's tool was called (or its reply
+//! said) after the turn, or its owner has had the floor since.
+
+use super::{has_tool, transfer, Decision, Policy, Turn, ANY, HUMAN};
+use crate::agents::confirm::words;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::model::{ChatMessage, ModelError};
+
+/// Words that join two requests in one sentence.
+const JOINERS: &[&str] = &[
+    "and also",
+    "also",
+    "oh and",
+    "plus",
+    "another thing",
+    "one more thing",
+    "while i have you",
+    "as well as",
+    "on top of that",
+];
+/// Words that announce several requests ("two things", "and also").
+const ENUMERATION: &[&str] = &[
+    "two things",
+    "two quick things",
+    "couple of things",
+    "couple things",
+    "few things",
+    "and also",
+    "another thing",
+    "one more thing",
+    "while i have you",
+    "oh and",
+    "as well",
+];
+/// A plain "also" announces a second request only in a short turn (in a story it
+/// joins events: "I also restarted the router").
+const SHORT_TURN_WORDS: usize = 40;
+/// Clauses shorter than this are not routed on their own.
+const MIN_CLAUSE_WORDS: usize = 3;
+/// How many of the latest caller turns may still hold requests being served after a
+/// reply (the turn that asked, and a "yes" to an offer made on the way).
+pub(super) const LOOKBACK_TURNS: usize = 2;
+
+/// One request found in a clause of a turn.
+#[derive(Debug, Clone)]
+pub(super) struct Request {
+    pub clause: String,
+    /// The agent whose prompt declares the intent, and its position there.
+    pub agent: String,
+    pub index: usize,
+    /// The agent that serves it.
+    pub owner: String,
+}
+
+/// The clauses of a caller turn: its sentences, split again at joiners ("…my last
+/// bill and also I can't log in"), as lower-case words.
+pub(super) fn clauses(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for sentence in text.split(['.', '?', '!', ';']) {
+        let ws = words(sentence);
+        let mut start = 0;
+        let mut i = 0;
+        while i < ws.len() {
+            let joiner = JOINERS.iter().find(|j| {
+                let p: Vec<&str> = j.split(' ').collect();
+                ws.len() >= i + p.len() && ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p)
+            });
+            match joiner {
+                Some(j) => {
+                    if i > start {
+                        out.push(ws[start..i].join(" "));
+                    }
+                    i += j.split(' ').count();
+                    start = i;
+                }
+                None => i += 1,
+            }
+        }
+        if ws.len() > start {
+            out.push(ws[start..].join(" "));
+        }
+    }
+    out.retain(|c| !c.is_empty());
+    out
+}
+
+impl Policy {
+    /// The requests of a turn when it announces more than one ("two things…", "…and
+    /// also…"), in the order said; empty otherwise.
+    pub(super) fn requests(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Vec<Request>, ModelError> {
+        let parts = clauses(text);
+        if parts.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let mut found: Vec<Request> = Vec::new();
+        for clause in parts {
+            if clause.split(' ').count() < MIN_CLAUSE_WORDS {
+                continue;
+            }
+            let ranked = self.rank_turn(embedder, &clause)?;
+            let routing = self.pick(&ranked, |_| true);
+            let (Some(owner), Some(best)) = (routing.owner, routing.best) else {
+                continue;
+            };
+            if owner == ANY || owner == HUMAN {
+                continue;
+            }
+            let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+            let duplicate = found.iter().any(|r| {
+                let other = &self.brains[&r.agent].intents[r.index];
+                (r.agent == best.intent.agent && r.index == best.intent.index)
+                    || (intent.tool.is_some() && other.tool == intent.tool)
+            });
+            if !duplicate {
+                found.push(Request {
+                    clause,
+                    agent: best.intent.agent.clone(),
+                    index: best.intent.index,
+                    owner,
+                });
+            }
+        }
+        let joined = format!(" {} ", words(text).join(" "));
+        let announced = ENUMERATION
+            .iter()
+            .any(|e| joined.contains(&format!(" {e} ")))
+            || (joined.contains(" also ") && words(text).len() <= SHORT_TURN_WORDS);
+        if found.len() < 2 || !announced {
+            found.clear();
+        }
+        Ok(found)
+    }
+
+    /// The next request still to serve from a recent turn that held several: this
+    /// agent's own first (as an action on its clause), else a handoff to the owner of
+    /// the first one not served. `say` is spoken first (the reply just made).
+    pub(super) fn next_request(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        say: Option<&str>,
+        lookback: usize,
+    ) -> Result<Option<Decision>, ModelError> {
+        let msgs = &t.req.messages;
+        let turns: Vec<usize> = msgs[..=t.user_idx]
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, m)| matches!(m, ChatMessage::User { .. }))
+            .map(|(i, _)| i)
+            .take(lookback)
+            .collect();
+        for idx in turns {
+            let ChatMessage::User { content } = &msgs[idx] else {
+                continue;
+            };
+            let requests = self.requests(embedder, content)?;
+            if requests.is_empty() {
+                continue;
+            }
+            let agent = t.req.agent.as_str();
+            let after = &msgs[idx + 1..];
+            let open: Vec<&Request> = requests
+                .iter()
+                .filter(|r| !self.served(r, agent, after))
+                .collect();
+            let next = open
+                .iter()
+                .find(|r| r.owner == agent)
+                .or_else(|| open.first())
+                .copied();
+            let Some(next) = next else {
+                return Ok(None);
+            };
+            let prefix = say.map(str::trim).filter(|s| !s.is_empty());
+            if next.owner == agent {
+                let focus = Turn {
+                    req: t.req,
+                    spec: t.spec,
+                    user_idx: t.user_idx,
+                    user_text: &next.clause,
+                };
+                let step = self.act(&focus, &self.brains[&next.agent].intents[next.index], None);
+                return Ok(Some(with_prefix(prefix, step)));
+            }
+            if !has_tool(&t.req.tools, &transfer(&next.owner)) {
+                return Ok(None);
+            }
+            let reason = format!(
+                "second request in one turn: intent {} belongs to {}",
+                self.brains[&next.agent].intents[next.index].name, next.owner
+            );
+            let step = self.handoff(t, &next.owner, "intent", reason);
+            return Ok(Some(with_prefix(prefix, step)));
+        }
+        Ok(None)
+    }
+
+    /// Whether `r` was served in `after` (the messages since its turn), seen by `agent`.
+    fn served(&self, r: &Request, agent: &str, after: &[ChatMessage]) -> bool {
+        let intent = &self.brains[&r.agent].intents[r.index];
+        // An agent that had the floor since the turn and handed it on served its own.
+        let had_floor = after.iter().any(|m| match m {
+            ChatMessage::System { content } => {
+                content.starts_with("Handoff note:")
+                    && (content.contains(&format!("; {} was helping before", r.owner))
+                        || (r.owner != agent
+                            && content.contains(&format!("you ({}) are now", r.owner))))
+            }
+            _ => false,
+        });
+        if had_floor {
+            return true;
+        }
+        if r.owner != agent {
+            return false;
+        }
+        after.iter().any(|m| match m {
+            ChatMessage::Assistant {
+                tool_calls,
+                content,
+            } => {
+                tool_calls
+                    .iter()
+                    .any(|c| Some(c.name.as_str()) == intent.tool.as_deref())
+                    || content.as_deref().is_some_and(|c| {
+                        let c = c.trim();
+                        intent.ask.as_deref() == Some(c)
+                            || (intent.tool.is_none()
+                                && intent.replies.iter().any(|r| r.text() == c))
+                    })
+            }
+            _ => false,
+        })
+    }
+}
+
+/// `step` with `prefix` spoken before it.
+fn with_prefix(prefix: Option<&str>, step: Decision) -> Decision {
+    let Some(prefix) = prefix else {
+        return step;
+    };
+    let join = |s: Option<String>| {
+        let mut text = prefix.to_string();
+        if let Some(s) = s.filter(|s| !s.trim().is_empty()) {
+            text.push(' ');
+            text.push_str(s.trim());
+        }
+        text
+    };
+    match step {
+        Decision::Say(s) => Decision::Say(join(Some(s))),
+        Decision::Call {
+            say,
+            name,
+            arguments,
+        } => Decision::Call {
+            say: Some(join(say)),
+            name,
+            arguments,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_turn_splits_at_sentences_and_joiners() {
+        assert_eq!(
+            clauses("Hi, two things. Could you email me my last bill, and also I can't get into my online account anymore, it says my password's wrong."),
+            vec![
+                "hi two things",
+                "could you email me my last bill",
+                "i can't get into my online account anymore it says my password's wrong"
+            ]
+        );
+        assert_eq!(clauses("I was charged twice"), vec!["i was charged twice"]);
+    }
+}
