@@ -102,7 +102,8 @@ pub(super) fn caller_phone(messages: &[ChatMessage]) -> Option<String> {
     })
 }
 
-fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
+/// The `enum` values of a tool parameter.
+pub(super) fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
     tools
         .iter()
         .find(|t| t.name == tool)

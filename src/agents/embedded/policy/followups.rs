@@ -95,9 +95,6 @@ impl Policy {
                     .unwrap_or_else(|| Decision::Say(super::declined_text(t.spec))),
             );
         }
-        if !confirm::is_yes_answer(t.user_text) {
-            return None;
-        }
         let name = intent.accept.as_deref()?;
         let (agent, target) = self.brains.iter().find_map(|(agent, b)| {
             b.intents
@@ -105,6 +102,21 @@ impl Policy {
                 .find(|i| i.name == name)
                 .map(|i| (agent.as_str(), i))
         })?;
+        // "…and the middle one?" after the prices: naming an option asks for it too.
+        let names_option = target.tool.as_deref().is_some_and(|tool| {
+            target.args.iter().any(|(key, spec)| {
+                spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum")
+                    && slots::choose(
+                        t.user_text,
+                        &args::enum_options(&t.req.tools, tool, key),
+                        &target.synonyms,
+                    )
+                    .is_some()
+            })
+        });
+        if !confirm::is_yes_answer(t.user_text) && !names_option {
+            return None;
+        }
         let owner = target.route.as_deref().unwrap_or(agent);
         if owner == t.req.agent {
             return Some(self.act(t, target, None));

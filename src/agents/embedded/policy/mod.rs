@@ -23,6 +23,7 @@ use super::intents::{normalise, IntentIndex, Scored};
 use super::spec::{BrainSpec, IntentSpec, Reply};
 use super::templates::{condition, lookup, render};
 use crate::agents::confirm;
+use crate::agents::embedded::slots;
 use crate::agents::model::{ChatMessage, ChatRequest, ModelError, ToolSpec};
 use args::{resolve, Synonyms};
 use interjections::{past_interjections, reply_to_interjection};
@@ -154,6 +155,44 @@ impl Policy {
             .map_err(|e| ModelError::Other(e.to_string()))?;
         let ranked = self.index.rank(&e);
         Ok(self.pick(&ranked, |_| true))
+    }
+
+    /// Another option named while one is on offer ("…and the middle one?"): the
+    /// intent runs again for it (a new quote). Neither the option on offer nor the
+    /// one the caller has now (`from` in the result) counts.
+    fn other_option(
+        &self,
+        t: &Turn,
+        intent: &IntentSpec,
+        prev_args: &str,
+        result: &Value,
+    ) -> Option<Decision> {
+        let tool = intent.tool.as_deref()?;
+        let prev: Value = serde_json::from_str(prev_args).unwrap_or_default();
+        let current = lookup(result, "from.name")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase);
+        let named_other = intent.args.iter().any(|(key, spec)| {
+            if spec.as_str().map(|s| s.trim_end_matches('?')) != Some("$enum") {
+                return false;
+            }
+            let options = args::enum_options(&t.req.tools, tool, key);
+            slots::choose(t.user_text, &options, &intent.synonyms).is_some_and(|o| {
+                prev.get(key).and_then(Value::as_str) != Some(o.as_str())
+                    && current.as_deref() != Some(o.to_lowercase().as_str())
+            })
+        });
+        named_other.then(|| self.act(t, intent, None))
+    }
+
+    /// True when the caller's words route confidently to another agent's intent.
+    fn routes_elsewhere(&self, embedder: &Embedder, t: &Turn) -> bool {
+        self.rank_turn(embedder, t.user_text)
+            .map(|ranked| {
+                let owner = self.pick(&ranked, |_| true).owner;
+                owner.is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
+            })
+            .unwrap_or(false)
     }
 
     /// True when `text` routes confidently to `agent`'s intent `name`.
@@ -479,6 +518,11 @@ impl Policy {
                 if !(offer || retry) {
                     continue;
                 }
+                if offer && !confirm::is_clear_yes(t.user_text) {
+                    if let Some(d) = self.other_option(t, intent, &prev_args, &result) {
+                        return Some(d);
+                    }
+                }
                 if confirm::is_yes_answer(t.user_text) {
                     let arguments = if retry {
                         let mut a: Value =
@@ -520,6 +564,15 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.ask.as_deref() == Some(said))?;
+        // A free answer (no option to name) that is a request for another agent ("so
+        // bump us up to Plus then") is not the answer.
+        let free = !intent
+            .args
+            .values()
+            .any(|v| v.as_str().is_some_and(|s| s.starts_with("$enum")));
+        if free && self.routes_elsewhere(embedder, t) {
+            return None;
+        }
         self.fill_args(
             t,
             &intent.args,
