@@ -563,3 +563,24 @@ fn routing_accuracy_on_held_out_utterances() {
         report.accuracy
     );
 }
+
+#[tokio::test]
+async fn naming_a_plan_after_the_price_list_quotes_it() {
+    let out = run(req(
+        "billing",
+        vec![user("how much is your top plan, the gig one")],
+    ))
+    .await;
+    assert!(out.call.is_none(), "{:?}", out.call);
+    assert!(out.text.contains("three plans"), "{}", out.text);
+    let m = vec![
+        user("how much is your top plan, the gig one"),
+        said(&out.text),
+        user("oof. and the middle one?"),
+    ];
+    let out = run(req("billing", m)).await;
+    assert_eq!(
+        out.call.clone().unwrap_or_else(|| panic!("{}", out.text)),
+        ("change_plan".to_string(), json!({"plan": "plus"}))
+    );
+}

@@ -65,10 +65,13 @@ impl Policy {
         before: &[&ChatMessage],
         said: &str,
     ) -> Option<Decision> {
-        // The tool whose result our last line spoke about, if any.
+        // The tool whose result our last line spoke about, if any (a handoff is not
+        // something spoken about).
         let spoke_about = match before.get(1) {
             Some(ChatMessage::Tool { tool_call_id, .. }) => {
-                find_call(&t.req.messages, tool_call_id).map(|(n, _)| n)
+                find_call(&t.req.messages, tool_call_id)
+                    .map(|(n, _)| n)
+                    .filter(|n| !n.starts_with("transfer_to_"))
             }
             _ => None,
         };
