@@ -57,6 +57,11 @@ const FAREWELLS: &[&str] = &[
     "that's all i needed",
     "have a good day",
     "have a nice day",
+    "later",
+    "see you",
+    "see ya",
+    "take care",
+    "talk to you later",
 ];
 /// Politeness that may follow a farewell ("bye, thanks") or fill around it.
 const FILLERS: &[&str] = &[
@@ -146,6 +151,7 @@ const INTERJECTIONS: &[(&str, Interjection)] = &[
     ("are you still there", Interjection::StillThere),
     ("are you there", Interjection::StillThere),
     ("you still there", Interjection::StillThere),
+    ("you there", Interjection::StillThere),
     ("still there", Interjection::StillThere),
     ("is anyone there", Interjection::StillThere),
     ("anyone there", Interjection::StillThere),
@@ -241,7 +247,7 @@ pub fn interjection(text: &str) -> Option<Interjection> {
 fn leading_interjection(text: &str) -> Option<Interjection> {
     let cut = text.find(['.', '?', '!'])?;
     let (first, rest) = text.split_at(cut + 1);
-    if rest.trim().is_empty() || answers_or_asks(rest) {
+    if rest.trim().is_empty() || answers_or_asks(rest) || ends_with_farewell(rest) {
         return None;
     }
     let first_words = words(first);
@@ -316,7 +322,17 @@ pub fn defers(text: &str) -> bool {
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
     let holds = DEFERRALS.iter().any(|p| joined.contains(&format!(" {p} ")));
-    holds && !answers_or_asks(text)
+    // Numbers read out after the hold ("hang on… okay, three oh three oh one") answer.
+    const DIGIT_WORDS: &[&str] = &[
+        "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let numbers = text.chars().any(|c| c.is_ascii_digit())
+        || ws
+            .iter()
+            .filter(|w| DIGIT_WORDS.contains(&w.as_str()))
+            .count()
+            >= 3;
+    holds && !numbers && !answers_or_asks(text)
 }
 
 /// Who a caller means by "a person".
@@ -409,12 +425,45 @@ fn opens_with_question_word(text: &str) -> bool {
 /// A turn that only acknowledges what we said and says goodbye ("Alright, I'll try
 /// that. Thanks, bye."): it ends with a farewell and, before it, asks nothing.
 pub fn is_acknowledged_farewell(text: &str) -> bool {
-    ends_with_farewell(text) && !asks_something(text)
+    ends_with_farewell(text) && (!asks_something(text) || closes_firmly(text))
+}
+
+/// Phrases that close a call whatever came before them in the turn.
+const FIRM_CLOSINGS: &[&str] = &[
+    "that's all i needed",
+    "that's all",
+    "that's everything",
+    "that's it",
+];
+
+/// "…it won't be done by one. Fine, I'll start it after three. That's all I needed,
+/// thanks, bye.": a firm closing at the end, no question and no request in the turn.
+fn closes_firmly(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    FIRM_CLOSINGS
+        .iter()
+        .any(|c| joined.contains(&format!(" {c} ")))
+        && !text.contains('?')
+        && ![
+            " can you ",
+            " could you ",
+            " i need ",
+            " i want ",
+            " please ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p))
 }
 
 /// The turn asks for something or reports a problem (a question, a request word, a
 /// question word opening a sentence).
 fn asks_something(text: &str) -> bool {
+    // "Hello? You there?" asks nothing of substance.
+    let substance: String = text
+        .split_inclusive(['.', '!', '?'])
+        .filter(|s| interjection(s).is_none())
+        .collect();
+    let text = substance.as_str();
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
     text.contains('?')
@@ -512,6 +561,22 @@ mod tests {
         ] {
             assert_eq!(interjection(t), Some(Interjection::Wait), "{t}");
         }
+        assert!(!defers(
+            "Oh. Hang on, let me grab a letter from you guys. Okay, here. Three oh three oh one."
+        ));
+        assert_eq!(
+            interjection(
+                "Hello? You there? It went quiet. Oh, okay, yeah, it just came in. Thanks, bye."
+            ),
+            None
+        );
+        assert!(is_acknowledged_farewell(
+            "Hello? You there? It went quiet. Oh, okay, yeah, it just came in. Thanks, bye."
+        ));
+        assert!(is_acknowledged_farewell(
+            "One to three. Okay, so if I start it at ten, no, it won't be done by one. Fine. That's all I needed, thanks, bye."
+        ));
+        assert!(ends_with_farewell("Got it, that's it. Later."));
         for t in [
             "hang on, no, don't do that",
             "okay yeah, I checked, go ahead",

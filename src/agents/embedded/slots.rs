@@ -157,8 +157,19 @@ pub fn choose<'a>(
         if target.is_empty() || target.len() > ws.len() {
             return None;
         }
+        // A one-word option also matches its inflections ("emailed", "texting").
+        let same = |w: &str, t: &str| {
+            w == t
+                || (target.len() == 1
+                    && t.len() >= 4
+                    && w.strip_prefix(t)
+                        .is_some_and(|rest| matches!(rest, "ed" | "ing" | "s" | "d")))
+        };
         (0..=ws.len() - target.len()).rev().find(|&i| {
-            ws[i..i + target.len()] == target[..]
+            ws[i..i + target.len()]
+                .iter()
+                .zip(&target)
+                .all(|(w, t)| same(w, t))
                 && (i == 0 || !matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never"))
         })
     };
@@ -197,6 +208,11 @@ mod tests {
         );
         assert_eq!(pick("by text, not email"), Some("sms"));
         assert_eq!(pick("email please"), Some("email"));
+        assert_eq!(
+            pick("what I need is the March invoice, emailed to me"),
+            Some("email")
+        );
+        assert_eq!(pick("can you get it texted over"), Some("sms"));
         assert_eq!(pick("whatever"), None);
     }
 

@@ -25,20 +25,31 @@ pub(super) fn resolve(
         "$text" => Some(json!(t.user_text)),
         // The caller's answer to one of our questions, with the words that led to it:
         // unresolved (so the intent asks) until the caller has answered.
+        // Holds and interjections in between ("let me pull up the logs, hang on")
+        // are looked past, on both sides.
         "$details" => {
-            let asked = last_agent_line(&t.req.messages[..t.user_idx])?;
+            let earlier =
+                super::interjections::past_interjections(&t.req.messages[..t.user_idx], |_| false);
+            let asked = earlier.iter().find_map(|m| match m {
+                ChatMessage::Assistant {
+                    content: Some(c),
+                    tool_calls,
+                } if tool_calls.is_empty() => Some(c.as_str()),
+                _ => None,
+            })?;
             t.spec
                 .intents
                 .iter()
                 .any(|i| i.ask.as_deref() == Some(asked))
                 .then(|| {
-                    json!(callers
+                    let mut said: Vec<&str> = callers
                         .iter()
+                        .filter(|c| crate::agents::confirm::interjection(c).is_none())
                         .take(2)
-                        .rev()
                         .copied()
-                        .collect::<Vec<_>>()
-                        .join(" "))
+                        .collect();
+                    said.reverse();
+                    json!(said.join(" "))
                 })
         }
         "$digits" => callers
@@ -116,15 +127,4 @@ pub(super) fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<Str
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// What the agent last said aloud (a reply without tool calls).
-fn last_agent_line(messages: &[ChatMessage]) -> Option<&str> {
-    messages.iter().rev().find_map(|m| match m {
-        ChatMessage::Assistant {
-            content: Some(c),
-            tool_calls,
-        } if tool_calls.is_empty() => Some(c.as_str()),
-        _ => None,
-    })
 }

@@ -105,8 +105,16 @@ impl Policy {
         if length <= LONG_TURN_WORDS {
             return rank(text);
         }
+        // The request sentence when it is clear; otherwise ("I want that taken off")
+        // the best window of the whole turn.
         if let Some(focus) = request_focus(text) {
-            return rank(&focus);
+            let ranked = rank(&focus)?;
+            if ranked
+                .first()
+                .is_some_and(|s| s.score >= self.config.min_score)
+            {
+                return Ok(ranked);
+            }
         }
         let mut best: Option<Vec<Scored>> = None;
         for w in windows(text) {

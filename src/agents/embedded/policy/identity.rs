@@ -173,7 +173,7 @@ impl Policy {
             Some(o) if o != agent => true,
             Some(_) => tool.is_some_and(|tool| tool != LOOKUP),
         };
-        let open = last_said(history).is_some_and(|l| {
+        let open = super::last_spoken(history).is_some_and(|l| {
             l == caller_phrase("customer_not_identified") || l == ASK_PHONE || l == NO_ACCOUNT
         });
         if open && !serves_without_account && !said_before(history, ASK_AGAIN) {
@@ -257,15 +257,4 @@ fn said_before(history: &[ChatMessage], text: &str) -> bool {
     history
         .iter()
         .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
-}
-
-/// What we last said aloud.
-fn last_said(history: &[ChatMessage]) -> Option<&str> {
-    history.iter().rev().find_map(|m| match m {
-        ChatMessage::Assistant {
-            content: Some(c),
-            tool_calls,
-        } if tool_calls.is_empty() => Some(c.trim()),
-        _ => None,
-    })
 }

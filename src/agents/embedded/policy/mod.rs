@@ -746,19 +746,20 @@ fn without_anything_else(text: &str) -> Option<String> {
         .then(|| trimmed[..start].trim_end().to_string())
 }
 
+/// What we last said aloud (a reply without tool calls), trimmed.
+fn last_spoken(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() => Some(c.trim()),
+        _ => None,
+    })
+}
+
 /// The question we last asked aloud, if our last line ended with one.
 fn last_question(messages: &[ChatMessage]) -> Option<&str> {
-    messages
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            ChatMessage::Assistant {
-                content: Some(c),
-                tool_calls,
-            } if tool_calls.is_empty() => Some(c.trim()),
-            _ => None,
-        })
-        .filter(|c| c.ends_with('?'))
+    last_spoken(messages).filter(|c| c.ends_with('?'))
 }
 
 fn is_error(content: &str) -> bool {
