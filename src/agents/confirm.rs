@@ -118,6 +118,84 @@ pub fn is_yes_answer(text: &str) -> bool {
     is_affirmative(text) && (is_clear_yes(text) || !text.contains('?'))
 }
 
+/// Words that only lead into a clause.
+const LEAD_INS: &[&str] = &[
+    "oh", "um", "uh", "well", "but", "and", "so", "actually", "hmm", "okay", "ok", "whoa", "ah",
+];
+/// Phrases that refuse wherever they stand in a clause.
+const REFUSALS: &[&str] = &[
+    "forget it",
+    "leave it",
+    "no thanks",
+    "not now",
+    "not right now",
+    "don't do",
+    "dont do",
+    "don't switch",
+    "don't refund",
+    "not yet",
+    "i'll pass",
+];
+
+/// The caller turns our offer down in some clause: one that opens with a refusal
+/// ("no, forget it", "don't…", "not now", "wait…") or holds one. A negation inside a
+/// statement ("yeah, let's do that, I'm not rewriting the whole script") is not one.
+pub fn refuses(text: &str) -> bool {
+    text.split(['.', ',', ';', '!', '?']).any(|clause| {
+        let ws = words(clause);
+        let joined = format!(" {} ", ws.join(" "));
+        let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
+        opener.is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "no" | "nope"
+                    | "nah"
+                    | "not"
+                    | "don't"
+                    | "dont"
+                    | "never"
+                    | "cancel"
+                    | "stop"
+                    | "wait"
+                    | "hold"
+            )
+        }) || REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
+    })
+}
+
+/// The caller takes our offer: a yes ([`is_yes_answer`], judged clause by clause for
+/// negations, see [`refuses`]) and no refusal.
+pub fn accepts(text: &str) -> bool {
+    if refuses(text) {
+        return false;
+    }
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let phrase = YES_PHRASES
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")));
+    let clear = phrase
+        || ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "yes"
+                    | "yeah"
+                    | "yep"
+                    | "yup"
+                    | "yea"
+                    | "sure"
+                    | "absolutely"
+                    | "definitely"
+                    | "confirm"
+            )
+        });
+    let plain = ws
+        .iter()
+        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
+        || ws.join(" ") == "please";
+    clear || (plain && !text.contains('?'))
+}
+
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
     if is_negative(text) {
@@ -634,6 +712,32 @@ mod tests {
         ] {
             assert!(!asks_for_person(t), "{t}");
         }
+    }
+
+    #[test]
+    fn offers_taken_or_refused_clause_by_clause() {
+        for t in [
+            "Six thousand, okay. Is that the ninety dollar one? Yeah, let's do that, I'm not rewriting the whole script.",
+            "okay yeah, put me on that",
+            "Yes please",
+            "sounds good",
+        ] {
+            assert!(accepts(t), "{t}");
+        }
+        for t in [
+            "Whoa, that's more than double what I pay now. No, forget it, leave me where I am.",
+            "hmm. nah you know what, not right now",
+            "Oh, only a hundred? No, don't switch it then",
+            "Yes, but don't charge my card yet",
+            "Okay, I'll try restarting it tonight. So what about the double charge?",
+            "wait, is that instead of the old price?",
+        ] {
+            assert!(!accepts(t), "{t}");
+        }
+        assert!(refuses(
+            "No. I'm not paying more for that. Leave it as it is."
+        ));
+        assert!(!refuses("yeah, I'm not rewriting the script, do it"));
     }
 
     #[test]

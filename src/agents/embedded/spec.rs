@@ -25,6 +25,7 @@
 //!             { text = "I can see you were charged twice on {duplicates.0.date_spoken}..." } ]
 //! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
 //! max_words = 12                            # optional: only short turns match (vague topics)
+//! needs_any = ["how much", "cost"]          # optional: only turns holding one of these match
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -103,6 +104,10 @@ pub struct IntentSpec {
     /// "it's about my bill" must not win over the request at the end of a story).
     #[serde(default)]
     pub max_words: Option<usize>,
+    /// Only turns holding one of these words or phrases match the intent (a price
+    /// question says "how much" or "cost"; "go up to your top plan" is a change).
+    #[serde(default)]
+    pub needs_any: Vec<String>,
 }
 
 /// A follow-up tool call chained to an intent's first result.

@@ -88,15 +88,21 @@ impl Policy {
         text: &str,
     ) -> Result<Vec<Scored>, ModelError> {
         let length = words(text).len();
+        let joined = format!(" {} ", words(text).join(" "));
+        let holds = |needs: &[String]| {
+            needs.is_empty()
+                || needs
+                    .iter()
+                    .any(|n| joined.contains(&format!(" {} ", words(n).join(" "))))
+        };
         let rank = |t: &str| {
             embedder
                 .embed(&normalise(t))
                 .map(|e| {
                     let mut ranked = self.index.rank(&e);
                     ranked.retain(|s| {
-                        self.brains[&s.intent.agent].intents[s.intent.index]
-                            .max_words
-                            .is_none_or(|max| length <= max)
+                        let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
+                        intent.max_words.is_none_or(|max| length <= max) && holds(&intent.needs_any)
                     });
                     ranked
                 })

@@ -92,7 +92,7 @@ impl Policy {
                 return Some(d);
             }
         }
-        if confirm::is_negative(t.user_text) {
+        if confirm::refuses(t.user_text) {
             return Some(
                 self.goodbye(t)
                     .unwrap_or_else(|| Decision::Say(super::declined_text(t.spec))),
@@ -117,7 +117,7 @@ impl Policy {
                     .is_some()
             })
         });
-        if !confirm::is_yes_answer(t.user_text) && !names_option {
+        if !confirm::accepts(t.user_text) && !names_option {
             return None;
         }
         let owner = target.route.as_deref().unwrap_or(agent);
@@ -125,7 +125,7 @@ impl Policy {
             return Some(self.act(t, target, None));
         }
         has_tool(&t.req.tools, &transfer(owner)).then(|| {
-            let reason = format!("the caller accepted the offer: {name}, which {owner} owns");
+            let reason = format!("{ACCEPTED} {name}, which {owner} owns");
             self.handoff(t, owner, "capability", reason)
         })
     }
@@ -177,6 +177,30 @@ impl Policy {
 }
 
 const LIST_INVOICES: &str = "list_invoices";
+
+/// How a handoff reason names the intent the caller accepted (read back on arrival).
+const ACCEPTED: &str = "the caller accepted the offer:";
+
+impl Policy {
+    /// Arriving because the caller accepted an offer made for this agent ("…Would you
+    /// like a faster plan?" "Okay, yeah, put me on that."): do what was accepted. The
+    /// handoff note carries the intent's name.
+    pub(super) fn arrived_for(&self, t: &Turn) -> Option<Decision> {
+        let note = t.req.messages[t.user_idx..]
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                ChatMessage::System { content } if content.starts_with("Handoff note:") => {
+                    Some(content.as_str())
+                }
+                _ => None,
+            })?;
+        let rest = &note[note.find(ACCEPTED)? + ACCEPTED.len()..];
+        let name = rest.trim_start().split([',', ')']).next()?.trim();
+        let intent = t.spec.intents.iter().find(|i| i.name == name)?;
+        Some(self.act(t, intent, None))
+    }
+}
 
 /// Names of the tools called in `messages`, in order.
 fn calls_since(messages: &[ChatMessage]) -> Vec<String> {

@@ -411,6 +411,11 @@ impl Policy {
         if let Some(d) = self.next_request(embedder, t, None, 1)? {
             return Ok(d);
         }
+        if arrival {
+            if let Some(d) = self.arrived_for(t) {
+                return Ok(d);
+            }
+        }
         // Arriving on a bare "yes" to the question that brought the caller here: the
         // question says what they want.
         let accepted_question = (arrival
@@ -494,11 +499,11 @@ impl Policy {
             let result = parse_result(content);
             // We offered a person after the runtime refused a handoff.
             if tool.starts_with("transfer_to_") && is_error(content) {
-                if confirm::is_yes_answer(t.user_text) {
+                if confirm::accepts(t.user_text) {
                     let reason = "the caller accepted the offer of a person".to_string();
                     return Some(self.handoff(t, HUMAN, "escalation", reason));
                 }
-                if confirm::is_negative(t.user_text) {
+                if confirm::refuses(t.user_text) {
                     return Some(
                         self.goodbye(t)
                             .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
@@ -523,7 +528,7 @@ impl Policy {
                         return Some(d);
                     }
                 }
-                if confirm::is_yes_answer(t.user_text) {
+                if confirm::accepts(t.user_text) {
                     let arguments = if retry {
                         let mut a: Value =
                             serde_json::from_str(&prev_args).unwrap_or_else(|_| json!({}));
@@ -545,7 +550,7 @@ impl Policy {
                         arguments,
                     });
                 }
-                if confirm::is_negative(t.user_text) {
+                if confirm::refuses(t.user_text) {
                     return Some(
                         self.goodbye(t)
                             .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
