@@ -558,6 +558,26 @@ fn asks_something(text: &str) -> bool {
         .any(|p| joined.contains(p))
 }
 
+/// The turn asks for something in so many words ("what I need is…", "can you…",
+/// "email me…").
+pub fn makes_request(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    [
+        " need ",
+        " want ",
+        " can you ",
+        " could you ",
+        " would you ",
+        " i'd like ",
+        " send me ",
+        " email me ",
+        " text me ",
+        " please send ",
+    ]
+    .iter()
+    .any(|p| joined.contains(p))
+}
+
 /// Phrases that take in what we said ("good to know", "makes sense").
 const ACKNOWLEDGEMENTS: &[&str] = &[
     "good to know",

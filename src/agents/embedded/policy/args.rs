@@ -66,12 +66,19 @@ pub(super) fn resolve(
             callers
                 .iter()
                 .find_map(|c| slots::choose(c, &options, synonyms))
+                .or_else(|| offered_option(t, &options, synonyms))
                 .map(|s| json!(s))
         }
         // The invoice of the month the caller named, from a list_invoices result.
         "$invoice" => {
             let month = callers.iter().find_map(|c| slots::month(c))?;
-            invoice_of_month(&t.req.messages, month).map(|id| json!(id))
+            invoice_of_month(&t.req.messages, month)
+                .or_else(|| {
+                    latest_invoice_on_record(&t.req.messages)
+                        .filter(|(_, m)| *m == month)
+                        .map(|(id, _)| id)
+                })
+                .map(|id| json!(id))
         }
         other => {
             let path = other.strip_prefix("$result.")?;
@@ -97,12 +104,50 @@ pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i
     })
 }
 
+/// The latest invoice (id, month 1–12) in the billing record note, if there is one:
+/// "the March one" needs no list when March is the latest bill.
+pub(super) fn latest_invoice_on_record(messages: &[ChatMessage]) -> Option<(i64, u32)> {
+    messages.iter().rev().find_map(|m| {
+        let ChatMessage::System { content } = m else {
+            return None;
+        };
+        if !content.starts_with(crate::agents::hooks::BILLING_RECORD_PREFIX) {
+            return None;
+        }
+        let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
+        let latest = facts.get("invoices")?.as_array()?.first()?;
+        let month = latest["period"]
+            .as_str()?
+            .rsplit('-')
+            .next()?
+            .parse()
+            .ok()?;
+        Some((latest["id"].as_i64()?, month))
+    })
+}
+
 /// Whether a `list_invoices` result is in `messages`.
 pub(super) fn has_invoice_list(messages: &[ChatMessage]) -> bool {
     messages.iter().any(|m| {
         matches!(m, ChatMessage::Tool { content, .. }
             if serde_json::from_str::<Value>(content).is_ok_and(|v| v.get("invoices").is_some()))
     })
+}
+
+/// The one option our last question offered ("…Would you like to move to Pro?"), which
+/// a yes accepts without naming it.
+fn offered_option<'a>(t: &Turn, options: &'a [String], synonyms: &Synonyms) -> Option<&'a String> {
+    let question = super::last_question(&t.req.messages[..t.user_idx])?;
+    let last = question
+        .trim_end_matches('?')
+        .rsplit(['.', '!', '?'])
+        .next()
+        .unwrap_or(question);
+    let mut named = options
+        .iter()
+        .filter(|o| slots::choose(last, std::slice::from_ref(*o), synonyms).is_some());
+    let one = named.next()?;
+    named.next().is_none().then_some(one)
 }
 
 /// The caller's number as the runtime states it in a system message.

@@ -140,7 +140,10 @@ impl Policy {
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
         let month = slots::month(t.user_text)?;
+        let on_record = args::latest_invoice_on_record(&t.req.messages)
+            .is_some_and(|(_, latest)| latest == month);
         (wants_invoice
+            && !on_record
             && args::invoice_of_month(&t.req.messages, month).is_none()
             && !args::has_invoice_list(&t.req.messages[t.user_idx..])
             && has_tool(&t.req.tools, LIST_INVOICES))

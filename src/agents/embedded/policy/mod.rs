@@ -92,6 +92,9 @@ const ANYTHING_ELSE: &[&str] = &[
     "Okay. Is there anything else you need today?",
 ];
 
+/// Said before serving a request made together with a refusal.
+const LEFT_AS_IS: &str = "Okay, I'll leave that as it is.";
+
 /// Said when the caller asks about what is already on offer.
 const OFFER_STANDS: &str = "Yes, that's the one I found. Would you like me to go ahead with it?";
 
@@ -183,6 +186,34 @@ impl Policy {
             })
         });
         named_other.then(|| self.act(t, intent, None))
+    }
+
+    /// A request of this agent made in the same turn as a refusal of `declined`
+    /// (another intent, with a tool), done after a short acknowledgement.
+    fn also_asked(&self, embedder: &Embedder, t: &Turn, declined: &str) -> Option<Decision> {
+        if !confirm::makes_request(t.user_text) {
+            return None;
+        }
+        let declined_tool = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.name == declined)
+            .and_then(|i| i.tool.as_deref());
+        let ranked = self.rank_turn(embedder, t.user_text).ok()?;
+        let routing = self.pick(&ranked, |_| true);
+        let best = routing
+            .best
+            .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;
+        let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+        if intent.name == declined
+            || intent.tool.is_none()
+            || intent.tool.as_deref() == declined_tool
+        {
+            return None;
+        }
+        let step = self.act(t, intent, None);
+        Some(requests::with_prefix(Some(LEFT_AS_IS), step))
     }
 
     /// True when the caller's words route confidently to another agent's intent.
@@ -551,6 +582,11 @@ impl Policy {
                     });
                 }
                 if confirm::refuses(t.user_text) {
+                    // "No, don't refund it. What I need is the March invoice": the
+                    // refusal, then the request made with it.
+                    if let Some(d) = self.also_asked(embedder, t, &intent.name) {
+                        return Some(d);
+                    }
                     return Some(
                         self.goodbye(t)
                             .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),

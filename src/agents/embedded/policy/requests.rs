@@ -246,7 +246,7 @@ impl Policy {
 }
 
 /// `step` with `prefix` spoken before it.
-fn with_prefix(prefix: Option<&str>, step: Decision) -> Decision {
+pub(super) fn with_prefix(prefix: Option<&str>, step: Decision) -> Decision {
     let Some(prefix) = prefix else {
         return step;
     };
