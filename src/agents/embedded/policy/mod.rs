@@ -611,7 +611,7 @@ impl Policy {
             .args
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$enum")));
-        if free && self.routes_elsewhere(embedder, t) {
+        if free && !echoes(said, t.user_text) && self.routes_elsewhere(embedder, t) {
             return None;
         }
         self.fill_args(
@@ -785,6 +785,16 @@ fn without_anything_else(text: &str) -> Option<String> {
     question
         .contains("anything else")
         .then(|| trimmed[..start].trim_end().to_string())
+}
+
+/// The answer takes up a content word of the question ("which endpoint…?" "the
+/// payments endpoint"): it answers, whatever else its words resemble.
+fn echoes(question: &str, answer: &str) -> bool {
+    let asked: Vec<String> = confirm::words(question)
+        .into_iter()
+        .filter(|w| w.len() >= 5)
+        .collect();
+    confirm::words(answer).iter().any(|w| asked.contains(w))
 }
 
 /// What we last said aloud (a reply without tool calls), trimmed.
