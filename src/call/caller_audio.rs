@@ -1,11 +1,13 @@
-//! Inbound caller audio for one call: μ-law frames decoded once, then fanned out to
-//! the recording, the VAD (speech probability per frame) and, at 16 kHz, to STT.
-//! A 16 kHz VAD shares the STT stream's resampled audio.
+//! Inbound caller audio for one call: μ-law payloads cut into 20 ms frames whatever
+//! their size (carriers send 20, 40 or 100 ms per message; turn-taking counts audio
+//! time, not messages), each decoded once, then fanned out to the recording, the VAD
+//! (speech probability per frame) and, at 16 kHz, to STT. A 16 kHz VAD shares the
+//! STT stream's resampled audio.
 
 use tracing::warn;
 
 use super::recorder::Recorder;
-use crate::audio::frames::PHONE_RATE;
+use crate::audio::frames::{Framer, FRAME_BYTES, PHONE_RATE};
 use crate::audio::mulaw;
 use crate::audio::resample::StreamResampler;
 use crate::speech::Vad;
@@ -21,6 +23,8 @@ pub struct CallerAudio {
     vad_resampler: Option<StreamResampler>,
     recorder: Option<Recorder>,
     probability: f32,
+    /// Bytes of a payload that did not fill a whole frame, kept for the next one.
+    framer: Framer,
 }
 
 /// One decoded frame, ready for the state machine.
@@ -41,17 +45,28 @@ impl CallerAudio {
             vad_resampler,
             recorder,
             probability: 0.0,
+            framer: Framer::new(),
         }
     }
 
-    /// Decode one inbound μ-law payload.
-    pub fn push(&mut self, payload: &[u8]) -> CallerFrame {
+    /// Decode one inbound μ-law payload of any length into whole 20 ms frames (a
+    /// partial frame waits for the next payload).
+    pub fn push(&mut self, payload: &[u8]) -> Vec<CallerFrame> {
         if let Some(rec) = self.recorder.as_mut() {
             if let Err(e) = rec.write(&mulaw::decode_slice(payload)) {
                 warn!(error = %e, "recording failed; recording stops");
                 self.recorder = None;
             }
         }
+        let mut frames = Vec::with_capacity(payload.len() / FRAME_BYTES + 1);
+        let mut framer = std::mem::take(&mut self.framer);
+        framer.push_with(payload, |frame| frames.push(self.frame(frame)));
+        self.framer = framer;
+        frames
+    }
+
+    /// One 20 ms μ-law frame: upsampled for STT, scored by the VAD.
+    fn frame(&mut self, payload: &[u8]) -> CallerFrame {
         let pcm8k = mulaw::decode_to_f32(payload);
         let pcm16k = match self.upsampler.as_mut() {
             Some(r) => r.push(&pcm8k).unwrap_or_default(),
@@ -95,5 +110,23 @@ impl CallerAudio {
                 None
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_of_any_size_become_20_ms_frames() {
+        let mut audio = CallerAudio::new(None, None);
+        // 100 ms in one message: five frames of 320 samples at 16 kHz.
+        let frames = audio.push(&[0xFF; 800]);
+        assert_eq!(frames.len(), 5);
+        // The resampler's first output is short (its delay); the rest are 20 ms each.
+        assert!(frames[1..].iter().all(|f| f.pcm16k.len() == 320));
+        // A partial frame waits for the rest.
+        assert!(audio.push(&[0xFF; 100]).is_empty());
+        assert_eq!(audio.push(&[0xFF; 60]).len(), 1);
     }
 }

@@ -209,11 +209,12 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 self.report.frames_in += 1;
                 self.deps.metrics.frames_in.inc();
                 if let Some(audio) = self.audio.as_mut() {
-                    let f = audio.push(&media.payload);
-                    self.feed(Input::Audio {
-                        pcm16k: f.pcm16k,
-                        speech_prob: f.speech_prob,
-                    });
+                    for f in audio.push(&media.payload) {
+                        self.feed(Input::Audio {
+                            pcm16k: f.pcm16k,
+                            speech_prob: f.speech_prob,
+                        });
+                    }
                 }
             }
             Inbound::Mark(mark) => self.feed(Input::Mark { name: mark.name }),

@@ -235,3 +235,100 @@ async fn embedded_stack_answers_a_caller_wav_and_routes_to_billing() {
     let _ = B64.encode([0u8]);
     server.shutdown.cancel();
 }
+
+/// One scripted call: `early` silent media messages before `start`, then, once the
+/// greeting has played, 600 ms of speech and 1.5 s of silence, both sent as
+/// `chunk_ms` media messages. Returns the audio (16 kHz samples) STT was given for
+/// the turn: pre-roll, speech and the silence up to the endpoint.
+async fn turn_audio(call_sid: &str, chunk_ms: u64, early: usize) -> usize {
+    let model = Arc::new(ScriptedModel::new("scripted"));
+    model.say("triage", "Sure, let me help you with that.");
+    let stt = ScriptedStt::new(["I have a question"]);
+    let server = TestServer::start_with(0, "", |store| VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(Arc::new(stt.clone())),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(scripted_runtime(store, model.clone())),
+        greeting: None,
+        transfer: None,
+    })
+    .await;
+    let mut tw = FakeTwilio::connect(&server, call_sid).await;
+    tw.connected().await;
+    for _ in 0..early {
+        tw.media(&SILENCE).await;
+    }
+    tw.start("+15551230001").await;
+    // The greeting plays out in full (its marks echoed) before the caller talks.
+    let mut greeted = false;
+    loop {
+        match tokio::time::timeout(Duration::from_millis(300), tw.recv()).await {
+            Ok(Some(msg)) => match msg["event"].as_str() {
+                Some("media") => greeted = true,
+                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
+                _ => {}
+            },
+            _ if greeted => break,
+            _ => {}
+        }
+    }
+    let frames = (chunk_ms / 20) as usize;
+    for (ms, frame) in [(600, loud_frame()), (1500, SILENCE.to_vec())] {
+        let chunk = frame.repeat(frames);
+        for _ in 0..ms / chunk_ms {
+            tw.media(&chunk).await;
+            tokio::time::sleep(Duration::from_millis(chunk_ms)).await;
+            while let Ok(Some(msg)) =
+                tokio::time::timeout(Duration::from_millis(1), tw.recv()).await
+            {
+                if msg["event"] == "mark" {
+                    tw.mark(msg["mark"]["name"].as_str().unwrap()).await;
+                }
+            }
+        }
+    }
+    tw.stop().await;
+    let call = server.finished_call(call_sid).await;
+    stt.assert_consumed();
+    model.assert_consumed();
+    let transcript = call["transcript"].as_array().unwrap();
+    assert_eq!(transcript[1]["text"], "I have a question", "{call}");
+    assert_eq!(
+        transcript[2]["text"], "Sure, let me help you with that.",
+        "{call}"
+    );
+    if early > 0 {
+        assert_eq!(
+            call["trace"]["protocol"]["errors"]["media_before_start"], early,
+            "{call}"
+        );
+        assert_eq!(call["errors"], 0, "{call}");
+    }
+    server.shutdown.cancel();
+    stt.audio_samples()
+}
+
+/// Turn-taking counts audio time, not messages: the same turn sent as 100 ms or
+/// 40 ms media messages reaches STT with the same audio, and so the same 500 ms
+/// endpoint, as with 20 ms ones (before, 100 ms messages made the endpoint wait
+/// 2.5 s). Media before `start` is dropped and counted without closing the call
+/// (`../shared/cases`: 120 early frames closed it). Real time: what is compared is
+/// the audio STT was given, not a delay; paused time would let the loop's store
+/// writes (run on blocking threads) skip the clock ahead while frames queue.
+#[tokio::test]
+async fn any_chunk_size_gives_the_same_turn_taking_and_early_media_is_dropped() {
+    let twenty = turn_audio("CA-chunk-20", 20, 0).await;
+    // Up to 200 ms of pre-roll, the 600 ms of speech and the 500 ms endpoint wait,
+    // at 16 kHz: between 1.0 and 1.3 s of audio.
+    assert!(
+        (1000 * 16..=1300 * 16).contains(&twenty),
+        "20 ms chunks: {twenty} samples"
+    );
+    for (size, early) in [(100, 120), (40, 0)] {
+        let got = turn_audio(&format!("CA-chunk-{size}"), size, early).await;
+        assert!(
+            got.abs_diff(twenty) <= (size as usize) * 16,
+            "{size} ms chunks gave STT {got} samples, 20 ms chunks {twenty}"
+        );
+    }
+}
