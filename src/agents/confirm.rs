@@ -135,6 +135,17 @@ const REFUSALS: &[&str] = &[
     "don't refund",
     "not yet",
     "i'll pass",
+    // Putting it off is not a yes ("yeah, I'll call back later once I've talked to him").
+    "hold off",
+    "call back",
+    "later",
+    "think about it",
+    "check with",
+    "talk to him",
+    "talk to her",
+    "talk to them",
+    "ask my",
+    "not sure",
 ];
 
 /// The caller turns our offer down in some clause: one that opens with a refusal
@@ -751,6 +762,8 @@ mod tests {
             "Yes, but don't charge my card yet",
             "Okay, I'll try restarting it tonight. So what about the double charge?",
             "wait, is that instead of the old price?",
+            "Yeah, I'll call back later once I've talked to him. Thanks, bye.",
+            "yeah maybe, let me think about it",
         ] {
             assert!(!accepts(t), "{t}");
         }

@@ -334,6 +334,11 @@ impl Policy {
                 }
             }
             Some(ChatMessage::User { .. }) => self.caller_turn(embedder, &turn, false),
+            // A handoff whose tool traffic the input filter removed (`remove_tools`)
+            // leaves what the previous agent said, then the handoff note: an arrival.
+            Some(ChatMessage::Assistant { .. }) if handed_over(&req.messages) => {
+                self.caller_turn(embedder, &turn, true)
+            }
             _ => Ok(Decision::Say(
                 spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()),
             )),
@@ -795,6 +800,16 @@ fn echoes(question: &str, answer: &str) -> bool {
         .filter(|w| w.len() >= 5)
         .collect();
     confirm::words(answer).iter().any(|w| asked.contains(w))
+}
+
+/// The conversation was handed to this agent after the last thing said: a handoff
+/// note follows the last non-system message.
+fn handed_over(messages: &[ChatMessage]) -> bool {
+    messages
+        .iter()
+        .rev()
+        .take_while(|m| matches!(m, ChatMessage::System { .. }))
+        .any(|m| matches!(m, ChatMessage::System { content } if content.starts_with("Handoff note:")))
 }
 
 /// What we last said aloud (a reply without tool calls), trimmed.
