@@ -19,6 +19,7 @@
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
 //! | [`cache`]     | the model-file cache root shared by all embedded providers |
+//! | [`calendar`]  | month names shared by spoken dates and TTS text normalisation |
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
 //! | [`providers`] | picks and loads the VAD, STT, TTS and agent runtime the config names |
@@ -31,6 +32,7 @@ pub mod agents;
 pub mod app;
 pub mod audio;
 pub mod cache;
+pub mod calendar;
 pub mod call;
 pub mod config;
 pub mod metrics;

@@ -62,6 +62,9 @@ const FAREWELLS: &[&str] = &[
     "see ya",
     "take care",
     "talk to you later",
+    "ta ra",
+    "cheerio",
+    "bye for now",
 ];
 /// Politeness that may follow a farewell ("bye, thanks") or fill around it.
 const FILLERS: &[&str] = &[

@@ -9,6 +9,7 @@
 //! so that an earlier, more specific pattern claims its digits before the generic
 //! number pass sees them. Output contains no digits that a pass understood.
 
+use crate::calendar::MONTHS;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -43,20 +44,6 @@ const SCALES: [(u64, &str); 4] = [
     (1_000_000_000, "billion"),
     (1_000_000, "million"),
     (1_000, "thousand"),
-];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 ];
 
 /// Cardinal words: 42 → "forty-two", 1_205 → "one thousand two hundred five".

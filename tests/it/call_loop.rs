@@ -35,6 +35,19 @@ pub(crate) fn scripted_runtime(store: &Store, model: Arc<ScriptedModel>) -> Arc<
     Arc::new(Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap())
 }
 
+/// A server whose voice stack is the level VAD, `stt`, a tone voice and `model`.
+async fn scripted_server(stt: &ScriptedStt, model: &Arc<ScriptedModel>) -> TestServer {
+    TestServer::start_with(0, "", |store| VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(Arc::new(stt.clone())),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(scripted_runtime(store, model.clone())),
+        greeting: None,
+        transfer: None,
+    })
+    .await
+}
+
 #[tokio::test(start_paused = true)]
 async fn barge_in_clears_playback_and_keeps_only_what_was_heard() {
     let model = Arc::new(ScriptedModel::new("scripted"));
@@ -48,15 +61,7 @@ async fn barge_in_clears_playback_and_keeps_only_what_was_heard() {
         "I can see two charges on March twelfth. Shall I refund one?",
     );
     let stt = ScriptedStt::new(["I was charged twice for my subscription"]);
-    let server = TestServer::start_with(0, "", |store| VoiceStack {
-        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-        stt: Some(Arc::new(stt.clone())),
-        tts: Arc::new(ToneTts::default()),
-        runtime: Some(scripted_runtime(store, model.clone())),
-        greeting: None,
-        transfer: None,
-    })
-    .await;
+    let server = scripted_server(&stt, &model).await;
     let mut tw = FakeTwilio::connect(&server, "CA500").await;
     tw.connected().await;
     tw.start("+15551230001").await;
@@ -244,15 +249,7 @@ async fn turn_audio(call_sid: &str, chunk_ms: u64, early: usize) -> usize {
     let model = Arc::new(ScriptedModel::new("scripted"));
     model.say("triage", "Sure, let me help you with that.");
     let stt = ScriptedStt::new(["I have a question"]);
-    let server = TestServer::start_with(0, "", |store| VoiceStack {
-        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-        stt: Some(Arc::new(stt.clone())),
-        tts: Arc::new(ToneTts::default()),
-        runtime: Some(scripted_runtime(store, model.clone())),
-        greeting: None,
-        transfer: None,
-    })
-    .await;
+    let server = scripted_server(&stt, &model).await;
     let mut tw = FakeTwilio::connect(&server, call_sid).await;
     tw.connected().await;
     for _ in 0..early {

@@ -117,7 +117,7 @@ pub fn month(text: &str) -> Option<u32> {
     let ws = words(text);
     let mut found = None;
     for (i, w) in ws.iter().enumerate() {
-        let Some(m) = crate::agents::tools::MONTHS
+        let Some(m) = crate::calendar::MONTHS
             .iter()
             .position(|name| name.eq_ignore_ascii_case(w))
         else {

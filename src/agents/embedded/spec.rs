@@ -91,11 +91,11 @@ pub struct IntentSpec {
     #[serde(default)]
     pub replies: Vec<Reply>,
     #[serde(default)]
-    pub confirm: Option<ConfirmSpec>,
+    pub confirm: Option<StepSpec>,
     /// A second tool called at once when the first result satisfies `when` (the line
     /// is healthy, so look at the caller's plan), answered with its own replies.
     #[serde(default)]
-    pub then: Option<ThenSpec>,
+    pub then: Option<StepSpec>,
     /// The intent (of any agent) that a "yes" to this intent's closing question asks
     /// for ("…Would you like a faster plan?" → `change_plan`).
     #[serde(default)]
@@ -110,25 +110,12 @@ pub struct IntentSpec {
     pub needs_any: Vec<String>,
 }
 
-/// A follow-up tool call chained to an intent's first result.
+/// A second step of an intent: `confirm` runs it after the caller's yes (the refund
+/// after the offer), `then` at once (the caller's plan after a healthy line check).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ThenSpec {
-    /// Condition on the first result for the follow-up to run.
-    #[serde(default)]
-    pub when: Option<String>,
-    pub tool: String,
-    #[serde(default)]
-    pub args: toml::Table,
-    #[serde(default)]
-    pub replies: Vec<Reply>,
-}
-
-/// A second, confirmed step of an intent (e.g. the refund after the offer).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmSpec {
-    /// Condition on the first tool's result for the offer to stand.
+pub struct StepSpec {
+    /// Condition on the first tool's result for the step (or the offer) to stand.
     #[serde(default)]
     pub when: Option<String>,
     pub tool: String,

@@ -13,6 +13,7 @@ pub(crate) use account::duplicate_json;
 use serde_json::{json, Value};
 
 use crate::agents::model::ToolSpec;
+use crate::calendar::MONTHS;
 use crate::store::customers::{self, Customer};
 use crate::store::{Store, StoreError};
 
@@ -208,22 +209,6 @@ pub(crate) fn customer_json(c: &Customer) -> Value {
         },
     })
 }
-
-/// Month names, January first.
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// `2026-03-12` → `March 12`.
 pub fn spoken_date(iso: &str) -> String {

@@ -20,6 +20,8 @@ const LOOKUP: &str = "lookup_customer";
 
 /// Asked again when the caller answered without the number.
 const ASK_AGAIN: &str = "No problem. When you have it, tell me the phone number on the account and its ZIP code, and I'll pull it up.";
+/// Asked when the caller gave the number but not its ZIP code yet.
+const ASK_ZIP: &str = "Thanks. And the ZIP code on the account?";
 /// Asked when the caller gave a ZIP code but no number yet.
 const ASK_PHONE: &str = "Thanks. And what's the phone number on the account?";
 /// A second ZIP code that does not match: say so once more, without a question.
@@ -97,14 +99,7 @@ impl Policy {
         if state == Identity::Known {
             return Ok(None);
         }
-        let callers: Vec<&str> = history
-            .iter()
-            .rev()
-            .filter_map(|m| match m {
-                ChatMessage::User { content } => Some(content.as_str()),
-                _ => None,
-            })
-            .collect();
+        let callers = super::caller_lines(history);
         let calling = super::args::caller_phone(&t.req.messages)
             .map(|p| crate::store::customers::normalize_phone(&p));
         let other_number =
@@ -118,6 +113,11 @@ impl Policy {
                 .and_then(|_| callers.iter().skip(1).find_map(|c| slots::phone(c)))
                 .filter(other_number)
         });
+        // Asked for both, given the number only ("…and the ZIP, hang on, I'll punch it
+        // in"): wait for the ZIP rather than look the number up without it.
+        if phone_now.is_some() && zip_now.is_none() && state == Identity::NotOnFile {
+            return Ok(Some(Decision::Say(ASK_ZIP.into())));
+        }
         if let Some(phone) = phone {
             if state == Identity::NotOnFile || phone_now.is_some() {
                 let mut arguments = json!({ "phone": phone });
@@ -174,7 +174,10 @@ impl Policy {
             Some(_) => tool.is_some_and(|tool| tool != LOOKUP),
         };
         let open = super::last_spoken(history).is_some_and(|l| {
-            l == caller_phrase("customer_not_identified") || l == ASK_PHONE || l == NO_ACCOUNT
+            l == caller_phrase("customer_not_identified")
+                || l == ASK_PHONE
+                || l == ASK_ZIP
+                || l == NO_ACCOUNT
         });
         if open && !serves_without_account && !said_before(history, ASK_AGAIN) {
             return Ok(Some(Decision::Say(ASK_AGAIN.into())));

@@ -664,14 +664,7 @@ impl Policy {
         synonyms: &Synonyms,
     ) -> Result<Value, String> {
         let mut out = Map::new();
-        let mut callers: Vec<&str> = t.req.messages[..=t.user_idx]
-            .iter()
-            .rev()
-            .filter_map(|m| match m {
-                ChatMessage::User { content } => Some(content.as_str()),
-                _ => None,
-            })
-            .collect();
+        let mut callers = caller_lines(&t.req.messages[..=t.user_idx]);
         // A turn served in parts reads its values from the clause in focus.
         if let Some(latest) = callers.first_mut() {
             *latest = t.user_text;
@@ -810,6 +803,18 @@ fn handed_over(messages: &[ChatMessage]) -> bool {
         .rev()
         .take_while(|m| matches!(m, ChatMessage::System { .. }))
         .any(|m| matches!(m, ChatMessage::System { content } if content.starts_with("Handoff note:")))
+}
+
+/// What the caller said, newest first.
+fn caller_lines(messages: &[ChatMessage]) -> Vec<&str> {
+    messages
+        .iter()
+        .rev()
+        .filter_map(|m| match m {
+            ChatMessage::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What we last said aloud (a reply without tool calls), trimmed.
