@@ -22,7 +22,6 @@ pub mod manifest;
 pub mod models;
 pub mod normalize;
 pub mod onnx;
-pub mod sentences;
 pub mod stt_deepgram;
 pub mod stt_openai;
 pub mod stt_rolling;
