@@ -95,7 +95,7 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
             // probability far better than at 8 kHz, whose state drifts over a long call
             // (measured with `examples/turn_trace.rs`: 12 of 43 fixture turns cut short or
             // split at 8 kHz, 3 at 16 kHz — each of those has a real pause in it).
-            SileroVadFactory::from_cache(&cache, crate::call::caller_audio::STT_RATE)
+            SileroVadFactory::from_cache(&cache, crate::speech::STT_RATE)
                 .map_err(|e| speech_err("silero vad", e))?,
         )),
         "energy" => Some(Arc::new(EnergyVadFactory::default())),

@@ -12,8 +12,7 @@ use crate::audio::mulaw;
 use crate::audio::resample::StreamResampler;
 use crate::speech::Vad;
 
-/// STT's input rate.
-pub const STT_RATE: u32 = 16_000;
+use crate::speech::STT_RATE;
 
 /// Per-call inbound audio processing.
 pub struct CallerAudio {

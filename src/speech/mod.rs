@@ -131,9 +131,13 @@ pub enum SttEvent {
 /// `Flush` ending the turn would be dropped. 4096 messages ≈ 80 s of 20 ms frames.
 pub const STT_INPUT_CAPACITY: usize = 4096;
 
+/// The sample rate every [`SpeechToText`] takes its audio at (Hz): the 8 kHz line
+/// audio is upsampled once to this rate, which Whisper and the cloud recognisers expect.
+pub const STT_RATE: u32 = 16_000;
+
 /// [`SttInput::Continue`] joins the earlier utterance only while it is shorter than
 /// this many 16 kHz samples (20 s), so a joined turn stays inside Whisper's 30 s window.
-pub const MAX_CONTINUED_SAMPLES: usize = 20 * 16_000;
+pub const MAX_CONTINUED_SAMPLES: usize = 20 * STT_RATE as usize;
 
 /// An open recognition stream for one call: send [`SttInput`], receive [`SttEvent`].
 /// Dropping `input` ends the stream; the provider then closes `events`.

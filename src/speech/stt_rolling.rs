@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use super::continuation::Continuation;
 use super::{SpeechError, SttEvent, SttInput, SttStream};
 
-const SAMPLE_RATE: u64 = 16_000;
+const SAMPLE_RATE: u64 = super::STT_RATE as u64;
 
 /// Text of one decoded utterance.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,7 @@ use super::whisper::{ensure_ggml, WhisperModel, FETCH_HINT};
 use super::{SpeechError, SpeechToText, SttStream};
 
 /// Whisper's input sample rate.
-pub const SAMPLE_RATE: usize = 16_000;
+pub const SAMPLE_RATE: usize = super::STT_RATE as usize;
 /// Encoder frames per second of audio (1500 frames for 30 s).
 const ENCODER_FRAMES_PER_SEC: usize = 50;
 
