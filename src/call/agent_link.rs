@@ -9,7 +9,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::machine::TurnInput;
 use crate::agents::{CallerContext, CallerInput, Conversation, RunEvent, Runtime};
 
 /// An agent event tagged with the machine's turn id.
@@ -23,7 +22,7 @@ pub struct AgentLink {
     conv: Option<Conversation>,
     running: Option<(u64, CancellationToken, JoinHandle<TurnResult>)>,
     /// A turn to start as soon as the cancelled one hands the conversation back.
-    queued: Option<(u64, TurnInput)>,
+    queued: Option<(u64, CallerInput)>,
     /// Truncations to apply once the conversation is back.
     pending: Vec<Pending>,
     events: mpsc::UnboundedSender<TaggedEvent>,
@@ -60,17 +59,12 @@ impl AgentLink {
     }
 
     /// Start (or queue) the agent's turn `turn`.
-    pub fn start_turn(&mut self, turn: u64, input: TurnInput) {
+    pub fn start_turn(&mut self, turn: u64, input: CallerInput) {
         let Some(mut conv) = self.conv.take() else {
             self.queued = Some((turn, input));
             return;
         };
         self.apply_pending(&mut conv);
-        let input = match input {
-            TurnInput::Speech { text, confidence } => CallerInput::Speech { text, confidence },
-            TurnInput::Dtmf { digits } => CallerInput::Dtmf { digits },
-            TurnInput::Silence => CallerInput::Silence,
-        };
         let runtime = self.runtime.clone();
         let cancel = CancellationToken::new();
         let token = cancel.clone();

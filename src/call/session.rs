@@ -16,7 +16,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 use super::agent_link::{AgentLink, TaggedEvent};
 use super::caller_audio::CallerAudio;
 use super::identity::unix_now;
-use super::machine::{Action, Input, Machine, TurnInput};
+use super::machine::{Action, CallerInput, Input, Machine};
 use super::recorder::Recorder;
 use super::report::CallReport;
 use super::transport::WsFrame;
@@ -415,7 +415,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Action::StartTurn { turn, input } => match self.agent.as_mut() {
                     Some(link) => link.start_turn(turn, input),
                     None => {
-                        if !matches!(input, TurnInput::Silence) {
+                        if !matches!(input, CallerInput::Silence) {
                             debug!(?input, "no agent runtime: caller turn ignored");
                         }
                         self.feed(Input::AgentDone { turn });

@@ -18,7 +18,7 @@ use super::error::ReplayError;
 use super::expect::evaluate;
 use super::report::{write_json, write_recording, Report, TurnReport};
 use super::scenario::Scenario;
-use super::sim::{CallIds, CallSim, EndedBy, SimConfig, TurnInput};
+use super::sim::{CallIds, CallSim, CallerTurn, EndedBy, SimConfig};
 use super::Speed;
 
 /// How to replay.
@@ -110,11 +110,11 @@ pub async fn replay_scenario(
         Ok(a) => a,
         Err(e) => return Report::failed(&s.name, &s.path, speed, e.to_string()),
     };
-    let turns: Vec<TurnInput> = s
+    let turns: Vec<CallerTurn> = s
         .turns
         .iter()
         .zip(audio)
-        .map(|(t, frames)| TurnInput {
+        .map(|(t, frames)| CallerTurn {
             frames,
             dtmf: t.dtmf.clone().unwrap_or_default(),
             silence_after_ms: t.silence_after_ms.unwrap_or(s.silence_after_ms),

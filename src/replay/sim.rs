@@ -81,7 +81,7 @@ pub struct CallIds {
 
 /// What the caller does in one turn.
 #[derive(Debug, Clone, Default)]
-pub struct TurnInput {
+pub struct CallerTurn {
     /// Caller speech as 20 ms μ-law frames.
     pub frames: Vec<[u8; FRAME_BYTES]>,
     /// Keypad digits pressed after the speech.
@@ -191,7 +191,7 @@ pub struct CallSim {
     cfg: SimConfig,
     ids: CallIds,
     enc: ClientEncoder,
-    turns: Vec<TurnInput>,
+    turns: Vec<CallerTurn>,
     phase: Phase,
     playout: Playout,
     tick: u64,
@@ -218,7 +218,7 @@ pub struct CallSim {
 
 impl CallSim {
     /// A call that will play `turns` with the given identity and rules.
-    pub fn new(ids: CallIds, turns: Vec<TurnInput>, cfg: SimConfig) -> Self {
+    pub fn new(ids: CallIds, turns: Vec<CallerTurn>, cfg: SimConfig) -> Self {
         let turn_stats = turns
             .iter()
             .enumerate()

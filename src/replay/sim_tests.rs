@@ -167,10 +167,10 @@ fn clear_drops_unplayed_audio_and_echoes_pending_marks_at_once() {
 #[test]
 fn turn_waits_for_the_greeting_to_finish_then_speaks_then_stops() {
     let t0 = Instant::now();
-    let turn = TurnInput {
+    let turn = CallerTurn {
         frames: speech(3, 0x42),
         silence_after_ms: 40,
-        ..TurnInput::default()
+        ..CallerTurn::default()
     };
     // Gap of 60 ms = 3 silent ticks after the greeting's last frame.
     let mut sim = CallSim::new(ids(), vec![turn], cfg(60, 200, true));
@@ -199,10 +199,10 @@ fn turn_waits_for_the_greeting_to_finish_then_speaks_then_stops() {
 #[test]
 fn latency_is_measured_from_end_of_input_to_first_reply_frame() {
     let t0 = Instant::now();
-    let turns = vec![TurnInput {
+    let turns = vec![CallerTurn {
         frames: speech(2, 0x42),
         silence_after_ms: 20,
-        ..TurnInput::default()
+        ..CallerTurn::default()
     }];
     let mut sim = CallSim::new(ids(), turns, cfg(40, 1000, false));
     sim.open(t0);
@@ -221,11 +221,11 @@ fn latency_is_measured_from_end_of_input_to_first_reply_frame() {
 #[test]
 fn barge_in_starts_the_turn_mid_reply_and_a_late_clear_resets_latency() {
     let t0 = Instant::now();
-    let turns = vec![TurnInput {
+    let turns = vec![CallerTurn {
         frames: speech(2, 0x42),
         barge_in_ms: Some(60),
         silence_after_ms: 0,
-        ..TurnInput::default()
+        ..CallerTurn::default()
     }];
     let mut sim = CallSim::new(ids(), turns, cfg(1000, 1000, true));
     sim.open(t0);
@@ -262,11 +262,11 @@ fn barge_in_starts_the_turn_mid_reply_and_a_late_clear_resets_latency() {
 #[test]
 fn dtmf_digits_are_spaced_and_end_the_input() {
     let t0 = Instant::now();
-    let turns = vec![TurnInput {
+    let turns = vec![CallerTurn {
         frames: speech(1, 0x42),
         dtmf: "1#".into(),
         silence_after_ms: 0,
-        ..TurnInput::default()
+        ..CallerTurn::default()
     }];
     let mut sim = CallSim::new(ids(), turns, cfg(1000, 100, false));
     sim.open(t0);
@@ -287,9 +287,9 @@ fn dtmf_digits_are_spaced_and_end_the_input() {
 #[test]
 fn fast_mode_never_skips_ahead_while_the_bot_talks() {
     let t0 = Instant::now();
-    let turns = vec![TurnInput {
+    let turns = vec![CallerTurn {
         frames: speech(5, 0x42),
-        ..TurnInput::default()
+        ..CallerTurn::default()
     }];
     let mut sim = CallSim::new(ids(), turns, cfg(20, 1000, false));
     sim.open(t0);
@@ -343,10 +343,10 @@ fn server_close_and_bad_frames() {
 fn bot_audio_flowing_across_the_end_of_input_is_not_a_reply() {
     let t0 = Instant::now();
     let at = |ms: u64| t0 + Duration::from_millis(ms);
-    let turns = vec![TurnInput {
+    let turns = vec![CallerTurn {
         frames: speech(1, 0x42),
         barge_in_ms: Some(20),
-        ..TurnInput::default()
+        ..CallerTurn::default()
     }];
     let mut sim = CallSim::new(ids(), turns, cfg(1000, 1000, true));
     sim.open(t0);

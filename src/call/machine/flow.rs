@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    Action, EndAfter, Interruption, Machine, Measure, Reply, Sentence, State, TurnClock, TurnInput,
+    Action, CallerInput, EndAfter, Interruption, Machine, Measure, Reply, Sentence, State,
+    TurnClock,
 };
 use crate::audio::frames::FRAME_BYTES;
 use crate::call::playout::{Chunk, Send};
@@ -186,7 +187,7 @@ impl Machine {
         }
         let digits = std::mem::take(&mut self.held_dtmf);
         if text.is_empty() && !digits.is_empty() {
-            self.start_turn(now, TurnInput::Dtmf { digits });
+            self.start_turn(now, CallerInput::Dtmf { digits });
             return;
         }
         if text.is_empty() {
@@ -201,7 +202,7 @@ impl Machine {
         } else {
             merge(text.trim_end_matches(['.', ',']).to_string(), &digits)
         };
-        self.start_turn(now, TurnInput::Speech { text, confidence });
+        self.start_turn(now, CallerInput::Speech { text, confidence });
     }
 
     /// A false interruption: re-speak what the caller did not hear, or re-run the turn
@@ -226,13 +227,13 @@ impl Machine {
         }
     }
 
-    pub(super) fn start_turn(&mut self, now: Instant, input: TurnInput) {
+    pub(super) fn start_turn(&mut self, now: Instant, input: CallerInput) {
         self.turn += 1;
         let turn = self.turn;
         self.running_turn = Some(turn);
         self.last_input = Some(input.clone());
         self.reprompt_at = None;
-        if self.clock.speech_end.is_none() || !matches!(input, TurnInput::Speech { .. }) {
+        if self.clock.speech_end.is_none() || !matches!(input, CallerInput::Speech { .. }) {
             self.clock = TurnClock {
                 speech_end: Some(now),
                 stt_final: Some(now),
@@ -403,7 +404,7 @@ impl Machine {
             // Nothing was said yet: this is the caller continuing their last turn.
             if self.awaiting_final() {
                 self.actions.push_back(Action::SttContinue);
-            } else if matches!(self.last_input, Some(TurnInput::Speech { .. })) {
+            } else if matches!(self.last_input, Some(CallerInput::Speech { .. })) {
                 // Its words come back as carry (a continued transcript replaces them);
                 // digits typed with it are held again, to join the whole utterance.
                 self.carry = std::mem::take(&mut self.last_transcript);
@@ -488,20 +489,20 @@ impl Machine {
                 self.actions
                     .push_back(Action::RetractTurn { turn: running });
                 let joined = match self.last_input.take() {
-                    Some(TurnInput::Speech { text, confidence }) => TurnInput::Speech {
+                    Some(CallerInput::Speech { text, confidence }) => CallerInput::Speech {
                         text: merge(text.trim_end_matches(['.', ',']).to_string(), &digits),
                         confidence,
                     },
-                    Some(TurnInput::Dtmf { digits: before }) => TurnInput::Dtmf {
+                    Some(CallerInput::Dtmf { digits: before }) => CallerInput::Dtmf {
                         digits: before + &digits,
                     },
-                    _ => TurnInput::Dtmf { digits },
+                    _ => CallerInput::Dtmf { digits },
                 };
                 self.start_turn(now, joined);
                 return;
             }
         }
-        self.start_turn(now, TurnInput::Dtmf { digits });
+        self.start_turn(now, CallerInput::Dtmf { digits });
     }
 
     pub(super) fn arm_reprompt(&mut self, now: Instant) {

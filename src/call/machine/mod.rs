@@ -77,19 +77,9 @@ impl Default for MachineConfig {
     }
 }
 
-/// What the caller gave the agent this turn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TurnInput {
-    Speech {
-        text: String,
-        confidence: f32,
-    },
-    Dtmf {
-        digits: String,
-    },
-    /// The caller said nothing for a while (re-prompt).
-    Silence,
-}
+/// What the caller gave the agent this turn: the agents' own input type, so the
+/// turn reaches the runtime as the machine decided it.
+pub use crate::agents::CallerInput;
 
 /// A timestamped event on the call.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +157,7 @@ pub enum Action {
     SttContinue,
     StartTurn {
         turn: u64,
-        input: TurnInput,
+        input: CallerInput,
     },
     CancelTurn {
         turn: u64,
@@ -275,7 +265,7 @@ struct Interruption {
     /// The call end the interrupted reply was leading to.
     end: Option<EndAfter>,
     /// The caller turn taken back because they went on before hearing its reply.
-    retracted: Option<TurnInput>,
+    retracted: Option<CallerInput>,
     /// A reply (or greeting) was cut off.
     cut_reply: bool,
 }
@@ -323,7 +313,7 @@ pub struct Machine {
     /// Caller text of a turn that was cut off by more caller speech before any reply played.
     carry: String,
     /// Input of the turn in progress (restarted if a false interruption cancelled it).
-    last_input: Option<TurnInput>,
+    last_input: Option<CallerInput>,
     turn: u64,
     running_turn: Option<u64>,
     reply: Option<Reply>,
@@ -455,7 +445,7 @@ impl Machine {
                 // Backstop: the closing turn was given and did not end the call.
                 self.end_call(EndAfter::Hangup);
             } else {
-                self.start_turn(now, TurnInput::Silence);
+                self.start_turn(now, CallerInput::Silence);
                 if self.reprompts > self.cfg.max_reprompts {
                     // The closing silent turn: its reply (the agents' goodbye) is
                     // heard in full, then the call ends.

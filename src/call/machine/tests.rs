@@ -154,7 +154,7 @@ impl Rig {
     }
 }
 
-fn started_turn(actions: &[Action]) -> Option<(u64, TurnInput)> {
+fn started_turn(actions: &[Action]) -> Option<(u64, CallerInput)> {
     actions.iter().find_map(|a| match a {
         Action::StartTurn { turn, input } => Some((*turn, input.clone())),
         _ => None,
@@ -208,7 +208,7 @@ fn greeting_is_spoken_then_listening_with_reprompt() {
     assert_eq!(r.m.state(), State::Listening);
     // Re-prompt after 8 s of silence.
     let acts = r.advance(8_000);
-    assert_eq!(started_turn(&acts).map(|t| t.1), Some(TurnInput::Silence));
+    assert_eq!(started_turn(&acts).map(|t| t.1), Some(CallerInput::Silence));
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn endpoint_after_silence_starts_exactly_one_turn() {
         started_turn(&acts),
         Some((
             1,
-            TurnInput::Speech {
+            CallerInput::Speech {
                 text: "I was charged twice".into(),
                 confidence: 0.8
             }
@@ -457,7 +457,7 @@ fn speech_while_thinking_merges_into_one_turn() {
     let (_, input) = started_turn(&acts).expect("merged turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "I was charged twice for my subscription".into(),
             confidence: 0.9
         }
@@ -501,7 +501,7 @@ fn a_pause_inside_a_turn_before_its_transcript_keeps_both_halves() {
     let (_, input) = started_turn(&acts).expect("one turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "Thank you, that helps. Goodbye.".into(),
             confidence: 0.9
         }
@@ -535,7 +535,7 @@ fn a_continued_transcript_replaces_the_halves_even_when_finals_come_late() {
     let (_, input) = started_turn(&acts).expect("one turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "Oh, sorry, wrong number. Bye.".into(),
             confidence: 0.9
         }
@@ -559,7 +559,7 @@ fn going_on_before_the_reply_is_heard_retracts_and_continues_the_turn() {
     let (_, input) = started_turn(&acts).expect("merged turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "I was charged twice".into(),
             confidence: 0.9
         }
@@ -599,7 +599,7 @@ fn a_short_yes_after_a_pause_is_one_answer_not_a_false_interruption() {
     let (_, input) = started_turn(&acts).expect("the answer is a turn of its own");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "Yeah, sure.".into(),
             confidence: 0.9
         }
@@ -619,7 +619,7 @@ fn an_empty_continued_transcript_keeps_the_first_half() {
     let (_, input) = started_turn(&acts).expect("turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "I was charged twice".into(),
             confidence: 0.9
         }
@@ -648,7 +648,7 @@ fn digits_survive_a_retracted_turn_that_the_caller_continues() {
     let (_, input) = started_turn(&acts).expect("merged turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "My account number is, and I was charged twice 1003".into(),
             confidence: 0.9
         }
@@ -670,7 +670,7 @@ fn a_transcript_owed_for_a_turn_given_up_on_is_dropped() {
     let (_, input) = started_turn(&acts).expect("turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "I need a refund".into(),
             confidence: 0.9
         }
@@ -713,7 +713,7 @@ fn going_on_while_the_reply_is_still_being_synthesized_continues_the_turn() {
     let (_, input) = started_turn(&acts).expect("one turn");
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "My bill looks wrong. It says I owe two hundred dollars.".into(),
             confidence: 0.9
         }
@@ -741,7 +741,10 @@ fn a_transcript_that_never_comes_does_not_hang_the_call() {
     assert!(started_turn(&acts).is_none());
     // The caller is re-prompted as after any silence.
     let acts = r.advance(8_000);
-    assert!(matches!(started_turn(&acts), Some((_, TurnInput::Silence))));
+    assert!(matches!(
+        started_turn(&acts),
+        Some((_, CallerInput::Silence))
+    ));
 }
 
 #[test]
@@ -754,7 +757,7 @@ fn dtmf_digits_are_collected_until_hash_or_timeout() {
     let acts = r.input(Input::Dtmf { digit: '#' });
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
-        Some(TurnInput::Dtmf {
+        Some(CallerInput::Dtmf {
             digits: "441".into()
         })
     );
@@ -764,7 +767,7 @@ fn dtmf_digits_are_collected_until_hash_or_timeout() {
     let acts = r.advance(1_600);
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
-        Some(TurnInput::Dtmf { digits: "0".into() })
+        Some(CallerInput::Dtmf { digits: "0".into() })
     );
 }
 
@@ -788,7 +791,7 @@ fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     });
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
-        Some(TurnInput::Speech {
+        Some(CallerInput::Speech {
             text: "My account number is 1003".into(),
             confidence: 0.9
         })
@@ -806,7 +809,7 @@ fn digits_typed_while_speech_is_transcribed_join_that_utterance() {
     });
     assert_eq!(
         started_turn(&acts).map(|t| t.1),
-        Some(TurnInput::Dtmf { digits: "0".into() })
+        Some(CallerInput::Dtmf { digits: "0".into() })
     );
 }
 
@@ -852,7 +855,7 @@ fn goodbye_hangs_up_and_silent_caller_is_let_go() {
             "never hang up on a re-prompt timer"
         );
         let (turn, input) = started_turn(&acts).expect("a silent turn");
-        assert_eq!(input, TurnInput::Silence);
+        assert_eq!(input, CallerInput::Silence);
         silences += 1;
         let line = if silences < 3 {
             "Are you still there?"
@@ -931,7 +934,7 @@ fn keys_pressed_while_thinking_join_the_turn_in_flight() {
     assert!(new_turn > turn);
     assert_eq!(
         input,
-        TurnInput::Speech {
+        CallerInput::Speech {
             text: "my account number is 1003".into(),
             confidence: 0.9
         }
