@@ -13,6 +13,7 @@ pub mod caller_audio;
 pub mod identity;
 pub mod machine;
 pub mod playout;
+pub mod record_writer;
 pub mod recorder;
 pub mod report;
 pub mod retention;

@@ -17,6 +17,7 @@ use super::agent_link::{AgentLink, TaggedEvent};
 use super::caller_audio::CallerAudio;
 use super::identity::unix_now;
 use super::machine::{Action, CallerInput, Input, Machine};
+use super::record_writer::RecordWriter;
 use super::recorder::Recorder;
 use super::report::CallReport;
 use super::transport::WsFrame;
@@ -64,6 +65,8 @@ struct Session<K> {
     agent_rx: mpsc::UnboundedReceiver<TaggedEvent>,
     agent_tx: mpsc::UnboundedSender<TaggedEvent>,
     report: CallReport,
+    /// Saves the record beside the loop (from a verified start on).
+    writer: Option<RecordWriter>,
     socket_ok: bool,
     end: Option<End>,
     /// The server's admission of this socket (see [`StreamGate`]).
@@ -94,6 +97,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             agent_rx,
             agent_tx,
             report: CallReport::default(),
+            writer: None,
             socket_ok: true,
             end: None,
             gate: None,
@@ -147,7 +151,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Some((turn, event)) = self.agent_rx.recv() => self.on_agent_event(turn, event),
                 turn = finished_turn(&mut self.agent) => {
                     self.feed(Input::AgentDone { turn });
-                    self.save_progress().await;
+                    self.save_progress();
                 }
                 _ = sleep_until_opt(deadline), if deadline.is_some() => {
                     self.machine.handle_timeout(Instant::now().into_std());
@@ -268,8 +272,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 return self.refuse_with(1013, "at_capacity", reason.to_string());
             }
         }
+        let call_sid = new.call_sid.clone();
         match self.deps.store.call_started(new).await {
-            Ok(()) => {}
+            Ok(()) => self.writer = Some(RecordWriter::spawn(self.deps.store.clone(), call_sid)),
             Err(crate::store::StoreError::CallExists(_)) => {
                 // A replayed or second stream: never restart or overwrite a call.
                 return self.refuse("call_exists", "this call already has a stream".into());
@@ -466,7 +471,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     async fn transfer(&mut self, brief: String) {
         self.report.escalation_brief = Some(brief.clone());
         // The whisper route reads the brief from the record when the person answers.
-        self.save_progress().await;
+        self.save_progress();
+        if let Some(writer) = self.writer.as_ref() {
+            writer.flush().await;
+        }
         let call_sid = self
             .start
             .as_ref()
@@ -504,16 +512,14 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
-    async fn save_progress(&mut self) {
-        let Some(call_sid) = self.start.as_ref().map(|s| s.call_sid.clone()) else {
+    /// Queues a snapshot of the call for the record writer; never waits.
+    fn save_progress(&mut self) {
+        let Some(writer) = self.writer.as_ref() else {
             return;
         };
         self.report.heard = self.machine.heard();
         let conv = self.agent.as_ref().and_then(|a| a.conversation());
-        let update = self.report.update(conv, &self.decoder, None);
-        if let Err(e) = self.deps.store.call_updated(&call_sid, update).await {
-            warn!(error = %e, "could not save call progress");
-        }
+        writer.progress(self.report.update(conv, &self.decoder, None));
     }
 
     async fn finish(mut self, end: End) {
@@ -535,7 +541,12 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         };
         let update = self.report.update(conv, &self.decoder, Some(end));
         let outcome = update.outcome;
-        if let Err(e) = self.deps.store.call_updated(&start.call_sid, update).await {
+        // After every snapshot still queued, so the final record is the one kept.
+        let written = match self.writer.take() {
+            Some(writer) => writer.finish(update).await,
+            None => self.deps.store.call_updated(&start.call_sid, update).await,
+        };
+        if let Err(e) = written {
             warn!(error = %e, "could not finish call record");
         }
         info!(
