@@ -9,6 +9,7 @@
 
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument};
@@ -24,7 +25,7 @@ use super::transport::WsFrame;
 use super::tts_worker::{self, SpeakJob, TtsHandle, TtsOutput};
 use super::{CallDeps, End, StreamGate};
 use crate::agents::{CallerContext, RunEvent};
-use crate::speech::{SttEvent, SttInput, SttStream};
+use crate::speech::{SpeechError, SttEvent, SttInput, SttStream, STT_INPUT_CAPACITY};
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
@@ -59,6 +60,10 @@ struct Session<K> {
     start: Option<StartMeta>,
     audio: Option<CallerAudio>,
     stt: Option<SttStream>,
+    /// The recognition stream being opened beside the loop, and what the machine sent
+    /// it meanwhile (passed on once it is open).
+    stt_opening: Option<JoinHandle<Result<SttStream, SpeechError>>>,
+    stt_backlog: Vec<SttInput>,
     tts: TtsHandle,
     tts_rx: mpsc::UnboundedReceiver<TtsOutput>,
     agent: Option<AgentLink>,
@@ -91,6 +96,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             start: None,
             audio: None,
             stt: None,
+            stt_opening: None,
+            stt_backlog: Vec::new(),
             tts,
             tts_rx,
             agent: None,
@@ -148,6 +155,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     self.feed(input);
                 }
                 event = recv_stt(&mut self.stt), if stt_open => self.on_stt(event),
+                opened = stt_opened(&mut self.stt_opening), if self.stt_opening.is_some() => {
+                    self.stt_opening = None;
+                    self.on_stt_opened(opened);
+                }
                 Some((turn, event)) = self.agent_rx.recv() => self.on_agent_event(turn, event),
                 turn = finished_turn(&mut self.agent) => {
                     self.feed(Input::AgentDone { turn });
@@ -304,11 +315,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 .ok()
         });
         self.audio = Some(CallerAudio::new(vad, recorder));
-        if let Some(stt) = &voice.stt {
-            match stt.open().await {
-                Ok(s) => self.stt = Some(s),
-                Err(e) => warn!(error = %e, "speech recognition unavailable for this call"),
-            }
+        // Opened beside the loop: the greeting starts without waiting for it.
+        if let Some(stt) = voice.stt.clone() {
+            self.stt_opening = Some(tokio::spawn(async move { stt.open().await }));
         }
         let greeting = match &voice.runtime {
             Some(runtime) => {
@@ -339,6 +348,23 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         );
         self.start = Some(start);
         self.feed(Input::Start { greeting });
+    }
+
+    /// The recognition stream is open (or could not be): pass on what waited for it.
+    fn on_stt_opened(&mut self, opened: Result<SttStream, SpeechError>) {
+        match opened {
+            Ok(stream) => {
+                self.stt = Some(stream);
+                for input in std::mem::take(&mut self.stt_backlog) {
+                    self.stt_send(input);
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "speech recognition unavailable for this call");
+                self.report.stt_dropped += self.stt_backlog.len() as u64;
+                self.stt_backlog.clear();
+            }
+        }
     }
 
     fn on_stt(&mut self, event: Option<SttEvent>) {
@@ -461,7 +487,14 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     }
 
     fn stt_send(&mut self, input: SttInput) {
-        let Some(stt) = self.stt.as_ref() else { return };
+        let Some(stt) = self.stt.as_ref() else {
+            if self.stt_opening.is_some() && self.stt_backlog.len() < STT_INPUT_CAPACITY {
+                self.stt_backlog.push(input);
+            } else if self.stt_opening.is_some() {
+                self.report.stt_dropped += 1;
+            }
+            return;
+        };
         if let Err(e) = stt.input.try_send(input) {
             self.report.stt_dropped += 1;
             debug!(error = %e, "STT input dropped");
@@ -556,6 +589,18 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             frames_out = self.report.frames_out,
             "call ended"
         );
+    }
+}
+
+/// The opening recognition stream, once it is ready (a failed task counts as an error).
+async fn stt_opened(
+    opening: &mut Option<JoinHandle<Result<SttStream, SpeechError>>>,
+) -> Result<SttStream, SpeechError> {
+    match opening.as_mut() {
+        Some(task) => task
+            .await
+            .unwrap_or_else(|e| Err(SpeechError::Provider(format!("opening STT failed: {e}")))),
+        None => std::future::pending().await,
     }
 }
 

@@ -329,3 +329,86 @@ async fn any_chunk_size_gives_the_same_turn_taking_and_early_media_is_dropped() 
         );
     }
 }
+
+/// A recogniser whose stream takes `delay` to open (a cloud STT's connect).
+struct SlowOpen {
+    inner: ScriptedStt,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl switchboard::speech::SpeechToText for SlowOpen {
+    fn name(&self) -> &str {
+        "slow-open"
+    }
+    async fn open(
+        &self,
+    ) -> Result<switchboard::speech::SttStream, switchboard::speech::SpeechError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.open().await
+    }
+}
+
+/// Opening the recognition stream runs beside the call loop: the greeting starts at
+/// once although the STT connection takes 3 s, and a caller who talks over it before
+/// the stream is open is still transcribed (the audio waits for the stream).
+#[tokio::test(start_paused = true)]
+async fn the_greeting_does_not_wait_for_the_stt_connection() {
+    let model = Arc::new(ScriptedModel::new("scripted"));
+    model.say("triage", "Sure, let me help you with that.");
+    let stt = ScriptedStt::new(["I have a question"]);
+    let slow = SlowOpen {
+        inner: stt.clone(),
+        delay: Duration::from_secs(3),
+    };
+    let server = TestServer::start_with(0, "", |store| VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(Arc::new(slow)),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(scripted_runtime(store, model.clone())),
+        greeting: None,
+        transfer: None,
+    })
+    .await;
+    let mut tw = FakeTwilio::connect(&server, "CA-slow-stt").await;
+    tw.connected().await;
+    let started = tokio::time::Instant::now();
+    tw.start("+15551230001").await;
+    let first = loop {
+        let msg = tw.recv().await.expect("greeting audio");
+        if msg["event"] == "media" {
+            break started.elapsed();
+        }
+    };
+    assert!(first < Duration::from_secs(1), "greeting after {first:?}");
+    // Talk over the greeting at once (barge-in), then go quiet; the stream opens
+    // meanwhile and gets the buffered turn.
+    let mut replied = false;
+    for i in 0..250 {
+        let frame = if i < 30 {
+            loud_frame()
+        } else {
+            SILENCE.to_vec()
+        };
+        tw.media(&frame).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
+            match msg["event"].as_str() {
+                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
+                Some("media") if i > 60 => replied = true,
+                _ => {}
+            }
+        }
+    }
+    tw.stop().await;
+    let call = server.finished_call("CA-slow-stt").await;
+    stt.assert_consumed();
+    model.assert_consumed();
+    assert!(replied, "the reply was spoken: {call}");
+    let transcript = call["transcript"].as_array().unwrap();
+    assert!(
+        transcript.iter().any(|l| l["text"] == "I have a question"),
+        "{call}"
+    );
+    server.shutdown.cancel();
+}
