@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audio::wav::{read_wav, Pcm};
 use crate::call::identity::StreamAuth;
+use crate::call::transfer::TwilioRest;
 use crate::call::{CallSettings, Transfer, VoiceStack};
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -18,7 +19,6 @@ use crate::server::security::Security;
 use crate::server::{AppState, Readiness};
 use crate::speech::canned::CannedTts;
 use crate::store::{Store, StoreError};
-use crate::telephony::rest::TwilioRest;
 use crate::telephony::stream_token::StreamTokens;
 use crate::telephony::Limits;
 

@@ -9,11 +9,11 @@
 //!
 //! | module        | owns |
 //! |---------------|------|
-//! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, the Twilio REST client |
+//! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, signatures and stream tokens |
 //! | [`audio`]     | G.711 μ-law, resampling, WAV files, 20 ms framing |
 //! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits, embedded and cloud providers, model files |
 //! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
-//! | [`call`]      | one phone call: playout pacing, the per-call state machine and its tokio session |
+//! | [`call`]      | one phone call: playout pacing, the per-call state machine, its tokio session, the record writer and live transfers (Twilio REST) |
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
 //! | [`replay`]    | QA replay: a Twilio simulator that plays WAV scenarios and checks agent paths |
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |

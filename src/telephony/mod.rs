@@ -11,7 +11,7 @@
 //! ([`stream_token`]).
 //!
 //! Does not own: sockets, the HTTP server, timing/pacing of audio, μ-law
-//! sample conversion (see `audio`), or the Twilio REST client.
+//! sample conversion (see `audio`), or the Twilio REST client (`call::transfer`).
 //!
 //! ```
 //! use switchboard::telephony::{encode, Decoder, Inbound, Outbound};
@@ -30,7 +30,6 @@ mod encode;
 mod error;
 mod messages;
 mod parse;
-pub mod rest;
 pub mod signature;
 pub mod stream_token;
 pub mod twiml;

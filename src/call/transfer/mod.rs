@@ -2,8 +2,10 @@
 //! number; the person who answers first hears a spoken brief of the call, served from
 //! `/whisper/{callSid}` (the `url` of the dialled `<Number>`).
 
-use crate::telephony::rest::{RestError, TwilioRest};
+pub mod twilio_rest;
+
 use crate::telephony::twiml;
+pub use twilio_rest::{RestError, TwilioRest};
 
 /// Where and how to transfer calls.
 #[derive(Clone)]
