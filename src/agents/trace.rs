@@ -31,8 +31,38 @@ impl Trigger {
     }
 }
 
-/// How a call ended (the same type the call record stores).
-pub use crate::store::calls::Outcome;
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The conversation ran to its end (goodbye, or the caller's request was handled).
+    Completed,
+    /// The call was handed to a human.
+    Escalated,
+    /// The caller hung up (or the connection was lost) mid-conversation.
+    Hangup,
+}
+
+impl Outcome {
+    /// The word the call record keeps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Escalated => "escalated",
+            Outcome::Hangup => "hangup",
+        }
+    }
+
+    /// The word back into an outcome.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "completed" => Some(Outcome::Completed),
+            "escalated" => Some(Outcome::Escalated),
+            "hangup" => Some(Outcome::Hangup),
+            _ => None,
+        }
+    }
+}
 
 /// One handoff (or a refused attempt).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -10,8 +10,9 @@ use serde_json::json;
 use super::machine::Measure;
 use super::End;
 use crate::agents::Conversation;
+use crate::agents::Outcome;
 use crate::metrics::Metrics;
-use crate::store::calls::{CallUpdate, Outcome, TranscriptLine};
+use crate::store::calls::{CallUpdate, TranscriptLine};
 use crate::telephony::Decoder;
 
 /// Accumulated facts about one call.
@@ -188,7 +189,7 @@ impl CallReport {
             transcript,
             trace,
             recording: self.recording.clone(),
-            outcome,
+            outcome: outcome.map(|o| o.as_str().to_string()),
         }
     }
 }

@@ -573,7 +573,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             None => None,
         };
         let update = self.report.update(conv, &self.decoder, Some(end));
-        let outcome = update.outcome;
+        let outcome = update.outcome.clone();
         // After every snapshot still queued, so the final record is the one kept.
         let written = match self.writer.take() {
             Some(writer) => writer.finish(update).await,

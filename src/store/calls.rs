@@ -6,37 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// The conversation ran to its end (goodbye, or the caller's request was handled).
-    Completed,
-    /// The call was handed to a human.
-    Escalated,
-    /// The caller hung up (or the connection was lost) mid-conversation.
-    Hangup,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Escalated => "escalated",
-            Outcome::Hangup => "hangup",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "completed" => Some(Outcome::Completed),
-            "escalated" => Some(Outcome::Escalated),
-            "hangup" => Some(Outcome::Hangup),
-            _ => None,
-        }
-    }
-}
-
 /// One line of the call transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptLine {
@@ -78,7 +47,9 @@ pub struct CallRecord {
     /// Agent names in the order they became active.
     pub agents: Vec<String>,
     pub transcript: Vec<TranscriptLine>,
-    pub outcome: Option<Outcome>,
+    /// How the call ended (`completed`, `escalated`, `hangup`, …), as the call
+    /// decided it; the store only keeps the word.
+    pub outcome: Option<String>,
     /// The full call trace (handoffs, tool calls, latencies).
     pub trace: serde_json::Value,
     pub recording: Option<String>,
@@ -94,8 +65,8 @@ pub struct CallUpdate {
     pub transcript: Vec<TranscriptLine>,
     pub trace: serde_json::Value,
     pub recording: Option<String>,
-    /// Set when the call has ended.
-    pub outcome: Option<Outcome>,
+    /// Set when the call has ended: how it ended, as a word (`completed`, …).
+    pub outcome: Option<String>,
 }
 
 fn now_rfc3339() -> String {
@@ -156,7 +127,7 @@ impl Store {
                     to_json(&update.transcript),
                     update.trace.to_string(),
                     update.recording,
-                    update.outcome.map(Outcome::as_str),
+                    update.outcome.as_deref(),
                     now_rfc3339(),
                 ],
             )?;
@@ -232,10 +203,7 @@ fn read_row(r: &Row<'_>) -> Result<CallRecord, StoreError> {
         errors: r.get::<_, i64>(9)? as u64,
         agents: serde_json::from_str(&agents).map_err(|e| corrupt("agents", &e))?,
         transcript: serde_json::from_str(&transcript).map_err(|e| corrupt("transcript", &e))?,
-        outcome: match outcome {
-            Some(s) => Some(Outcome::parse(&s).ok_or_else(|| corrupt("outcome", &s))?),
-            None => None,
-        },
+        outcome,
         trace: serde_json::from_str(&trace).map_err(|e| corrupt("trace", &e))?,
         recording: r.get(14)?,
     })
@@ -282,11 +250,11 @@ mod tests {
             }],
             trace: serde_json::json!({"handoffs": []}),
             recording: Some("r.wav".into()),
-            outcome: Some(Outcome::Escalated),
+            outcome: Some("escalated".into()),
         };
         store.call_updated("CA1", update).await.unwrap();
         let done = store.call("CA1").await.unwrap().unwrap();
-        assert_eq!(done.outcome, Some(Outcome::Escalated));
+        assert_eq!(done.outcome.as_deref(), Some("escalated"));
         assert!(done.ended_at.is_some());
         assert_eq!(done.agents, vec!["triage", "billing"]);
         assert!(done.transcript[0].interrupted);
@@ -309,14 +277,14 @@ mod tests {
                 interrupted: false,
             }],
             trace: serde_json::json!({"turns": [{"text": "card 4111 1111 1111 1111"}]}),
-            outcome: Some(Outcome::Completed),
+            outcome: Some("completed".into()),
             ..Default::default()
         };
         store.call_updated("CA1", update).await.unwrap();
         let err = store.call_started(new_call("CA1")).await.unwrap_err();
         assert!(matches!(err, StoreError::CallExists(_)), "{err}");
         let done = store.call("CA1").await.unwrap().unwrap();
-        assert_eq!(done.outcome, Some(Outcome::Completed), "record kept");
+        assert_eq!(done.outcome.as_deref(), Some("completed"), "record kept");
         assert_eq!(done.transcript[0].text, "[keypad ************1111#]");
         assert!(!done.trace.to_string().contains("1111 1111 1111 1111"));
     }
