@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::audio::wav::{read_wav, Pcm};
 use crate::call::identity::StreamAuth;
 use crate::call::transfer::TwilioRest;
 use crate::call::{CallSettings, Transfer, VoiceStack};
@@ -17,7 +16,6 @@ use crate::redact::Redactor;
 use crate::server::admission::Admission;
 use crate::server::security::Security;
 use crate::server::{AppState, Readiness};
-use crate::speech::canned::CannedTts;
 use crate::store::{Store, StoreError};
 use crate::telephony::stream_token::StreamTokens;
 use crate::telephony::Limits;
@@ -27,14 +25,13 @@ use crate::telephony::Limits;
 pub enum AppError {
     #[error("store {path}: {source}")]
     Store { path: String, source: StoreError },
-    #[error("greeting {path}: {message}")]
-    Greeting { path: String, message: String },
     #[error("environment variable {0} is not set")]
     MissingEnv(String),
     #[error("twilio client: {0}")]
     Twilio(String),
-    #[error("{0}")]
-    Provider(String),
+    /// A provider (VAD, STT, TTS, agents, the greeting) could not be built.
+    #[error(transparent)]
+    Provider(#[from] crate::providers::ProviderError),
     /// Production mode without what it needs to be safe.
     #[error("{0}")]
     Security(String),
@@ -80,7 +77,11 @@ pub async fn load_voice(config: Config, state: AppState) -> Result<(), AppError>
     let cfg = config.clone();
     let voice = tokio::task::spawn_blocking(move || crate::providers::voice_stack(&cfg, &store))
         .await
-        .map_err(|e| AppError::Provider(format!("provider loading panicked: {e}")))??;
+        .map_err(|e| {
+            AppError::Provider(crate::providers::ProviderError::Provider(format!(
+                "provider loading panicked: {e}"
+            )))
+        })??;
     install_voice(&config, &state, voice)
 }
 
@@ -265,44 +266,4 @@ fn transfer(config: &Config) -> Result<Option<Transfer>, AppError> {
         number: t.transfer_number.clone(),
         public_url: config.server.public_url.clone(),
     }))
-}
-
-/// Foundation mode: no speech recognition or agents; the call plays the greeting
-/// recording and records the caller.
-pub fn greeting_only(config: &Config) -> Result<VoiceStack, AppError> {
-    let (rate, phrases, spoken) = match load_greeting(config)? {
-        Some((pcm, text)) => (
-            pcm.rate,
-            vec![(text.clone(), pcm.samples)],
-            Some(("triage".to_string(), text)),
-        ),
-        None => (8000, vec![], None),
-    };
-    Ok(VoiceStack {
-        vad: None,
-        stt: None,
-        tts: Arc::new(CannedTts::new(rate, phrases)),
-        runtime: None,
-        greeting: spoken,
-        transfer: None,
-    })
-}
-
-/// The greeting WAV, with the words it says (from a `.txt` beside it).
-fn load_greeting(config: &Config) -> Result<Option<(Pcm, String)>, AppError> {
-    let path = &config.call.greeting_wav;
-    if path.as_os_str().is_empty() {
-        return Ok(None);
-    }
-    let err = |message: String| AppError::Greeting {
-        path: path.display().to_string(),
-        message,
-    };
-    let pcm = read_wav(path).map_err(|e| err(e.to_string()))?;
-    let text = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
-    let text = match text.trim() {
-        "" => "Hello.".to_string(),
-        t => t.to_string(),
-    };
-    Ok(Some((pcm, text)))
 }

@@ -119,7 +119,7 @@ impl TestServer {
         let state = match voice(&store).into() {
             Some(v) => switchboard::app::assemble(&config, store, v, shutdown.clone()).unwrap(),
             None => {
-                let v = switchboard::app::greeting_only(&config).unwrap();
+                let v = switchboard::providers::greeting_only(&config).unwrap();
                 switchboard::app::assemble(&config, store, v, shutdown.clone()).unwrap()
             }
         };

