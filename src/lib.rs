@@ -22,7 +22,7 @@
 //! | [`calendar`]  | month names shared by spoken dates and TTS text normalisation |
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
-//! | [`providers`] | picks and loads the VAD, STT, TTS and agent runtime the config names |
+//! | [`providers`] | picks and loads the VAD, STT, TTS, agent runtime and greeting the config names (never imports `app`) |
 //! | [`redact`]    | masks card numbers and configured patterns in everything that leaves a call |
 //!
 //! `agents` is usable without any server (see `switchboard chat`); `telephony`,
