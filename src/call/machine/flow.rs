@@ -218,7 +218,7 @@ impl Machine {
             if let Some(r) = self.reply.as_mut() {
                 r.agent_done = true;
                 r.end = int.end;
-                r.resumes = Some(int.turn);
+                r.resumes = Some((int.turn, int.heard));
             }
             self.state = State::Thinking;
         } else {
@@ -372,9 +372,11 @@ impl Machine {
             self.actions.push_back(Action::Clear);
             self.playout.clear();
         }
+        // A re-spoken rest belongs to the reply it re-states: the interruption is that
+        // reply's, and what was heard of it before counts too.
         let turn = reply
             .as_ref()
-            .map(|r| r.turn)
+            .map(|r| r.resumes.as_ref().map_or(r.turn, |(t, _)| *t))
             .or(self.running_turn)
             .unwrap_or(self.turn);
         if let Some(r) = &reply {
@@ -391,10 +393,14 @@ impl Machine {
         }
         let (agent, heard, unheard, end) = match reply {
             Some(r) => {
-                let heard = r.heard.join(" ");
+                let heard_now = r.heard.join(" ");
                 let full: Vec<&str> = r.sentences.iter().map(|s| s.text.as_str()).collect();
                 let full = full.join(" ");
-                let unheard = word_range(&full, word_count(&heard), usize::MAX);
+                let unheard = word_range(&full, word_count(&heard_now), usize::MAX);
+                let heard = match r.resumes {
+                    Some((_, before)) => merge(before, &heard_now),
+                    None => heard_now,
+                };
                 (r.agent, heard, unheard, r.end)
             }
             None => (String::new(), String::new(), String::new(), None),

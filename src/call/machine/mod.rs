@@ -245,8 +245,9 @@ struct Reply {
     chunks_heard: usize,
     agent_done: bool,
     end: Option<EndAfter>,
-    /// The interrupted turn this reply re-states (false interruption).
-    resumes: Option<u64>,
+    /// The interrupted turn this reply re-states (false interruption), with what the
+    /// caller had heard of it before.
+    resumes: Option<(u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -950,3 +950,66 @@ fn keys_pressed_while_thinking_join_the_turn_in_flight() {
         .iter()
         .any(|a| matches!(a, Action::Speak { utterance, .. } if *utterance == turn)));
 }
+
+/// A reply cut by a false interruption is re-spoken from where the caller stopped
+/// hearing it; a real barge-in on that re-spoken rest records, for the reply's own
+/// turn, everything heard of it: the part before the "uh-huh" and the part after.
+#[test]
+fn a_real_barge_in_on_a_respoken_reply_keeps_all_that_was_heard() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "charged twice");
+    let reply = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen.";
+    r.agent_says(turn, &[reply], 60);
+    r.play_for(400);
+    r.caller(300, SPEECH);
+    r.caller(600, QUIET);
+    let acts = r.input(Input::SttFinal {
+        text: "uh-huh".into(),
+        confidence: 0.9,
+        continued: false,
+    });
+    let (respoken_turn, rest) = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Speak {
+                utterance, text, ..
+            } => Some((*utterance, text.clone())),
+            _ => None,
+        })
+        .expect("the unheard rest is re-spoken");
+    assert!(reply.ends_with(&rest), "{rest:?}");
+    let heard_before = reply[..reply.len() - rest.len()].trim().to_string();
+    assert!(!heard_before.is_empty());
+    // The rest plays for a while, then the caller really talks over it.
+    r.input(Input::TtsAudio {
+        utterance: respoken_turn,
+        seq: 0,
+        audio: vec![0x42; 60 * FRAME_BYTES],
+    });
+    r.input(Input::TtsDone {
+        utterance: respoken_turn,
+        seq: 0,
+    });
+    r.play_for(400);
+    r.caller(300, SPEECH);
+    r.caller(600, QUIET);
+    let acts = r.input(Input::SttFinal {
+        text: "no wait, which card".into(),
+        confidence: 0.9,
+        continued: false,
+    });
+    let (heard_turn, heard) = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::RecordHeard { turn, heard, .. } => Some((*turn, heard.clone())),
+            _ => None,
+        })
+        .expect("heard text recorded");
+    assert_eq!(heard_turn, turn, "recorded for the reply's own turn");
+    assert!(
+        heard.starts_with(&heard_before) && heard.len() > heard_before.len(),
+        "heard {heard:?}, before the false interruption {heard_before:?}"
+    );
+    assert!(reply.starts_with(&heard), "heard {heard:?}");
+}
