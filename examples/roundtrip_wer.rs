@@ -7,11 +7,11 @@
 use std::time::Instant;
 
 use switchboard::audio::resample::resample;
-use switchboard::speech::eval::{model_cache_root, telephone};
 use switchboard::speech::models::ModelCache;
-use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine};
-use switchboard::speech::tts_piper::PiperTts;
-use switchboard::speech::wer::WerCount;
+use switchboard::speech::stt::eval::{model_cache_root, telephone};
+use switchboard::speech::stt::wer::WerCount;
+use switchboard::speech::stt::whisper::engine::{WhisperConfig, WhisperEngine};
+use switchboard::speech::tts::piper::PiperTts;
 use switchboard::speech::TextToSpeech;
 
 #[tokio::main]

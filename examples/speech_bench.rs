@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use switchboard::speech::models::ModelCache;
-use switchboard::speech::tts_piper::PiperTts;
-use switchboard::speech::vad_energy::{EnergyVad, EnergyVadConfig};
-use switchboard::speech::vad_silero::SileroVadFactory;
+use switchboard::speech::tts::piper::PiperTts;
+use switchboard::speech::vad::energy::{EnergyVad, EnergyVadConfig};
+use switchboard::speech::vad::silero::SileroVadFactory;
 use switchboard::speech::{TextToSpeech, Vad};
 
 const SPEECH: &str =
@@ -61,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let tts = PiperTts::load(
         &env,
-        &switchboard::speech::tts_piper::PiperConfig::from_cache(&cache),
+        &switchboard::speech::tts::piper::PiperConfig::from_cache(&cache),
     )?;
     println!("piper load: {:?}", t.elapsed());
     let sentences: Vec<String> = std::fs::read_to_string("tests/fixtures/support_sentences.txt")?

@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use switchboard::speech::eval::{self, Clip};
-use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine};
-use switchboard::speech::wer::WerCount;
-use switchboard::speech::whisper::WhisperModel;
+use switchboard::speech::stt::eval::{self, Clip};
+use switchboard::speech::stt::wer::WerCount;
+use switchboard::speech::stt::whisper::engine::{WhisperConfig, WhisperEngine};
+use switchboard::speech::stt::whisper::WhisperModel;
 
 /// Clips listed in pocketsphinx's `<s> text </s> (id)` transcription files.
 fn pocketsphinx_clips(root: &Path) -> Vec<Clip> {
@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let root = eval::model_cache_root();
     let t0 = Instant::now();
-    let model = switchboard::speech::whisper::ensure_ggml(&root, whisper)?;
+    let model = switchboard::speech::stt::whisper::ensure_ggml(&root, whisper)?;
     println!("ensure_ggml: {:.2} s", t0.elapsed().as_secs_f64());
 
     println!("\n| audio_ctx | WER clean | WER tel | RTF (tel, wall) | latency mean / min / max (tel, wall) | CPU s per utterance (tel) |");

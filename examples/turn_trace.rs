@@ -69,7 +69,9 @@ async fn main() -> anyhow::Result<()> {
             if let Some(s) = stt.as_mut() {
                 let mut a = CallerAudio::new(None, None);
                 for f in &frames {
-                    s.input.send(SttInput::Audio(a.push(f).pcm16k)).await?;
+                    for frame in a.push(f) {
+                        s.input.send(SttInput::Audio(frame.pcm16k)).await?;
+                    }
                 }
                 println!("{path}: whole file {}", final_text(s).await?);
             }
@@ -80,7 +82,10 @@ async fn main() -> anyhow::Result<()> {
         let mut sent = 0usize;
         let mut turns = Vec::new();
         for (i, f) in frames.iter().enumerate() {
-            let frame = audio.push(f);
+            // One 20 ms file frame is one line frame.
+            let Some(frame) = audio.push(f).pop() else {
+                continue;
+            };
             let p = frame.speech_prob;
             tick += 1;
             let now = t0 + Duration::from_millis(20 * tick);

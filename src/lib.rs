@@ -11,7 +11,7 @@
 //! |---------------|------|
 //! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, signatures and stream tokens |
 //! | [`audio`]     | G.711 μ-law, resampling, WAV files, 20 ms framing |
-//! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits, embedded and cloud providers, model files |
+//! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits; `vad/`, `stt/` (Whisper and its model files, cloud recognisers), `tts/` (Piper, cloud voices, normalisation); model files |
 //! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
 //! | [`call`]      | one phone call: playout pacing, the per-call state machine, its tokio session, the record writer and live transfers (Twilio REST) |
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |

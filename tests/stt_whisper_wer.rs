@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use switchboard::speech::eval;
-use switchboard::speech::stt_rolling::RollingConfig;
-use switchboard::speech::stt_whisper::{WhisperConfig, WhisperEngine, WhisperStt};
-use switchboard::speech::wer::WerCount;
+use switchboard::speech::stt::eval;
+use switchboard::speech::stt::rolling::RollingConfig;
+use switchboard::speech::stt::wer::WerCount;
+use switchboard::speech::stt::whisper::engine::{WhisperConfig, WhisperEngine, WhisperStt};
 use switchboard::speech::{SpeechToText, SttEvent, SttInput};
 
 /// Measured 2026-11-25 on the five committed clips (see BENCHMARKS.md): clean 12.5 %,

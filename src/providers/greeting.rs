@@ -7,7 +7,7 @@ use super::ProviderError;
 use crate::audio::wav::{read_wav, Pcm};
 use crate::call::VoiceStack;
 use crate::config::Config;
-use crate::speech::canned::CannedTts;
+use crate::speech::tts::canned::CannedTts;
 
 /// Foundation mode: no speech recognition or agents; the call plays the greeting
 /// recording and records the caller.

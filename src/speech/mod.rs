@@ -13,26 +13,14 @@
 //! - VAD instances are per call (they keep state); a [`VadFactory`] makes them.
 
 // Speech-to-text (embedded Whisper, cloud clients) and its quality measurement.
-pub mod canned;
-pub mod continuation;
-pub mod eval;
 pub mod fakes;
 pub mod http;
 pub mod manifest;
 pub mod models;
-pub mod normalize;
 pub mod onnx;
-pub mod stt_deepgram;
-pub mod stt_openai;
-pub mod stt_rolling;
-pub mod stt_whisper;
-pub mod tts_elevenlabs;
-pub mod tts_openai;
-pub mod tts_piper;
-pub mod vad_energy;
-pub mod vad_silero;
-pub mod wer;
-pub mod whisper;
+pub mod stt;
+pub mod tts;
+pub mod vad;
 
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;

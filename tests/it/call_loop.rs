@@ -204,7 +204,7 @@ async fn embedded_stack_answers_a_caller_wav_and_routes_to_billing() {
     // Tiny.en mis-hears some of the robotic espeak fixture voices; the replay scenarios
     // cover those voices, this test covers the call path.
     let cache = switchboard::speech::models::ModelCache::new(switchboard::cache::models_root());
-    let voice = switchboard::speech::tts_piper::PiperTts::from_cache(&cache).unwrap();
+    let voice = switchboard::speech::tts::piper::PiperTts::from_cache(&cache).unwrap();
     let words = voice
         .synthesize_all("Hi. I was charged twice for my subscription this month.")
         .await

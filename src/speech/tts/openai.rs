@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::http::{pcm16_stream, HttpPolicy};
-use super::{SpeechError, TextToSpeech, TtsStream};
+use crate::speech::http::{pcm16_stream, HttpPolicy};
+use crate::speech::{SpeechError, TextToSpeech, TtsStream};
 
 /// Sample rate of `response_format: "pcm"`.
 pub const OPENAI_PCM_RATE: u32 = 24_000;
@@ -108,5 +108,5 @@ impl TextToSpeech for OpenAiTts {
 }
 
 #[cfg(test)]
-#[path = "tts_cloud_tests.rs"]
+#[path = "cloud_tests.rs"]
 mod tests;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use futures::stream;
 
-use super::{SpeechError, TextToSpeech, TtsStream};
+use crate::speech::{SpeechError, TextToSpeech, TtsStream};
 
 /// Pre-recorded phrases at one sample rate.
 pub struct CannedTts {

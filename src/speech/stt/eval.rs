@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::audio::mulaw;
 use crate::audio::resample::resample;
 
-use super::SpeechError;
+use crate::speech::SpeechError;
 
 /// One evaluation clip: 16 kHz mono PCM and its reference transcript.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::http::{pcm16_stream, HttpPolicy};
-use super::{SpeechError, TextToSpeech, TtsStream};
+use crate::speech::http::{pcm16_stream, HttpPolicy};
+use crate::speech::{SpeechError, TextToSpeech, TtsStream};
 
 /// Settings for [`ElevenLabsTts`].
 #[derive(Debug, Clone)]

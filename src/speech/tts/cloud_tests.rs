@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::speech::tts_elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
+use crate::speech::tts::elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
 
 /// What the fake does for one request.
 enum Reply {

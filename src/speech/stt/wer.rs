@@ -53,12 +53,12 @@ pub fn normalize(text: &str) -> Vec<String> {
 }
 
 fn digit_word(d: char) -> String {
-    super::normalize::cardinal(u64::from(d.to_digit(10).unwrap_or(0)))
+    crate::speech::tts::normalize::cardinal(u64::from(d.to_digit(10).unwrap_or(0)))
 }
 
 /// Spell a number in words, without hyphens (the speech normaliser's cardinals).
 pub fn number_words(n: u64) -> String {
-    super::normalize::cardinal(n).replace('-', " ")
+    crate::speech::tts::normalize::cardinal(n).replace('-', " ")
 }
 
 /// Word-level edit distance between two word sequences.

@@ -1,9 +1,9 @@
-//! [`SttInput::Continue`](super::SttInput::Continue) for recognisers that transcribe
+//! [`SttInput::Continue`](crate::speech::SttInput::Continue) for recognisers that transcribe
 //! whole utterances: keep the last flushed utterance's audio and put it in front of
 //! the next one when the caller turns out to have gone on after a pause. One set of
 //! rules for every such recogniser (the embedded rolling driver, the OpenAI client).
 
-use super::MAX_CONTINUED_SAMPLES;
+use crate::speech::MAX_CONTINUED_SAMPLES;
 
 /// Per-stream bookkeeping of the last utterance and whether the current one joins it.
 #[derive(Debug, Default)]

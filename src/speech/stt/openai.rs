@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::continuation::Continuation;
-use super::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream};
+use crate::speech::stt::continuation::Continuation;
+use crate::speech::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream};
 
 /// Settings for an OpenAI-compatible transcription endpoint.
 #[derive(Debug, Clone)]
@@ -182,7 +182,7 @@ impl SpeechToText for OpenAiStt {
     }
 
     async fn open(&self) -> Result<SttStream, SpeechError> {
-        let (input, mut rx) = mpsc::channel::<SttInput>(super::STT_INPUT_CAPACITY);
+        let (input, mut rx) = mpsc::channel::<SttInput>(crate::speech::STT_INPUT_CAPACITY);
         let (tx, events) = mpsc::channel(64);
         let client = self.clone();
         tokio::spawn(async move {
@@ -256,5 +256,5 @@ impl SpeechToText for OpenAiStt {
 }
 
 #[cfg(test)]
-#[path = "stt_openai_tests.rs"]
+#[path = "openai_tests.rs"]
 mod tests;

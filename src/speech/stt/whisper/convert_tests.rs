@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Write};
 
 use super::*;
-use crate::speech::whisper::ct2::f16_to_f32;
+use crate::speech::stt::whisper::ct2::f16_to_f32;
 
 const D: usize = 4; // model width
 const F: usize = 8; // ffn width

@@ -5,7 +5,7 @@
 //! that floor to a probability with a logistic curve. It cannot tell speech from
 //! loud noise; Silero can.
 
-use super::{SpeechError, Vad, VadFactory, VadFrame};
+use crate::speech::{SpeechError, Vad, VadFactory, VadFrame};
 
 /// Settings for [`EnergyVad`].
 #[derive(Debug, Clone, Copy, PartialEq)]

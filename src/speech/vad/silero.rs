@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use ort::session::Session;
 use ort::value::Tensor;
 
-use super::manifest::paths;
-use super::models::ModelCache;
-use super::onnx::{self, ort_err, SessionOptions};
-use super::{SpeechError, Vad, VadFactory, VadFrame};
+use crate::speech::manifest::paths;
+use crate::speech::models::ModelCache;
+use crate::speech::onnx::{self, ort_err, SessionOptions};
+use crate::speech::{SpeechError, Vad, VadFactory, VadFrame};
 
 const STATE_LEN: usize = 2 * 128;
 
@@ -169,5 +169,5 @@ impl Vad for SileroVad {
 }
 
 #[cfg(test)]
-#[path = "vad_silero_tests.rs"]
+#[path = "silero_tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@
 //! [`WhisperEngine`] holds the model, loaded once and shared by every call; each
 //! stream owns its own `WhisperState` (decoder buffers). [`WhisperStt`] implements
 //! [`SpeechToText`] by re-decoding the growing utterance buffer (see
-//! [`super::stt_rolling`]). Decoding settings favour latency: greedy, single
+//! [`crate::speech::stt::rolling`]). Decoding settings favour latency: greedy, single
 //! segment, no timestamps, English (multilingual models are told the language, so they
 //! transcribe rather than detect or translate), no temperature fallback, and optionally
 //! an encoder window (`audio_ctx`) shrunk to the audio actually present.
@@ -16,12 +16,12 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::stt_rolling::{self, RollingConfig, Transcriber, Transcript};
-use super::whisper::{ensure_ggml, WhisperModel, FETCH_HINT};
-use super::{SpeechError, SpeechToText, SttStream};
+use crate::speech::stt::rolling::{self as stt_rolling, RollingConfig, Transcriber, Transcript};
+use crate::speech::stt::whisper::{ensure_ggml, WhisperModel, FETCH_HINT};
+use crate::speech::{SpeechError, SpeechToText, SttStream};
 
 /// Whisper's input sample rate.
-pub const SAMPLE_RATE: usize = super::STT_RATE as usize;
+pub const SAMPLE_RATE: usize = crate::speech::STT_RATE as usize;
 /// Encoder frames per second of audio (1500 frames for 30 s).
 const ENCODER_FRAMES_PER_SEC: usize = 50;
 

@@ -1,6 +1,6 @@
 //! Piper neural TTS through ONNX Runtime, streamed clause by clause.
 //!
-//! Text → (optional [speech normalisation](super::normalize)) → clauses split at
+//! Text → (optional [speech normalisation](crate::speech::tts::normalize)) → clauses split at
 //! `, . ! ? ; :` → IPA phonemes from `espeak-ng -q --ipa` run as a **subprocess**
 //! (espeak-ng is GPL-3; we never link it) → the punctuation espeak drops is put back
 //! → ids through the voice's `phoneme_id_map` as `^ _ (p _)* $` → the VITS graph
@@ -22,10 +22,10 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokio::sync::mpsc;
 
-use super::manifest::paths;
-use super::models::ModelCache;
-use super::onnx::{self, ort_err, SessionOptions};
-use super::{SpeechError, TextToSpeech, TtsStream};
+use crate::speech::manifest::paths;
+use crate::speech::models::ModelCache;
+use crate::speech::onnx::{self, ort_err, SessionOptions};
+use crate::speech::{SpeechError, TextToSpeech, TtsStream};
 
 /// Settings for [`PiperTts`]. `None` scales take the voice config's values.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ pub struct PiperConfig {
     /// > 1 speaks slower.
     pub length_scale: Option<f32>,
     pub noise_w: Option<f32>,
-    /// Run [`super::normalize::normalize`] on the input text first.
+    /// Run [`crate::speech::tts::normalize::normalize`] on the input text first.
     pub normalize: bool,
     /// Linear gain applied to the model's output before clamping to `[-1, 1]`.
     pub gain: f32,
@@ -369,7 +369,7 @@ impl TextToSpeech for PiperTts {
 
     async fn synthesize(&self, text: &str) -> Result<TtsStream, SpeechError> {
         let text = if self.inner.normalize {
-            super::normalize::normalize(text)
+            crate::speech::tts::normalize::normalize(text)
         } else {
             text.to_string()
         };
@@ -401,5 +401,5 @@ impl TextToSpeech for PiperTts {
 }
 
 #[cfg(test)]
-#[path = "tts_piper_tests.rs"]
+#[path = "piper_tests.rs"]
 mod tests;

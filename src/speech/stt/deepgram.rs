@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream};
+use crate::speech::{SpeechError, SpeechToText, SttEvent, SttInput, SttStream};
 
 /// Settings for Deepgram streaming recognition.
 #[derive(Debug, Clone)]
@@ -183,7 +183,7 @@ impl SpeechToText for DeepgramStt {
 
     async fn open(&self) -> Result<SttStream, SpeechError> {
         let ws = self.connect().await?;
-        let (input, in_rx) = mpsc::channel(super::STT_INPUT_CAPACITY);
+        let (input, in_rx) = mpsc::channel(crate::speech::STT_INPUT_CAPACITY);
         let (ev_tx, events) = mpsc::channel(64);
         tokio::spawn(run(ws, self.cfg.clone(), in_rx, ev_tx));
         Ok(SttStream { input, events })
@@ -448,5 +448,5 @@ async fn run(
 }
 
 #[cfg(test)]
-#[path = "stt_deepgram_tests.rs"]
+#[path = "deepgram_tests.rs"]
 mod tests;
