@@ -32,8 +32,13 @@ use tokio_util::sync::CancellationToken;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const SILENCE: [u8; 160] = [0xFF; 160];
-const REPLY: &str = "Sure, I can help with that. Let me look at your account and the charges \
-                     from last month, then we can sort it out together.";
+/// The `i`-th scripted reply (about 1.4 s of speech).
+fn reply(i: usize) -> String {
+    format!(
+        "Sure, I can help with request {i}. Let me look at your account and the charges \
+         for request {i}, then we can sort it out together."
+    )
+}
 
 #[derive(Parser)]
 struct Args {
@@ -268,10 +273,14 @@ struct Fig {
     missing_turns: usize,
 }
 
+/// The load generator is one client opening many streams at once: lift the
+/// per-client cap on sockets awaiting `start` (429 otherwise).
+const LOAD_CLIENT: &str = "[server]\nmax_pending_per_client = 1024\n";
+
 async fn fakes(args: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let toml = format!(
-        "[store]\npath = {:?}\n[recordings]\nenabled = false\n[call]\ngreeting_wav = \"\"\n[speech]\nstt = \"none\"\ntts = \"none\"\n",
+        "[store]\npath = {:?}\n[recordings]\nenabled = false\n[call]\ngreeting_wav = \"\"\n[speech]\nstt = \"none\"\ntts = \"none\"\n{LOAD_CLIENT}",
         dir.path().join("db.sqlite")
     );
     let config = Config::from_parts(&toml, "bench", Vec::new())?;
@@ -279,8 +288,10 @@ async fn fakes(args: &Args) -> anyhow::Result<()> {
     let store = switchboard::app::open_store(&config)?;
     let model = Arc::new(ScriptedModel::new("bench"));
     let total = args.calls * args.turns * 2;
-    for _ in 0..total {
-        model.say("triage", REPLY);
+    // Every reply different: the runtime never says a sentence twice in a call, and a
+    // dropped repeat would leave nothing to barge in on.
+    for i in 0..total {
+        model.say("triage", &reply(i));
     }
     let stt = ScriptedStt::new(vec!["I have a question about my bill please"; total]);
     let agents = prompts::load_dir(Path::new("prompts"))?;
@@ -408,7 +419,7 @@ async fn fake_call(
 async fn embedded(args: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let toml = format!(
-        "[store]\npath = {:?}\n[recordings]\nenabled = false\n",
+        "[store]\npath = {:?}\n[recordings]\nenabled = false\n{LOAD_CLIENT}",
         dir.path().join("db.sqlite")
     );
     let config = Config::from_parts(&toml, "bench", Vec::new())?;

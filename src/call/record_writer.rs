@@ -68,12 +68,16 @@ impl RecordWriter {
         let _ = self.tx.send(Write::Progress(update));
     }
 
-    /// Waits until every snapshot queued so far is written (the escalation brief must
-    /// be in the record before the person's phone rings).
-    pub async fn flush(&self) {
+    /// Resolves once every snapshot queued so far is written (the escalation brief
+    /// must be in the record before the person's phone rings). The wait is queued now;
+    /// the future may be awaited elsewhere (a transfer task).
+    pub fn flushed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let (done, written) = oneshot::channel();
-        if self.tx.send(Write::Flush(done)).is_ok() {
-            let _ = written.await;
+        let queued = self.tx.send(Write::Flush(done)).is_ok();
+        async move {
+            if queued {
+                let _ = written.await;
+            }
         }
     }
 
@@ -116,7 +120,7 @@ mod tests {
         for n in 1..=50 {
             writer.progress(update(n));
         }
-        writer.flush().await;
+        writer.flushed().await;
         let call = store.call("CA1").await.unwrap().unwrap();
         assert_eq!(call.frames_in, 50, "the newest snapshot is written");
         assert!(call.ended_at.is_none());

@@ -64,6 +64,8 @@ struct Session<K> {
     /// it meanwhile (passed on once it is open).
     stt_opening: Option<JoinHandle<Result<SttStream, SpeechError>>>,
     stt_backlog: Vec<SttInput>,
+    /// A transfer to a person in flight (the Twilio REST call), beside the loop.
+    transferring: Option<JoinHandle<Result<String, String>>>,
     tts: TtsHandle,
     tts_rx: mpsc::UnboundedReceiver<TtsOutput>,
     agent: Option<AgentLink>,
@@ -98,6 +100,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             stt: None,
             stt_opening: None,
             stt_backlog: Vec::new(),
+            transferring: None,
             tts,
             tts_rx,
             agent: None,
@@ -155,6 +158,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     self.feed(input);
                 }
                 event = recv_stt(&mut self.stt), if stt_open => self.on_stt(event),
+                done = task_result(&mut self.transferring), if self.transferring.is_some() => {
+                    self.transferring = None;
+                    self.on_transferred(done);
+                }
                 opened = stt_opened(&mut self.stt_opening), if self.stt_opening.is_some() => {
                     self.stt_opening = None;
                     self.on_stt_opened(opened);
@@ -478,7 +485,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     }
                 }
                 Action::Transfer { brief } => {
-                    self.transfer(brief).await;
+                    self.transfer(brief);
                 }
                 Action::Hangup => self.end = Some(End::HungUp),
                 Action::Measure(m) => self.report.measure(&self.deps.metrics, m),
@@ -501,32 +508,45 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
-    async fn transfer(&mut self, brief: String) {
-        self.report.escalation_brief = Some(brief.clone());
+    /// Hands the call to a person: the brief is saved, then the Twilio REST call (with
+    /// its retries) runs beside the loop, which goes on reading and pacing frames; its
+    /// result comes back through [`Session::on_transferred`].
+    fn transfer(&mut self, brief: String) {
+        self.report.escalation_brief = Some(brief);
         // The whisper route reads the brief from the record when the person answers.
         self.save_progress();
-        if let Some(writer) = self.writer.as_ref() {
-            writer.flush().await;
-        }
+        let Some(t) = self.deps.voice.transfer.clone() else {
+            info!("no transfer number configured: a call back was arranged");
+            self.end = Some(End::HungUp);
+            return;
+        };
         let call_sid = self
             .start
             .as_ref()
             .map(|s| s.call_sid.clone())
             .unwrap_or_default();
-        match self.deps.voice.transfer.as_ref() {
-            Some(t) => match t.transfer(&call_sid).await {
-                Ok(()) => {
-                    info!(to = %t.number, "call transferred to a person");
-                    self.report.transferred_to = Some(t.number.clone());
-                    // Twilio ends the stream (stop) once the new TwiML runs.
-                }
-                Err(e) => {
-                    warn!(error = %e, "transfer failed; ending the call");
-                    self.end = Some(End::HungUp);
-                }
-            },
-            None => {
-                info!("no transfer number configured: a call back was arranged");
+        let saved = self.writer.as_ref().map(RecordWriter::flushed);
+        self.transferring = Some(tokio::spawn(async move {
+            if let Some(saved) = saved {
+                saved.await;
+            }
+            t.transfer(&call_sid)
+                .await
+                .map(|()| t.number.clone())
+                .map_err(|e| e.to_string())
+        }));
+    }
+
+    /// The transfer's result: the person's number, or why it failed (the call ends).
+    fn on_transferred(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(number) => {
+                info!(to = %number, "call transferred to a person");
+                self.report.transferred_to = Some(number);
+                // Twilio ends the stream (stop) once the new TwiML runs.
+            }
+            Err(e) => {
+                warn!(error = %e, "transfer failed; ending the call");
                 self.end = Some(End::HungUp);
             }
         }
@@ -589,6 +609,14 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             frames_out = self.report.frames_out,
             "call ended"
         );
+    }
+}
+
+/// A transfer task's result, once it is done (a failed task counts as an error).
+async fn task_result(task: &mut Option<JoinHandle<Result<String, String>>>) -> Result<String, String> {
+    match task.as_mut() {
+        Some(t) => t.await.unwrap_or_else(|e| Err(format!("transfer task failed: {e}"))),
+        None => std::future::pending().await,
     }
 }
 
