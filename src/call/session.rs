@@ -613,9 +613,13 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
 }
 
 /// A transfer task's result, once it is done (a failed task counts as an error).
-async fn task_result(task: &mut Option<JoinHandle<Result<String, String>>>) -> Result<String, String> {
+async fn task_result(
+    task: &mut Option<JoinHandle<Result<String, String>>>,
+) -> Result<String, String> {
     match task.as_mut() {
-        Some(t) => t.await.unwrap_or_else(|e| Err(format!("transfer task failed: {e}"))),
+        Some(t) => t
+            .await
+            .unwrap_or_else(|e| Err(format!("transfer task failed: {e}"))),
         None => std::future::pending().await,
     }
 }
