@@ -1,0 +1,194 @@
+//! Yes and no in the caller's own words: a clear yes, a plain "okay", a refusal
+//! judged clause by clause, and putting an offer off (not a yes).
+
+use super::*;
+
+pub(super) const YES_WORDS: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "yea",
+    "ya",
+    "sure",
+    "correct",
+    "ok",
+    "okay",
+    "alright",
+    "absolutely",
+    "definitely",
+    "confirm",
+    "confirmed",
+    "affirmative",
+    "right",
+    "fine",
+    "please",
+];
+
+pub(super) const YES_PHRASES: &[&str] = &[
+    "go ahead",
+    "do it",
+    "do that",
+    "please do",
+    "sounds good",
+    "that's fine",
+    "that is fine",
+    "of course",
+    "that's right",
+    "that works",
+    "let's do it",
+    "why not",
+    "i do",
+    "i would",
+];
+
+pub(super) const NO_WORDS: &[&str] = &[
+    "no", "nope", "nah", "don't", "dont", "not", "never", "wait", "stop", "cancel", "hold",
+];
+
+/// The caller said no (or hesitated).
+pub fn is_negative(text: &str) -> bool {
+    words(text)
+        .iter()
+        .any(|w| NO_WORDS.contains(&w.as_str()) || w.ends_with("n't"))
+}
+
+/// The turn holds an unmistakable yes phrase ("go ahead", "do it", "let's do it").
+pub fn has_yes_phrase(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    YES_PHRASES
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")))
+}
+
+/// A yes that is more than a filler: "yes", "sure", "go ahead" — not the "okay" of
+/// "okay, I'll think about it".
+pub fn is_clear_yes(text: &str) -> bool {
+    const STRONG: &[&str] = &[
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "yea",
+        "sure",
+        "absolutely",
+        "definitely",
+        "confirm",
+    ];
+    !is_negative(text)
+        && (has_yes_phrase(text) || words(text).iter().any(|w| STRONG.contains(&w.as_str())))
+}
+
+/// A yes that answers our question: clear ("yes", "go ahead"), or a plain "okay"
+/// that asks nothing back ("okay… so what about the double charge?" is not a yes).
+pub fn is_yes_answer(text: &str) -> bool {
+    is_affirmative(text) && (is_clear_yes(text) || !text.contains('?'))
+}
+
+/// Words that only lead into a clause.
+pub(super) const LEAD_INS: &[&str] = &[
+    "oh", "um", "uh", "well", "but", "and", "so", "actually", "hmm", "okay", "ok", "whoa", "ah",
+];
+
+/// Phrases that refuse wherever they stand in a clause.
+pub(super) const REFUSALS: &[&str] = &[
+    "forget it",
+    "leave it",
+    "no thanks",
+    "not now",
+    "not right now",
+    "don't do",
+    "dont do",
+    "don't switch",
+    "don't refund",
+    "not yet",
+    "i'll pass",
+    // Putting it off is not a yes ("yeah, I'll call back later once I've talked to him").
+    "hold off",
+    "call back",
+    "later",
+    "think about it",
+    "check with",
+    "talk to him",
+    "talk to her",
+    "talk to them",
+    "ask my",
+    "not sure",
+];
+
+/// The caller turns our offer down in some clause: one that opens with a refusal
+/// ("no, forget it", "don't…", "not now", "wait…") or holds one. A negation inside a
+/// statement ("yeah, let's do that, I'm not rewriting the whole script") is not one.
+pub fn refuses(text: &str) -> bool {
+    text.split(['.', ',', ';', '!', '?']).any(|clause| {
+        let ws = words(clause);
+        let joined = format!(" {} ", ws.join(" "));
+        let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
+        opener.is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "no" | "nope"
+                    | "nah"
+                    | "not"
+                    | "don't"
+                    | "dont"
+                    | "never"
+                    | "cancel"
+                    | "stop"
+                    | "wait"
+                    | "hold"
+            )
+        }) || REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
+    })
+}
+
+/// The caller takes our offer: a yes ([`is_yes_answer`], judged clause by clause for
+/// negations, see [`refuses`]) and no refusal.
+pub fn accepts(text: &str) -> bool {
+    if refuses(text) {
+        return false;
+    }
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let phrase = YES_PHRASES
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")));
+    let clear = phrase
+        || ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "yes"
+                    | "yeah"
+                    | "yep"
+                    | "yup"
+                    | "yea"
+                    | "sure"
+                    | "absolutely"
+                    | "definitely"
+                    | "confirm"
+            )
+        });
+    let plain = ws
+        .iter()
+        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
+        || ws.join(" ") == "please";
+    clear || (plain && !text.contains('?'))
+}
+
+/// The caller clearly said yes. "please" alone counts only as a whole reply.
+pub fn is_affirmative(text: &str) -> bool {
+    if is_negative(text) {
+        return false;
+    }
+    let ws = words(text);
+    let joined = ws.join(" ");
+    if YES_PHRASES
+        .iter()
+        .any(|p| format!(" {joined} ").contains(&format!(" {p} ")))
+    {
+        return true;
+    }
+    ws.iter()
+        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
+        || joined == "please"
+}

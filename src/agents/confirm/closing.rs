@@ -1,0 +1,196 @@
+//! The end of a call in the caller's words: farewells at the end of a turn, firm
+//! closings, acknowledgements that ask nothing, and whether a turn asks for something.
+
+use super::*;
+
+/// Phrases that close a call when they end the caller's turn.
+pub(super) const FAREWELLS: &[&str] = &[
+    "bye",
+    "goodbye",
+    "bye bye",
+    "bye now",
+    "good bye",
+    "that's all",
+    "that is all",
+    "that's everything",
+    "that's it",
+    "that's all i needed",
+    "have a good day",
+    "have a nice day",
+    "later",
+    "see you",
+    "see ya",
+    "take care",
+    "talk to you later",
+    "ta ra",
+    "cheerio",
+    "bye for now",
+];
+
+/// Politeness that may follow a farewell ("bye, thanks") or fill around it.
+pub(super) const FILLERS: &[&str] = &[
+    "thanks", "thank", "you", "very", "much", "so", "again", "then", "ok", "okay", "for", "your",
+    "help", "great", "perfect", "cheers",
+];
+
+/// Words that show a turn asks for something (a request or a problem), so a farewell
+/// at its end does not make the whole turn a goodbye.
+pub(super) const REQUEST_MARKERS: &[&str] = &[
+    "need", "want", "help", "please", "can't", "cannot", "won't", "doesn't", "isn't", "broken",
+    "problem", "issue", "refund", "cancel", "change", "charge", "charged", "invoice", "bill",
+    "reset", "error", "wrong",
+];
+
+/// Question words ask only where they open a sentence ("why is it…"), not inside a
+/// statement ("that's probably why it didn't go through").
+pub(super) const QUESTION_WORDS: &[&str] = &["how", "why", "what", "when", "where", "which"];
+
+/// Words that may come before a question word at the start of a sentence.
+pub(super) const OPENERS: &[&str] = &["so", "and", "but", "um", "uh", "okay", "ok", "oh", "then"];
+
+/// Some sentence of `text` opens with a question word.
+pub(super) fn opens_with_question_word(text: &str) -> bool {
+    text.split(['.', '!', '?', ';', ',']).any(|sentence| {
+        words(sentence)
+            .iter()
+            .find(|w| !OPENERS.contains(&w.as_str()))
+            .is_some_and(|w| QUESTION_WORDS.contains(&w.as_str()))
+    })
+}
+
+/// A turn that only acknowledges what we said and says goodbye ("Alright, I'll try
+/// that. Thanks, bye."): it ends with a farewell and, before it, asks nothing.
+pub fn is_acknowledged_farewell(text: &str) -> bool {
+    ends_with_farewell(text) && (!asks_something(text) || closes_firmly(text))
+}
+
+/// Phrases that close a call whatever came before them in the turn.
+pub(super) const FIRM_CLOSINGS: &[&str] = &[
+    "that's all i needed",
+    "that's all",
+    "that's everything",
+    "that's it",
+];
+
+/// "…it won't be done by one. Fine, I'll start it after three. That's all I needed,
+/// thanks, bye.": a firm closing at the end, no question and no request in the turn.
+pub(super) fn closes_firmly(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    FIRM_CLOSINGS
+        .iter()
+        .any(|c| joined.contains(&format!(" {c} ")))
+        && !text.contains('?')
+        && ![
+            " can you ",
+            " could you ",
+            " i need ",
+            " i want ",
+            " please ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p))
+}
+
+/// The turn asks for something or reports a problem (a question, a request word, a
+/// question word opening a sentence).
+pub(super) fn asks_something(text: &str) -> bool {
+    // "Hello? You there?" asks nothing of substance.
+    let substance: String = text
+        .split_inclusive(['.', '!', '?'])
+        .filter(|s| interjection(s).is_none())
+        .collect();
+    let text = substance.as_str();
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    text.contains('?')
+        || ws.iter().any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+        || opens_with_question_word(text)
+        || [
+            " can you ",
+            " could you ",
+            " would you ",
+            " i'd like ",
+            " id like ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p))
+}
+
+/// The turn asks for something in so many words ("what I need is…", "can you…",
+/// "email me…").
+pub fn makes_request(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    [
+        " need ",
+        " want ",
+        " can you ",
+        " could you ",
+        " would you ",
+        " i'd like ",
+        " send me ",
+        " email me ",
+        " text me ",
+        " please send ",
+    ]
+    .iter()
+    .any(|p| joined.contains(p))
+}
+
+/// Phrases that take in what we said ("good to know", "makes sense").
+pub(super) const ACKNOWLEDGEMENTS: &[&str] = &[
+    "good to know",
+    "makes sense",
+    "that makes sense",
+    "got it",
+    "i see",
+    "fair enough",
+    "understood",
+    "that helps",
+    "that's helpful",
+    "okay cool",
+    "ok cool",
+];
+
+/// A turn that only takes in what we said ("Ah, okay, good to know. I'll leave the
+/// router alone then."): an acknowledgement, and nothing asked or reported.
+pub fn is_acknowledgement(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    ACKNOWLEDGEMENTS
+        .iter()
+        .any(|a| joined.contains(&format!(" {a} ")))
+        && !asks_something(text)
+}
+
+/// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
+/// caller is leaving once this turn is dealt with.
+pub fn ends_with_farewell(text: &str) -> bool {
+    // "That's all?" is disbelief, not a goodbye; "I'll pay by…" is unfinished.
+    let end = text.trim_end();
+    if end.ends_with('?') || end.ends_with("...") || end.ends_with('…') {
+        return false;
+    }
+    if misheard_bye(text) {
+        return true;
+    }
+    let mut ws = words(text);
+    // Drop trailing politeness: "bye, thanks" / "goodbye then".
+    while ws.last().is_some_and(|w| FILLERS.contains(&w.as_str())) {
+        if ws.len() == 1 {
+            break;
+        }
+        ws.pop();
+    }
+    let joined = format!(" {}", ws.join(" "));
+    FAREWELLS.iter().any(|f| joined.ends_with(&format!(" {f}")))
+}
+
+/// Recognisers often spell a closing "bye" as "buy" or "by"; only a last clause of
+/// its own after something else counts ("Yes, go ahead, thanks, buy.") — never
+/// "…all I needed to buy", nor "Buy." alone (an answer to "renew or buy?").
+pub(super) fn misheard_bye(text: &str) -> bool {
+    let body = text.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    let mut clauses = body.rsplit(['.', ',', '!', '?', ';']);
+    let last = words(clauses.next().unwrap_or(""));
+    let before = clauses.any(|c| !words(c).is_empty());
+    before && !last.is_empty() && last.len() <= 2 && last.iter().all(|w| w == "buy" || w == "by")
+}

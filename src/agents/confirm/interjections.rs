@@ -1,0 +1,205 @@
+//! Turns that answer nothing: "hello? are you still there?", "sorry, say that again",
+//! and holds while the caller checks something ("hang on, let me open my bank app").
+
+use super::*;
+
+/// What an interjection asks of us: it answers nothing, so an open question stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interjection {
+    /// "Hello? Are you still there?": say we are, and ask the open question again.
+    StillThere,
+    /// "Sorry?", "Come again?": say the last thing again.
+    Repeat,
+    /// "Hold on", "one second": wait, the open question stays open.
+    Wait,
+}
+
+pub(super) const INTERJECTIONS: &[(&str, Interjection)] = &[
+    ("are you still there", Interjection::StillThere),
+    ("are you there", Interjection::StillThere),
+    ("you still there", Interjection::StillThere),
+    ("you there", Interjection::StillThere),
+    ("still there", Interjection::StillThere),
+    ("is anyone there", Interjection::StillThere),
+    ("anyone there", Interjection::StillThere),
+    ("is anybody there", Interjection::StillThere),
+    ("can you hear me", Interjection::StillThere),
+    ("are you with me", Interjection::StillThere),
+    ("hello", Interjection::StillThere),
+    ("hi", Interjection::StillThere),
+    ("hey", Interjection::StillThere),
+    ("can you repeat that", Interjection::Repeat),
+    ("could you repeat that", Interjection::Repeat),
+    ("can you say that again", Interjection::Repeat),
+    ("could you say that again", Interjection::Repeat),
+    ("say that again", Interjection::Repeat),
+    ("repeat that", Interjection::Repeat),
+    ("i didn't catch that", Interjection::Repeat),
+    ("i didn't hear you", Interjection::Repeat),
+    ("i didn't hear that", Interjection::Repeat),
+    ("what was that", Interjection::Repeat),
+    ("come again", Interjection::Repeat),
+    ("excuse me", Interjection::Repeat),
+    ("pardon me", Interjection::Repeat),
+    ("pardon", Interjection::Repeat),
+    ("sorry", Interjection::Repeat),
+    ("what", Interjection::Repeat),
+    ("huh", Interjection::Repeat),
+    ("give me a second", Interjection::Wait),
+    ("give me a moment", Interjection::Wait),
+    ("give me a minute", Interjection::Wait),
+    ("just a second", Interjection::Wait),
+    ("just a sec", Interjection::Wait),
+    ("just a moment", Interjection::Wait),
+    ("just a minute", Interjection::Wait),
+    ("one second", Interjection::Wait),
+    ("one sec", Interjection::Wait),
+    ("one moment", Interjection::Wait),
+    ("one minute", Interjection::Wait),
+    ("hold on", Interjection::Wait),
+    ("hang on", Interjection::Wait),
+    ("let me check", Interjection::Wait),
+    ("let me see", Interjection::Wait),
+    ("let me think", Interjection::Wait),
+    ("wait", Interjection::Wait),
+];
+
+/// Sounds with no meaning that may surround an interjection.
+pub(super) const HESITATIONS: &[&str] = &[
+    "um", "umm", "uh", "uhh", "er", "erm", "oh", "ah", "so", "again", "there", "please",
+];
+
+/// The whole turn is an interjection ("hello? are you still there?", "sorry, what?",
+/// "hang on a second"): nothing in it answers a question or asks for anything. When
+/// several kinds are mixed, "still there" wins over "repeat" over "wait".
+pub fn interjection(text: &str) -> Option<Interjection> {
+    let ws = words(text);
+    if ws.is_empty() {
+        return None;
+    }
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    'outer: while i < ws.len() {
+        if HESITATIONS.contains(&ws[i].as_str()) || ws[i] == "a" && i > 0 {
+            i += 1;
+            continue;
+        }
+        for (phrase, kind) in INTERJECTIONS {
+            let p: Vec<&str> = phrase.split(' ').collect();
+            if ws.len() >= i + p.len() && ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p) {
+                kinds.push(*kind);
+                i += p.len();
+                continue 'outer;
+            }
+        }
+        // "second", "moment" after "a" ("hold on a second").
+        if matches!(ws[i].as_str(), "second" | "sec" | "moment" | "minute") && i > 0 {
+            i += 1;
+            continue;
+        }
+        return defers(text)
+            .then_some(Interjection::Wait)
+            .or_else(|| leading_interjection(text));
+    }
+    [
+        Interjection::StillThere,
+        Interjection::Repeat,
+        Interjection::Wait,
+    ]
+    .into_iter()
+    .find(|k| kinds.contains(k))
+}
+
+/// "Sorry, say that again? The kids were yelling.": the first sentence is an
+/// interjection and the rest only explains it (no answer, no request).
+pub(super) fn leading_interjection(text: &str) -> Option<Interjection> {
+    let cut = text.find(['.', '?', '!'])?;
+    let (first, rest) = text.split_at(cut + 1);
+    if rest.trim().is_empty() || answers_or_asks(rest) || ends_with_farewell(rest) {
+        return None;
+    }
+    let first_words = words(first);
+    if first_words.is_empty() || words(rest).len() > 12 {
+        return None;
+    }
+    interjection(first)
+}
+
+/// The text answers a question (yes or no) or asks for something of its own.
+pub(super) fn answers_or_asks(text: &str) -> bool {
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    // "okay", "alright", "please" are fillers; "yes", "go ahead" answer.
+    let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
+    ws.iter().any(|w| ANSWERS.contains(&w.as_str()))
+        || ws
+            .iter()
+            .any(|w| YES_WORDS.contains(&w.as_str()) && !soft(w))
+        || has_yes_phrase(text)
+        || text.contains('?')
+        || ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "need" | "want" | "help" | "how" | "why" | "what" | "when" | "where" | "which"
+            )
+        })
+        || [" can you ", " could you ", " would you ", " i'd like "]
+            .iter()
+            .any(|p| joined.contains(p))
+}
+
+/// Phrases that put the conversation on hold while the caller does something.
+pub(super) const DEFERRALS: &[&str] = &[
+    "hold on",
+    "hang on",
+    "one sec",
+    "one second",
+    "one moment",
+    "one minute",
+    "just a sec",
+    "just a second",
+    "just a moment",
+    "just a minute",
+    "give me a sec",
+    "give me a second",
+    "give me a moment",
+    "give me a minute",
+    "let me check",
+    "let me just check",
+    "let me look",
+    "let me have a look",
+    "let me find",
+    "let me go find",
+    "let me go check",
+    "let me grab",
+    "let me see",
+    "let me think",
+    "let me ask",
+    "before you do anything",
+];
+
+/// Words that answer a question or ask something, so a turn holding them is more
+/// than a request to wait.
+pub(super) const ANSWERS: &[&str] = &[
+    "no", "nope", "nah", "cancel", "stop", "never", "don't", "dont",
+];
+
+/// The caller asks us to wait while they check something ("hang on, let me open my
+/// bank app and look", "hold on, let me ask my husband"): a hold phrase, no yes or no,
+/// and no request or question of their own. An open question stays open.
+pub fn defers(text: &str) -> bool {
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let holds = DEFERRALS.iter().any(|p| joined.contains(&format!(" {p} ")));
+    // Numbers read out after the hold ("hang on… okay, three oh three oh one") answer.
+    const DIGIT_WORDS: &[&str] = &[
+        "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let numbers = text.chars().any(|c| c.is_ascii_digit())
+        || ws
+            .iter()
+            .filter(|w| DIGIT_WORDS.contains(&w.as_str()))
+            .count()
+            >= 3;
+    holds && !numbers && !answers_or_asks(text)
+}

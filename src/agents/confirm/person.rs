@@ -1,0 +1,68 @@
+//! A request for a person ("is there an actual human I can talk to?"), in a clause
+//! that is not negated.
+
+use super::*;
+
+/// Who a caller means by "a person".
+pub(super) const PEOPLE: &[&str] = &[
+    "person",
+    "human",
+    "someone",
+    "somebody",
+    "operator",
+    "representative",
+    "rep",
+    "agent",
+    "supervisor",
+    "manager",
+    "people",
+];
+
+/// The caller asks for a person ("is there an actual human I can talk to?", "get me a
+/// supervisor", "can I speak to someone?"), in a clause that is not negated ("I don't
+/// need a person, just…" is not a request).
+pub fn asks_for_person(text: &str) -> bool {
+    text.split(['.', '!', '?', ';', ',']).map(words).any(|ws| {
+        let negated = ws
+            .iter()
+            .any(|w| w == "not" || w == "no" || w == "never" || w.ends_with("n't"));
+        if negated {
+            return false;
+        }
+        let joined = format!(" {} ", ws.join(" "));
+        let has = |w: &str| ws.iter().any(|x| x == w);
+        let any = |ps: &[&str]| ps.iter().any(|p| joined.contains(p));
+        let real = any(&[
+            " real person ",
+            " actual person ",
+            " real human ",
+            " actual human ",
+            " live person ",
+            " live agent ",
+            " human being ",
+        ]);
+        let strong = ["supervisor", "manager", "operator", "representative"]
+            .iter()
+            .any(|w| has(w));
+        let plain = PEOPLE.iter().any(|p| has(p));
+        let talk = any(&[
+            " talk to ",
+            " talk with ",
+            " speak to ",
+            " speak with ",
+            " put me through ",
+            " transfer me ",
+            " connect me ",
+        ]);
+        let ask = talk
+            || any(&[
+                " get me ",
+                " is there ",
+                " i want ",
+                " i need ",
+                " i'd like ",
+                " let me ",
+            ]);
+        ((real || strong) && ask) || (plain && talk)
+    })
+}

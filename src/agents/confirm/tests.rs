@@ -1,0 +1,217 @@
+//! Tests of the caller's short answers, interjections, closings and requests for a person.
+
+use super::*;
+
+#[test]
+fn a_hold_while_the_caller_checks_keeps_the_question_open() {
+    assert_eq!(
+        interjection("sorry, say that again? the kids were yelling"),
+        Some(Interjection::Repeat)
+    );
+    assert_eq!(
+        interjection("sorry, say that again? I want the pro plan"),
+        None
+    );
+    for t in [
+        "wait, hang on, before you do anything let me open my bank app and look. one sec",
+        "Hang on a sec, let me just check with my husband.",
+        "okay hold on, let me go find an old bill",
+        "let me have a look at my statement real quick",
+    ] {
+        assert_eq!(interjection(t), Some(Interjection::Wait), "{t}");
+    }
+    assert!(!defers(
+        "Oh. Hang on, let me grab a letter from you guys. Okay, here. Three oh three oh one."
+    ));
+    assert_eq!(
+        interjection(
+            "Hello? You there? It went quiet. Oh, okay, yeah, it just came in. Thanks, bye."
+        ),
+        None
+    );
+    assert!(is_acknowledged_farewell(
+        "Hello? You there? It went quiet. Oh, okay, yeah, it just came in. Thanks, bye."
+    ));
+    assert!(is_acknowledged_farewell(
+        "One to three. Okay, so if I start it at ten, no, it won't be done by one. Fine. That's all I needed, thanks, bye."
+    ));
+    assert!(ends_with_farewell("Got it, that's it. Later."));
+    for t in [
+        "hang on, no, don't do that",
+        "okay yeah, I checked, go ahead",
+        "hold on, can you also send my invoice?",
+        "one second, I need a refund for the other charge too",
+        "let me check: yes, that's the one",
+    ] {
+        assert!(!defers(t), "{t}");
+    }
+}
+
+#[test]
+fn interjections_answer_nothing() {
+    use Interjection::*;
+    for (t, want) in [
+        ("Hello? Are you still there?", StillThere),
+        ("hello?", StillThere),
+        ("Um, can you hear me?", StillThere),
+        ("Sorry, what?", Repeat),
+        ("Come again?", Repeat),
+        ("Sorry, I didn't catch that.", Repeat),
+        ("Hold on a second.", Wait),
+        ("One moment please", Wait),
+    ] {
+        assert_eq!(interjection(t), Some(want), "{t}");
+    }
+    for t in [
+        "Yes please",
+        "Hello, I was charged twice",
+        "What is that charge for?",
+        "Sorry, I meant the March invoice",
+        "no",
+    ] {
+        assert_eq!(interjection(t), None, "{t}");
+    }
+}
+
+#[test]
+fn person_requests() {
+    for t in [
+        "Is there an actual human I can talk to?",
+        "Can I speak to someone, please",
+        "Get me a supervisor.",
+        "I want to talk to a real person",
+        "Just put me through to an operator",
+    ] {
+        assert!(asks_for_person(t), "{t}");
+    }
+    for t in [
+        "I don't need a person, just reset my password",
+        "my person on the account is my wife",
+        "I was charged twice",
+        "someone at my house broke the router",
+        "I need someone to come and fix the router",
+    ] {
+        assert!(!asks_for_person(t), "{t}");
+    }
+}
+
+#[test]
+fn offers_taken_or_refused_clause_by_clause() {
+    for t in [
+        "Six thousand, okay. Is that the ninety dollar one? Yeah, let's do that, I'm not rewriting the whole script.",
+        "okay yeah, put me on that",
+        "Yes please",
+        "sounds good",
+    ] {
+        assert!(accepts(t), "{t}");
+    }
+    for t in [
+        "Whoa, that's more than double what I pay now. No, forget it, leave me where I am.",
+        "hmm. nah you know what, not right now",
+        "Oh, only a hundred? No, don't switch it then",
+        "Yes, but don't charge my card yet",
+        "Okay, I'll try restarting it tonight. So what about the double charge?",
+        "wait, is that instead of the old price?",
+        "Yeah, I'll call back later once I've talked to him. Thanks, bye.",
+        "yeah maybe, let me think about it",
+    ] {
+        assert!(!accepts(t), "{t}");
+    }
+    assert!(refuses(
+        "No. I'm not paying more for that. Leave it as it is."
+    ));
+    assert!(!refuses("yeah, I'm not rewriting the script, do it"));
+}
+
+#[test]
+fn acknowledgements_ask_nothing() {
+    assert!(is_acknowledgement(
+        "Ah, okay, so it might happen again tonight. Good to know. I'll leave the router alone then."
+    ));
+    assert!(is_acknowledgement("Got it, makes sense."));
+    assert!(!is_acknowledgement("Got it. But why was I charged twice?"));
+    assert!(!is_acknowledgement("I see, but it still doesn't work"));
+}
+
+#[test]
+fn acknowledged_farewells() {
+    for t in [
+        "Alright, I'll try that. Thanks, bye.",
+        "Okay great, thank you, goodbye",
+        "Got it. That's all.",
+        "Huh. My bank account changed, that's probably why it didn't go through. I'll just pay it online tonight. Thanks, bye.",
+    ] {
+        assert!(is_acknowledged_farewell(t), "{t}");
+    }
+    for t in [
+        "So why was I charged for March. Bye",
+        "I still need a refund, bye",
+        "Can you send it by email? Bye",
+        "Thanks",
+    ] {
+        assert!(!is_acknowledged_farewell(t), "{t}");
+    }
+}
+
+#[test]
+fn yes_and_no() {
+    for y in [
+        "Yes please",
+        "yeah go ahead",
+        "Sure.",
+        "ok",
+        "That's right",
+        "please do",
+        "Yep, do it",
+        "please",
+        "that works",
+    ] {
+        assert!(is_affirmative(y), "{y}");
+    }
+    for n in [
+        "No",
+        "no thanks",
+        "wait, not yet",
+        "I don't want that",
+        "I was charged twice",
+        "please refund me the money I lost",
+        "my internet is down",
+    ] {
+        assert!(!is_affirmative(n), "{n}");
+    }
+    assert!(is_negative("nah"));
+}
+
+#[test]
+fn farewells_at_the_end_of_a_turn() {
+    for f in [
+        "Yes, refund it please. Thanks, bye.",
+        "No, that's everything. Thank you, bye.",
+        "Okay, thanks. That's all.",
+        "Perfect. That's all I needed, bye.",
+        "goodbye",
+        "Bye, thanks!",
+        "that's it, thank you very much",
+        "Yes, drop-ed, tank, buy.",
+        "Wrong number, buy,",
+        "Okay thanks. By.",
+    ] {
+        assert!(ends_with_farewell(f), "{f}");
+    }
+    for n in [
+        "bye the way my bill is wrong",
+        "I want to say goodbye to this plan and switch to pro",
+        "thanks",
+        "Yes please",
+        "is that all you can do",
+        "Perfect, that's all I needed to buy.",
+        "which plan should I buy",
+        "I'll pay by card",
+        "Buy.",
+        "I'd like to pay... by...",
+        "That's all?",
+        "That's it? Bye?",
+    ] {
+        assert!(!ends_with_farewell(n), "{n}");
+    }
+}

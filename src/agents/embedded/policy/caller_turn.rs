@@ -1,0 +1,109 @@
+//! New caller words (or the first turn after a handoff arrived): the open question
+//! first, then a goodbye, a request for a person, identity, several requests in one
+//! turn, and finally routing to an intent — handled here, handed to its owner,
+//! clarified, or escalated.
+
+use super::*;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::model::{ChatMessage, ModelError};
+
+impl Policy {
+    /// Handles new caller words (or the first turn after a handoff arrived).
+    pub(super) fn caller_turn(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        arrival: bool,
+    ) -> Result<Decision, ModelError> {
+        if !arrival {
+            if let Some(d) = self.pending(embedder, t) {
+                return Ok(d);
+            }
+            // "Alright, I'll try that. Thanks, bye.": nothing asked, the caller is
+            // leaving; never open something new for the words before the goodbye.
+            if confirm::is_acknowledged_farewell(t.user_text) {
+                if let Some(d) = self.goodbye(t) {
+                    return Ok(d);
+                }
+            }
+            // "Good to know, I'll leave the router alone then.": nothing to act on.
+            if confirm::is_acknowledgement(t.user_text) {
+                let said = |l: &str| {
+                    t.req.messages.iter().any(|m| {
+                        matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == l)
+                    })
+                };
+                if let Some(line) = ANYTHING_ELSE.iter().find(|l| !said(l)) {
+                    return Ok(Decision::Say((*line).into()));
+                }
+            }
+        }
+        // An explicit request for a person is never routed elsewhere.
+        if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
+            let reason = "caller asked for a person".to_string();
+            return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        if let Some(d) = self.identify(embedder, t, arrival)? {
+            return Ok(d);
+        }
+        // Several requests in this turn: one at a time, each on its own clause.
+        if let Some(d) = self.next_request(embedder, t, None, 1)? {
+            return Ok(d);
+        }
+        if arrival {
+            if let Some(d) = self.arrived_for(t) {
+                return Ok(d);
+            }
+        }
+        // Arriving on a bare "yes" to the question that brought the caller here: the
+        // question says what they want.
+        let accepted_question = (arrival
+            && confirm::is_affirmative(t.user_text)
+            && confirm::words(t.user_text).len() <= 5)
+            .then(|| last_question(&t.req.messages[..t.user_idx]))
+            .flatten();
+        let ranked = self.rank_turn(embedder, accepted_question.unwrap_or(t.user_text))?;
+        let agent = t.req.agent.as_str();
+        let routing = self.pick(&ranked, |s| {
+            s.intent.owner == agent
+                || s.intent.owner == HUMAN
+                || s.intent.owner == ANY
+                || (!arrival && has_tool(&t.req.tools, &transfer(&s.intent.owner)))
+        });
+        let (Some(owner), Some(best)) = (routing.owner, routing.best.clone()) else {
+            // Nothing new asked and a goodbye at the end ("okay, I'll try that, thanks,
+            // bye"): close rather than ask what they meant.
+            let closing = (!arrival).then(|| self.goodbye(t)).flatten();
+            return Ok(
+                closing.unwrap_or_else(|| self.low_confidence(t, routing.best.as_ref(), arrival))
+            );
+        };
+        tracing::debug!(agent, intent = %best.intent.name, owner = %owner, score = best.score, "brain routed");
+        if owner == HUMAN {
+            let reason = format!(
+                "caller asked for a person (intent {} score {:.2})",
+                best.intent.name, best.score
+            );
+            return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        if owner != agent && owner != ANY {
+            let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+            let specialist = t
+                .spec
+                .intents
+                .iter()
+                .any(|i| i.tool.is_some() && i.route.is_none());
+            let (trigger, why) = match (&intent.tool, specialist) {
+                (Some(tool), true) => ("capability", format!("needs {tool}, which {owner} owns")),
+                _ => ("intent", format!("topic belongs to {owner}")),
+            };
+            let reason = format!("intent {} score {:.2}: {why}", best.intent.name, best.score);
+            return Ok(self.handoff(t, &owner, trigger, reason));
+        }
+        Ok(self.act(
+            t,
+            &self.brains[&best.intent.agent].intents[best.intent.index],
+            None,
+        ))
+    }
+}

@@ -1,0 +1,98 @@
+//! Reading the conversation: what we last said or asked, what the caller said, tool
+//! calls and their results, whether the call was just handed to this agent.
+
+use serde_json::Value;
+
+use crate::agents::confirm;
+use crate::agents::embedded::templates::lookup;
+use crate::agents::model::{ChatMessage, ToolSpec};
+
+/// A reply with its closing "Anything else?" dropped; `None` when the reply ends
+/// with a question of its own ("…Shall I go ahead?").
+pub(super) fn without_anything_else(text: &str) -> Option<String> {
+    let trimmed = text.trim_end();
+    if !trimmed.ends_with('?') {
+        return Some(trimmed.to_string());
+    }
+    let body = &trimmed[..trimmed.len() - 1];
+    let start = body.rfind(['.', '!', '?']).map_or(0, |i| i + 1);
+    let question = trimmed[start..].to_lowercase();
+    question
+        .contains("anything else")
+        .then(|| trimmed[..start].trim_end().to_string())
+}
+
+/// The answer takes up a content word of the question ("which endpoint…?" "the
+/// payments endpoint"): it answers, whatever else its words resemble.
+pub(super) fn echoes(question: &str, answer: &str) -> bool {
+    let asked: Vec<String> = confirm::words(question)
+        .into_iter()
+        .filter(|w| w.len() >= 5)
+        .collect();
+    confirm::words(answer).iter().any(|w| asked.contains(w))
+}
+
+/// The conversation was handed to this agent after the last thing said: a handoff
+/// note follows the last non-system message.
+pub(super) fn handed_over(messages: &[ChatMessage]) -> bool {
+    messages
+        .iter()
+        .rev()
+        .take_while(|m| matches!(m, ChatMessage::System { .. }))
+        .any(|m| matches!(m, ChatMessage::System { content } if content.starts_with("Handoff note:")))
+}
+
+/// What the caller said, newest first.
+pub(super) fn caller_lines(messages: &[ChatMessage]) -> Vec<&str> {
+    messages
+        .iter()
+        .rev()
+        .filter_map(|m| match m {
+            ChatMessage::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What we last said aloud (a reply without tool calls), trimmed.
+pub(super) fn last_spoken(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c),
+            tool_calls,
+        } if tool_calls.is_empty() => Some(c.trim()),
+        _ => None,
+    })
+}
+
+/// The question we last asked aloud, if our last line ended with one.
+pub(super) fn last_question(messages: &[ChatMessage]) -> Option<&str> {
+    last_spoken(messages).filter(|c| c.ends_with('?'))
+}
+
+pub(super) fn is_error(content: &str) -> bool {
+    lookup(&parse_result(content), "error").is_some()
+}
+
+pub(super) fn parse_result(content: &str) -> Value {
+    serde_json::from_str(content).unwrap_or_else(|_| Value::String(content.to_string()))
+}
+
+/// The (name, arguments) of the assistant tool call with this id.
+pub(super) fn find_call(messages: &[ChatMessage], id: &str) -> Option<(String, String)> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| (c.name.clone(), c.arguments.clone())),
+        _ => None,
+    })
+}
+
+pub(super) fn has_tool(tools: &[ToolSpec], name: &str) -> bool {
+    tools.iter().any(|t| t.name == name)
+}
+
+pub(super) fn transfer(target: &str) -> String {
+    format!("transfer_to_{target}")
+}

@@ -1,0 +1,236 @@
+//! The caller's reply to our open question: an offer made from a tool result (yes,
+//! no, another option, a question about the offer itself, a refusal with a request of
+//! its own) or a question for a missing value. Interjections and holds in between
+//! are looked past, so a later "yes" still answers.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::embedded::spec::IntentSpec;
+use crate::agents::model::ChatMessage;
+
+/// Said before serving a request made together with a refusal.
+pub(super) const LEFT_AS_IS: &str = "Okay, I'll leave that as it is.";
+
+/// Said when the caller asks about what is already on offer.
+pub(super) const OFFER_STANDS: &str =
+    "Yes, that's the one I found. Would you like me to go ahead with it?";
+
+impl Policy {
+    /// Another option named while one is on offer ("…and the middle one?"): the
+    /// intent runs again for it (a new quote). Neither the option on offer nor the
+    /// one the caller has now (`from` in the result) counts.
+    pub(super) fn other_option(
+        &self,
+        t: &Turn,
+        intent: &IntentSpec,
+        prev_args: &str,
+        result: &Value,
+    ) -> Option<Decision> {
+        let tool = intent.tool.as_deref()?;
+        let prev: Value = serde_json::from_str(prev_args).unwrap_or_default();
+        let current = lookup(result, "from.name")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase);
+        let named_other = intent.args.iter().any(|(key, spec)| {
+            if spec.as_str().map(|s| s.trim_end_matches('?')) != Some("$enum") {
+                return false;
+            }
+            let options = args::enum_options(&t.req.tools, tool, key);
+            slots::choose(t.user_text, &options, &intent.synonyms).is_some_and(|o| {
+                prev.get(key).and_then(Value::as_str) != Some(o.as_str())
+                    && current.as_deref() != Some(o.to_lowercase().as_str())
+            })
+        });
+        named_other.then(|| self.act(t, intent, None))
+    }
+
+    /// A request of this agent made in the same turn as a refusal of `declined`
+    /// (another intent, with a tool), done after a short acknowledgement.
+    pub(super) fn also_asked(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        declined: &str,
+    ) -> Option<Decision> {
+        if !confirm::makes_request(t.user_text) {
+            return None;
+        }
+        let declined_tool = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.name == declined)
+            .and_then(|i| i.tool.as_deref());
+        let ranked = self.rank_turn(embedder, t.user_text).ok()?;
+        let routing = self.pick(&ranked, |_| true);
+        let best = routing
+            .best
+            .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;
+        let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+        if intent.name == declined
+            || intent.tool.is_none()
+            || intent.tool.as_deref() == declined_tool
+        {
+            return None;
+        }
+        let step = self.act(t, intent, None);
+        Some(requests::with_prefix(Some(LEFT_AS_IS), step))
+    }
+
+    /// True when the caller's words route confidently to another agent's intent.
+    pub(super) fn routes_elsewhere(&self, embedder: &Embedder, t: &Turn) -> bool {
+        self.rank_turn(embedder, t.user_text)
+            .map(|ranked| {
+                let owner = self.pick(&ranked, |_| true).owner;
+                owner.is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
+            })
+            .unwrap_or(false)
+    }
+
+    /// True when `text` routes confidently to `agent`'s intent `name`.
+    pub(super) fn routes_to(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+        agent: &str,
+        name: &str,
+    ) -> bool {
+        self.rank_turn(embedder, text)
+            .map(|ranked| {
+                let routing = self.pick(&ranked, |_| true);
+                routing.owner.is_some()
+                    && routing
+                        .best
+                        .is_some_and(|b| b.intent.agent == agent && b.intent.name == name)
+            })
+            .unwrap_or(false)
+    }
+
+    /// A reply to the caller's answer to our last question (offer or missing value).
+    /// Interjections ("hello? are you still there?", "sorry?", "hold on") answer
+    /// nothing: the open question is kept (asked again, or waited for), and earlier
+    /// interjections and our replies to them are looked past, so a later "yes" still
+    /// answers the offer.
+    pub(super) fn pending(&self, embedder: &Embedder, t: &Turn) -> Option<Decision> {
+        let msgs = &t.req.messages;
+        let before = past_interjections(&msgs[..t.user_idx], |c| self.is_retry(c));
+        if let Some(kind) = confirm::interjection(t.user_text) {
+            return Some(Decision::Say(reply_to_interjection(kind, &before)));
+        }
+        let said = match before.first() {
+            Some(ChatMessage::Assistant {
+                content: Some(c),
+                tool_calls,
+            }) if tool_calls.is_empty() => c.as_str(),
+            _ => return None,
+        };
+        if let Some(d) = self.accepted(t, &before, said) {
+            return Some(d);
+        }
+        // An offer made from a tool result: "... shall I go ahead?"
+        if let Some(ChatMessage::Tool {
+            tool_call_id,
+            content,
+        }) = before.get(1)
+        {
+            let (tool, prev_args) = find_call(msgs, tool_call_id)?;
+            let result = parse_result(content);
+            // We offered a person after the runtime refused a handoff.
+            if tool.starts_with("transfer_to_") && is_error(content) {
+                if confirm::accepts(t.user_text) {
+                    let reason = "the caller accepted the offer of a person".to_string();
+                    return Some(self.handoff(t, HUMAN, "escalation", reason));
+                }
+                if confirm::refuses(t.user_text) {
+                    return Some(
+                        self.goodbye(t)
+                            .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+                    );
+                }
+            }
+            for intent in &t.spec.intents {
+                let Some(confirm) = &intent.confirm else {
+                    continue;
+                };
+                let offer = intent.tool.as_deref() == Some(tool.as_str())
+                    && confirm
+                        .when
+                        .as_deref()
+                        .is_none_or(|w| condition(w, &result));
+                let retry = confirm.tool == tool && condition("status=needs_confirmation", &result);
+                if !(offer || retry) {
+                    continue;
+                }
+                if offer && !confirm::is_clear_yes(t.user_text) {
+                    if let Some(d) = self.other_option(t, intent, &prev_args, &result) {
+                        return Some(d);
+                    }
+                }
+                if confirm::accepts(t.user_text) {
+                    let arguments = if retry {
+                        let mut a: Value =
+                            serde_json::from_str(&prev_args).unwrap_or_else(|_| json!({}));
+                        a["confirmed"] = json!(true);
+                        a
+                    } else {
+                        self.fill_args(
+                            t,
+                            &confirm.args,
+                            &confirm.tool,
+                            Some(&result),
+                            &intent.synonyms,
+                        )
+                        .ok()?
+                    };
+                    return Some(Decision::Call {
+                        say: None,
+                        name: confirm.tool.clone(),
+                        arguments,
+                    });
+                }
+                if confirm::refuses(t.user_text) {
+                    // "No, don't refund it. What I need is the March invoice": the
+                    // refusal, then the request made with it.
+                    if let Some(d) = self.also_asked(embedder, t, &intent.name) {
+                        return Some(d);
+                    }
+                    return Some(
+                        self.goodbye(t)
+                            .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+                    );
+                }
+                // Asking about the very thing on offer ("so what about the double
+                // charge?"): the offer stands; ask for the answer, don't look it up again.
+                if self.routes_to(embedder, t.user_text, &t.req.agent, &intent.name) {
+                    return Some(Decision::Say(OFFER_STANDS.into()));
+                }
+            }
+        }
+        // A question for a missing value: "Which plan would you like?"
+        let intent = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.ask.as_deref() == Some(said))?;
+        // A free answer (no option to name) that is a request for another agent ("so
+        // bump us up to Plus then") is not the answer.
+        let free = !intent
+            .args
+            .values()
+            .any(|v| v.as_str().is_some_and(|s| s.starts_with("$enum")));
+        if free && !echoes(said, t.user_text) && self.routes_elsewhere(embedder, t) {
+            return None;
+        }
+        self.fill_args(
+            t,
+            &intent.args,
+            intent.tool.as_deref()?,
+            None,
+            &intent.synonyms,
+        )
+        .ok()
+        .map(|_| self.act(t, intent, None))
+    }
+}

@@ -1,0 +1,73 @@
+//! Speaking about a tool result: the intent that called the tool (when several share
+//! it, the one closest to the caller's words) answers with its reply templates.
+
+use serde_json::Value;
+
+use super::*;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::embedded::intents::normalise;
+use crate::agents::embedded::spec::IntentSpec;
+use crate::agents::embedded::templates::lookup;
+use crate::agents::model::ModelError;
+
+impl Policy {
+    /// The intent of this agent whose tool produced a result (when several intents
+    /// share the tool, the one closest to the caller's words).
+    pub(super) fn intent_for_result<'a>(
+        &self,
+        embedder: &Embedder,
+        t: &Turn<'a>,
+        tool: &str,
+    ) -> Result<Option<&'a IntentSpec>, ModelError> {
+        let spec = t.spec;
+        let candidates: Vec<usize> = (0..spec.intents.len())
+            .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
+            .collect();
+        let chosen = match candidates.as_slice() {
+            [] => None,
+            [only] => Some(*only),
+            _ => {
+                let e = embedder
+                    .embed(&normalise(t.user_text))
+                    .map_err(|e| ModelError::Other(e.to_string()))?;
+                self.index
+                    .rank(&e)
+                    .into_iter()
+                    .find(|s| s.intent.agent == t.req.agent && candidates.contains(&s.intent.index))
+                    .map(|s| s.intent.index)
+            }
+        };
+        Ok(chosen.map(|i| &spec.intents[i]))
+    }
+
+    /// Speaks about a tool result with the reply templates of the intent that called it.
+    pub(super) fn answer_result(
+        &self,
+        t: &Turn,
+        intent: Option<&IntentSpec>,
+        tool: &str,
+        result: &Value,
+    ) -> String {
+        let spec = t.spec;
+        // A confirmed step's replies first; when the same tool is both the offer and
+        // the confirmed step (change_plan), the offer's reply comes from the intent.
+        let confirmed = spec.intents.iter().find_map(|i| {
+            i.confirm
+                .as_ref()
+                .filter(|c| c.tool == tool)
+                .and_then(|c| choose_reply(&c.replies, result))
+        });
+        if let Some(text) = confirmed {
+            return text;
+        }
+        if let Some(text) = intent.and_then(|i| choose_reply(&i.replies, result)) {
+            return text;
+        }
+        let generic = if lookup(result, "error").is_some() {
+            &spec.tool_error
+        } else {
+            &spec.fallback
+        };
+        generic.clone().unwrap_or_else(|| FALLBACK.into())
+    }
+}
