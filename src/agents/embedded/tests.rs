@@ -26,21 +26,14 @@ fn brain() -> Arc<EmbeddedBrain> {
     .clone()
 }
 
+/// A tool as the runtime offers it: the real spec for known tools, a bare object
+/// for handoffs.
 fn tool(name: &str) -> ToolSpec {
-    let parameters = match name {
-        "change_plan" => {
-            json!({"type":"object","properties":{"plan":{"type":"string","enum":["basic","plus","pro"]}}})
-        }
-        "reset_password" => {
-            json!({"type":"object","properties":{"channel":{"type":"string","enum":["sms","email"]}}})
-        }
-        _ => json!({"type": "object"}),
-    };
-    ToolSpec {
+    crate::agents::tools::spec(name).unwrap_or_else(|| ToolSpec {
         name: name.into(),
         description: String::new(),
-        parameters,
-    }
+        parameters: json!({"type": "object"}),
+    })
 }
 
 fn tools_of(agent: &str) -> Vec<ToolSpec> {
@@ -55,6 +48,7 @@ fn tools_of(agent: &str) -> Vec<ToolSpec> {
         "billing" => &[
             "lookup_customer",
             "list_invoices",
+            "send_invoice",
             "find_duplicate_charges",
             "issue_refund",
             "change_plan",
@@ -583,4 +577,29 @@ async fn naming_a_plan_after_the_price_list_quotes_it() {
         out.call.clone().unwrap_or_else(|| panic!("{}", out.text)),
         ("change_plan".to_string(), json!({"plan": "plus"}))
     );
+}
+
+#[tokio::test]
+async fn asking_about_a_sent_invoice_does_not_send_it_twice() {
+    let sent = vec![
+        user("text me my bill please"),
+        called("s1", "send_invoice", json!({"channel": "sms"})),
+        result(
+            "s1",
+            json!({"status": "sent", "destination": "the phone number ending 0002",
+                   "invoice": {"issued_spoken": "March 15", "amount": "$39.99"}}),
+        ),
+        said("Done. I've sent your March 15 invoice for $39.99 to the phone number ending 0002. Anything else?"),
+    ];
+    let mut m = sent.clone();
+    m.push(user("And the bill, you're texting that?"));
+    let out = run(req("billing", m)).await;
+    assert!(out.call.is_none(), "{:?}", out.call);
+    assert!(out.text.contains("on its way"), "{}", out.text);
+    // Asked for again in so many words, it is sent again.
+    let mut m = sent;
+    m.push(user("I didn't get it, can you text the bill again?"));
+    let out = run(req("billing", m)).await;
+    let (name, _) = out.call.unwrap_or_else(|| panic!("{}", out.text));
+    assert_eq!(name, "send_invoice");
 }

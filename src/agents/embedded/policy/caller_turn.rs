@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::agents::embedded::embedder::Embedder;
+use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::model::{ChatMessage, ModelError};
 
 impl Policy {
@@ -100,10 +101,45 @@ impl Policy {
             let reason = format!("intent {} score {:.2}: {why}", best.intent.name, best.score);
             return Ok(self.handoff(t, &owner, trigger, reason));
         }
-        Ok(self.act(
-            t,
-            &self.brains[&best.intent.agent].intents[best.intent.index],
-            None,
-        ))
+        let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+        if let Some(d) = self.already_done(t, intent) {
+            return Ok(d);
+        }
+        Ok(self.act(t, intent, None))
+    }
+
+    /// Asked about something already done in this call ("and the bill, you're texting
+    /// that?"): say so (`again`) instead of doing it twice. Asking for it again in so
+    /// many words ("send it again", "I didn't get it") does it again.
+    fn already_done(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+        let again = intent.again.as_deref()?;
+        let tool = intent.tool.as_deref()?;
+        let words = confirm::words(t.user_text);
+        let redo = words
+            .iter()
+            .any(|w| matches!(w.as_str(), "again" | "resend" | "another"))
+            || [
+                "didn't get",
+                "haven't got",
+                "not received",
+                "never got",
+                "didn't come",
+            ]
+            .iter()
+            .any(|p| t.user_text.to_lowercase().contains(p));
+        let done = t.req.messages.iter().any(|m| match m {
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => {
+                find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
+                    && !is_error(content)
+            }
+            _ => false,
+        });
+        let said = t.req.messages.iter().any(
+            |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == again),
+        );
+        (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
     }
 }

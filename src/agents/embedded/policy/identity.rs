@@ -81,6 +81,15 @@ fn identity(messages: &[ChatMessage]) -> Identity {
 }
 
 impl Policy {
+    /// The caller gives an account's number (not the one they call from) while no
+    /// account is verified: [`Policy::identify`] must see the turn first.
+    pub(super) fn gives_unverified_account(&self, t: &Turn) -> bool {
+        if !has_tool(&t.req.tools, LOOKUP) || identity(&t.req.messages) == Identity::Known {
+            return false;
+        }
+        account_number(t, t.user_text).is_some()
+    }
+
     /// The step for a caller whose account is not identified yet: check a number and
     /// ZIP they gave, or ask for them before a tool that needs the account. `None`
     /// when identity is not in the way.
@@ -100,18 +109,13 @@ impl Policy {
             return Ok(None);
         }
         let callers = super::caller_lines(history);
-        let calling = super::args::caller_phone(&t.req.messages)
-            .map(|p| crate::store::customers::normalize_phone(&p));
-        let other_number =
-            |p: &String| Some(crate::store::customers::normalize_phone(p)) != calling;
-        let phone_now = slots::phone(t.user_text).filter(other_number);
+        let phone_now = account_number(t, t.user_text);
         let zip_now = slots::zip(t.user_text);
         // A number (and ZIP) given now, or a ZIP now for a number given before.
         let phone = phone_now.clone().or_else(|| {
             zip_now
                 .as_ref()
-                .and_then(|_| callers.iter().skip(1).find_map(|c| slots::phone(c)))
-                .filter(other_number)
+                .and_then(|_| callers.iter().skip(1).find_map(|c| account_number(t, c)))
         });
         // Asked for both, given the number only ("…and the ZIP, hang on, I'll punch it
         // in"): wait for the ZIP rather than look the number up without it.
@@ -216,6 +220,16 @@ impl Policy {
         if result["found"] != json!(true) {
             return Ok(Some(Decision::Say(NO_ACCOUNT.into())));
         }
+        // The question the number interrupted ("…by text or by email?" "It's under my
+        // husband's number, … send it to the email"): that request goes on.
+        if let Some(intent) = super::last_spoken(&history[..t.user_idx]).and_then(|said| {
+            t.spec
+                .intents
+                .iter()
+                .find(|i| i.ask.as_deref() == Some(said))
+        }) {
+            return Ok(Some(self.act(t, intent, None)));
+        }
         // The latest caller request that this agent serves with a tool: before the
         // number was given when we asked for it, or in the same turn when the caller
         // gave it unasked ("I need a password reset; the number on it is…").
@@ -260,4 +274,11 @@ fn said_before(history: &[ChatMessage], text: &str) -> bool {
     history
         .iter()
         .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
+}
+
+/// A phone number in `text` that is not the one the caller is calling from.
+fn account_number(t: &Turn, text: &str) -> Option<String> {
+    let normal = crate::store::customers::normalize_phone;
+    let calling = super::args::caller_phone(&t.req.messages).map(|p| normal(&p));
+    slots::phone(text).filter(|p| Some(normal(p)) != calling)
 }

@@ -119,6 +119,11 @@ impl Policy {
         if let Some(kind) = confirm::interjection(t.user_text) {
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
         }
+        // "It's under my husband's number, … zip … and send it by email": the account
+        // is checked first, whatever the open question was.
+        if self.gives_unverified_account(t) {
+            return None;
+        }
         let said = match before.first() {
             Some(ChatMessage::Assistant {
                 content: Some(c),
