@@ -128,6 +128,19 @@ impl Rig {
         out
     }
 
+    /// Let the bot play for `heard_ms`, then talk over it for 300 ms and pause until
+    /// the turn ends; STT answers `text`.
+    fn talk_over(&mut self, heard_ms: u64, text: &str) -> Vec<Action> {
+        self.play_for(heard_ms);
+        self.caller(300, SPEECH);
+        self.caller(600, QUIET);
+        self.input(Input::SttFinal {
+            text: text.into(),
+            confidence: 0.9,
+            continued: false,
+        })
+    }
+
     /// The agent of `turn` says `sentences`; each is synthesized to `frames` frames.
     fn agent_says(&mut self, turn: u64, sentences: &[&str], frames: usize) -> Vec<Action> {
         let mut out = Vec::new();
@@ -961,14 +974,7 @@ fn a_real_barge_in_on_a_respoken_reply_keeps_all_that_was_heard() {
     let turn = caller_turn(&mut r, "charged twice");
     let reply = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen.";
     r.agent_says(turn, &[reply], 60);
-    r.play_for(400);
-    r.caller(300, SPEECH);
-    r.caller(600, QUIET);
-    let acts = r.input(Input::SttFinal {
-        text: "uh-huh".into(),
-        confidence: 0.9,
-        continued: false,
-    });
+    let acts = r.talk_over(400, "uh-huh");
     let (respoken_turn, rest) = acts
         .iter()
         .find_map(|a| match a {
@@ -991,14 +997,7 @@ fn a_real_barge_in_on_a_respoken_reply_keeps_all_that_was_heard() {
         utterance: respoken_turn,
         seq: 0,
     });
-    r.play_for(400);
-    r.caller(300, SPEECH);
-    r.caller(600, QUIET);
-    let acts = r.input(Input::SttFinal {
-        text: "no wait, which card".into(),
-        confidence: 0.9,
-        continued: false,
-    });
+    let acts = r.talk_over(400, "no wait, which card");
     let (heard_turn, heard) = acts
         .iter()
         .find_map(|a| match a {
