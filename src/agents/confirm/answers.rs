@@ -145,7 +145,8 @@ pub fn refuses(text: &str) -> bool {
 /// The caller takes our offer: a yes ([`is_yes_answer`], judged clause by clause for
 /// negations, see [`refuses`]) and no refusal.
 pub fn accepts(text: &str) -> bool {
-    if refuses(text) {
+    // "ok thanks bye" takes its leave; it does not agree to move money.
+    if refuses(text) || (ends_with_farewell(text) && !is_clear_yes(text)) {
         return false;
     }
     let ws = words(text);

@@ -114,6 +114,7 @@ fn offers_taken_or_refused_clause_by_clause() {
         "wait, is that instead of the old price?",
         "Yeah, I'll call back later once I've talked to him. Thanks, bye.",
         "yeah maybe, let me think about it",
+        "ok thanks bye",
     ] {
         assert!(!accepts(t), "{t}");
     }

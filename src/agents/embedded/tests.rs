@@ -603,3 +603,50 @@ async fn asking_about_a_sent_invoice_does_not_send_it_twice() {
     let (name, _) = out.call.unwrap_or_else(|| panic!("{}", out.text));
     assert_eq!(name, "send_invoice");
 }
+
+#[tokio::test]
+async fn a_refused_refund_is_neither_offered_nor_made() {
+    // Turned down in the same words that name it.
+    let out = run(req(
+        "billing",
+        vec![user("no don't refund it, I just wanted to know")],
+    ))
+    .await;
+    assert!(out.call.is_none(), "{:?}", out.call);
+    assert!(out.text.contains("leave it as it is"), "{}", out.text);
+    // Offered, then "ok thanks bye": a goodbye, not a yes.
+    let offer = "I can see you were charged twice on March 12 for $59.99. I can refund the duplicate. Shall I go ahead?";
+    let m = vec![
+        user("I was charged twice"),
+        called("d1", "find_duplicate_charges", json!({})),
+        result(
+            "d1",
+            json!({"count": 1, "duplicates": [{"date_spoken": "March 12", "amount": "$59.99",
+                   "refundable_charge_ids": [1004]}]}),
+        ),
+        said(offer),
+        user("ok thanks bye"),
+    ];
+    let out = run(req("billing", m)).await;
+    assert!(
+        out.call.as_ref().is_none_or(|(n, _)| n != "issue_refund"),
+        "{:?}",
+        out.call
+    );
+}
+
+#[tokio::test]
+async fn a_no_that_names_nothing_or_something_else_does_not_decline() {
+    for words in [
+        "No, actually, I was charged twice for the same bill",
+        "actually no, just the refund for the double charge, don't touch the plan",
+    ] {
+        let out = run(req("billing", vec![user(words)])).await;
+        assert_eq!(
+            out.call.as_ref().map(|(n, _)| n.as_str()),
+            Some("find_duplicate_charges"),
+            "{words}: {}",
+            out.text
+        );
+    }
+}

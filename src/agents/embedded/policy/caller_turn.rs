@@ -102,10 +102,44 @@ impl Policy {
             return Ok(self.handoff(t, &owner, trigger, reason));
         }
         let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+        // "No, don't refund it, I just wanted to know": the words name an action that
+        // needs a yes, and turn it down; nothing is offered or done.
+        if intent.confirm.is_some() && self.refused_in_words(embedder, t.user_text, &best)? {
+            return Ok(Decision::Say(declined_text(t.spec)));
+        }
         if let Some(d) = self.already_done(t, intent) {
             return Ok(d);
         }
         Ok(self.act(t, intent, None))
+    }
+
+    /// Whether a clause of `text` that turns something down ("no, don't refund it")
+    /// is about `best` itself — not "No, actually, I was charged twice" (the refusal
+    /// names nothing) nor "just the refund, don't touch the plan" (it names another).
+    fn refused_in_words(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+        best: &Scored,
+    ) -> Result<bool, ModelError> {
+        for clause in text.split([',', '.', ';', '!', '?']) {
+            let ws = confirm::words(clause);
+            // A refusal of doing ("don't refund it", "leave it"), not a correction of
+            // which ("not the cheapest, the middle one").
+            let forbids = ws
+                .iter()
+                .any(|w| matches!(w.as_str(), "don't" | "dont" | "never"))
+                || format!(" {} ", ws.join(" ")).contains(" do not ");
+            if ws.len() < 3 || !(forbids && confirm::refuses(clause)) {
+                continue;
+            }
+            let ranked = self.rank_turn(embedder, clause)?;
+            let routing = self.pick(&ranked, |_| true);
+            if routing.owner.is_some() && routing.best.is_some_and(|b| b.intent == best.intent) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Asked about something already done in this call ("and the bill, you're texting
