@@ -158,13 +158,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     self.feed(input);
                 }
                 event = recv_stt(&mut self.stt), if stt_open => self.on_stt(event),
-                done = task_result(&mut self.transferring), if self.transferring.is_some() => {
+                done = joined(&mut self.transferring), if self.transferring.is_some() => {
                     self.transferring = None;
-                    self.on_transferred(done);
+                    self.on_transferred(done.unwrap_or_else(|e| Err(format!("transfer task failed: {e}"))));
                 }
-                opened = stt_opened(&mut self.stt_opening), if self.stt_opening.is_some() => {
+                opened = joined(&mut self.stt_opening), if self.stt_opening.is_some() => {
                     self.stt_opening = None;
-                    self.on_stt_opened(opened);
+                    self.on_stt_opened(opened.unwrap_or_else(|e| {
+                        Err(SpeechError::Provider(format!("opening STT failed: {e}")))
+                    }));
                 }
                 Some((turn, event)) = self.agent_rx.recv() => self.on_agent_event(turn, event),
                 turn = finished_turn(&mut self.agent) => {
@@ -612,26 +614,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     }
 }
 
-/// A transfer task's result, once it is done (a failed task counts as an error).
-async fn task_result(
-    task: &mut Option<JoinHandle<Result<String, String>>>,
-) -> Result<String, String> {
+/// A side task's output once it ends; never, while there is none.
+async fn joined<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
     match task.as_mut() {
-        Some(t) => t
-            .await
-            .unwrap_or_else(|e| Err(format!("transfer task failed: {e}"))),
-        None => std::future::pending().await,
-    }
-}
-
-/// The opening recognition stream, once it is ready (a failed task counts as an error).
-async fn stt_opened(
-    opening: &mut Option<JoinHandle<Result<SttStream, SpeechError>>>,
-) -> Result<SttStream, SpeechError> {
-    match opening.as_mut() {
-        Some(task) => task
-            .await
-            .unwrap_or_else(|e| Err(SpeechError::Provider(format!("opening STT failed: {e}")))),
+        Some(t) => t.await,
         None => std::future::pending().await,
     }
 }

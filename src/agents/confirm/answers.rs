@@ -61,28 +61,36 @@ pub fn has_yes_phrase(text: &str) -> bool {
         .any(|p| joined.contains(&format!(" {p} ")))
 }
 
+/// Yes words that are more than a filler (unlike "okay", "right", "please").
+const STRONG_YES: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "yea",
+    "sure",
+    "absolutely",
+    "definitely",
+    "confirm",
+];
+
+/// A yes phrase or a strong yes word, negations aside.
+fn strong_yes(text: &str) -> bool {
+    has_yes_phrase(text) || words(text).iter().any(|w| STRONG_YES.contains(&w.as_str()))
+}
+
+/// A yes word of any strength ("please" only as the whole reply), negations aside.
+fn plain_yes(text: &str) -> bool {
+    let ws = words(text);
+    ws.iter()
+        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
+        || ws.join(" ") == "please"
+}
+
 /// A yes that is more than a filler: "yes", "sure", "go ahead" — not the "okay" of
 /// "okay, I'll think about it".
 pub fn is_clear_yes(text: &str) -> bool {
-    const STRONG: &[&str] = &[
-        "yes",
-        "yeah",
-        "yep",
-        "yup",
-        "yea",
-        "sure",
-        "absolutely",
-        "definitely",
-        "confirm",
-    ];
-    !is_negative(text)
-        && (has_yes_phrase(text) || words(text).iter().any(|w| STRONG.contains(&w.as_str())))
-}
-
-/// A yes that answers our question: clear ("yes", "go ahead"), or a plain "okay"
-/// that asks nothing back ("okay… so what about the double charge?" is not a yes).
-pub fn is_yes_answer(text: &str) -> bool {
-    is_affirmative(text) && (is_clear_yes(text) || !text.contains('?'))
+    !is_negative(text) && strong_yes(text)
 }
 
 /// Words that only lead into a clause.
@@ -142,54 +150,18 @@ pub fn refuses(text: &str) -> bool {
     })
 }
 
-/// The caller takes our offer: a yes ([`is_yes_answer`], judged clause by clause for
-/// negations, see [`refuses`]) and no refusal.
+/// The caller takes our offer: a clear yes, or a plain "okay" that asks nothing back
+/// ("okay… so what about the double charge?" is not a yes); negations are judged
+/// clause by clause (see [`refuses`]), and a goodbye is not a yes.
 pub fn accepts(text: &str) -> bool {
     // "ok thanks bye" takes its leave; it does not agree to move money.
     if refuses(text) || (ends_with_farewell(text) && !is_clear_yes(text)) {
         return false;
     }
-    let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
-    let phrase = YES_PHRASES
-        .iter()
-        .any(|p| joined.contains(&format!(" {p} ")));
-    let clear = phrase
-        || ws.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "yes"
-                    | "yeah"
-                    | "yep"
-                    | "yup"
-                    | "yea"
-                    | "sure"
-                    | "absolutely"
-                    | "definitely"
-                    | "confirm"
-            )
-        });
-    let plain = ws
-        .iter()
-        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
-        || ws.join(" ") == "please";
-    clear || (plain && !text.contains('?'))
+    strong_yes(text) || (plain_yes(text) && !text.contains('?'))
 }
 
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
-    if is_negative(text) {
-        return false;
-    }
-    let ws = words(text);
-    let joined = ws.join(" ");
-    if YES_PHRASES
-        .iter()
-        .any(|p| format!(" {joined} ").contains(&format!(" {p} ")))
-    {
-        return true;
-    }
-    ws.iter()
-        .any(|w| w != "please" && YES_WORDS.contains(&w.as_str()))
-        || joined == "please"
+    !is_negative(text) && (has_yes_phrase(text) || plain_yes(text))
 }

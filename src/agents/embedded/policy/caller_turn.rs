@@ -29,12 +29,10 @@ impl Policy {
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             if confirm::is_acknowledgement(t.user_text) {
-                let said = |l: &str| {
-                    t.req.messages.iter().any(|m| {
-                        matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == l)
-                    })
-                };
-                if let Some(line) = ANYTHING_ELSE.iter().find(|l| !said(l)) {
+                if let Some(line) = ANYTHING_ELSE
+                    .iter()
+                    .find(|l| !said_before(&t.req.messages, l))
+                {
                     return Ok(Decision::Say((*line).into()));
                 }
             }
@@ -133,8 +131,7 @@ impl Policy {
             if ws.len() < 3 || !(forbids && confirm::refuses(clause)) {
                 continue;
             }
-            let ranked = self.rank_turn(embedder, clause)?;
-            let routing = self.pick(&ranked, |_| true);
+            let routing = self.route_turn(embedder, clause)?;
             if routing.owner.is_some() && routing.best.is_some_and(|b| b.intent == best.intent) {
                 return Ok(true);
             }
@@ -171,9 +168,7 @@ impl Policy {
             }
             _ => false,
         });
-        let said = t.req.messages.iter().any(
-            |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == again),
-        );
+        let said = said_before(&t.req.messages, again);
         (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
     }
 }

@@ -7,7 +7,7 @@
 //! [`WINDOW_WORDS`] words (half overlapping) scores best.
 
 use super::super::intents::{normalise, Scored};
-use super::Policy;
+use super::{Policy, Routing};
 use crate::agents::confirm::words;
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::ModelError;
@@ -81,6 +81,16 @@ fn windows(text: &str) -> Vec<String> {
 }
 
 impl Policy {
+    /// Where caller words go among all intents ([`Policy::rank_turn`], then the
+    /// confident best of every agent).
+    pub(super) fn route_turn(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Routing, ModelError> {
+        Ok(self.pick(&self.rank_turn(embedder, text)?, |_| true))
+    }
+
     /// The intents ranked for a caller turn, reading a long turn in parts.
     pub(super) fn rank_turn(
         &self,

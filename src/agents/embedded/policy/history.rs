@@ -96,3 +96,10 @@ pub(super) fn has_tool(tools: &[ToolSpec], name: &str) -> bool {
 pub(super) fn transfer(target: &str) -> String {
     format!("transfer_to_{target}")
 }
+
+/// Whether we already said exactly `text` aloud in this call.
+pub(super) fn said_before(messages: &[ChatMessage], text: &str) -> bool {
+    messages
+        .iter()
+        .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
+}

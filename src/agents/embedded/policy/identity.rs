@@ -149,9 +149,8 @@ impl Policy {
             }
         }
         // What the caller asks for: a tool that needs the account waits for the check.
-        let ranked = self.rank_turn(embedder, t.user_text)?;
         let agent = t.req.agent.as_str();
-        let routing = self.pick(&ranked, |_| true);
+        let routing = self.route_turn(embedder, t.user_text)?;
         let ours = routing.owner.as_deref() == Some(agent);
         let tool = routing.best.as_ref().and_then(|b| {
             self.brains[&b.intent.agent].intents[b.intent.index]
@@ -159,7 +158,7 @@ impl Policy {
                 .as_deref()
         });
         let needs = ours && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool));
-        let asked_before = said_before(history, caller_phrase("customer_not_identified"));
+        let asked_before = super::said_before(history, caller_phrase("customer_not_identified"));
         if needs || (arrival && !asked_before) {
             let ask = if asked_before {
                 ASK_AGAIN
@@ -183,7 +182,7 @@ impl Policy {
                 || l == ASK_ZIP
                 || l == NO_ACCOUNT
         });
-        if open && !serves_without_account && !said_before(history, ASK_AGAIN) {
+        if open && !serves_without_account && !super::said_before(history, ASK_AGAIN) {
             return Ok(Some(Decision::Say(ASK_AGAIN.into())));
         }
         Ok(None)
@@ -240,8 +239,7 @@ impl Policy {
             let ChatMessage::User { content } = m else {
                 continue;
             };
-            let ranked = self.rank_turn(embedder, content)?;
-            let routing = self.pick(&ranked, |_| true);
+            let routing = self.route_turn(embedder, content)?;
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {
                     // Another agent's request (verified at triage): hand it over.
@@ -268,12 +266,6 @@ impl Policy {
         }
         Ok(Some(Decision::Say(VERIFIED.into())))
     }
-}
-
-fn said_before(history: &[ChatMessage], text: &str) -> bool {
-    history
-        .iter()
-        .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
 }
 
 /// A phone number in `text` that is not the one the caller is calling from.

@@ -63,8 +63,7 @@ impl Policy {
             .iter()
             .find(|i| i.name == declined)
             .and_then(|i| i.tool.as_deref());
-        let ranked = self.rank_turn(embedder, t.user_text).ok()?;
-        let routing = self.pick(&ranked, |_| true);
+        let routing = self.route_turn(embedder, t.user_text).ok()?;
         let best = routing
             .best
             .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;
@@ -81,10 +80,11 @@ impl Policy {
 
     /// True when the caller's words route confidently to another agent's intent.
     pub(super) fn routes_elsewhere(&self, embedder: &Embedder, t: &Turn) -> bool {
-        self.rank_turn(embedder, t.user_text)
-            .map(|ranked| {
-                let owner = self.pick(&ranked, |_| true).owner;
-                owner.is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
+        self.route_turn(embedder, t.user_text)
+            .map(|routing| {
+                routing
+                    .owner
+                    .is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
             })
             .unwrap_or(false)
     }
@@ -97,9 +97,8 @@ impl Policy {
         agent: &str,
         name: &str,
     ) -> bool {
-        self.rank_turn(embedder, text)
-            .map(|ranked| {
-                let routing = self.pick(&ranked, |_| true);
+        self.route_turn(embedder, text)
+            .map(|routing| {
                 routing.owner.is_some()
                     && routing
                         .best

@@ -107,8 +107,7 @@ impl Policy {
             if clause.split(' ').count() < MIN_CLAUSE_WORDS {
                 continue;
             }
-            let ranked = self.rank_turn(embedder, &clause)?;
-            let routing = self.pick(&ranked, |_| true);
+            let routing = self.route_turn(embedder, &clause)?;
             let (Some(owner), Some(best)) = (routing.owner, routing.best) else {
                 continue;
             };
