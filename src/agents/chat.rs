@@ -124,7 +124,10 @@ pub async fn run_script(
         if conv.is_over() {
             break;
         }
-        runtime.run_turn(&mut conv, input, &tx, &cancel).await?;
+        let turn = conv.next_turn_id();
+        runtime
+            .run_turn(&mut conv, turn, input, &tx, &cancel)
+            .await?;
         while rx.try_recv().is_ok() {}
     }
     Ok(report(&conv))
@@ -180,11 +183,12 @@ where
             continue;
         };
         let (tx, mut rx) = unbounded_channel();
+        let turn_id = conv.next_turn_id();
         let conv_ref = &mut conv;
         let cancel_ref = &cancel;
         let turn = async move {
             let r = runtime
-                .run_turn(conv_ref, turn_input, &tx, cancel_ref)
+                .run_turn(conv_ref, turn_id, turn_input, &tx, cancel_ref)
                 .await;
             drop(tx);
             r

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::agents::model::ChatMessage;
 use crate::agents::trace::{Outcome, Trace};
+use crate::agents::turn_id::TurnId;
 
 /// Who is calling, from the media stream's `start` message.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,7 +45,7 @@ pub struct TranscriptEntry {
     /// Cut off by the caller (barge-in): `text` is what they heard.
     pub interrupted: bool,
     #[serde(skip)]
-    pub(crate) turn: usize,
+    pub(crate) turn: TurnId,
 }
 
 /// A live conversation; created by `Runtime::start`, advanced by `Runtime::run_turn`.
@@ -56,7 +57,8 @@ pub struct Conversation {
     pub(crate) transcript: Vec<TranscriptEntry>,
     pub(crate) trace: Trace,
     pub(crate) customer_id: Option<i64>,
-    pub(crate) turn: usize,
+    /// The latest turn ([`TurnId::GREETING`] before the first caller turn).
+    pub(crate) turn: TurnId,
     /// Index in `history` where the current turn's messages start.
     pub(crate) turn_history_start: usize,
     pub(crate) low_confidence_streak: u32,
@@ -85,7 +87,7 @@ impl Conversation {
             transcript: Vec::new(),
             trace,
             customer_id: None,
-            turn: 0,
+            turn: TurnId::GREETING,
             turn_history_start: 0,
             low_confidence_streak: 0,
             silence_streak: 0,
@@ -143,22 +145,49 @@ impl Conversation {
         }
     }
 
-    /// Forget the current turn: the caller was still talking when it started, nothing of
-    /// its reply was heard, and their words arrive again, merged, in the next turn.
-    /// Handoffs it made stand (the new agent answers the merged words).
-    pub fn retract_last_turn(&mut self) {
-        let turn = self.turn;
+    /// The id for the next caller turn when no call machine hands them out (`chat`,
+    /// tests): one past the latest.
+    pub fn next_turn_id(&self) -> TurnId {
+        self.turn.next()
+    }
+
+    /// The latest turn's id.
+    pub fn latest_turn(&self) -> TurnId {
+        self.turn
+    }
+
+    /// Make `turn` the current turn (ids only grow; a stale one is logged and kept).
+    pub(crate) fn begin_turn(&mut self, turn: TurnId) {
+        if turn <= self.turn {
+            tracing::warn!(%turn, latest = %self.turn, "turn id does not grow; using the next one");
+            self.turn = self.turn.next();
+        } else {
+            self.turn = turn;
+        }
+    }
+
+    /// Forget turn `turn`: the caller was still talking when it started, nothing of its
+    /// reply was heard, and their words arrive again, merged, in the next turn.
+    /// Handoffs it made stand (the new agent answers the merged words). Only the latest
+    /// turn can be taken back; any other id is logged and ignored.
+    pub fn retract_turn(&mut self, turn: TurnId) {
+        if turn != self.turn {
+            tracing::warn!(%turn, latest = %self.turn, "only the latest turn can be retracted");
+            return;
+        }
         self.transcript.retain(|e| e.turn != turn);
         self.history
             .truncate(self.turn_history_start.min(self.history.len()));
         self.trace.turns.retain(|t| t.turn != turn);
     }
 
-    /// Barge-in: the caller heard only `heard_text` of the last reply. Truncates the
-    /// reply in history and transcript to it and marks it interrupted.
-    pub fn record_heard(&mut self, heard_text: &str) {
+    /// Barge-in: the caller heard only `heard_text` of the reply of turn `turn`.
+    /// Truncates that reply in the transcript and trace to it and marks it interrupted;
+    /// the model-facing history is truncated when `turn` is the latest turn (the call
+    /// machine reports a cut reply before the next turn starts; an older turn's
+    /// messages may since have been summarised away).
+    pub fn record_heard(&mut self, turn: TurnId, heard_text: &str) {
         let heard = heard_text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let turn = self.turn;
         // Transcript: agent lines of the current turn.
         let mut texts: Vec<&mut String> = Vec::new();
         let mut touched = false;
@@ -179,6 +208,9 @@ impl Conversation {
             .retain(|e| !(e.turn == turn && e.speaker == "agent" && e.text.is_empty()));
         if let Some(t) = self.trace.turns.iter_mut().rev().find(|t| t.turn == turn) {
             t.interrupted = true;
+        }
+        if turn != self.turn {
+            return;
         }
         // History: assistant contents of the current turn.
         let start = self.turn_history_start.min(self.history.len());

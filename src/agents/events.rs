@@ -1,5 +1,6 @@
 //! What goes into and comes out of a caller turn.
 
+use crate::agents::turn_id::TurnId;
 use serde::Serialize;
 
 use crate::agents::trace::{HandoffRecord, ToolCallRecord};
@@ -45,7 +46,7 @@ pub enum RunEvent {
 /// What a turn did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnSummary {
-    pub turn: usize,
+    pub turn: TurnId,
     /// Active agent at the end of the turn.
     pub agent: String,
     /// Everything said this turn (after the guard).

@@ -31,6 +31,7 @@ mod step;
 pub mod testing;
 pub mod tools;
 pub mod trace;
+pub mod turn_id;
 
 #[cfg(test)]
 mod tests;
@@ -41,5 +42,6 @@ pub use events::{CallerInput, RunEvent, TurnSummary};
 pub use runner::{NextStep, Runtime, RuntimeConfig};
 pub use spec::{AgentSet, AgentSpec};
 pub use trace::{Outcome, Trace, Trigger};
+pub use turn_id::TurnId;
 pub mod openai;
 pub mod providers;

@@ -3,6 +3,7 @@
 //! escalated or ended the call. Enforces the guards (tool ownership, ping-pong,
 //! max_turns, low confidence) whatever the model does.
 
+use crate::agents::turn_id::TurnId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -105,7 +106,7 @@ pub(crate) const LOW_CONFIDENCE_LINE: &str =
 
 /// Per-turn bookkeeping.
 pub(crate) struct TurnState {
-    pub turn: usize,
+    pub turn: TurnId,
     pub started: Instant,
     pub first_sentence_at: Option<Instant>,
     pub reply: String,
@@ -203,18 +204,20 @@ impl Runtime {
         text
     }
 
-    /// Run one caller turn. Emits `Say` sentences as they are ready; returns when the
-    /// agent has answered, escalated or ended the call, or promptly on `cancel`
-    /// (keeping what was already said in the history).
+    /// Run caller turn `turn` (an id greater than any before it in this conversation:
+    /// the call machine's, or [`Conversation::next_turn_id`]). Emits `Say` sentences as
+    /// they are ready; returns when the agent has answered, escalated or ended the
+    /// call, or promptly on `cancel` (keeping what was already said in the history).
     pub async fn run_turn(
         &self,
         conv: &mut Conversation,
+        turn: TurnId,
         input: CallerInput,
         events: &UnboundedSender<RunEvent>,
         cancel: &CancellationToken,
     ) -> Result<TurnSummary, AgentError> {
-        conv.turn += 1;
-        let span = tracing::info_span!("turn", call_id = %conv.caller.call_id, turn = conv.turn, agent = %conv.active);
+        conv.begin_turn(turn);
+        let span = tracing::info_span!("turn", call_id = %conv.caller.call_id, turn = %conv.turn, agent = %conv.active);
         self.turn_inner(conv, input, events, cancel)
             .instrument(span)
             .await

@@ -1,6 +1,7 @@
 //! One model call: stream the completion, cut the text into sentences, pass each
 //! through the reply guard and emit it at once, and assemble tool calls.
 
+use crate::agents::turn_id::TurnId;
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
@@ -52,7 +53,7 @@ pub(crate) fn repeat_key(sentence: &str) -> Option<String> {
 /// Emission context for one step.
 pub(crate) struct Emitter<'a> {
     pub agent: &'a str,
-    pub turn: usize,
+    pub turn: TurnId,
     /// Strip greetings at the start of the reply (the caller was already greeted).
     pub strip_greeting: bool,
     pub events: &'a UnboundedSender<RunEvent>,

@@ -1,6 +1,7 @@
 //! The per-call trace: agent path, handoffs (with trigger and reason), tool calls,
 //! guard interventions and per-turn latency. Serialised with the call record.
 
+use crate::agents::turn_id::TurnId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -67,7 +68,7 @@ impl Outcome {
 /// One handoff (or a refused attempt).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandoffRecord {
-    pub turn: usize,
+    pub turn: TurnId,
     pub from: String,
     pub to: String,
     pub trigger: Trigger,
@@ -87,7 +88,7 @@ pub struct HandoffRecord {
 /// One tool call (including transfer tools and refused calls).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolCallRecord {
-    pub turn: usize,
+    pub turn: TurnId,
     pub agent: String,
     pub name: String,
     pub arguments: Value,
@@ -100,7 +101,7 @@ pub struct ToolCallRecord {
 /// A sentence the reply guard dropped or rewrote before the caller heard it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GuardRecord {
-    pub turn: usize,
+    pub turn: TurnId,
     pub agent: String,
     /// `transfer_announcement` | `repeated_greeting`
     pub rule: String,
@@ -111,7 +112,7 @@ pub struct GuardRecord {
 /// One caller turn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnRecord {
-    pub turn: usize,
+    pub turn: TurnId,
     /// `speech` | `dtmf` | `silence`
     pub input: String,
     pub caller: String,

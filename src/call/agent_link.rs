@@ -1,6 +1,10 @@
 //! The call's link to the agent runtime: owns the [`Conversation`], runs each caller
 //! turn as a task (so the call loop never blocks on a model), cancels turns on
-//! barge-in, and applies what-was-heard truncation once the conversation is back.
+//! barge-in, and applies what-was-heard truncation and retractions — each to the
+//! [`TurnId`] it names — once the conversation is back.
+//!
+//! The session waits on [`AgentLink::next`]: the running turn's events, tagged with
+//! its id, then its end. A cancelled turn's late events go with its channel.
 
 use std::sync::Arc;
 
@@ -9,36 +13,43 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use crate::agents::{CallerContext, CallerInput, Conversation, RunEvent, Runtime};
+use crate::agents::{CallerContext, CallerInput, Conversation, RunEvent, Runtime, TurnId};
 
-/// An agent event tagged with the machine's turn id.
-pub type TaggedEvent = (u64, RunEvent);
+/// What the running turn did.
+#[derive(Debug)]
+pub enum LinkEvent {
+    /// The turn emitted an event.
+    Event(TurnId, RunEvent),
+    /// The turn finished (or was cancelled); the conversation is back.
+    Done(TurnId),
+}
 
-type TurnResult = (u64, Conversation);
+/// The turn in flight.
+struct Running {
+    turn: TurnId,
+    cancel: CancellationToken,
+    events: mpsc::UnboundedReceiver<RunEvent>,
+    handle: JoinHandle<Conversation>,
+}
 
 /// Conversation ownership and the turn in flight.
 pub struct AgentLink {
     runtime: Arc<Runtime>,
     conv: Option<Conversation>,
-    running: Option<(u64, CancellationToken, JoinHandle<TurnResult>)>,
+    running: Option<Running>,
     /// A turn to start as soon as the cancelled one hands the conversation back.
-    queued: Option<(u64, CallerInput)>,
+    queued: Option<(TurnId, CallerInput)>,
     /// Truncations to apply once the conversation is back.
     pending: Vec<Pending>,
-    events: mpsc::UnboundedSender<TaggedEvent>,
 }
 
 enum Pending {
-    Heard(String),
-    Retract,
+    Heard(TurnId, String),
+    Retract(TurnId),
 }
 
 impl AgentLink {
-    pub fn new(
-        runtime: Arc<Runtime>,
-        caller: CallerContext,
-        events: mpsc::UnboundedSender<TaggedEvent>,
-    ) -> Self {
+    pub fn new(runtime: Arc<Runtime>, caller: CallerContext) -> Self {
         let conv = runtime.start(caller);
         Self {
             runtime,
@@ -46,11 +57,11 @@ impl AgentLink {
             running: None,
             queued: None,
             pending: Vec::new(),
-            events,
         }
     }
 
-    /// Record the opening greeting; returns (agent, text) to speak.
+    /// Record the opening greeting (turn [`TurnId::GREETING`]); returns (agent, text)
+    /// to speak.
     pub fn greet(&mut self) -> Option<(String, String)> {
         let conv = self.conv.as_mut()?;
         let (tx, _rx) = mpsc::unbounded_channel();
@@ -58,8 +69,8 @@ impl AgentLink {
         Some((conv.active_agent().to_string(), text))
     }
 
-    /// Start (or queue) the agent's turn `turn`.
-    pub fn start_turn(&mut self, turn: u64, input: CallerInput) {
+    /// Start (or queue, while a cancelled turn still holds the conversation) `turn`.
+    pub fn start_turn(&mut self, turn: TurnId, input: CallerInput) {
         let Some(mut conv) = self.conv.take() else {
             self.queued = Some((turn, input));
             return;
@@ -68,45 +79,40 @@ impl AgentLink {
         let runtime = self.runtime.clone();
         let cancel = CancellationToken::new();
         let token = cancel.clone();
-        let out = self.events.clone();
+        let (tx, events) = mpsc::unbounded_channel();
         let handle = tokio::spawn(async move {
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            let forward = async {
-                while let Some(ev) = rx.recv().await {
-                    let _ = out.send((turn, ev));
-                }
-            };
-            let run = async {
-                let result = runtime.run_turn(&mut conv, input, &tx, &token).await;
-                drop(tx);
-                if let Err(e) = result {
-                    warn!(error = %e, "agent turn failed");
-                }
-            };
-            tokio::join!(run, forward);
-            (turn, conv)
+            if let Err(e) = runtime.run_turn(&mut conv, turn, input, &tx, &token).await {
+                warn!(error = %e, %turn, "agent turn failed");
+            }
+            conv
         });
-        self.running = Some((turn, cancel, handle));
+        self.running = Some(Running {
+            turn,
+            cancel,
+            events,
+            handle,
+        });
     }
 
-    pub fn cancel(&mut self, turn: u64) {
-        if let Some((t, token, _)) = &self.running {
-            if *t == turn {
-                token.cancel();
-            }
+    /// Cancel `turn` if it runs or waits to.
+    pub fn cancel(&mut self, turn: TurnId) {
+        if let Some(r) = self.running.as_ref().filter(|r| r.turn == turn) {
+            r.cancel.cancel();
         }
         if self.queued.as_ref().is_some_and(|(t, _)| *t == turn) {
             self.queued = None;
         }
     }
 
-    pub fn record_heard(&mut self, heard: String) {
-        self.pending.push(Pending::Heard(heard));
+    /// The caller heard only `heard` of `turn`'s reply.
+    pub fn record_heard(&mut self, turn: TurnId, heard: String) {
+        self.pending.push(Pending::Heard(turn, heard));
         self.flush_pending();
     }
 
-    pub fn retract(&mut self) {
-        self.pending.push(Pending::Retract);
+    /// Take `turn` back (the caller went on before hearing its reply).
+    pub fn retract(&mut self, turn: TurnId) {
+        self.pending.push(Pending::Retract(turn));
         self.flush_pending();
     }
 
@@ -120,21 +126,26 @@ impl AgentLink {
     fn apply_pending(&mut self, conv: &mut Conversation) {
         for p in self.pending.drain(..) {
             match p {
-                Pending::Heard(h) => conv.record_heard(&h),
-                Pending::Retract => conv.retract_last_turn(),
+                Pending::Heard(turn, h) => conv.record_heard(turn, &h),
+                Pending::Retract(turn) => conv.retract_turn(turn),
             }
         }
     }
 
-    /// Wait for the running turn to finish; pending forever when none runs.
-    pub async fn finished(&mut self) -> u64 {
-        let Some((_, _, handle)) = self.running.as_mut() else {
+    /// The running turn's next event, then its end; pending forever when none runs.
+    pub async fn next(&mut self) -> LinkEvent {
+        let Some(running) = self.running.as_mut() else {
             return std::future::pending().await;
         };
-        let joined = handle.await;
-        let (turn, _, _) = self.running.take().expect("running turn");
+        if let Some(event) = running.events.recv().await {
+            return LinkEvent::Event(running.turn, event);
+        }
+        // The task dropped its sender: it is done.
+        let joined = (&mut running.handle).await;
+        let turn = running.turn;
+        self.running = None;
         match joined {
-            Ok((_, conv)) => {
+            Ok(conv) => {
                 self.conv = Some(conv);
                 self.flush_pending();
             }
@@ -143,7 +154,7 @@ impl AgentLink {
         if let Some((t, input)) = self.queued.take() {
             self.start_turn(t, input);
         }
-        turn
+        LinkEvent::Done(turn)
     }
 
     /// The conversation, when no turn holds it.
@@ -153,9 +164,9 @@ impl AgentLink {
 
     /// Wait for any running turn (cancelled) and hand back the conversation.
     pub async fn close(&mut self) -> Option<&mut Conversation> {
-        if let Some((_, token, handle)) = self.running.take() {
-            token.cancel();
-            if let Ok((_, conv)) = handle.await {
+        if let Some(running) = self.running.take() {
+            running.cancel.cancel();
+            if let Ok(conv) = running.handle.await {
                 self.conv = Some(conv);
             }
         }

@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::agents::TurnId;
 use crate::audio::frames::{FRAME_BYTES, FRAME_DURATION};
 use crate::audio::mulaw::SILENCE as MULAW_SILENCE;
 
@@ -21,7 +22,7 @@ use crate::audio::mulaw::SILENCE as MULAW_SILENCE;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chunk {
     /// The reply (utterance) this chunk belongs to.
-    pub utterance: u64,
+    pub utterance: TurnId,
     /// Text spoken by this chunk ("" for pure audio such as a greeting jingle).
     pub text: String,
     /// 8 kHz μ-law bytes; padded with silence to whole 20 ms frames.
@@ -40,7 +41,7 @@ pub enum Send {
 /// A chunk whose audio the caller has heard (its mark came back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heard {
-    pub utterance: u64,
+    pub utterance: TurnId,
     pub text: String,
     /// Whether this was the last chunk queued so far (playback has caught up).
     pub drained: bool,
@@ -52,13 +53,13 @@ pub struct Cleared {
     /// Frames that were queued but never sent.
     pub unsent_frames: usize,
     /// Chunks sent (in whole or part) whose marks had not come back: not heard.
-    pub unheard: Vec<(u64, String)>,
+    pub unheard: Vec<(TurnId, String)>,
 }
 
 #[derive(Debug)]
 struct Pending {
     mark: String,
-    utterance: u64,
+    utterance: TurnId,
     text: String,
     /// Once the mark is sent: when its echo is overdue.
     overdue_at: Option<Instant>,
@@ -281,7 +282,7 @@ impl Playout {
             .iter()
             .map(|(c, sent)| c.audio.len() / FRAME_BYTES - sent)
             .sum();
-        let mut unheard: Vec<(u64, String)> = Vec::new();
+        let mut unheard: Vec<(TurnId, String)> = Vec::new();
         for p in self.in_flight.drain(..) {
             self.cleared.push_back(p.mark);
             unheard.push((p.utterance, p.text));
@@ -313,7 +314,7 @@ mod tests {
 
     fn chunk(u: u64, text: &str, frames: usize) -> Chunk {
         Chunk {
-            utterance: u,
+            utterance: TurnId(u),
             text: text.into(),
             audio: vec![0x55; frames * FRAME_BYTES],
         }
@@ -428,7 +429,7 @@ mod tests {
         let h = p.on_mark(&marks[0]).pop().unwrap();
         assert_eq!(
             (h.utterance, h.text.as_str(), h.drained),
-            (7, "One.", false)
+            (TurnId(7), "One.", false)
         );
         let h = p.on_mark(&marks[1]).pop().unwrap();
         assert!(h.drained);
@@ -496,8 +497,8 @@ mod tests {
         assert_eq!(
             cleared.unheard,
             vec![
-                (1, "Sent not heard.".to_string()),
-                (1, "Never sent.".to_string())
+                (TurnId(1), "Sent not heard.".to_string()),
+                (TurnId(1), "Never sent.".to_string())
             ]
         );
         // Twilio echoes the pending mark after clear: it is ignored.
@@ -511,7 +512,7 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Playout::new(0);
         p.push(Chunk {
-            utterance: 1,
+            utterance: TurnId(1),
             text: String::new(),
             audio: vec![0x10; 200],
         });

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::machine::Measure;
 use super::End;
 use crate::agents::Conversation;
-use crate::agents::Outcome;
+use crate::agents::{Outcome, TurnId};
 use crate::metrics::Metrics;
 use crate::store::calls::{CallUpdate, TranscriptLine};
 use crate::telephony::Decoder;
@@ -38,7 +38,7 @@ pub struct CallReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnLatency {
-    pub turn: u64,
+    pub turn: TurnId,
     pub stt_final_ms: f64,
     pub first_token_ms: Option<f64>,
     pub first_audio_ms: Option<f64>,
@@ -48,7 +48,7 @@ pub struct TurnLatency {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct BargeIn {
-    turn: u64,
+    turn: TurnId,
     reaction_ms: f64,
     heard_chars: usize,
 }

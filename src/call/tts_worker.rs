@@ -13,6 +13,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tracing::warn;
 
+use crate::agents::TurnId;
 use crate::audio::frames::PHONE_RATE;
 use crate::audio::mulaw;
 use crate::audio::resample::StreamResampler;
@@ -21,7 +22,7 @@ use crate::speech::TextToSpeech;
 /// A sentence to synthesize.
 #[derive(Debug, Clone)]
 pub struct SpeakJob {
-    pub utterance: u64,
+    pub utterance: TurnId,
     pub seq: u32,
     pub text: String,
 }
@@ -30,18 +31,18 @@ pub struct SpeakJob {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TtsOutput {
     Audio {
-        utterance: u64,
+        utterance: TurnId,
         seq: u32,
         mulaw: Vec<u8>,
     },
     /// The sentence is finished (also sent after an error, with whatever audio came).
-    Done { utterance: u64, seq: u32 },
+    Done { utterance: TurnId, seq: u32 },
 }
 
 /// The session's handle on its worker.
 pub struct TtsHandle {
     jobs: mpsc::UnboundedSender<SpeakJob>,
-    /// Utterances up to and including this id are cancelled.
+    /// Utterances with ids below this are cancelled (0: none).
     cancelled: Arc<AtomicU64>,
 }
 
@@ -51,8 +52,8 @@ impl TtsHandle {
     }
 
     /// Cancel `utterance` and everything queued before it.
-    pub fn cancel_through(&self, utterance: u64) {
-        self.cancelled.fetch_max(utterance, Ordering::SeqCst);
+    pub fn cancel_through(&self, utterance: TurnId) {
+        self.cancelled.fetch_max(utterance.0 + 1, Ordering::SeqCst);
     }
 }
 
@@ -79,7 +80,7 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
 }
 
 fn is_cancelled(flag: &AtomicU64, job: &SpeakJob) -> bool {
-    flag.load(Ordering::SeqCst) >= job.utterance
+    flag.load(Ordering::SeqCst) > job.utterance.0
 }
 
 async fn synthesize(

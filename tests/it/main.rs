@@ -3,6 +3,7 @@
 mod call_loop;
 mod escalation;
 mod harness;
+mod in_memory;
 mod media_stream;
 mod replay;
 mod security;

@@ -24,7 +24,7 @@ async fn record_heard_truncates_history_and_transcript() {
     );
     let mut conv = h.start(Some(DANA));
     h.say(&mut conv, "I was charged twice").await;
-    conv.record_heard("I can see two charges");
+    conv.record_heard(conv.latest_turn(), "I can see two charges");
 
     let last = conv.transcript().pop().unwrap();
     assert_eq!(
@@ -45,13 +45,42 @@ async fn record_heard_truncates_history_and_transcript() {
 }
 
 #[tokio::test]
+async fn heard_text_and_retractions_go_to_the_turn_they_name() {
+    let h = Harness::new();
+    h.model("triage")
+        .say("triage", "Sure. What seems to be the problem?");
+    h.model("triage")
+        .say("triage", "Thanks. Is it the internet or the app?");
+    let mut conv = h.start(None);
+    h.say(&mut conv, "Hi").await;
+    let first = conv.latest_turn();
+    h.say(&mut conv, "I have a problem").await;
+    assert!(conv.latest_turn() > first);
+    // An older turn: its transcript and trace are truncated, the history is left.
+    conv.record_heard(first, "Sure.");
+    let lines = conv.transcript();
+    assert_eq!(lines[1].text, "Sure.");
+    assert!(lines[1].interrupted);
+    assert!(!lines[3].interrupted, "the latest reply is untouched");
+    assert!(conv.trace().turns[0].interrupted);
+    assert!(!conv.trace().turns[1].interrupted);
+    // Only the latest turn can be taken back.
+    conv.retract_turn(first);
+    assert_eq!(conv.transcript().len(), 4);
+    conv.retract_turn(conv.latest_turn());
+    assert_eq!(conv.transcript().len(), 2);
+    assert_eq!(conv.trace().turns.len(), 1);
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn record_heard_nothing_removes_the_reply() {
     let h = Harness::new();
     h.model("triage")
         .say("triage", "Sure. What seems to be the problem?");
     let mut conv = h.start(None);
     h.say(&mut conv, "Hi").await;
-    conv.record_heard("");
+    conv.record_heard(conv.latest_turn(), "");
     assert_eq!(conv.transcript().len(), 1);
     assert!(!conv
         .history()
@@ -79,8 +108,10 @@ async fn cancel_returns_promptly_and_keeps_the_partial_reply() {
             }
         }
     };
+    let id = conv.next_turn_id();
     let turn = h.runtime.run_turn(
         &mut conv,
+        id,
         CallerInput::text("Is my internet down?"),
         &tx,
         &cancel,

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::agents::model::{ChatMessage, ChatModel, ChatRequest};
 use crate::agents::prompts;
 use crate::agents::testing::ScriptedModel;
+use crate::agents::TurnId;
 use crate::agents::{
     AgentSet, CallerContext, CallerInput, Conversation, RunEvent, Runtime, RuntimeConfig,
     TurnSummary,
@@ -78,9 +79,10 @@ impl Harness {
         input: CallerInput,
     ) -> (TurnSummary, Vec<RunEvent>) {
         let (tx, mut rx) = unbounded_channel();
+        let id = conv.next_turn_id();
         let summary = self
             .runtime
-            .run_turn(conv, input, &tx, &CancellationToken::new())
+            .run_turn(conv, id, input, &tx, &CancellationToken::new())
             .await
             .expect("turn");
         let mut events = Vec::new();
@@ -138,7 +140,7 @@ fn runtime_is_shareable_and_turns_can_be_spawned() {
     let cancel = CancellationToken::new();
     is_send(
         h.runtime
-            .run_turn(&mut conv, CallerInput::Silence, &tx, &cancel),
+            .run_turn(&mut conv, TurnId(1), CallerInput::Silence, &tx, &cancel),
     );
 }
 mod brain_scripts;

@@ -1,0 +1,84 @@
+//! Call end: transfer and hangup after the last reply is heard, and the silent caller let go with a goodbye.
+
+use super::*;
+
+#[test]
+fn escalation_transfers_after_the_reply_is_heard() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "I want a person");
+    r.input(Input::AgentEscalate {
+        turn,
+        brief: "Caller wants a person about a refund.".into(),
+    });
+    let acts = r.agent_says(turn, &["Sure, one moment."], 10);
+    assert!(
+        !acts.iter().any(|a| matches!(a, Action::Transfer { .. })),
+        "not before it is heard"
+    );
+    let acts = r.play_all();
+    assert!(acts.contains(&Action::Transfer {
+        brief: "Caller wants a person about a refund.".into()
+    }));
+    assert_eq!(r.m.state(), State::Ended);
+}
+
+#[test]
+fn goodbye_hangs_up_and_silent_caller_is_let_go() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "that's all, bye");
+    r.input(Input::AgentEndCall { turn });
+    r.agent_says(turn, &["Thanks for calling, goodbye."], 5);
+    assert!(r.play_all().contains(&Action::Hangup));
+
+    // A silent line: two re-prompts, then the closing silent turn, whose goodbye is
+    // heard in full before the hang-up (the agents' goodbye comes on that turn).
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let mut silences = 0;
+    for _ in 0..3 {
+        let acts = r.advance(8_000);
+        assert!(
+            !acts.contains(&Action::Hangup),
+            "never hang up on a re-prompt timer"
+        );
+        let (turn, input) = started_turn(&acts).expect("a silent turn");
+        assert_eq!(input, CallerInput::Silence);
+        silences += 1;
+        let line = if silences < 3 {
+            "Are you still there?"
+        } else {
+            "I'll let you go now. Goodbye!"
+        };
+        r.agent_says(turn, &[line], 2);
+        let played = r.play_all();
+        if silences < 3 {
+            assert!(!played.contains(&Action::Hangup), "re-prompt {silences}");
+        } else {
+            let last_media = played.iter().rposition(|a| matches!(a, Action::Media(_)));
+            let hangup = played.iter().position(|a| *a == Action::Hangup);
+            assert!(
+                matches!((last_media, hangup), (Some(m), Some(h)) if h > m),
+                "the goodbye plays, then the hang-up: {played:?}"
+            );
+        }
+    }
+    assert_eq!(r.m.state(), State::Ended);
+
+    // The closing turn ends the call even when the agent says nothing.
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    for n in 0..3 {
+        let acts = r.advance(8_000);
+        let (turn, _) = started_turn(&acts).expect("a silent turn");
+        if n < 2 {
+            r.agent_says(turn, &["Are you still there?"], 2);
+            r.play_all();
+        } else {
+            let mut acts = r.input(Input::AgentDone { turn });
+            acts.extend(r.play_all());
+            assert!(acts.contains(&Action::Hangup), "{acts:?}");
+        }
+    }
+}

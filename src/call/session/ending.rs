@@ -1,0 +1,64 @@
+//! Saving the call: progress snapshots to the record writer (never awaited), and at
+//! the end the recording, the conversation back from any running turn, and the final
+//! record, written after every snapshot before it.
+
+use super::*;
+
+impl<K: Sink<WsFrame> + Unpin> Session<K> {
+    /// Queues a snapshot of the call for the record writer; never waits.
+    pub(super) fn save_progress(&mut self) {
+        let Some(writer) = self.writer.as_ref() else {
+            return;
+        };
+        self.report.heard = self.machine.heard();
+        let conv = self.agent.as_ref().and_then(|a| a.conversation());
+        writer.progress(self.report.update(conv, &self.decoder, None));
+    }
+
+    pub(super) async fn finish(mut self, end: End) {
+        self.report.recording = self.audio.as_mut().and_then(CallerAudio::finish);
+        if let Some((code, reason)) = self.refusal.take() {
+            let _ = self.out.send(WsFrame::Reject { code, reason }).await;
+        } else if end != End::Lost {
+            let _ = self.out.send(WsFrame::Close).await;
+        }
+        // Ended while its record was being created: the record, if made, gets its end.
+        if let (Some(task), Some((start, _))) = (self.admitting.take(), self.admitted.take()) {
+            if let Ok(Ok(())) = task.await {
+                let update = self.report.update(None, &self.decoder, Some(end));
+                if let Err(e) = self.deps.store.call_updated(&start.call_sid, update).await {
+                    warn!(error = %e, "could not finish call record");
+                }
+            }
+            info!(?end, "socket ended while the call was being admitted");
+            return;
+        }
+        let Some(start) = self.start.take() else {
+            info!(?end, "socket ended before start");
+            return;
+        };
+        self.deps.metrics.calls_active.dec();
+        self.report.heard = self.machine.heard();
+        let conv = match self.agent.as_mut() {
+            Some(link) => link.close().await.map(|c| &*c),
+            None => None,
+        };
+        let update = self.report.update(conv, &self.decoder, Some(end));
+        let outcome = update.outcome.clone();
+        // After every snapshot still queued, so the final record is the one kept.
+        let written = match self.writer.take() {
+            Some(writer) => writer.finish(update).await,
+            None => self.deps.store.call_updated(&start.call_sid, update).await,
+        };
+        if let Err(e) = written {
+            warn!(error = %e, "could not finish call record");
+        }
+        info!(
+            ?end,
+            ?outcome,
+            frames_in = self.report.frames_in,
+            frames_out = self.report.frames_out,
+            "call ended"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The recognition stream: opened beside the loop (what the machine sends meanwhile
+//! waits in a bounded backlog), its events fed to the machine, its input never awaited
+//! (a full queue drops and counts).
+
+use super::*;
+
+impl<K: Sink<WsFrame> + Unpin> Session<K> {
+    /// The recognition stream is open (or could not be): pass on what waited for it.
+    pub(super) fn on_stt_opened(&mut self, opened: Result<SttStream, SpeechError>) {
+        match opened {
+            Ok(stream) => {
+                self.stt = Some(stream);
+                for input in std::mem::take(&mut self.stt_backlog) {
+                    self.stt_send(input);
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "speech recognition unavailable for this call");
+                self.report.stt_dropped += self.stt_backlog.len() as u64;
+                self.stt_backlog.clear();
+            }
+        }
+    }
+
+    pub(super) fn on_stt(&mut self, event: Option<SttEvent>) {
+        match event {
+            Some(SttEvent::Partial { text, .. }) => self.feed(Input::SttPartial { text }),
+            Some(SttEvent::Final {
+                text,
+                confidence,
+                continued,
+                ..
+            }) => self.feed(Input::SttFinal {
+                text,
+                confidence,
+                continued,
+            }),
+            Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
+            None => {
+                warn!("speech recognition stream ended");
+                self.stt = None;
+            }
+        }
+    }
+
+    pub(super) fn stt_send(&mut self, input: SttInput) {
+        let Some(stt) = self.stt.as_ref() else {
+            if self.stt_opening.is_some() && self.stt_backlog.len() < STT_INPUT_CAPACITY {
+                self.stt_backlog.push(input);
+            } else if self.stt_opening.is_some() {
+                self.report.stt_dropped += 1;
+            }
+            return;
+        };
+        if let Err(e) = stt.input.try_send(input) {
+            self.report.stt_dropped += 1;
+            debug!(error = %e, "STT input dropped");
+        }
+    }
+}
