@@ -13,7 +13,7 @@
 //! | [`audio`]     | G.711 μ-law, resampling, WAV files, 20 ms framing |
 //! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits; `vad/`, `stt/` (Whisper and its model files, cloud recognisers), `tts/` (Piper, cloud voices, normalisation); model files |
 //! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
-//! | [`call`]      | one phone call: playout pacing, the per-call state machine, its tokio session, the record writer and live transfers (Twilio REST) |
+//! | [`call`]      | one phone call: the sans-IO machine by concept (endpointing, transcripts, reply, interruption, keypad, re-prompt), playout pacing and marks, its tokio session, the record writer and live transfers (Twilio REST) |
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
 //! | [`replay`]    | QA replay: a Twilio simulator that plays WAV scenarios and checks agent paths |
 //! | [`store`]     | the embedded SQLite store: call records, demo customers |

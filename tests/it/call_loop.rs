@@ -1,49 +1,28 @@
 //! The live call loop over the real websocket: a deterministic barge-in test with
 //! scripted providers (paused time), and a caller WAV answered by the embedded stack.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use switchboard::agents::model::ChatModel;
 use switchboard::agents::testing::ScriptedModel;
-use switchboard::agents::{prompts, Runtime, RuntimeConfig};
-use switchboard::call::VoiceStack;
+use switchboard::agents::RuntimeConfig;
 use switchboard::config::Config;
-use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::speech::fakes::ScriptedStt;
 use switchboard::speech::TextToSpeech;
-use switchboard::store::Store;
 
-use crate::harness::{FakeTwilio, TestServer, B64};
-
-/// 20 ms of a loud tone as μ-law ("speech" to the level VAD).
-fn loud_frame() -> Vec<u8> {
-    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
-    switchboard::audio::mulaw::encode_from_f32(&pcm)
-}
-
-const SILENCE: [u8; 160] = [0xFF; 160];
-
-pub(crate) fn scripted_runtime(store: &Store, model: Arc<ScriptedModel>) -> Arc<Runtime> {
-    let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
-    let models: HashMap<String, Arc<dyn ChatModel>> = agents
-        .agents()
-        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
-        .collect();
-    Arc::new(Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap())
-}
+use crate::harness::{loud_frame, scripted_stack, FakeTwilio, TestServer, B64, SILENCE};
 
 /// A server whose voice stack is the level VAD, `stt`, a tone voice and `model`.
 async fn scripted_server(stt: &ScriptedStt, model: &Arc<ScriptedModel>) -> TestServer {
-    TestServer::start_with(0, "", |store| VoiceStack {
-        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-        stt: Some(Arc::new(stt.clone())),
-        tts: Arc::new(ToneTts::default()),
-        runtime: Some(scripted_runtime(store, model.clone())),
-        greeting: None,
-        transfer: None,
+    TestServer::start_with(0, "", |store| {
+        scripted_stack(
+            store,
+            model.clone(),
+            Arc::new(stt.clone()),
+            RuntimeConfig::default(),
+        )
     })
     .await
 }
@@ -331,6 +310,7 @@ async fn any_chunk_size_gives_the_same_turn_taking_and_early_media_is_dropped() 
 }
 
 /// A recogniser whose stream takes `delay` to open (a cloud STT's connect).
+#[derive(Clone)]
 struct SlowOpen {
     inner: ScriptedStt,
     delay: Duration,
@@ -361,13 +341,13 @@ async fn the_greeting_does_not_wait_for_the_stt_connection() {
         inner: stt.clone(),
         delay: Duration::from_secs(3),
     };
-    let server = TestServer::start_with(0, "", |store| VoiceStack {
-        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-        stt: Some(Arc::new(slow)),
-        tts: Arc::new(ToneTts::default()),
-        runtime: Some(scripted_runtime(store, model.clone())),
-        greeting: None,
-        transfer: None,
+    let server = TestServer::start_with(0, "", |store| {
+        scripted_stack(
+            store,
+            model.clone(),
+            Arc::new(slow.clone()),
+            RuntimeConfig::default(),
+        )
     })
     .await;
     let mut tw = FakeTwilio::connect(&server, "CA-slow-stt").await;

@@ -2,7 +2,6 @@
 //! fake Twilio REST API, the warm-transfer whisper brief) and keypad digits reaching
 //! the agent. Scripted providers, paused time.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,14 +9,14 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Form, Router};
 use serde_json::{json, Value};
-use switchboard::agents::model::{ChatMessage, ChatModel};
+use switchboard::agents::model::ChatMessage;
 use switchboard::agents::testing::ScriptedModel;
-use switchboard::agents::{prompts, Runtime, RuntimeConfig};
+use switchboard::agents::RuntimeConfig;
 use switchboard::call::VoiceStack;
-use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::speech::fakes::ScriptedStt;
 use switchboard::store::Store;
 
-use crate::harness::{FakeTwilio, TestServer};
+use crate::harness::{loud_frame, scripted_stack, FakeTwilio, TestServer, SILENCE};
 
 /// (call path segment, form fields) of every call update the fake received.
 type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
@@ -45,34 +44,13 @@ async fn fake_twilio_rest() -> (String, Seen) {
     (format!("http://{addr}"), seen)
 }
 
-/// 20 ms of a loud tone as μ-law ("speech" to the level VAD).
-fn loud_frame() -> Vec<u8> {
-    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
-    switchboard::audio::mulaw::encode_from_f32(&pcm)
-}
-
-const SILENCE: [u8; 160] = [0xFF; 160];
-
 fn stack(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> VoiceStack {
-    let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
-    let models: HashMap<String, Arc<dyn ChatModel>> = agents
-        .agents()
-        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
-        .collect();
     // A transfer number is configured in these tests: a live transfer is possible.
     let config = RuntimeConfig {
         live_transfer: true,
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::new(agents, models, store.clone(), config).unwrap();
-    VoiceStack {
-        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-        stt: Some(Arc::new(stt)),
-        tts: Arc::new(ToneTts::default()),
-        runtime: Some(Arc::new(runtime)),
-        greeting: None,
-        transfer: None, // built from `[twilio]` by `app::assemble`
-    }
+    scripted_stack(store, model, Arc::new(stt), config)
 }
 
 /// Send one paced frame and handle what the server sent meanwhile (echo marks);

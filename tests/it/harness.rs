@@ -7,11 +7,59 @@ use std::path::Path;
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use switchboard::agents::model::ChatModel;
+use switchboard::agents::testing::ScriptedModel;
+use switchboard::agents::{prompts, Runtime, RuntimeConfig};
 use switchboard::call::VoiceStack;
 use switchboard::config::Config;
+use switchboard::speech::fakes::{LevelVadFactory, ToneTts};
+use switchboard::speech::SpeechToText;
 use switchboard::store::Store;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
+
+/// 20 ms of μ-law silence.
+pub const SILENCE: [u8; 160] = [0xFF; 160];
+
+/// 20 ms of a loud tone as μ-law ("speech" to the level VAD).
+pub fn loud_frame() -> Vec<u8> {
+    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
+    switchboard::audio::mulaw::encode_from_f32(&pcm)
+}
+
+/// The prompts' agents, every one answered by `model`.
+pub fn scripted_runtime(
+    store: &Store,
+    model: Arc<ScriptedModel>,
+    config: RuntimeConfig,
+) -> Arc<Runtime> {
+    let agents = prompts::load_dir(Path::new("prompts")).unwrap();
+    let models: HashMap<String, Arc<dyn ChatModel>> = agents
+        .agents()
+        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
+        .collect();
+    Arc::new(Runtime::new(agents, models, store.clone(), config).unwrap())
+}
+
+/// The level VAD, `stt`, a tone voice and the scripted agents.
+pub fn scripted_stack(
+    store: &Store,
+    model: Arc<ScriptedModel>,
+    stt: Arc<dyn SpeechToText>,
+    config: RuntimeConfig,
+) -> VoiceStack {
+    VoiceStack {
+        vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
+        stt: Some(stt),
+        tts: Arc::new(ToneTts::default()),
+        runtime: Some(scripted_runtime(store, model, config)),
+        greeting: None,
+        transfer: None, // built from `[twilio]` by `app::assemble`
+    }
+}
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

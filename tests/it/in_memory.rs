@@ -3,7 +3,6 @@
 //! pacing, turn-taking and barge-in timings below are exact (the real-socket tests in
 //! `call_loop.rs` and `media_stream.rs` cover the axum websocket around it).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,25 +11,19 @@ use base64::Engine;
 use futures::channel::mpsc;
 use futures::SinkExt;
 use serde_json::{json, Value};
-use switchboard::agents::model::ChatModel;
 use switchboard::agents::testing::ScriptedModel;
-use switchboard::agents::{prompts, Runtime, RuntimeConfig};
+use switchboard::agents::RuntimeConfig;
 use switchboard::call::identity::StreamAuth;
-use switchboard::call::{CallDeps, CallSettings, MachineConfig, VoiceStack, WsFrame};
+use switchboard::call::{CallDeps, CallSettings, MachineConfig, WsFrame};
 use switchboard::metrics::Metrics;
-use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
+use switchboard::speech::fakes::ScriptedStt;
 use switchboard::store::Store;
 use switchboard::telephony::stream_token::StreamTokens;
 use switchboard::telephony::Limits;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-const SILENCE: [u8; 160] = [0xFF; 160];
-
-fn loud_frame() -> Vec<u8> {
-    let pcm: Vec<f32> = (0..160).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
-    switchboard::audio::mulaw::encode_from_f32(&pcm)
-}
+use crate::harness::{loud_frame, scripted_stack, SILENCE};
 
 /// The carrier's end of one call.
 struct Line {
@@ -42,12 +35,6 @@ struct Line {
 }
 
 fn deps(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> CallDeps {
-    let agents = prompts::load_dir(std::path::Path::new("prompts")).unwrap();
-    let models: HashMap<String, Arc<dyn ChatModel>> = agents
-        .agents()
-        .map(|a| (a.name.clone(), model.clone() as Arc<dyn ChatModel>))
-        .collect();
-    let runtime = Runtime::new(agents, models, store.clone(), RuntimeConfig::default()).unwrap();
     CallDeps {
         store: store.clone(),
         metrics: Arc::new(Metrics::new()),
@@ -62,14 +49,12 @@ fn deps(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> CallDeps 
             },
             start_timeout: Duration::from_secs(5),
         }),
-        voice: Arc::new(VoiceStack {
-            vad: Some(Arc::new(LevelVadFactory { threshold: 0.05 })),
-            stt: Some(Arc::new(stt)),
-            tts: Arc::new(ToneTts::default()),
-            runtime: Some(Arc::new(runtime)),
-            greeting: None,
-            transfer: None,
-        }),
+        voice: Arc::new(scripted_stack(
+            store,
+            model,
+            Arc::new(stt),
+            RuntimeConfig::default(),
+        )),
     }
 }
 

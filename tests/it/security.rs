@@ -408,7 +408,11 @@ async fn a_keyed_card_number_is_masked_in_the_record_and_the_logs() {
         vad: None,
         stt: None,
         tts: Arc::new(ToneTts::default()),
-        runtime: Some(crate::call_loop::scripted_runtime(store, model.clone())),
+        runtime: Some(crate::harness::scripted_runtime(
+            store,
+            model.clone(),
+            switchboard::agents::RuntimeConfig::default(),
+        )),
         greeting: None,
         transfer: None,
     })

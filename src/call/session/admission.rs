@@ -108,6 +108,12 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         );
         self.start = Some(start);
         self.feed(Input::Start { greeting });
+        for event in std::mem::take(&mut self.held) {
+            match event {
+                Inbound::Media(media) => self.on_media(&media.payload), // counted when held
+                event => self.on_event(event),
+            }
+        }
     }
 
     /// Close the stream before it starts: counted, logged without personal data, and

@@ -29,6 +29,9 @@ use crate::speech::{SpeechError, SttEvent, SttInput, SttStream, STT_INPUT_CAPACI
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
+/// Inbound events kept while the call record is created (about 2 s of media).
+const HELD_EVENTS: usize = 100;
+
 mod actions;
 mod admission;
 mod ending;
@@ -73,6 +76,8 @@ struct Session<K> {
     /// for it (see `admission.rs`).
     admitting: Option<JoinHandle<Result<(), crate::store::StoreError>>>,
     admitted: Option<(StartMeta, super::identity::CallerIdentity)>,
+    /// What arrived while admitting, replayed once the call starts.
+    held: Vec<Inbound>,
     /// A transfer to a person in flight (the Twilio REST call), beside the loop.
     transferring: Option<JoinHandle<Result<String, String>>>,
     tts: TtsHandle,
@@ -108,6 +113,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             stt_backlog: Vec::new(),
             admitting: None,
             admitted: None,
+            held: Vec::new(),
             transferring: None,
             tts,
             tts_rx,
@@ -206,6 +212,23 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         self.machine.handle(Instant::now().into_std(), input);
     }
 
+    fn count_frame_in(&mut self) {
+        self.report.frames_in += 1;
+        self.deps.metrics.frames_in.inc();
+    }
+
+    /// Caller audio (μ-law) into the machine, 20 ms at a time.
+    fn on_media(&mut self, payload: &[u8]) {
+        if let Some(audio) = self.audio.as_mut() {
+            for f in audio.push(payload) {
+                self.feed(Input::Audio {
+                    pcm16k: f.pcm16k,
+                    speech_prob: f.speech_prob,
+                });
+            }
+        }
+    }
+
     async fn on_frame(&mut self, frame: WsFrame) {
         let decoded = match frame {
             WsFrame::Text(text) => self.decoder.decode_text(&text),
@@ -217,7 +240,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             WsFrame::Pong(_) | WsFrame::Close | WsFrame::Reject { .. } => return,
         };
         match decoded {
-            Ok(event) => self.on_event(event).await,
+            Ok(event) => self.on_event(event),
             Err(telephony::ProtocolError::MediaBeforeStart { event }) => {
                 // Early frames are dropped and counted, never a reason to close: the
                 // start timeout ends a socket that never starts.
@@ -243,21 +266,26 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         }
     }
 
-    async fn on_event(&mut self, event: Inbound) {
+    fn on_event(&mut self, event: Inbound) {
+        if self.admitted.is_some() && !matches!(event, Inbound::Start(_) | Inbound::Stop(_)) {
+            // The call record is being created: keep what the caller sends meanwhile
+            // (keys, marks, a few hundred ms of audio) for when the call starts.
+            if let Inbound::Media(_) = &event {
+                self.count_frame_in();
+            }
+            if self.held.len() < HELD_EVENTS {
+                self.held.push(event);
+            } else {
+                self.deps.metrics.frames_before_start.inc();
+            }
+            return;
+        }
         match event {
             Inbound::Connected { .. } => debug!("carrier connected"),
             Inbound::Start(start) => self.on_start(start),
             Inbound::Media(media) => {
-                self.report.frames_in += 1;
-                self.deps.metrics.frames_in.inc();
-                if let Some(audio) = self.audio.as_mut() {
-                    for f in audio.push(&media.payload) {
-                        self.feed(Input::Audio {
-                            pcm16k: f.pcm16k,
-                            speech_prob: f.speech_prob,
-                        });
-                    }
-                }
+                self.count_frame_in();
+                self.on_media(&media.payload);
             }
             Inbound::Mark(mark) => self.feed(Input::Mark { name: mark.name }),
             Inbound::Dtmf(d) => {
