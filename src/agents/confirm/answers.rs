@@ -126,28 +126,64 @@ pub(super) const REFUSALS: &[&str] = &[
 
 /// The caller turns our offer down in some clause: one that opens with a refusal
 /// ("no, forget it", "don't…", "not now", "wait…") or holds one. A negation inside a
-/// statement ("yeah, let's do that, I'm not rewriting the whole script") is not one.
+/// statement ("yeah, let's do that, I'm not rewriting the whole script") is not one,
+/// and neither is a "no" that a later clause takes back with a plain go-ahead ("yah,
+/// no, that's fair… okay, just the extra one then, go ahead"): the caller's last word
+/// on the offer counts.
 pub fn refuses(text: &str) -> bool {
-    text.split(['.', ',', ';', '!', '?']).any(|clause| {
-        let ws = words(clause);
-        let joined = format!(" {} ", ws.join(" "));
-        let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
-        opener.is_some_and(|w| {
-            matches!(
-                w.as_str(),
-                "no" | "nope"
-                    | "nah"
-                    | "not"
-                    | "don't"
-                    | "dont"
-                    | "never"
-                    | "cancel"
-                    | "stop"
-                    | "wait"
-                    | "hold"
-            )
-        }) || REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
-    })
+    let clauses: Vec<&str> = text.split(['.', ',', ';', '!', '?']).collect();
+    let Some(last_refusal) = clauses.iter().rposition(|c| refusing_clause(c)) else {
+        return false;
+    };
+    !clauses[last_refusal + 1..]
+        .iter()
+        .any(|c| plain_go_ahead(c))
+}
+
+fn refusing_clause(clause: &str) -> bool {
+    let ws = words(clause);
+    let joined = format!(" {} ", ws.join(" "));
+    let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
+    opener.is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "no" | "nope"
+                | "nah"
+                | "not"
+                | "don't"
+                | "dont"
+                | "never"
+                | "cancel"
+                | "stop"
+                | "wait"
+                | "hold"
+        )
+    }) || REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
+}
+
+/// Words that make a go-ahead about some other action ("go ahead and cancel it").
+const OTHER_ACTIONS: &[&str] = &[
+    "cancel",
+    "switch",
+    "change",
+    "downgrade",
+    "upgrade",
+    "send",
+    "email",
+    "text",
+    "reset",
+    "open",
+    "move",
+];
+
+/// A clause that only says go ahead ("go ahead", "do it", "please do"), about nothing
+/// else.
+fn plain_go_ahead(clause: &str) -> bool {
+    has_yes_phrase(clause)
+        && !refusing_clause(clause)
+        && !words(clause)
+            .iter()
+            .any(|w| OTHER_ACTIONS.contains(&w.as_str()))
 }
 
 /// The caller takes our offer: a clear yes, or a plain "okay" that asks nothing back

@@ -25,7 +25,34 @@ pub(super) const FAREWELLS: &[&str] = &[
     "ta ra",
     "cheerio",
     "bye for now",
+    "have a good one",
+    "have a good night",
+    "have a good evening",
+    "have a great day",
+    "adiós",
+    "adios",
+    "ciao",
+    "au revoir",
+    "hasta luego",
 ];
+
+/// Words that open a parting pleasantry after a goodbye: thanks for something
+/// ("cheers for explaining"), a wish ("and hey, have a good one"), laughter.
+const PARTING: &[&str] = &[
+    "thanks", "thank", "cheers", "ta", "have", "enjoy", "lol", "haha",
+];
+
+/// Words that may lead into a parting pleasantry ("and hey, you have yourself…").
+const PARTING_LEADS: &[&str] = &["and", "hey", "oh", "so", "also", "you", "yourself", "again"];
+
+/// A clause that only follows a goodbye: thanks, a wish, laughter, or lead-in words.
+fn parting_pleasantry(clause: &str) -> bool {
+    let ws = words(clause);
+    match ws.iter().find(|w| !PARTING_LEADS.contains(&w.as_str())) {
+        Some(w) => PARTING.contains(&w.as_str()),
+        None => true,
+    }
+}
 
 /// Politeness that may follow a farewell ("bye, thanks") or fill around it.
 pub(super) const FILLERS: &[&str] = &[
@@ -172,6 +199,24 @@ pub fn ends_with_farewell(text: &str) -> bool {
     if misheard_bye(text) {
         return true;
     }
+    // Drop parting pleasantries after the goodbye ("…, bye, and hey, have a good one",
+    // "see ya, and cheers for explaining"); at least one clause stays.
+    let mut clauses: Vec<&str> = text
+        .split(['.', ',', ';', '!'])
+        .filter(|c| !words(c).is_empty())
+        .collect();
+    while clauses.len() > 1 && clauses.last().is_some_and(|c| parting_pleasantry(c)) {
+        let before = clauses[..clauses.len() - 1].join(",");
+        if ends_with_plain_farewell(&before) {
+            return true;
+        }
+        clauses.pop();
+    }
+    ends_with_plain_farewell(text)
+}
+
+/// `text` ends with a farewell, trailing politeness aside.
+fn ends_with_plain_farewell(text: &str) -> bool {
     let mut ws = words(text);
     // Drop trailing politeness: "bye, thanks" / "goodbye then".
     while ws.last().is_some_and(|w| FILLERS.contains(&w.as_str())) {

@@ -122,6 +122,13 @@ fn offers_taken_or_refused_clause_by_clause() {
         "No. I'm not paying more for that. Leave it as it is."
     ));
     assert!(!refuses("yeah, I'm not rewriting the script, do it"));
+    // A "no" taken back by a later plain go-ahead is the caller's last word.
+    let taken_back = "Oh. Yah, no, that's fair, the one's my actual bill. Okay, just the extra one then, go ahead.";
+    assert!(!refuses(taken_back) && accepts(taken_back));
+    assert!(refuses("go ahead, no wait, don't"));
+    assert!(refuses(
+        "no, don't refund it, go ahead and cancel my plan instead"
+    ));
 }
 
 #[test]
@@ -196,6 +203,11 @@ fn farewells_at_the_end_of_a_turn() {
         "Yes, drop-ed, tank, buy.",
         "Wrong number, buy,",
         "Okay thanks. By.",
+        "Forget about it, thanks anyway, bye, and hey, have a good one.",
+        "Sweet as, that's me, see ya, and cheers for explaining.",
+        "Six pm, cool, bye, and thanks for not upselling me lol.",
+        "Ay, no, wrong number, perdón, perdón. Adiós.",
+        "Thanks, bye now, and you have yourself a good rest of the day.",
     ] {
         assert!(ends_with_farewell(f), "{f}");
     }
@@ -212,6 +224,8 @@ fn farewells_at_the_end_of_a_turn() {
         "I'd like to pay... by...",
         "That's all?",
         "That's it? Bye?",
+        "bye the way, thanks for the help",
+        "I need my bill, thanks",
     ] {
         assert!(!ends_with_farewell(n), "{n}");
     }

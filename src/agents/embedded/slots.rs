@@ -51,14 +51,33 @@ pub fn digit_runs(text: &str) -> Vec<String> {
     let mut runs = Vec::new();
     let mut run = String::new();
     let mut repeat = 1;
-    for (i, (tok, sep)) in tokens.iter().enumerate() {
+    let mut i = 0;
+    while i < tokens.len() {
+        let (tok, sep) = &tokens[i];
         let next_is_digit = tokens
             .get(i + 1)
             .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) || digit_word(n).is_some());
+        // "seventy-three" / "seventy three" is 73; "thirty" alone is 30.
+        let unit_after_tens = tokens
+            .get(i + 1)
+            .and_then(|(n, _)| digit_word(n))
+            .filter(|d| *d != '0' && sep.trim().chars().all(|c| c == '-'));
+        let mut sep = sep;
         let digits: Option<String> = if tok.chars().all(|c| c.is_ascii_digit()) {
             Some(tok.clone())
         } else if let Some(d) = digit_word(tok) {
             Some(d.to_string())
+        } else if let Some(n) = teen_word(tok) {
+            Some(n.to_string())
+        } else if let Some(t) = tens_word(tok) {
+            match unit_after_tens {
+                Some(u) => {
+                    i += 1;
+                    sep = &tokens[i].1;
+                    Some(format!("{t}{u}"))
+                }
+                None => Some(format!("{t}0")),
+            }
         } else if matches!(tok.as_str(), "oh" | "o")
             && (!run.is_empty() || (next_is_digit && sep.trim().is_empty()))
         {
@@ -87,11 +106,37 @@ pub fn digit_runs(text: &str) -> Vec<String> {
         if sep.contains(['.', '?', '!', ';']) && !run.is_empty() {
             runs.push(std::mem::take(&mut run));
         }
+        i += 1;
     }
     if !run.is_empty() {
         runs.push(run);
     }
     runs
+}
+
+/// "ten" … "nineteen" as a number.
+fn teen_word(w: &str) -> Option<u32> {
+    const TEENS: [&str; 10] = [
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    TEENS.iter().position(|t| *t == w).map(|p| 10 + p as u32)
+}
+
+/// The tens digit of "twenty" … "ninety".
+fn tens_word(w: &str) -> Option<u32> {
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    TENS.iter().position(|t| *t == w).map(|p| 2 + p as u32)
 }
 
 /// The first phone number the caller says: ten digits, or eleven starting with the
@@ -117,9 +162,17 @@ pub fn month(text: &str) -> Option<u32> {
     let ws = words(text);
     let mut found = None;
     for (i, w) in ws.iter().enumerate() {
+        // "February's bill", "Feb", "Sept".
+        let w = w.trim_end_matches("'s").trim_end_matches("’s");
         let Some(m) = crate::calendar::MONTHS
             .iter()
             .position(|name| name.eq_ignore_ascii_case(w))
+            .or_else(|| {
+                MONTH_ABBREVIATIONS
+                    .iter()
+                    .find(|(short, _)| *short == w)
+                    .map(|(_, m)| *m as usize - 1)
+            })
         else {
             continue;
         };
@@ -138,6 +191,46 @@ pub fn month(text: &str) -> Option<u32> {
         found = Some(m as u32 + 1);
     }
     found
+}
+
+/// Short month names as recognisers write them; "jan", "mar" and "may" are words or
+/// names too often to count.
+const MONTH_ABBREVIATIONS: &[(&str, u32)] = &[
+    ("feb", 2),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+];
+
+/// Phrases that ask for the bill before the latest one.
+const PREVIOUS_BILL: &[&str] = &[
+    "before the latest",
+    "before the last one",
+    "before the most recent",
+    "the one before",
+    "previous bill",
+    "previous invoice",
+    "previous statement",
+    "previous one",
+    "prior bill",
+    "prior invoice",
+    "second to last",
+    "second last",
+];
+
+/// The caller asks for the bill before the latest ("the bill before the latest one",
+/// "my previous invoice").
+pub fn previous_bill(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    PREVIOUS_BILL
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")))
 }
 
 /// The first of `options` the caller named (whole word, case-insensitive), directly
@@ -243,6 +336,21 @@ mod tests {
         );
         assert_eq!(phone("charged 59.99 on the 12th"), None);
         assert_eq!(zip("my speed test says 90 something"), None);
+        // Numbers said in tens and teens.
+        assert_eq!(
+            zip("ZIP's seventy-three, three oh one."),
+            Some("73301".into())
+        );
+        assert_eq!(zip("it's nine two five oh one"), Some("92501".into()));
+        assert_eq!(
+            phone("five five five, one twenty-three, oh oh oh two"),
+            Some("5551230002".into())
+        );
+        assert_eq!(
+            phone("five five five twelve thirty oh oh two"),
+            Some("5551230002".into())
+        );
+        assert_eq!(zip("about twenty minutes ago"), None);
     }
 
     #[test]
@@ -255,6 +363,16 @@ mod tests {
         assert_eq!(month("may I get my bill by email"), None);
         assert_eq!(month("the May bill please"), Some(5));
         assert_eq!(month("my latest bill"), None);
+        assert_eq!(
+            month("My landlord's after a copy of February's bill"),
+            Some(2)
+        );
+        assert_eq!(month("the Sept invoice"), Some(9));
+        assert!(previous_bill(
+            "I need the bill before the latest one. By SMS, please."
+        ));
+        assert!(previous_bill("can you resend my previous invoice"));
+        assert!(!previous_bill("my latest bill please"));
     }
 
     #[test]

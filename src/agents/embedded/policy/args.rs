@@ -71,7 +71,9 @@ pub(super) fn resolve(
         }
         // The invoice of the month the caller named, from a list_invoices result.
         "$invoice" => {
-            let month = callers.iter().find_map(|c| slots::month(c))?;
+            let month = callers
+                .iter()
+                .find_map(|c| requested_month(c, &t.req.messages))?;
             invoice_of_month(&t.req.messages, month)
                 .or_else(|| {
                     latest_invoice_on_record(&t.req.messages)
@@ -85,6 +87,18 @@ pub(super) fn resolve(
             lookup(result?, path).cloned()
         }
     }
+}
+
+/// The month (1–12) of the bill the caller asks for: one they name, or the one
+/// before the latest bill on record ("the bill before the latest one").
+pub(super) fn requested_month(text: &str, messages: &[ChatMessage]) -> Option<u32> {
+    slots::month(text).or_else(|| {
+        if !slots::previous_bill(text) {
+            return None;
+        }
+        let (_, latest) = latest_invoice_on_record(messages)?;
+        Some(if latest == 1 { 12 } else { latest - 1 })
+    })
 }
 
 /// The id of the invoice for `month` (1–12) in the latest `list_invoices` result.

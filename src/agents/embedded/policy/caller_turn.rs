@@ -53,6 +53,8 @@ impl Policy {
             if let Some(d) = self.arrived_for(t) {
                 return Ok(d);
             }
+        } else if let Some(d) = self.invoice_for_another_month(t) {
+            return Ok(d);
         }
         // Arriving on a bare "yes" to the question that brought the caller here: the
         // question says what they want.

@@ -139,7 +139,7 @@ impl Policy {
             .args
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
-        let month = slots::month(t.user_text)?;
+        let month = args::requested_month(t.user_text, &t.req.messages)?;
         let on_record = args::latest_invoice_on_record(&t.req.messages)
             .is_some_and(|(_, latest)| latest == month);
         (wants_invoice
@@ -154,6 +154,31 @@ impl Policy {
         })
     }
 
+    /// "Bung March in as well": a month named with "as well", "too" or "also" after
+    /// this agent sent an invoice in the call — the same request, for that month.
+    pub(super) fn invoice_for_another_month(&self, t: &Turn) -> Option<Decision> {
+        slots::month(t.user_text)?;
+        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
+        if ![" as well ", " too ", " also ", " another "]
+            .iter()
+            .any(|m| joined.contains(m))
+        {
+            return None;
+        }
+        let before = &t.req.messages[..t.user_idx];
+        let intent = t.spec.intents.iter().find(|i| {
+            let sends = i
+                .args
+                .values()
+                .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
+            sends
+                && i.tool
+                    .as_deref()
+                    .is_some_and(|tool| super::history::called(before, tool))
+        })?;
+        Some(self.act(t, intent, None))
+    }
+
     /// After the invoice list fetched for a named month: go on with the intent that
     /// needed it.
     pub(super) fn after_invoice_list(
@@ -162,7 +187,7 @@ impl Policy {
         t: &Turn,
         tool: &str,
     ) -> Result<Option<Decision>, ModelError> {
-        if tool != LIST_INVOICES || slots::month(t.user_text).is_none() {
+        if tool != LIST_INVOICES || args::requested_month(t.user_text, &t.req.messages).is_none() {
             return Ok(None);
         }
         let ranked = self.rank_turn(embedder, t.user_text)?;

@@ -103,3 +103,11 @@ pub(super) fn said_before(messages: &[ChatMessage], text: &str) -> bool {
         .iter()
         .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
 }
+
+/// Whether `tool` was called in `messages`.
+pub(super) fn called(messages: &[ChatMessage], tool: &str) -> bool {
+    messages.iter().any(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| c.name == tool),
+        _ => false,
+    })
+}
