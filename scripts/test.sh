@@ -13,6 +13,9 @@ cargo run --locked -q -- models fetch --all
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.
 cargo test --locked -- --test-threads 1
+# The container recipe (hadolint) and every Kubernetes manifest (kustomize-rendered,
+# strict Kubernetes 1.30 schemas).
+scripts/check-deploy.sh
 # Every QA scenario in audio-fixtures/ over the real Media Streams protocol against
 # the embedded stack; fails on any mismatch (reports, recordings, JUnit in target/replay/).
 scripts/replay.sh

@@ -128,6 +128,7 @@ fn state_with_store(
             require_token: security.enforcing,
         },
         start_timeout: Duration::from_millis(config.server.start_timeout_ms),
+        closing_line: config.server.closing_line.clone(),
     };
     let readiness = Readiness::default();
     readiness.set_waiting("providers not loaded");
@@ -147,6 +148,7 @@ fn state_with_store(
         calls_list_limit: config.server.calls_list_limit,
         readiness,
         shutdown,
+        drain: Default::default(),
     })
 }
 

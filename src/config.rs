@@ -81,6 +81,12 @@ pub struct ServerConfig {
     /// Proxies (addresses or CIDR blocks) in front of the server whose
     /// `X-Forwarded-For` names the real client, for the per-client cap.
     pub trusted_proxies: Vec<String>,
+    /// On SIGTERM or SIGINT, live calls go on for at most this long (seconds) before
+    /// each hears `closing_line` and is closed; new streams are refused at once.
+    /// Keep Kubernetes' `terminationGracePeriodSeconds` above it (plus ~15 s).
+    pub drain_timeout_s: u64,
+    /// Said to each call still live when the drain time is up.
+    pub closing_line: String,
 }
 
 impl Default for ServerConfig {
@@ -99,6 +105,10 @@ impl Default for ServerConfig {
             max_calls: 64,
             max_pending_per_client: 8,
             trusted_proxies: Vec::new(),
+            drain_timeout_s: 120,
+            closing_line:
+                "I'm sorry, I have to end our call now. Please call us back in a few minutes."
+                    .into(),
         }
     }
 }

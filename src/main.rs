@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 use switchboard::config::Config;
 
@@ -204,11 +204,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     info!(addr = %listener.local_addr()?, "switchboard listening; loading providers");
-    let signal = shutdown.clone();
+    // Calls a crashed process left open are closed; this process is stamped alive.
+    let interrupted = switchboard::agents::Outcome::Interrupted.as_str();
+    match state.store.instance_started(interrupted).await {
+        Ok(0) => {}
+        Ok(n) => info!(calls = n, "closed calls left open by a process that died"),
+        Err(e) => warn!(error = %e, "could not check for calls left open"),
+    }
+    tokio::spawn(heartbeat(state.store.clone(), shutdown.clone()));
+    // SIGTERM / SIGINT: drain (see `server::drain`); a second signal closes calls now.
+    let drain_state = state.clone();
+    let drain_timeout = std::time::Duration::from_secs(config.server.drain_timeout_s);
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        info!("shutting down");
-        signal.cancel();
+        termination().await;
+        let force = CancellationToken::new();
+        let second = force.clone();
+        tokio::spawn(async move {
+            termination().await;
+            second.cancel();
+        });
+        drain_state
+            .drain
+            .run(drain_timeout, &drain_state.shutdown, force)
+            .await;
     });
     // Also with recording off: recordings made earlier still age out.
     tokio::spawn(switchboard::call::retention::run(
@@ -232,4 +250,43 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("server task")?
         .context("server failed")?;
     Ok(())
+}
+
+/// Resolves on SIGTERM (Kubernetes, systemd, `docker stop`) or SIGINT (Ctrl-C).
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => info!("SIGTERM"),
+                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Stamp this process alive in the store and close the calls of dead ones, every
+/// `store::instances::HEARTBEAT`, until shutdown.
+async fn heartbeat(store: switchboard::store::Store, shutdown: CancellationToken) {
+    let interrupted = switchboard::agents::Outcome::Interrupted.as_str();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(switchboard::store::instances::HEARTBEAT) => {}
+        }
+        if let Err(e) = store.heartbeat(interrupted).await {
+            warn!(error = %e, "store heartbeat failed");
+        }
+    }
 }

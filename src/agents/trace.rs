@@ -42,6 +42,9 @@ pub enum Outcome {
     Escalated,
     /// The caller hung up (or the connection was lost) mid-conversation.
     Hangup,
+    /// We ended the call before its end: the server shut down (drain timeout), or the
+    /// process serving it died and a later one closed its record.
+    Interrupted,
 }
 
 impl Outcome {
@@ -51,6 +54,7 @@ impl Outcome {
             Outcome::Completed => "completed",
             Outcome::Escalated => "escalated",
             Outcome::Hangup => "hangup",
+            Outcome::Interrupted => "interrupted",
         }
     }
 
@@ -60,6 +64,7 @@ impl Outcome {
             "completed" => Some(Outcome::Completed),
             "escalated" => Some(Outcome::Escalated),
             "hangup" => Some(Outcome::Hangup),
+            "interrupted" => Some(Outcome::Interrupted),
             _ => None,
         }
     }

@@ -58,6 +58,8 @@ pub struct CallSettings {
     pub auth: identity::StreamAuth,
     /// A socket that sends no valid `start` this long after opening is closed.
     pub start_timeout: std::time::Duration,
+    /// Said to a live call when the server closes it (drain time up).
+    pub closing_line: String,
 }
 
 /// The server's admission of one media socket, told when the stream has

@@ -1,5 +1,7 @@
 //! Caller-audio recording: the inbound μ-law track decoded to an 8 kHz mono 16-bit WAV
-//! per call, named after the call SID.
+//! per call, named after the call SID. The header is brought up to date after every
+//! second of audio, so a process that dies (even `kill -9`) leaves a playable file
+//! that lacks at most its last second.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -9,7 +11,12 @@ use std::path::{Path, PathBuf};
 pub struct Recorder {
     path: PathBuf,
     writer: hound::WavWriter<BufWriter<File>>,
+    /// Samples written since the header was last brought up to date.
+    unflushed: usize,
 }
+
+/// Samples (8 kHz) between header updates: one second.
+const FLUSH_EVERY: usize = 8000;
 
 impl Recorder {
     /// Create `<dir>/<call_sid>.wav` (the SID is sanitised to a safe file name).
@@ -32,10 +39,19 @@ impl Recorder {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
+        let mut writer = hound::WavWriter::create(&path, spec)?;
+        // A valid (empty) file from the start.
+        writer.flush()?;
         Ok(Self {
-            writer: hound::WavWriter::create(&path, spec)?,
+            writer,
             path,
+            unflushed: 0,
         })
+    }
+
+    /// Where the recording is written.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Append PCM samples.
@@ -44,7 +60,14 @@ impl Recorder {
         for s in pcm {
             w.write_sample(*s);
         }
-        w.flush()
+        w.flush()?;
+        self.unflushed += pcm.len();
+        if self.unflushed >= FLUSH_EVERY {
+            // Writes the buffered samples and the header's sizes.
+            self.writer.flush()?;
+            self.unflushed = 0;
+        }
+        Ok(())
     }
 
     /// Finalise the WAV header; returns the file's path.
@@ -69,5 +92,28 @@ mod tests {
         let reader = hound::WavReader::open(&path).unwrap();
         assert_eq!(reader.spec().sample_rate, 8000);
         assert_eq!(reader.len(), 163);
+    }
+
+    #[test]
+    fn an_unfinished_recording_is_playable_up_to_its_last_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(dir.path(), "CAcrash").unwrap();
+        let path = r.path().to_path_buf();
+        assert_eq!(
+            hound::WavReader::open(&path).unwrap().len(),
+            0,
+            "valid from the start"
+        );
+        for _ in 0..125 {
+            r.write(&[7; 160]).unwrap(); // 2.5 s in 20 ms frames
+        }
+        // The process dies here: nothing finalises the file.
+        std::mem::forget(r);
+        let reader = hound::WavReader::open(&path).unwrap();
+        assert_eq!(reader.len(), 16_000, "two whole seconds");
+        assert_eq!(
+            reader.into_samples::<i16>().filter_map(Result::ok).count(),
+            16_000
+        );
     }
 }

@@ -159,6 +159,7 @@ impl CallReport {
             None => match end {
                 End::HungUp => Outcome::Completed,
                 End::Stopped if conv.is_none() => Outcome::Completed,
+                End::Shutdown => Outcome::Interrupted,
                 _ => Outcome::Hangup,
             },
         });

@@ -45,6 +45,14 @@ pub async fn upgrade(
     uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if state.drain.is_draining() {
+        state.metrics.refused.with_label_values(&["draining"]).inc();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "draining: not taking new calls",
+        )
+            .into_response();
+    }
     let Some(deps) = state.call_deps() else {
         let why = format!("not ready: {}", state.readiness.waiting_for());
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
@@ -82,9 +90,14 @@ pub async fn upgrade(
     // counted and dropped by the codec instead of killing the connection.
     let cap = state.max_frame_bytes.saturating_mul(16).max(1 << 20);
     let shutdown = state.shutdown.clone();
+    // Held until the call's record is written: the drain waits for it.
+    let live = state.drain.call_token();
     ws.max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| handle(socket, deps, gate, shutdown))
+        .on_upgrade(move |socket| async move {
+            handle(socket, deps, gate, shutdown).await;
+            drop(live);
+        })
 }
 
 async fn handle(socket: WebSocket, deps: CallDeps, gate: SocketGate, shutdown: CancellationToken) {

@@ -5,16 +5,17 @@
 //! | `POST /twiml`         | TwiML telling Twilio to open a media stream to `/media` |
 //! | `GET /media`          | the Media Streams websocket (one call per socket) |
 //! | `GET /healthz`        | liveness |
-//! | `GET /readyz`         | 200 only when models and providers are loaded |
+//! | `GET /readyz`         | 200 only when models and providers are loaded and the server is not draining |
 //! | `GET /calls`          | recent call records (operators) |
 //! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace; operators) |
 //! | `GET /metrics`        | Prometheus metrics (no personal data) |
 //! | `/whisper/{callSid}`  | TwiML brief read to the person taking a transferred call (Twilio) |
 //!
 //! Who may call which route: [`security`]; how many media sockets are served:
-//! [`admission`].
+//! [`admission`]; shutting down without dropping calls: [`drain`].
 
 pub mod admission;
+pub mod drain;
 mod media;
 mod routes;
 pub mod security;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Cancelled when the server shuts down; every call session watches it.
     pub shutdown: CancellationToken,
+    /// Draining (no new calls) and the live call tasks.
+    pub drain: drain::Drain,
 }
 
 impl AppState {
@@ -145,6 +148,7 @@ pub fn router(state: AppState) -> Router {
 /// finished their records.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
+    let drain = state.drain.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // 20 ms media frames must not wait for Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -152,7 +156,13 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    // Hyper does not wait for upgraded sockets: once shut down, wait for the call
+    // tasks to finish their records (bounded by the drain).
     axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .with_graceful_shutdown(async move {
+            shutdown.cancelled().await;
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(15), drain.calls_done()).await;
+        })
         .await
 }

@@ -66,7 +66,9 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: 200 once models and providers are loaded, 503 with the reason before.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.readiness.is_ready() {
+    if state.drain.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else if state.readiness.is_ready() {
         (StatusCode::OK, "ready").into_response()
     } else {
         let why = state.readiness.waiting_for();

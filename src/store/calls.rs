@@ -69,7 +69,7 @@ pub struct CallUpdate {
     pub outcome: Option<String>,
 }
 
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -80,12 +80,13 @@ impl Store {
     /// [`StoreError::CallExists`]: a replayed or second stream never restarts or
     /// overwrites a call (one record per CallSid, across replicas sharing the store).
     pub async fn call_started(&self, call: NewCall) -> Result<(), StoreError> {
+        let instance = self.instance().id.clone();
         self.run(move |c| {
             let n = c.execute(
-                "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at, instance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(call_sid) DO NOTHING",
-                params![call.call_sid, call.stream_sid, call.account_sid, call.from, call.to, now_rfc3339()],
+                params![call.call_sid, call.stream_sid, call.account_sid, call.from, call.to, now_rfc3339(), instance],
             )?;
             if n == 0 {
                 return Err(StoreError::CallExists(call.call_sid));

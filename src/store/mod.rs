@@ -7,6 +7,7 @@
 
 pub mod calls;
 pub mod customers;
+pub mod instances;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_customers",
         include_str!("../../migrations/0002_customers.sql"),
+    ),
+    (
+        "0003_instances",
+        include_str!("../../migrations/0003_instances.sql"),
     ),
 ];
 
@@ -53,6 +58,8 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// This process, as the owner of the calls it serves.
+    instance: Arc<instances::Instance>,
 }
 
 impl Store {
@@ -80,7 +87,13 @@ impl Store {
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            instance: Arc::new(instances::Instance::this_process()),
         })
+    }
+
+    /// This process's identity in the store.
+    pub fn instance(&self) -> &instances::Instance {
+        &self.instance
     }
 
     /// Run blocking database work on the blocking pool.

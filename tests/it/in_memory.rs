@@ -48,6 +48,7 @@ fn deps(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> CallDeps 
                 require_token: false,
             },
             start_timeout: Duration::from_secs(5),
+            closing_line: "Sorry, we have to end the call now.".into(),
         }),
         voice: Arc::new(scripted_stack(
             store,

@@ -5,5 +5,6 @@ mod escalation;
 mod harness;
 mod in_memory;
 mod media_stream;
+mod process;
 mod replay;
 mod security;

@@ -65,6 +65,11 @@ pub enum Input {
     Dtmf {
         digit: char,
     },
+    /// We close the call (the server is shutting down): stop what plays and what
+    /// runs, say `text`, then hang up. Caller input is ignored from here on.
+    Close {
+        text: String,
+    },
 }
 
 /// Something the session must do.

@@ -23,6 +23,7 @@ use super::playout::{Heard, Playout, Send};
 pub use crate::agents::{CallerInput, TurnId};
 
 mod clock;
+mod closing;
 mod config;
 mod endpointing;
 mod events;
@@ -66,6 +67,10 @@ pub struct Machine {
     marks_heard: u64,
     /// Everything the caller has heard the bot say, confirmed by mark echoes.
     heard_log: String,
+    /// The agent that spoke last (the closing line is said in its voice).
+    last_agent: String,
+    /// We are closing the call: only our closing line plays.
+    closing: bool,
 }
 
 impl Machine {
@@ -88,6 +93,8 @@ impl Machine {
             clock: TurnClock::default(),
             marks_heard: 0,
             heard_log: String::new(),
+            last_agent: String::new(),
+            closing: false,
         }
     }
 
@@ -170,6 +177,9 @@ impl Machine {
         if self.state == State::Ended {
             return;
         }
+        if self.closing && !closing::plays_while_closing(&input) {
+            return;
+        }
         match input {
             Input::Start { greeting } => match greeting {
                 Some((agent, text)) => {
@@ -223,6 +233,7 @@ impl Machine {
                 self.record_heard_chunks(heard);
             }
             Input::Dtmf { digit } => self.on_dtmf(now, digit),
+            Input::Close { text } => self.close(text),
         }
         self.pump(now);
     }

@@ -175,6 +175,9 @@ impl Machine {
             None => self.reply.insert(Reply::new(turn, agent)),
         };
         reply.agent = agent.to_string();
+        if !agent.is_empty() {
+            self.last_agent = agent.to_string();
+        }
         if text.is_empty() {
             return;
         }

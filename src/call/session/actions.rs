@@ -98,6 +98,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Action::Transfer { brief } => {
                     self.transfer(brief);
                 }
+                // After our closing line the call ends as shut down (interrupted).
+                Action::Hangup if self.closing_deadline.is_some() => self.end = Some(End::Shutdown),
                 Action::Hangup => self.end = Some(End::HungUp),
                 Action::Measure(m) => self.report.measure(&self.deps.metrics, m),
             }

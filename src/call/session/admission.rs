@@ -74,6 +74,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 .map_err(|e| warn!(error = %e, "no VAD for this call"))
                 .ok()
         });
+        // Linked from the record from the start: a crash leaves a playable file.
+        self.report.recording = recorder.as_ref().map(|r| r.path().display().to_string());
         self.audio = Some(CallerAudio::new(vad, recorder));
         // Opened beside the loop: the greeting starts without waiting for it.
         if let Some(stt) = voice.stt.clone() {
@@ -107,6 +109,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             "call started"
         );
         self.start = Some(start);
+        self.save_progress();
         self.feed(Input::Start { greeting });
         for event in std::mem::take(&mut self.held) {
             match event {

@@ -29,6 +29,9 @@ use crate::speech::{SpeechError, SttEvent, SttInput, SttStream, STT_INPUT_CAPACI
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
+/// Longest a call may take to say its closing line once the server closes it.
+const CLOSING_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Inbound events kept while the call record is created (about 2 s of media).
 const HELD_EVENTS: usize = 100;
 
@@ -78,6 +81,8 @@ struct Session<K> {
     admitted: Option<(StartMeta, super::identity::CallerIdentity)>,
     /// What arrived while admitting, replayed once the call starts.
     held: Vec<Inbound>,
+    /// The server is closing this call: it ends by then, closing line heard or not.
+    closing_deadline: Option<Instant>,
     /// A transfer to a person in flight (the Twilio REST call), beside the loop.
     transferring: Option<JoinHandle<Result<String, String>>>,
     tts: TtsHandle,
@@ -114,6 +119,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             admitting: None,
             admitted: None,
             held: Vec::new(),
+            closing_deadline: None,
             transferring: None,
             tts,
             tts_rx,
@@ -161,7 +167,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 self.start.is_none() && self.admitted.is_none() && start_deadline.is_some();
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => break End::Shutdown,
+                _ = shutdown.cancelled(), if self.closing_deadline.is_none() => self.begin_closing(),
+                _ = sleep_until_opt(self.closing_deadline), if self.closing_deadline.is_some() => {
+                    break End::Shutdown
+                }
                 frame = inbound.next() => match frame {
                     None | Some(WsFrame::Close) => break End::Lost,
                     Some(frame) => self.on_frame(frame).await,
@@ -210,6 +219,19 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
 
     fn feed(&mut self, input: Input) {
         self.machine.handle(Instant::now().into_std(), input);
+    }
+
+    /// The server is shutting down and the drain time is up: a started call hears the
+    /// closing line and ends (within [`CLOSING_MAX`]); one not started yet ends now.
+    fn begin_closing(&mut self) {
+        self.closing_deadline = Some(Instant::now() + CLOSING_MAX);
+        if self.start.is_none() {
+            self.end = Some(End::Shutdown);
+            return;
+        }
+        info!("server shutting down: closing the call");
+        let text = self.deps.settings.closing_line.clone();
+        self.feed(Input::Close { text });
     }
 
     fn count_frame_in(&mut self) {

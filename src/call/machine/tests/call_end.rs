@@ -82,3 +82,57 @@ fn goodbye_hangs_up_and_silent_caller_is_let_go() {
         }
     }
 }
+
+#[test]
+fn closing_clears_the_reply_says_one_line_and_hangs_up_deaf_to_the_caller() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "I was charged twice");
+    r.agent_says(turn, &["I can see two charges on your account."], 40);
+    r.play_for(200);
+    let acts = r.input(Input::Close {
+        text: "Sorry, we have to end the call now.".into(),
+    });
+    assert!(acts.contains(&Action::Clear), "{acts:?}");
+    assert!(acts.contains(&Action::CancelSpeech { utterance: turn }));
+    let heard = acts.iter().find_map(|a| match a {
+        Action::RecordHeard { turn: t, heard, .. } => Some((*t, heard.clone())),
+        _ => None,
+    });
+    let (heard_turn, heard) = heard.expect("the cut reply keeps what was heard");
+    assert_eq!(heard_turn, turn);
+    assert!(!heard.is_empty() && heard.len() < "I can see two charges on your account.".len());
+    let closing = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Speak {
+                utterance, text, ..
+            } => Some((*utterance, text.clone())),
+            _ => None,
+        })
+        .expect("closing line spoken");
+    assert_eq!(closing.1, "Sorry, we have to end the call now.");
+    // The caller talks and presses keys: ignored.
+    let acts = r.caller(400, SPEECH);
+    assert_eq!(
+        count(&acts, |a| matches!(
+            a,
+            Action::Clear | Action::StartTurn { .. }
+        )),
+        0
+    );
+    r.input(Input::Dtmf { digit: '0' });
+    r.input(Input::TtsAudio {
+        utterance: closing.0,
+        seq: 0,
+        audio: vec![0x42; 20 * FRAME_BYTES],
+    });
+    r.input(Input::TtsDone {
+        utterance: closing.0,
+        seq: 0,
+    });
+    let acts = r.play_all();
+    assert_eq!(r.logged(|a| matches!(a, Action::StartTurn { .. })), 1);
+    assert!(acts.contains(&Action::Hangup), "{acts:?}");
+    assert_eq!(r.m.state(), State::Ended);
+}
