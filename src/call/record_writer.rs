@@ -11,9 +11,12 @@ use tracing::warn;
 use crate::store::calls::CallUpdate;
 use crate::store::Store;
 
+/// Builds a snapshot of the call, on the blocking pool.
+type Snapshot = Box<dyn FnOnce() -> CallUpdate + Send>;
+
 enum Write {
-    /// The call so far.
-    Progress(CallUpdate),
+    /// The call so far (built only if no newer snapshot follows it).
+    Progress(Snapshot),
     /// Answered once everything queued before it is written.
     Flush(oneshot::Sender<()>),
 }
@@ -45,7 +48,14 @@ impl RecordWriter {
                     }
                     next = rx.try_recv().ok();
                 }
-                if let Some(update) = latest {
+                if let Some(build) = latest {
+                    let update = match tokio::task::spawn_blocking(build).await {
+                        Ok(update) => update,
+                        Err(e) => {
+                            warn!(error = %e, "could not build call progress");
+                            continue;
+                        }
+                    };
                     if let Err(e) = task_store.call_updated(&sid, update).await {
                         warn!(error = %e, "could not save call progress");
                     }
@@ -65,7 +75,13 @@ impl RecordWriter {
 
     /// Queues a snapshot of the call so far; never waits.
     pub fn progress(&self, update: CallUpdate) {
-        let _ = self.tx.send(Write::Progress(update));
+        self.progress_with(move || update);
+    }
+
+    /// Queues a snapshot built by `build` off the call loop (on the blocking pool, and
+    /// only if no newer snapshot supersedes it); never waits.
+    pub fn progress_with(&self, build: impl FnOnce() -> CallUpdate + Send + 'static) {
+        let _ = self.tx.send(Write::Progress(Box::new(build)));
     }
 
     /// Resolves once every snapshot queued so far is written (the escalation brief

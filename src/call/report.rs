@@ -13,10 +13,10 @@ use crate::agents::Conversation;
 use crate::agents::{Outcome, TurnId};
 use crate::metrics::Metrics;
 use crate::store::calls::{CallUpdate, TranscriptLine};
-use crate::telephony::Decoder;
+use crate::telephony::CodecStats;
 
 /// Accumulated facts about one call.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CallReport {
     pub frames_in: u64,
     pub frames_out: u64,
@@ -112,7 +112,7 @@ impl CallReport {
     pub fn update(
         &self,
         conv: Option<&Conversation>,
-        decoder: &Decoder,
+        protocol: &CodecStats,
         end: Option<End>,
     ) -> CallUpdate {
         let (agents, transcript, agent_trace, agent_outcome) = match conv {
@@ -180,7 +180,7 @@ impl CallReport {
                 "marksHeard": self.heard.0,
                 "heardText": self.heard.1,
             },
-            "protocol": serde_json::to_value(decoder.stats()).unwrap_or_default(),
+            "protocol": serde_json::to_value(protocol).unwrap_or_default(),
         });
         CallUpdate {
             frames_in: self.frames_in,

@@ -104,15 +104,16 @@ impl Store {
         mut update: CallUpdate,
     ) -> Result<(), StoreError> {
         let call_sid = call_sid.to_string();
-        let redactor = crate::redact::global();
-        // Across lines too: a card keyed or said over two turns.
-        let mut texts: Vec<String> = update.transcript.iter().map(|l| l.text.clone()).collect();
-        crate::redact::mask_across(&mut texts);
-        for (line, text) in update.transcript.iter_mut().zip(texts) {
-            line.text = redactor.redact(&text).into_owned();
-        }
-        redactor.redact_json(&mut update.trace);
+        // Masking walks the whole transcript and trace: on the blocking pool too.
         self.run(move |c| {
+            let redactor = crate::redact::global();
+            // Across lines too: a card keyed or said over two turns.
+            let mut texts: Vec<String> = update.transcript.iter().map(|l| l.text.clone()).collect();
+            crate::redact::mask_across(&mut texts);
+            for (line, text) in update.transcript.iter_mut().zip(texts) {
+                line.text = redactor.redact(&text).into_owned();
+            }
+            redactor.redact_json(&mut update.trace);
             let n = c.execute(
                 "UPDATE calls SET frames_in = ?2, frames_out = ?3, errors = ?4, agents = ?5,
                     transcript = ?6, trace = ?7, recording = COALESCE(?8, recording),

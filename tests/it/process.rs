@@ -51,7 +51,15 @@ fn write_config(dir: &Path, drain_s: u64) -> PathBuf {
 
 impl Server {
     async fn start(dir: &Path, config: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        // The test's own config only: CI exports SWITCHBOARD_* overrides (store and
+        // recordings paths) that would win over the file.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("SWITCHBOARD_") {
+                cmd.env_remove(key);
+            }
+        }
+        let mut child = cmd
             .args(["serve", "--config"])
             .arg(config)
             .env("HOSTNAME", "process-test-host")

@@ -12,7 +12,11 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         };
         self.report.heard = self.machine.heard();
         let conv = self.agent.as_ref().and_then(|a| a.conversation());
-        writer.progress(self.report.update(conv, &self.decoder, None));
+        // Built and written off the loop: serialising a long call's trace takes
+        // milliseconds the next frame must not wait for.
+        let (report, stats) = (self.report.clone(), self.decoder.stats().clone());
+        let conv = conv.cloned();
+        writer.progress_with(move || report.update(conv.as_ref(), &stats, None));
     }
 
     pub(super) async fn finish(mut self, end: End) {
@@ -25,7 +29,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         // Ended while its record was being created: the record, if made, gets its end.
         if let (Some(task), Some((start, _))) = (self.admitting.take(), self.admitted.take()) {
             if let Ok(Ok(())) = task.await {
-                let update = self.report.update(None, &self.decoder, Some(end));
+                let update = self.report.update(None, self.decoder.stats(), Some(end));
                 if let Err(e) = self.deps.store.call_updated(&start.call_sid, update).await {
                     warn!(error = %e, "could not finish call record");
                 }
@@ -43,7 +47,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             Some(link) => link.close().await.map(|c| &*c),
             None => None,
         };
-        let update = self.report.update(conv, &self.decoder, Some(end));
+        let update = self.report.update(conv, self.decoder.stats(), Some(end));
         let outcome = update.outcome.clone();
         // After every snapshot still queued, so the final record is the one kept.
         let written = match self.writer.take() {
