@@ -345,6 +345,14 @@ async fn fakes(args: &Args) -> anyhow::Result<()> {
                 // whole endpoint wait.
                 fig.record_overhead.push(ff - endpoint as f64);
                 fig.final_to_frame.push(ff - sf);
+                if std::env::var_os("BENCH_PER_TURN").is_some() {
+                    eprintln!(
+                        "{sid} turn {}: overhead {:.1} ms, sttFinal->frame {:.1} ms",
+                        t["turn"],
+                        ff - endpoint as f64,
+                        ff - sf
+                    );
+                }
             }
         }
         for b in call["trace"]["voice"]["bargeIns"]

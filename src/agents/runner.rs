@@ -144,6 +144,7 @@ impl Runtime {
         if agents.get(&config.entry_agent).is_none() {
             return Err(AgentError::UnknownAgent(config.entry_agent.clone()));
         }
+        crate::agents::guard::warm_up();
         let mut tools = HashMap::new();
         for a in agents.agents() {
             if !models.contains_key(&a.name) {

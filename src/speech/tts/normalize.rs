@@ -320,6 +320,11 @@ fn time_words(c: &Captures) -> String {
 }
 
 /// Normalise `text` for a speech synthesizer (see the module docs).
+/// Compile the patterns now (voice start-up) rather than on the first reply.
+pub fn warm_up() {
+    let _ = normalize("Dr. Smith at www.example.com, a@b.com: 10% of $59.99 on 2026-03-12 at 3:30 pm, call 555-123-0001.");
+}
+
 pub fn normalize(text: &str) -> String {
     let mut s = text.to_string();
     s = EMAIL

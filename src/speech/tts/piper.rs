@@ -172,6 +172,7 @@ impl PiperTts {
         env: &ort::environment::Environment,
         cfg: &PiperConfig,
     ) -> Result<Self, SpeechError> {
+        crate::speech::tts::normalize::warm_up();
         let text = read_required(&cfg.config)?;
         let voice: VoiceJson = serde_json::from_str(&text)
             .map_err(|e| SpeechError::Model(format!("{}: {e}", cfg.config.display())))?;
