@@ -5,7 +5,7 @@
 //! acts as Twilio: `connected`, `start` (with `From`/`To`/`CallSid` and the
 //! scenario's custom parameters), a continuous stream of 20 ms μ-law `media`
 //! frames (caller speech from WAV, silence otherwise), `dtmf`, and `stop`. It
-//! simulates the phone's playout of the bot's audio ([`playout`]): one frame
+//! simulates the phone's playout of the bot's audio ([`carrier_playout`]): one frame
 //! per tick, `mark`s echoed when reached, `clear` honoured with every pending
 //! mark echoed at once. Turn-taking and barge-in rules live in [`sim`]; timing
 //! modes (`realtime`, `fast`) and their semantics in [`client`].
@@ -16,11 +16,11 @@
 //! mismatch, and optionally JUnit XML ([`junit`]). The exit code is 0 only when
 //! every scenario passed.
 
+pub mod carrier_playout;
 pub mod client;
 mod error;
 pub mod expect;
 pub mod junit;
-pub mod playout;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -4,7 +4,7 @@
 //! Time is a line clock of 20 ms **ticks**. Each [`CallSim::tick`] sends exactly
 //! one inbound `media` frame (caller speech, or μ-law silence when the caller is
 //! quiet — a phone line never stops) and plays exactly one frame of buffered bot
-//! audio through [`Playout`], echoing the marks it reaches. Both directions are
+//! audio through [`CarrierPlayout`], echoing the marks it reaches. Both directions are
 //! recorded on this one timeline, so the recording is what the caller heard.
 //! The IO driver decides *when* to tick (see `client`); wall-clock instants are
 //! passed in only to measure latency and to know whether the bot is talking.
@@ -34,7 +34,7 @@ use crate::telephony::{
     Track,
 };
 
-use super::playout::Playout;
+use super::carrier_playout::CarrierPlayout;
 
 const SILENCE: [u8; FRAME_BYTES] = [MULAW_SILENCE; FRAME_BYTES];
 const TICK_MS: u64 = FRAME_MS as u64;
@@ -193,7 +193,7 @@ pub struct CallSim {
     enc: ClientEncoder,
     turns: Vec<CallerTurn>,
     phase: Phase,
-    playout: Playout,
+    playout: CarrierPlayout,
     tick: u64,
     started_at: Option<Instant>,
     /// Reply bookkeeping since the last end of caller input (or the call start).
@@ -238,7 +238,7 @@ impl CallSim {
             turns,
             // Without a greeting to wait for, the first tick starts turn 0.
             phase: Phase::Listening { next: 0 },
-            playout: Playout::new(),
+            playout: CarrierPlayout::new(),
             tick: 0,
             started_at: None,
             reply_wait_start: 0,

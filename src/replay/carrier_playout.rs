@@ -1,8 +1,8 @@
-//! The phone's playout of the bot's audio, as Twilio documents it: outbound
+//! The carrier's playout of the bot's audio (the phone side; ours is `call::playout`), as Twilio documents it: outbound
 //! `media` is buffered and played in order, one 20 ms frame per tick; a `mark`
 //! is echoed when every byte of audio sent before it has played (at once if
 //! nothing is buffered); `clear` empties the buffer and echoes every pending
-//! mark at once. Sans-IO: the caller of [`Playout::tick`] owns time.
+//! mark at once. Sans-IO: the caller of [`CarrierPlayout::tick`] owns time.
 
 use std::collections::VecDeque;
 
@@ -37,13 +37,13 @@ pub struct Cleared {
 
 /// The playout buffer of one call.
 #[derive(Debug, Default)]
-pub struct Playout {
+pub struct CarrierPlayout {
     queue: VecDeque<Item>,
     buffered_bytes: usize,
     pending_marks: usize,
 }
 
-impl Playout {
+impl CarrierPlayout {
     /// An empty buffer.
     pub fn new() -> Self {
         Self::default()
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn plays_one_frame_per_tick_and_echoes_marks_when_reached() {
-        let mut p = Playout::new();
+        let mut p = CarrierPlayout::new();
         p.push_audio(frame(1));
         p.push_audio(frame(2));
         assert_eq!(p.push_mark("m1".into()), None);
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn mark_with_nothing_buffered_is_echoed_at_once() {
-        let mut p = Playout::new();
+        let mut p = CarrierPlayout::new();
         assert_eq!(p.push_mark("now".into()), Some("now".into()));
         assert!(p.is_idle());
         p.push_audio(frame(9));
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn clear_drops_audio_and_flushes_pending_marks_in_order() {
-        let mut p = Playout::new();
+        let mut p = CarrierPlayout::new();
         for (i, name) in ["a", "b", "c"].iter().enumerate() {
             p.push_audio(frame(i as u8 + 1));
             p.push_mark(name.to_string());
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn odd_payload_sizes_are_played_as_a_byte_stream() {
-        let mut p = Playout::new();
+        let mut p = CarrierPlayout::new();
         p.push_audio(vec![1; 100]);
         p.push_audio(vec![2; 100]);
         p.push_mark("m".into());
