@@ -194,7 +194,23 @@ pub fn accepts(text: &str) -> bool {
     if refuses(text) || (ends_with_farewell(text) && !is_clear_yes(text)) {
         return false;
     }
-    strong_yes(text) || (plain_yes(text) && !text.contains('?'))
+    // "Hang on, before you do it, does…?": a yes phrase in a condition agrees to nothing.
+    let said = unconditional(text);
+    strong_yes(&said) || (plain_yes(&said) && !text.contains('?'))
+}
+
+/// Words that open a condition or a time clause ("before you do it", "if you do that").
+const CONDITIONS: &[&str] = &["before", "if", "when", "until", "unless", "once", "after"];
+
+/// `text` without its conditional clauses.
+fn unconditional(text: &str) -> String {
+    text.split_inclusive(['.', ',', ';', '!', '?'])
+        .filter(|clause| {
+            let ws = words(clause);
+            let first = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
+            !first.is_some_and(|w| CONDITIONS.contains(&w.as_str()))
+        })
+        .collect()
 }
 
 /// The caller clearly said yes. "please" alone counts only as a whole reply.

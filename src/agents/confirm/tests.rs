@@ -115,6 +115,8 @@ fn offers_taken_or_refused_clause_by_clause() {
         "Yeah, I'll call back later once I've talked to him. Thanks, bye.",
         "yeah maybe, let me think about it",
         "ok thanks bye",
+        "Hang on, before you do it. Does the cheaper price start now, or only on the next bill?",
+        "if you do it today, will I pay twice?",
     ] {
         assert!(!accepts(t), "{t}");
     }

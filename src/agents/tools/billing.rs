@@ -135,6 +135,7 @@ pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolO
                 "plan": new.code,
                 "from": {"name": c.plan.name, "monthly": dollars(c.plan.monthly_cents), "speed_mbps": c.plan.speed_mbps},
                 "to": {"name": new.name, "monthly": dollars(new.monthly_cents), "speed_mbps": new.speed_mbps},
+                "effective": "right away; the new price starts on the next bill",
                 "detail": "Read the new plan and price to the caller and call again with confirmed=true only after they say yes.",
             })),
             None => ToolOutput::error("invalid_arguments", format!("unknown plan `{plan}`")),

@@ -12,6 +12,7 @@ impl Policy {
     pub(super) fn is_retry(&self, text: &str) -> bool {
         text == FALLBACK
             || text == super::OFFER_STANDS
+            || super::offer_questions::is_answer(text)
             || text == crate::agents::runner::LOW_CONFIDENCE_LINE
             || crate::agents::runner::REPROMPTS.contains(&text)
             || self.is_clarification(text)

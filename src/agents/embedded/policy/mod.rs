@@ -18,6 +18,7 @@ mod followups;
 mod history;
 mod identity;
 mod interjections;
+mod offer_questions;
 mod pending;
 mod requests;
 mod results;

@@ -18,6 +18,16 @@ pub(super) const OFFER_STANDS: &str =
     "Yes, that's the one I found. Would you like me to go ahead with it?";
 
 impl Policy {
+    /// A question about the offer on the table that its result answers (when it takes
+    /// effect, whether the new price replaces the old), then the offer's question.
+    fn answer_about_offer(&self, t: &Turn, result: &Value) -> Option<Decision> {
+        let answer = offer_questions::timing_answer(t.user_text, result)
+            .or_else(|| offer_questions::price_answer(t.user_text, result))?;
+        let before = &t.req.messages[..t.user_idx];
+        let question = last_spoken(before).and_then(offer_questions::question_in)?;
+        Some(Decision::Say(format!("{answer} {question}")))
+    }
+
     /// Another option named while one is on offer ("…and the middle one?"): the
     /// intent runs again for it (a new quote). Neither the option on offer nor the
     /// one the caller has now (`from` in the result) counts.
@@ -166,6 +176,13 @@ impl Policy {
                 let retry = confirm.tool == tool && condition("status=needs_confirmation", &result);
                 if !(offer || retry) {
                     continue;
+                }
+                // "Does the new price start now or on the next bill?": answered from
+                // the result, then the offer's question again.
+                if offer && !confirm::accepts(t.user_text) {
+                    if let Some(d) = self.answer_about_offer(t, &result) {
+                        return Some(d);
+                    }
                 }
                 if offer && !confirm::is_clear_yes(t.user_text) {
                     if let Some(d) = self.other_option(t, intent, &prev_args, &result) {

@@ -1,0 +1,147 @@
+//! Questions about the offer on the table, answered from the tool result the offer
+//! was made from, then the offer's own question again: "does the cheaper price start
+//! now, or only on the next bill?" (the result's `effective`), "is that instead of
+//! what I pay now, or on top?" (its `from` and `to` prices). Nothing is looked up or
+//! done again; a question the result cannot answer is left to the other rules.
+
+use serde_json::Value;
+
+use crate::agents::confirm::words;
+use crate::agents::embedded::templates::lookup;
+
+/// Words that ask when an offer takes effect.
+const TIMING: &[&str] = &[
+    "when",
+    "start",
+    "starts",
+    "begin",
+    "begins",
+    "effect",
+    "effective",
+    "kick",
+    "immediately",
+];
+/// Phrases that ask whether a new price replaces the old one.
+const REPLACES: &[&str] = &[
+    "instead of",
+    "on top",
+    "as well as",
+    "pay both",
+    "pay for both",
+    "replace",
+];
+
+/// How the answers open: an answer leaves the offer open (see [`is_answer`]).
+const TIMING_OPENING: &str = "It takes effect ";
+const PRICE_OPENING: &str = "It would replace what you pay now: ";
+
+/// Whether `said` (ours) answered a question about the offer and asked its question
+/// again: the offer is still the open question.
+pub(super) fn is_answer(said: &str) -> bool {
+    said.starts_with(TIMING_OPENING) || said.starts_with(PRICE_OPENING)
+}
+
+/// Whether `text` asks something (a question mark, or a question word first).
+fn is_question(text: &str) -> bool {
+    text.contains('?')
+        || words(text).first().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "when" | "does" | "do" | "is" | "will" | "would" | "how" | "what"
+            )
+        })
+}
+
+/// When the offer takes effect, if `text` asks that and `result` says it.
+pub(super) fn timing_answer(text: &str, result: &Value) -> Option<String> {
+    if !is_question(text) {
+        return None;
+    }
+    let ws = words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let asks = ws.iter().any(|w| TIMING.contains(&w.as_str()))
+        || [
+            " next bill ",
+            " this month ",
+            " right away ",
+            " straight away ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p));
+    if !asks {
+        return None;
+    }
+    let effective = lookup(result, "effective")?.as_str()?;
+    let effective = effective.replace("the next bill", "your next bill");
+    Some(format!("{TIMING_OPENING}{effective}."))
+}
+
+/// Whether the new price replaces the old, if `text` asks that and `result` has both.
+pub(super) fn price_answer(text: &str, result: &Value) -> Option<String> {
+    if !is_question(text) {
+        return None;
+    }
+    let joined = format!(" {} ", words(text).join(" "));
+    if !REPLACES.iter().any(|p| joined.contains(&format!(" {p} "))) {
+        return None;
+    }
+    let to = lookup(result, "to.monthly")?.as_str()?;
+    let from = lookup(result, "from.monthly")?.as_str()?;
+    Some(format!(
+        "{PRICE_OPENING}{to} a month instead of {from}, not on top of it."
+    ))
+}
+
+/// The last question in what we said (`said` may hold several sentences).
+pub(super) fn question_in(said: &str) -> Option<&str> {
+    let end = said.rfind('?')?;
+    let start = said[..end].rfind(['.', '!', '?']).map_or(0, |i| i + 1);
+    Some(said[start..=end].trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn quote() -> Value {
+        json!({"status": "needs_confirmation", "plan": "plus",
+            "from": {"name": "Pro", "monthly": "$89.99"},
+            "to": {"name": "Plus", "monthly": "$59.99"},
+            "effective": "right away; the new price starts on the next bill"})
+    }
+
+    #[test]
+    fn timing_and_price_questions_are_answered_from_the_quote() {
+        let q = "Hang on, before you do it. Does the cheaper price start now-now, or only on the next bill?";
+        assert_eq!(
+            timing_answer(q, &quote()).as_deref(),
+            Some("It takes effect right away; the new price starts on your next bill.")
+        );
+        let q = "wait, is that instead of the eighty nine ninety nine or on top of it?";
+        assert!(price_answer(q, &quote())
+            .unwrap()
+            .contains("$59.99 a month instead of $89.99"));
+        assert_eq!(
+            timing_answer("yes, switch me now", &quote()),
+            None,
+            "not a question"
+        );
+        assert_eq!(
+            timing_answer("when does it start?", &json!({})),
+            None,
+            "nothing to say"
+        );
+        assert_eq!(price_answer("and the middle one?", &quote()), None);
+    }
+
+    #[test]
+    fn the_offer_question_is_found_in_what_was_said() {
+        assert_eq!(
+            question_in("Plus is $59.99 a month, instead of $89.99 now. Shall I switch you?"),
+            Some("Shall I switch you?")
+        );
+        assert_eq!(question_in("Done."), None);
+    }
+}
