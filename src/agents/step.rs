@@ -30,6 +30,10 @@ pub(crate) struct StepOutput {
     pub sentences: Vec<String>,
     /// A sentence was dropped because it had been said before in the call.
     pub dropped_repeat: bool,
+    /// A repeated piece that ended at a clause boundary was dropped: the rest of its
+    /// sentence goes too ("…restart your phone;" dropped leaves no "that fixes most
+    /// crashes." behind).
+    pub dropping_rest: bool,
 }
 
 impl StepOutput {
@@ -78,10 +82,15 @@ impl Emitter<'_> {
                 return;
             }
         };
-        if repeat_key(&text).is_some_and(|key| self.said.contains(&key)) {
+        let ends_sentence = text
+            .trim_end_matches(['"', '\'', '”', '’', ')'])
+            .ends_with(['.', '!', '?', '…']);
+        let repeated = repeat_key(&text).is_some_and(|key| self.said.contains(&key));
+        if repeated || out.dropping_rest {
             tracing::debug!(agent = self.agent, sentence = %text, "guard dropped a repeated sentence");
             out.guard.push(self.record("repeated_reply", &text, None));
             out.dropped_repeat = true;
+            out.dropping_rest = !ends_sentence;
             return;
         }
         if out.first_sentence_at.is_none() {

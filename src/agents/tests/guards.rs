@@ -257,3 +257,28 @@ fn every_agent_needs_a_model() {
         .map(|e| e.to_string());
     assert!(err.is_some_and(|e| e.contains("no chat model configured")));
 }
+
+#[tokio::test]
+async fn a_repeated_sentence_goes_whole_not_as_a_fragment() {
+    let h = Harness::new();
+    let advice = "Please update the app to the latest version and restart your phone; that fixes most crashes.";
+    h.model("triage").say("triage", advice);
+    h.model("triage").say(
+        "triage",
+        &format!("Sorry about that. {advice} Shall I open a ticket?"),
+    );
+    let mut conv = h.start(Some(DANA));
+    let (_, e1) = h
+        .turn(&mut conv, CallerInput::text("the app keeps freezing"))
+        .await;
+    assert_eq!(says(&e1).join(" "), advice);
+    let (_, e2) = h
+        .turn(
+            &mut conv,
+            CallerInput::text("I already did that, it is still frozen"),
+        )
+        .await;
+    let said = says(&e2).join(" ");
+    assert_eq!(said, "Sorry about that. Shall I open a ticket?", "{said}");
+    h.assert_consumed();
+}
