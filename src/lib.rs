@@ -20,6 +20,7 @@
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
 //! | [`cache`]     | the model-file cache root shared by all embedded providers |
 //! | [`calendar`]  | month names shared by spoken dates and TTS text normalisation |
+//! | [`number_words`] | English number words shared by TTS normalisation and the agents' reading of spoken numbers |
 //! | [`metrics`]   | Prometheus counters and latency histograms |
 //! | [`app`]       | start-up assembly: config → store, providers, server state |
 //! | [`providers`] | picks and loads the VAD, STT, TTS, agent runtime and greeting the config names (never imports `app`) |
@@ -36,6 +37,7 @@ pub mod calendar;
 pub mod call;
 pub mod config;
 pub mod metrics;
+pub mod number_words;
 pub mod providers;
 pub mod redact;
 pub mod replay;

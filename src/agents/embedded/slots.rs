@@ -2,6 +2,7 @@
 //! among a tool parameter's `enum` values (yes / no live in `agents::confirm`).
 
 use crate::agents::confirm::words;
+use crate::number_words::{ones_value, tens_digit};
 
 /// All digits in the text, concatenated (DTMF or spoken digits already transcribed).
 pub fn digits(text: &str) -> Option<String> {
@@ -15,19 +16,12 @@ pub fn digits(text: &str) -> Option<String> {
 /// commas and dashes and ends at any other word or at the end of a sentence.
 pub fn digit_runs(text: &str) -> Vec<String> {
     fn digit_word(w: &str) -> Option<char> {
-        Some(match w {
-            "zero" => '0',
-            "one" => '1',
-            "two" => '2',
-            "three" => '3',
-            "four" => '4',
-            "five" => '5',
-            "six" => '6',
-            "seven" => '7',
-            "eight" => '8',
-            "nine" => '9',
-            _ => return None,
-        })
+        ones_value(w)
+            .filter(|v| *v < 10)
+            .and_then(|v| char::from_digit(v, 10))
+    }
+    fn teen_word(w: &str) -> Option<u32> {
+        ones_value(w).filter(|v| *v >= 10)
     }
     let lower = text.to_lowercase();
     // Tokens with the separator that follows each one.
@@ -69,7 +63,7 @@ pub fn digit_runs(text: &str) -> Vec<String> {
             Some(d.to_string())
         } else if let Some(n) = teen_word(tok) {
             Some(n.to_string())
-        } else if let Some(t) = tens_word(tok) {
+        } else if let Some(t) = tens_digit(tok) {
             match unit_after_tens {
                 Some(u) => {
                     i += 1;
@@ -112,31 +106,6 @@ pub fn digit_runs(text: &str) -> Vec<String> {
         runs.push(run);
     }
     runs
-}
-
-/// "ten" … "nineteen" as a number.
-fn teen_word(w: &str) -> Option<u32> {
-    const TEENS: [&str; 10] = [
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    TEENS.iter().position(|t| *t == w).map(|p| 10 + p as u32)
-}
-
-/// The tens digit of "twenty" … "ninety".
-fn tens_word(w: &str) -> Option<u32> {
-    const TENS: [&str; 8] = [
-        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-    ];
-    TENS.iter().position(|t| *t == w).map(|p| 2 + p as u32)
 }
 
 /// The first phone number the caller says: ten digits, or eleven starting with the

@@ -14,31 +14,7 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-const ONES: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const TENS: [&str; 10] = [
-    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
+use crate::number_words::{ONES, TENS};
 const SCALES: [(u64, &str); 4] = [
     (1_000_000_000_000, "trillion"),
     (1_000_000_000, "billion"),
