@@ -392,12 +392,19 @@ impl Config {
         let mut tree: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        // Variables that hold secrets are read where they are used, never as options,
+        // even when their names carry the prefix (the default stream-secret variable
+        // does: SWITCHBOARD_STREAM_SECRET).
+        let secrets = secret_variables(&tree);
         for (name, value) in env {
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
             if path.is_empty() || path == "CONFIG" || path == "MODELS_DIR" {
                 continue; // handled elsewhere (clap's --config, the model cache)
+            }
+            if secrets.contains(&name) {
+                continue;
             }
             let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
             set_path(&mut tree, &keys, parse_scalar(&value))
@@ -407,6 +414,23 @@ impl Config {
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))
     }
+}
+
+/// The names of the environment variables that hold secrets (`[server]
+/// stream_secret_env` and `admin_token_env`, from the file or their defaults).
+fn secret_variables(tree: &toml::Table) -> Vec<String> {
+    let defaults = ServerConfig::default();
+    let server = tree.get("server").and_then(toml::Value::as_table);
+    let named = |key: &str, default: String| {
+        server
+            .and_then(|t| t.get(key))
+            .and_then(toml::Value::as_str)
+            .map_or(default, str::to_string)
+    };
+    vec![
+        named("stream_secret_env", defaults.stream_secret_env),
+        named("admin_token_env", defaults.admin_token_env),
+    ]
 }
 
 fn parse_scalar(raw: &str) -> toml::Value {
@@ -477,6 +501,49 @@ mod tests {
         assert_eq!(c.call.max_errors, 3);
         assert!(c.twilio.validate_signatures);
         assert_eq!(c.speech.providers["piper"]["voice"].as_str(), Some("joe"));
+    }
+
+    #[test]
+    fn secret_variables_are_never_read_as_options() {
+        // The default stream-secret variable carries the prefix (a Deployment sets it).
+        let c = Config::from_parts(
+            "",
+            "t",
+            env(&[
+                ("SWITCHBOARD_STREAM_SECRET", "s3cret"),
+                ("SWITCHBOARD_CALL__MAX_ERRORS", "4"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.call.max_errors, 4);
+        // Renamed in the file: that name is skipped; the default is an option name again.
+        let file = "[server]\nstream_secret_env = \"SWITCHBOARD_TOKEN_KEY\"\n";
+        assert!(Config::from_parts(file, "t", env(&[("SWITCHBOARD_TOKEN_KEY", "k")])).is_ok());
+        assert!(Config::from_parts(file, "t", env(&[("SWITCHBOARD_STREAM_SECRET", "k")])).is_err());
+    }
+
+    /// The shipped deployment's config file loads with every SWITCHBOARD_* variable
+    /// its manifests and image set (a name the loader rejects would crash-loop pods).
+    #[test]
+    fn the_deployment_config_loads_with_the_manifests_environment() {
+        let sources = [
+            include_str!("../deploy/Dockerfile"),
+            include_str!("../deploy/k8s/base/deployment.yaml"),
+            include_str!("../deploy/k8s/overlays/example/kustomization.yaml"),
+        ];
+        let re = regex::Regex::new(r"SWITCHBOARD_[A-Z0-9_]+").unwrap();
+        let mut names: Vec<(String, String)> = sources
+            .iter()
+            .flat_map(|s| {
+                re.find_iter(s)
+                    .map(|m| (m.as_str().to_string(), "/x".to_string()))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        assert!(names.len() >= 5, "{names:?}");
+        let file = include_str!("../deploy/k8s/base/switchboard.toml");
+        Config::from_parts(file, "deploy/k8s/base/switchboard.toml", names).unwrap();
     }
 
     #[test]

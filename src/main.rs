@@ -192,12 +192,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let state =
         switchboard::app::state_without_voice(&config, shutdown.clone()).context("starting up")?;
+    // From here on SIGTERM / SIGINT drain (see `server::drain`), even while models
+    // download or load; a second signal closes calls at once, a third exits.
+    watch_signals(
+        state.clone(),
+        std::time::Duration::from_secs(config.server.drain_timeout_s),
+    )?;
     if config.models.auto_fetch.unwrap_or(true) {
-        switchboard::providers::fetch_models(
-            &config,
-            &switchboard::providers::needed_groups(&config)?,
-        )
-        .await?;
+        let groups = switchboard::providers::needed_groups(&config)?;
+        tokio::select! {
+            fetched = switchboard::providers::fetch_models(&config, &groups) => fetched?,
+            _ = shutdown.cancelled() => {
+                info!("stopped while fetching model files");
+                return Ok(());
+            }
+        }
     }
     let addr = config.server.listen_addr();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -212,22 +221,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Err(e) => warn!(error = %e, "could not check for calls left open"),
     }
     tokio::spawn(heartbeat(state.store.clone(), shutdown.clone()));
-    // SIGTERM / SIGINT: drain (see `server::drain`); a second signal closes calls now.
-    let drain_state = state.clone();
-    let drain_timeout = std::time::Duration::from_secs(config.server.drain_timeout_s);
-    tokio::spawn(async move {
-        termination().await;
-        let force = CancellationToken::new();
-        let second = force.clone();
-        tokio::spawn(async move {
-            termination().await;
-            second.cancel();
-        });
-        drain_state
-            .drain
-            .run(drain_timeout, &drain_state.shutdown, force)
-            .await;
-    });
     // Also with recording off: recordings made earlier still age out.
     tokio::spawn(switchboard::call::retention::run(
         config.recordings.dir.clone(),
@@ -235,15 +228,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.store.clone(),
         shutdown.clone(),
     ));
-    let loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
+    let mut loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
     let server = tokio::spawn(switchboard::server::serve(listener, state));
-    match loading.await {
-        Ok(Ok(())) => info!("providers loaded; ready for calls"),
-        Ok(Err(e)) => {
-            shutdown.cancel();
-            return Err(anyhow::Error::new(e).context("loading providers"));
-        }
-        Err(e) => anyhow::bail!("provider loading failed: {e}"),
+    tokio::select! {
+        loaded = &mut loading => match loaded {
+            Ok(Ok(())) => info!("providers loaded; ready for calls"),
+            Ok(Err(e)) => {
+                shutdown.cancel();
+                return Err(anyhow::Error::new(e).context("loading providers"));
+            }
+            Err(e) => anyhow::bail!("provider loading failed: {e}"),
+        },
+        // Stopped while loading: no call was taken; the server stops at once.
+        _ = shutdown.cancelled() => info!("stopped while loading providers"),
     }
     server
         .await
@@ -252,28 +249,60 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM (Kubernetes, systemd, `docker stop`) or SIGINT (Ctrl-C).
-async fn termination() {
+/// Listen for SIGTERM (Kubernetes, systemd, `docker stop`) and SIGINT (Ctrl-C) for the
+/// life of the process: the first drains the server (`server::drain`), the second
+/// closes the calls still live at once, the third exits with status 130.
+fn watch_signals(
+    state: switchboard::server::AppState,
+    drain_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
     #[cfg(unix)]
-    {
+    let (mut term, mut int) = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => info!("SIGTERM"),
-                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
-                }
-            }
-            Err(e) => {
-                warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
+        (
+            signal(SignalKind::terminate()).context("watching SIGTERM")?,
+            signal(SignalKind::interrupt()).context("watching SIGINT")?,
+        )
+    };
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        async fn next(
+            term: &mut tokio::signal::unix::Signal,
+            int: &mut tokio::signal::unix::Signal,
+        ) {
+            tokio::select! {
+                _ = term.recv() => info!("SIGTERM"),
+                _ = int.recv() => info!("SIGINT"),
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+        #[cfg(unix)]
+        macro_rules! signal {
+            () => {
+                next(&mut term, &mut int).await
+            };
+        }
+        #[cfg(not(unix))]
+        macro_rules! signal {
+            () => {
+                let _ = tokio::signal::ctrl_c().await
+            };
+        }
+        signal!();
+        let force = CancellationToken::new();
+        let drain = {
+            let (state, force) = (state.clone(), force.clone());
+            tokio::spawn(
+                async move { state.drain.run(drain_timeout, &state.shutdown, force).await },
+            )
+        };
+        signal!();
+        force.cancel();
+        signal!();
+        warn!("third signal: exiting now");
+        drop(drain);
+        std::process::exit(130);
+    });
+    Ok(())
 }
 
 /// Stamp this process alive in the store and close the calls of dead ones, every

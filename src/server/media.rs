@@ -45,6 +45,9 @@ pub async fn upgrade(
     uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Counted as live before the drain check: a drain that begins between the two
+    // then waits for this call instead of finding none and shutting down under it.
+    let live = state.drain.call_token();
     if state.drain.is_draining() {
         state.metrics.refused.with_label_values(&["draining"]).inc();
         return (
@@ -90,8 +93,7 @@ pub async fn upgrade(
     // counted and dropped by the codec instead of killing the connection.
     let cap = state.max_frame_bytes.saturating_mul(16).max(1 << 20);
     let shutdown = state.shutdown.clone();
-    // Held until the call's record is written: the drain waits for it.
-    let live = state.drain.call_token();
+    // `live` is held until the call's record is written: the drain waits for it.
     ws.max_message_size(cap)
         .max_frame_size(cap)
         .on_upgrade(move |socket| async move {

@@ -104,8 +104,9 @@ impl Store {
         mut update: CallUpdate,
     ) -> Result<(), StoreError> {
         let call_sid = call_sid.to_string();
-        // Masking walks the whole transcript and trace: on the blocking pool too.
-        self.run(move |c| {
+        // Masking walks the whole transcript and trace: on the blocking pool, and
+        // before taking the connection (other calls' writes do not wait for it).
+        let update = tokio::task::spawn_blocking(move || {
             let redactor = crate::redact::global();
             // Across lines too: a card keyed or said over two turns.
             let mut texts: Vec<String> = update.transcript.iter().map(|l| l.text.clone()).collect();
@@ -114,6 +115,11 @@ impl Store {
                 line.text = redactor.redact(&text).into_owned();
             }
             redactor.redact_json(&mut update.trace);
+            update
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        self.run(move |c| {
             let n = c.execute(
                 "UPDATE calls SET frames_in = ?2, frames_out = ?3, errors = ?4, agents = ?5,
                     transcript = ?6, trace = ?7, recording = COALESCE(?8, recording),

@@ -4,11 +4,17 @@
 //! Each [`Store`] handle opened by a process is one instance (`host-pid-random`); it
 //! registers at start-up and is stamped alive by a heartbeat ([`Store::heartbeat`],
 //! every [`HEARTBEAT`]). A call records the instance serving it. A sweep closes the
-//! open calls of instances not seen for [`STALE_AFTER`] — and, at start-up, of earlier
-//! instances on the same host (a restarted container keeps its pod's host name, and
-//! the process it replaces is dead) — with the outcome the caller names (the call
-//! layer's `interrupted`; the store only keeps the word) and an end time.
+//! open calls of instances not seen for [`STALE_AFTER`] — and, at start-up, of
+//! instances on the same host that are dead (a restarted container keeps its pod's
+//! host name): each process holds an exclusive lock on its own file in a folder beside
+//! the database for as long as it lives, so a lock that can be taken belongs to a dead
+//! process, and a live neighbour on the same host (blue/green on one VM) is never
+//! touched. Calls are closed with the outcome the caller names (the call layer's
+//! `interrupted`; the store only keeps the word) and an end time.
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::params;
@@ -25,11 +31,15 @@ pub const STALE_AFTER: Duration = Duration::from_secs(60);
 pub struct Instance {
     pub id: String,
     pub host: String,
+    /// The folder of liveness locks (for a store in a file), and our held lock.
+    locks: Option<PathBuf>,
+    _held: Option<Arc<File>>,
 }
 
 impl Instance {
-    /// `host-pid-random`, with the host from `HOSTNAME` or `/etc/hostname`.
-    pub fn this_process() -> Self {
+    /// `host-pid-random`, with the host from `HOSTNAME` or `/etc/hostname`; holding
+    /// its liveness lock in `locks` (if given) for as long as it lives.
+    pub fn this_process(locks: Option<&Path>) -> Self {
         let host = std::env::var("HOSTNAME")
             .ok()
             .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
@@ -38,11 +48,55 @@ impl Instance {
             .unwrap_or_else(|| "localhost".into());
         let mut random = [0u8; 4];
         let _ = getrandom::fill(&mut random);
+        let id = format!("{host}-{}-{}", std::process::id(), hex::encode(random));
+        let held = locks.and_then(|dir| hold_lock(dir, &id));
         Self {
-            id: format!("{host}-{}-{}", std::process::id(), hex::encode(random)),
+            id,
             host,
+            locks: locks.filter(|_| held.is_some()).map(Path::to_path_buf),
+            _held: held.map(Arc::new),
         }
     }
+
+    #[cfg(test)]
+    pub(crate) fn named(id: &str, host: &str, locks: Option<&Path>) -> Self {
+        let held = locks.and_then(|dir| hold_lock(dir, id));
+        Self {
+            id: id.into(),
+            host: host.into(),
+            locks: locks.map(Path::to_path_buf),
+            _held: held.map(Arc::new),
+        }
+    }
+}
+
+/// Create and lock `<dir>/<id>.lock`; `None` (logged) where that is not possible.
+fn hold_lock(dir: &Path, id: &str) -> Option<File> {
+    let taken = std::fs::create_dir_all(dir).and_then(|()| {
+        let f = File::create(dir.join(format!("{id}.lock")))?;
+        f.try_lock()?;
+        Ok(f)
+    });
+    match taken {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "no liveness lock: a restart on this host closes calls only once they go stale");
+            None
+        }
+    }
+}
+
+/// Whether the instance `id` is dead: its lock file is gone or can be locked.
+fn lock_is_free(dir: &Path, id: &str) -> bool {
+    let path = dir.join(format!("{id}.lock"));
+    let Ok(f) = File::options().write(true).open(&path) else {
+        return true;
+    };
+    let free = f.try_lock().is_ok();
+    if free {
+        let _ = std::fs::remove_file(&path);
+    }
+    free
 }
 
 fn unix_now() -> i64 {
@@ -72,9 +126,12 @@ impl Store {
         let me = self.instance().clone();
         let outcome = outcome.to_string();
         self.run(move |c| {
+            // An upsert: a registration that failed at start-up (or a row forgotten
+            // after a long suspension) comes back, so peers never take us for dead.
             c.execute(
-                "UPDATE instances SET last_seen = ?2 WHERE id = ?1",
-                params![me.id, unix_now()],
+                "INSERT INTO instances (id, host, started_at, last_seen) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
+                params![me.id, me.host, super::calls::now_rfc3339(), unix_now()],
             )?;
             close_orphans(c, &me, &outcome, false)
         })
@@ -92,21 +149,31 @@ fn close_orphans(
 ) -> Result<usize, StoreError> {
     let stale = unix_now() - STALE_AFTER.as_secs() as i64;
     let tx = c.transaction()?;
-    let closed = tx.execute(
+    let now = super::calls::now_rfc3339();
+    let mut closed = tx.execute(
         "UPDATE calls SET outcome = ?1, ended_at = ?2
          WHERE ended_at IS NULL AND (instance IS NULL OR instance != ?3) AND (
              instance IS NULL
-             OR instance NOT IN (SELECT id FROM instances WHERE last_seen >= ?4)
-             OR (?5 AND instance IN (SELECT id FROM instances WHERE host = ?6)))",
-        params![
-            outcome,
-            super::calls::now_rfc3339(),
-            me.id,
-            stale,
-            starting,
-            me.host
-        ],
+             OR instance NOT IN (SELECT id FROM instances WHERE last_seen >= ?4))",
+        params![outcome, now, me.id, stale],
     )?;
+    // At start-up: instances on this host whose liveness lock is free are dead.
+    if let (true, Some(dir)) = (starting, me.locks.as_deref()) {
+        let neighbours: Vec<String> = {
+            let mut q = tx.prepare(
+                "SELECT DISTINCT c.instance FROM calls c JOIN instances i ON i.id = c.instance
+                 WHERE c.ended_at IS NULL AND i.host = ?1 AND i.id != ?2",
+            )?;
+            let rows = q.query_map(params![me.host, me.id], |r| r.get::<_, String>(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for id in neighbours.iter().filter(|id| lock_is_free(dir, id)) {
+            closed += tx.execute(
+                "UPDATE calls SET outcome = ?1, ended_at = ?2 WHERE ended_at IS NULL AND instance = ?3",
+                params![outcome, now, id],
+            )?;
+        }
+    }
     tx.execute(
         "DELETE FROM instances WHERE last_seen < ?1 AND id != ?2",
         params![unix_now() - 86_400, me.id],
@@ -134,14 +201,24 @@ mod tests {
         }
     }
 
-    /// A second handle on the same file: another process's store.
-    fn other_process(path: &std::path::Path, host: &str) -> Store {
+    /// A second handle on the same file: another process's store, `live` holding
+    /// its liveness lock.
+    fn process(path: &std::path::Path, id: &str, host: &str, live: bool) -> Store {
         let mut s = Store::open(path).unwrap();
-        s.instance = std::sync::Arc::new(Instance {
-            id: format!("{host}-other"),
-            host: host.into(),
-        });
+        let locks = path.with_extension("instances");
+        s.instance = std::sync::Arc::new(Instance::named(id, host, live.then_some(&*locks)));
+        if !live {
+            // Its lock folder is known to the store, but nobody holds its lock.
+            s.instance = std::sync::Arc::new(Instance {
+                locks: Some(locks),
+                ..(*s.instance).clone()
+            });
+        }
         s
+    }
+
+    fn other_process(path: &std::path::Path, host: &str) -> Store {
+        process(path, &format!("{host}-other"), host, false)
     }
 
     #[tokio::test]
@@ -182,14 +259,7 @@ mod tests {
         before.instance_started("interrupted").await.unwrap();
         before.call_started(call("CAcrash")).await.unwrap();
         drop(before);
-        let after = other_process(&db, "pod-a");
-        let after = Store {
-            instance: std::sync::Arc::new(Instance {
-                id: "pod-a-restarted".into(),
-                host: "pod-a".into(),
-            }),
-            ..after
-        };
+        let after = process(&db, "pod-a-restarted", "pod-a", true);
         assert_eq!(after.instance_started("interrupted").await.unwrap(), 1);
         let rec = after.call("CAcrash").await.unwrap().unwrap();
         assert_eq!(rec.outcome.as_deref(), Some("interrupted"));
@@ -211,5 +281,21 @@ mod tests {
                 .as_deref(),
             Some("completed")
         );
+    }
+
+    #[tokio::test]
+    async fn a_live_neighbour_on_the_same_host_keeps_its_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("calls.sqlite");
+        let blue = process(&db, "vm-blue", "vm", true);
+        blue.instance_started("interrupted").await.unwrap();
+        blue.call_started(call("CAblue")).await.unwrap();
+        let green = process(&db, "vm-green", "vm", true);
+        assert_eq!(green.instance_started("interrupted").await.unwrap(), 0);
+        assert_eq!(green.call("CAblue").await.unwrap().unwrap().outcome, None);
+        // Blue dies (its lock is released): the next start on the host closes its call.
+        drop(blue);
+        let next = process(&db, "vm-next", "vm", true);
+        assert_eq!(next.instance_started("interrupted").await.unwrap(), 1);
     }
 }

@@ -74,7 +74,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        // Processes sharing this file share this folder of liveness locks.
+        let locks = path.with_extension("instances");
+        store.instance = Arc::new(instances::Instance::this_process(Some(&locks)));
+        Ok(store)
     }
 
     /// An in-memory database (tests, `switchboard chat`).
@@ -87,7 +91,7 @@ impl Store {
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
-            instance: Arc::new(instances::Instance::this_process()),
+            instance: Arc::new(instances::Instance::this_process(None)),
         })
     }
 

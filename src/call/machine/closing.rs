@@ -1,7 +1,9 @@
 //! Closing the call from our side, when the server shuts down and the drain time is
 //! up: whatever plays is cleared and whatever runs is cancelled (a cut reply keeps
 //! what was heard, for its own turn), one closing line is said in the voice of the
-//! agent that spoke last, and the call hangs up once it has been heard. From then
+//! agent that spoke last, and the call hangs up once it has been heard — unless the
+//! reply playing leads to a person (escalation): that one plays out and the transfer
+//! goes ahead. From then
 //! on caller speech, keys and agent events are ignored; only the closing line's
 //! audio and marks are taken.
 
@@ -19,6 +21,15 @@ impl Machine {
     /// Say `text`, then hang up; nothing else is heard or done on this call.
     pub(super) fn close(&mut self, text: String) {
         if self.closing {
+            return;
+        }
+        // A reply that leads to a person (escalation) plays out and the transfer goes
+        // ahead: better than telling a caller who asked for a person to call back.
+        if self
+            .reply
+            .as_ref()
+            .is_some_and(|r| matches!(r.end, Some(EndAfter::Transfer(_))))
+        {
             return;
         }
         self.closing = true;

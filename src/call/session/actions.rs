@@ -157,9 +157,19 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         self.send(WsFrame::Text(telephony::encode(&msg(sid)))).await;
     }
 
+    /// Send one frame; a socket that fails or takes longer than [`SEND_TIMEOUT`]
+    /// (a half-open peer whose buffers are full) is taken for lost.
     pub(super) async fn send(&mut self, frame: WsFrame) {
-        if self.socket_ok && self.out.send(frame).await.is_err() {
-            self.socket_ok = false;
+        if !self.socket_ok {
+            return;
+        }
+        match tokio::time::timeout(SEND_TIMEOUT, self.out.send(frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => self.socket_ok = false,
+            Err(_) => {
+                warn!("the carrier's socket took too long to take a frame; treating it as lost");
+                self.socket_ok = false;
+            }
         }
     }
 }

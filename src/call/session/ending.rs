@@ -22,9 +22,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     pub(super) async fn finish(mut self, end: End) {
         self.report.recording = self.audio.as_mut().and_then(CallerAudio::finish);
         if let Some((code, reason)) = self.refusal.take() {
-            let _ = self.out.send(WsFrame::Reject { code, reason }).await;
+            let reject = self.out.send(WsFrame::Reject { code, reason });
+            let _ = tokio::time::timeout(SEND_TIMEOUT, reject).await;
         } else if end != End::Lost {
-            let _ = self.out.send(WsFrame::Close).await;
+            let _ = tokio::time::timeout(SEND_TIMEOUT, self.out.send(WsFrame::Close)).await;
         }
         // Ended while its record was being created: the record, if made, gets its end.
         if let (Some(task), Some((start, _))) = (self.admitting.take(), self.admitted.take()) {

@@ -29,11 +29,17 @@ use crate::speech::{SpeechError, SttEvent, SttInput, SttStream, STT_INPUT_CAPACI
 use crate::store::calls::NewCall;
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
+/// Longest one frame may take to reach the carrier's socket before it is taken for
+/// lost (the record is still written).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Longest a call may take to say its closing line once the server closes it.
 const CLOSING_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Inbound events kept while the call record is created (about 2 s of media).
-const HELD_EVENTS: usize = 100;
+/// Media messages kept while the call record is created (about 2 s of audio).
+const HELD_MEDIA: usize = 100;
+/// All inbound events kept meanwhile (keys and marks beyond the audio).
+const HELD_EVENTS: usize = 1000;
 
 mod actions;
 mod admission;
@@ -81,6 +87,7 @@ struct Session<K> {
     admitted: Option<(StartMeta, super::identity::CallerIdentity)>,
     /// What arrived while admitting, replayed once the call starts.
     held: Vec<Inbound>,
+    held_media: usize,
     /// The server is closing this call: it ends by then, closing line heard or not.
     closing_deadline: Option<Instant>,
     /// A transfer to a person in flight (the Twilio REST call), beside the loop.
@@ -119,6 +126,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             admitting: None,
             admitted: None,
             held: Vec::new(),
+            held_media: 0,
             closing_deadline: None,
             transferring: None,
             tts,
@@ -229,6 +237,12 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             self.end = Some(End::Shutdown);
             return;
         }
+        if self.transferring.is_some() {
+            // A person is being put on the line: let the transfer finish (the carrier
+            // then ends the stream) rather than tell the caller to call back.
+            info!("server shutting down: letting the transfer in flight finish");
+            return;
+        }
         info!("server shutting down: closing the call");
         let text = self.deps.settings.closing_line.clone();
         self.feed(Input::Close { text });
@@ -292,10 +306,17 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         if self.admitted.is_some() && !matches!(event, Inbound::Start(_) | Inbound::Stop(_)) {
             // The call record is being created: keep what the caller sends meanwhile
             // (keys, marks, a few hundred ms of audio) for when the call starts.
-            if let Inbound::Media(_) = &event {
-                self.count_frame_in();
-            }
-            if self.held.len() < HELD_EVENTS {
+            // Keys and marks are always kept (a card number may be keyed now); audio
+            // up to about 2 s, the rest dropped and counted.
+            let keep = match &event {
+                Inbound::Media(_) => {
+                    self.count_frame_in();
+                    self.held_media < HELD_MEDIA
+                }
+                _ => self.held.len() < HELD_EVENTS,
+            };
+            if keep {
+                self.held_media += usize::from(matches!(event, Inbound::Media(_)));
                 self.held.push(event);
             } else {
                 self.deps.metrics.frames_before_start.inc();

@@ -136,3 +136,29 @@ fn closing_clears_the_reply_says_one_line_and_hangs_up_deaf_to_the_caller() {
     assert!(acts.contains(&Action::Hangup), "{acts:?}");
     assert_eq!(r.m.state(), State::Ended);
 }
+
+#[test]
+fn closing_lets_an_escalation_reply_play_and_the_transfer_go_ahead() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    let turn = caller_turn(&mut r, "I want a person");
+    r.input(Input::AgentEscalate {
+        turn,
+        brief: "Caller wants a person.".into(),
+    });
+    r.agent_says(turn, &["Sure, one moment."], 10);
+    r.play_for(60);
+    let acts = r.input(Input::Close {
+        text: "Sorry, we have to end the call now.".into(),
+    });
+    assert!(
+        !acts
+            .iter()
+            .any(|a| matches!(a, Action::Clear | Action::Speak { .. })),
+        "{acts:?}"
+    );
+    let acts = r.play_all();
+    assert!(acts.contains(&Action::Transfer {
+        brief: "Caller wants a person.".into()
+    }));
+}
