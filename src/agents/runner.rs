@@ -369,7 +369,7 @@ impl Runtime {
                 ts.has_user = true;
                 conv.human_offered = false;
                 let operator = &self.config.operator_key;
-                if pressed_operator(&digits, operator) {
+                if confirm::keys_ask_for_person(&digits, operator) {
                     let reason = format!("the caller pressed {operator} for a person");
                     return self
                         .escalate(conv, ts, Trigger::Escalation, reason, events)
@@ -659,31 +659,4 @@ fn push_reply(reply: &mut String, text: &str) {
         reply.push(' ');
     }
     reply.push_str(text);
-}
-
-/// The keys are the operator key, pressed once or a few times over ("0", "00": a caller
-/// who gets no answer presses again), with or without `#`.
-fn pressed_operator(digits: &str, operator: &str) -> bool {
-    let pressed = digits.trim_end_matches('#');
-    !operator.is_empty()
-        && !pressed.is_empty()
-        && pressed.len() % operator.len() == 0
-        && pressed.len() / operator.len() <= 3
-        && pressed == operator.repeat(pressed.len() / operator.len())
-}
-
-#[cfg(test)]
-mod operator_tests {
-    use super::pressed_operator;
-
-    #[test]
-    fn the_operator_key_pressed_once_or_again_asks_for_a_person() {
-        for d in ["0", "0#", "00", "000#"] {
-            assert!(pressed_operator(d, "0"), "{d}");
-        }
-        for d in ["", "#", "0000", "10", "01", "1003"] {
-            assert!(!pressed_operator(d, "0"), "{d}");
-        }
-        assert!(!pressed_operator("0", ""));
-    }
 }

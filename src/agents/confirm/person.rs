@@ -66,3 +66,14 @@ pub fn asks_for_person(text: &str) -> bool {
         ((real || strong) && ask) || (plain && talk)
     })
 }
+
+/// The keys are the operator key, pressed once or a few times over ("0", "00": a caller
+/// who gets no answer presses again), with or without `#`.
+pub fn keys_ask_for_person(digits: &str, operator: &str) -> bool {
+    let pressed = digits.trim_end_matches('#');
+    !operator.is_empty()
+        && !pressed.is_empty()
+        && pressed.len() % operator.len() == 0
+        && pressed.len() / operator.len() <= 3
+        && pressed == operator.repeat(pressed.len() / operator.len())
+}

@@ -232,3 +232,14 @@ fn farewells_at_the_end_of_a_turn() {
         assert!(!ends_with_farewell(n), "{n}");
     }
 }
+
+#[test]
+fn the_operator_key_pressed_once_or_again_asks_for_a_person() {
+    for d in ["0", "0#", "00", "000#"] {
+        assert!(keys_ask_for_person(d, "0"), "{d}");
+    }
+    for d in ["", "#", "0000", "10", "01", "1003"] {
+        assert!(!keys_ask_for_person(d, "0"), "{d}");
+    }
+    assert!(!keys_ask_for_person("0", ""));
+}
