@@ -187,10 +187,19 @@ impl Policy {
         t: &Turn,
         tool: &str,
     ) -> Result<Option<Decision>, ModelError> {
-        if tool != LIST_INVOICES || args::requested_month(t.user_text, &t.req.messages).is_none() {
+        if tool != LIST_INVOICES {
             return Ok(None);
         }
-        let ranked = self.rank_turn(embedder, t.user_text)?;
+        // The line that named the month: this turn, or the request a verification
+        // ("the number on it is…, ZIP…") interrupted.
+        let asked = super::history::caller_lines(&t.req.messages[..=t.user_idx])
+            .into_iter()
+            .take(3)
+            .find(|c| args::requested_month(c, &t.req.messages).is_some());
+        let Some(asked) = asked else {
+            return Ok(None);
+        };
+        let ranked = self.rank_turn(embedder, asked)?;
         let routing = self.pick(&ranked, |s| s.intent.agent == t.req.agent);
         let Some(best) = routing.best.filter(|_| routing.owner.is_some()) else {
             return Ok(None);
