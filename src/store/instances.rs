@@ -107,22 +107,16 @@ impl Store {
     /// Register this process and close the calls left open by dead ones (including
     /// earlier processes on this host) with `outcome`. Returns how many were closed.
     pub async fn instance_started(&self, outcome: &str) -> Result<usize, StoreError> {
-        let me = self.instance().clone();
-        let outcome = outcome.to_string();
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO instances (id, host, started_at, last_seen) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
-                params![me.id, me.host, super::calls::now_rfc3339(), unix_now()],
-            )?;
-            close_orphans(c, &me, &outcome, true)
-        })
-        .await
+        self.stamp_alive(outcome, true).await
     }
 
     /// Stamp this process alive and close the calls of instances gone stale with
     /// `outcome`.
     pub async fn heartbeat(&self, outcome: &str) -> Result<usize, StoreError> {
+        self.stamp_alive(outcome, false).await
+    }
+
+    async fn stamp_alive(&self, outcome: &str, starting: bool) -> Result<usize, StoreError> {
         let me = self.instance().clone();
         let outcome = outcome.to_string();
         self.run(move |c| {
@@ -133,7 +127,7 @@ impl Store {
                  ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
                 params![me.id, me.host, super::calls::now_rfc3339(), unix_now()],
             )?;
-            close_orphans(c, &me, &outcome, false)
+            close_orphans(c, &me, &outcome, starting)
         })
         .await
     }
