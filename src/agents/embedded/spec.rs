@@ -26,6 +26,7 @@
 //! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
 //! max_words = 12                            # optional: only short turns match (vague topics)
 //! needs_any = ["how much", "cost"]          # optional: only turns holding one of these match
+//! cues = ["charged twice"]                  # optional: a turn holding one ranks this intent first
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
@@ -109,6 +110,10 @@ pub struct IntentSpec {
     /// question says "how much" or "cost"; "go up to your top plan" is a change).
     #[serde(default)]
     pub needs_any: Vec<String>,
+    /// Phrases that name this intent outright ("charged twice"): a turn holding one
+    /// ranks it first, whatever else the turn's words resemble.
+    #[serde(default)]
+    pub cues: Vec<String>,
     /// Said when the caller asks about this intent's action after it was done in the
     /// call ("you're texting that?"), instead of doing it twice.
     #[serde(default)]

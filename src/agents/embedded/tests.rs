@@ -183,6 +183,27 @@ async fn greets_when_the_call_starts() {
 }
 
 #[tokio::test]
+async fn a_cue_names_the_intent_whatever_else_the_words_resemble() {
+    // Without the cue this ranked as a bill question ("March", "back").
+    let out = run(req(
+        "triage",
+        vec![user(
+            "Y'all charged me twice for March, I want the extra one back.",
+        )],
+    ))
+    .await;
+    let (name, args) = out.call.unwrap();
+    assert_eq!(name, "transfer_to_billing");
+    assert!(
+        args["reason"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate_charge"),
+        "{args}"
+    );
+}
+
+#[tokio::test]
 async fn triage_hands_a_double_charge_to_billing() {
     let out = run(req(
         "triage",

@@ -114,6 +114,17 @@ impl Policy {
                         let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
                         intent.max_words.is_none_or(|max| length <= max) && holds(&intent.needs_any)
                     });
+                    // A cue names the intent outright: it goes first, confidently.
+                    let top = ranked.first().map_or(self.config.min_score, |s| s.score);
+                    let cued = |s: &Scored| {
+                        let cues = &self.brains[&s.intent.agent].intents[s.intent.index].cues;
+                        !cues.is_empty() && holds(cues)
+                    };
+                    if let Some(i) = ranked.iter().position(cued) {
+                        let mut first = ranked.remove(i);
+                        first.score = first.score.max(top).max(self.config.min_score) + 0.05;
+                        ranked.insert(0, first);
+                    }
                     ranked
                 })
                 .map_err(|e| ModelError::Other(e.to_string()))
