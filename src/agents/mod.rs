@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod model;
 
 mod actions;
+mod caller_inputs;
 pub mod chat;
 pub mod confirm;
 pub mod conversation;
@@ -25,6 +26,7 @@ pub mod handoff;
 pub mod hooks;
 pub mod prompts;
 pub mod runner;
+pub mod runtime_config;
 pub mod sentences;
 pub mod spec;
 mod step;

@@ -3,11 +3,11 @@
 //! escalated or ended the call. Enforces the guards (tool ownership, ping-pong,
 //! max_turns, low confidence) whatever the model does.
 
+pub use crate::agents::runtime_config::RuntimeConfig;
 use crate::agents::turn_id::TurnId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -24,56 +24,6 @@ use crate::agents::spec::{AgentSet, AgentSpec};
 use crate::agents::step::{self, Emitter};
 use crate::agents::trace::{ms, Trigger, TurnRecord};
 use crate::store::Store;
-
-/// Runtime limits and thresholds (the `[agents]` config section).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RuntimeConfig {
-    /// The agent every call starts with.
-    pub entry_agent: String,
-    /// Model calls allowed per caller turn before apologising and offering a person.
-    pub max_turns: usize,
-    /// History size (characters) above which a handoff gets a summary instead.
-    pub history_char_budget: usize,
-    /// Caller turns kept verbatim after a summary.
-    pub summary_keep_turns: usize,
-    /// STT confidence below which the caller is asked to repeat.
-    pub low_confidence_threshold: f32,
-    /// Consecutive low-confidence turns before handing to a person.
-    pub max_low_confidence_turns: u32,
-    /// Consecutive silent turns before ending the call.
-    pub max_silences: u32,
-    /// Handoffs in a row between the same two agents (across caller turns) before a
-    /// further one is refused as ping-pong and the caller is offered a person.
-    pub max_bounces: usize,
-    /// A keypad entry that asks for a person at once (the usual "press 0"); "" = none.
-    pub operator_key: String,
-    /// The opening line of `Runtime::greet` when the entry agent's `[brain]` table
-    /// has no `greeting`.
-    pub greeting: String,
-    /// A live transfer to a person is possible (`[twilio] transfer_number` is set).
-    /// Without one, an escalation arranges a call back and opens a ticket with the
-    /// brief, and says so: the caller is never promised a person on the line.
-    pub live_transfer: bool,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        RuntimeConfig {
-            entry_agent: "triage".into(),
-            max_turns: 6,
-            history_char_budget: 6000,
-            summary_keep_turns: 2,
-            low_confidence_threshold: 0.45,
-            max_low_confidence_turns: 2,
-            max_silences: 3,
-            max_bounces: 2,
-            operator_key: "0".into(),
-            greeting: "Hi, thanks for calling Switchboard. How can I help you today?".into(),
-            live_transfer: false,
-        }
-    }
-}
 
 /// What the loop does after a model call.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,16 +43,6 @@ pub enum NextStep {
     /// The agent ended the call.
     EndCall,
 }
-
-/// What the runtime says on a silent line, in turn (never the same twice in a row).
-pub(crate) const REPROMPTS: [&str; 2] = [
-    "Are you still there?",
-    "I'm still here whenever you're ready. How can I help?",
-];
-
-/// What the runtime says to a turn recognised with low confidence.
-pub(crate) const LOW_CONFIDENCE_LINE: &str =
-    "Sorry, I didn't quite catch that. Could you say it again?";
 
 /// Per-turn bookkeeping.
 pub(crate) struct TurnState {
@@ -298,108 +238,8 @@ impl Runtime {
         })
     }
 
-    async fn handle_input(
-        &self,
-        conv: &mut Conversation,
-        ts: &mut TurnState,
-        input: CallerInput,
-        events: &UnboundedSender<RunEvent>,
-        cancel: &CancellationToken,
-    ) -> Result<(), AgentError> {
-        let cfg = &self.config;
-        match input {
-            CallerInput::Speech { text, .. } if text.trim().is_empty() => {
-                return self.on_silence(conv, ts, events)
-            }
-            CallerInput::Silence => return self.on_silence(conv, ts, events),
-            CallerInput::Speech { text, confidence } => {
-                conv.silence_streak = 0;
-                let text = text.trim().to_string();
-                conv.push_caller(&text);
-                if confidence < cfg.low_confidence_threshold {
-                    conv.low_confidence_streak += 1;
-                    tracing::info!(
-                        confidence,
-                        streak = conv.low_confidence_streak,
-                        "low-confidence caller turn"
-                    );
-                    if conv.low_confidence_streak >= cfg.max_low_confidence_turns {
-                        let reason = format!(
-                            "speech confidence below {} for {} turns in a row",
-                            cfg.low_confidence_threshold, conv.low_confidence_streak
-                        );
-                        self.say(
-                            conv,
-                            ts,
-                            "I'm sorry, I'm having trouble hearing you.",
-                            events,
-                        );
-                        return self
-                            .escalate(conv, ts, Trigger::Confidence, reason, events)
-                            .await;
-                    }
-                    self.say(conv, ts, LOW_CONFIDENCE_LINE, events);
-                    return Ok(());
-                }
-                conv.low_confidence_streak = 0;
-                conv.last_caller_text = text.clone();
-                conv.history.push(ChatMessage::User {
-                    content: text.clone(),
-                });
-                ts.has_user = true;
-                if std::mem::take(&mut conv.human_offered) && confirm::is_affirmative(&text) {
-                    return self
-                        .escalate(
-                            conv,
-                            ts,
-                            Trigger::Escalation,
-                            "the caller accepted the offer of a person".into(),
-                            events,
-                        )
-                        .await;
-                }
-            }
-            CallerInput::Dtmf { digits } => {
-                conv.silence_streak = 0;
-                conv.push_caller(&format!("[keypad {digits}]"));
-                conv.last_caller_text = digits.clone();
-                conv.history.push(ChatMessage::User {
-                    content: format!("(The caller pressed {digits} on the keypad.)"),
-                });
-                ts.has_user = true;
-                conv.human_offered = false;
-                let operator = &self.config.operator_key;
-                if confirm::keys_ask_for_person(&digits, operator) {
-                    let reason = format!("the caller pressed {operator} for a person");
-                    return self
-                        .escalate(conv, ts, Trigger::Escalation, reason, events)
-                        .await;
-                }
-            }
-        }
-        self.agent_loop(conv, ts, events, cancel).await
-    }
-
-    fn on_silence(
-        &self,
-        conv: &mut Conversation,
-        ts: &mut TurnState,
-        events: &UnboundedSender<RunEvent>,
-    ) -> Result<(), AgentError> {
-        conv.silence_streak += 1;
-        if conv.silence_streak >= self.config.max_silences {
-            self.say(conv, ts, "I haven't heard anything for a while, so I'll let you go. Feel free to call back any time. Goodbye!", events);
-            self.end_call(conv, ts, events);
-        } else {
-            // Never the same words twice in a row on a silent line.
-            let line = REPROMPTS[conv.silence_streak.saturating_sub(1) as usize % 2];
-            self.say(conv, ts, line, events);
-        }
-        Ok(())
-    }
-
     /// The explicit run loop for one caller turn.
-    async fn agent_loop(
+    pub(crate) async fn agent_loop(
         &self,
         conv: &mut Conversation,
         ts: &mut TurnState,

@@ -13,8 +13,8 @@ impl Policy {
         text == FALLBACK
             || text == super::OFFER_STANDS
             || super::offer_questions::is_answer(text)
-            || text == crate::agents::runner::LOW_CONFIDENCE_LINE
-            || crate::agents::runner::REPROMPTS.contains(&text)
+            || text == crate::agents::caller_inputs::LOW_CONFIDENCE_LINE
+            || crate::agents::caller_inputs::REPROMPTS.contains(&text)
             || self.is_clarification(text)
             || self
                 .brains
