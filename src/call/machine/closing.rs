@@ -40,10 +40,10 @@ impl Machine {
         if let Some(r) = self.reply.take() {
             self.actions
                 .push_back(Action::CancelSpeech { utterance: r.turn });
+            // A re-spoken rest keeps what was heard of its turn before, as a barge-in does.
             let (heard, _) = r.cut();
-            let turn = r.resumes.as_ref().map_or(r.turn, |(t, _)| *t);
             self.actions.push_back(Action::RecordHeard {
-                turn,
+                turn: r.answers(),
                 agent: r.agent,
                 heard,
             });

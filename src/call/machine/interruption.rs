@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use super::{merge, Action, CallerInput, EndAfter, Machine, Measure, State, TurnId};
+use super::{Action, CallerInput, EndAfter, Machine, Measure, Reply, State, TurnId};
 
 /// An interruption whose nature (real or false) is not known yet.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ impl Machine {
         // reply's, and what was heard of it before counts too.
         let turn = reply
             .as_ref()
-            .map(|r| r.resumes.as_ref().map_or(r.turn, |(t, _)| *t))
+            .map(Reply::answers)
             .or(self.running_turn)
             .unwrap_or(self.turn);
         // Spoken = the caller heard some of it (a mark came back). Before that — still
@@ -82,11 +82,7 @@ impl Machine {
         }
         let (agent, heard, unheard, end) = match reply {
             Some(r) => {
-                let (heard_now, unheard) = r.cut();
-                let heard = match r.resumes {
-                    Some((_, before)) => merge(before, &heard_now),
-                    None => heard_now,
-                };
+                let (heard, unheard) = r.cut();
                 (r.agent, heard, unheard, r.end)
             }
             None => (String::new(), String::new(), String::new(), None),

@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use super::{Action, Machine, State, TurnId};
+use super::{merge, Action, Machine, State, TurnId};
 use crate::audio::frames::FRAME_BYTES;
 use crate::call::playout::Chunk;
 use crate::call::turn_text::{word_count, word_range, words_spoken};
@@ -157,11 +157,21 @@ impl Reply {
         }
     }
 
-    /// (heard so far, the rest not heard) of the whole reply.
+    /// The turn whose reply this is: its own, or the one a re-spoken rest re-states.
+    pub(super) fn answers(&self) -> TurnId {
+        self.resumes.as_ref().map_or(self.turn, |(t, _)| *t)
+    }
+
+    /// (all the caller heard of the turn's reply — of a re-spoken rest, what was heard
+    /// before the false interruption too —, the rest of this reply not heard).
     pub(super) fn cut(&self) -> (String, String) {
-        let heard = self.heard.join(" ");
+        let heard_now = self.heard.join(" ");
         let full: Vec<&str> = self.sentences.iter().map(|s| s.text.as_str()).collect();
-        let unheard = word_range(&full.join(" "), word_count(&heard), usize::MAX);
+        let unheard = word_range(&full.join(" "), word_count(&heard_now), usize::MAX);
+        let heard = match &self.resumes {
+            Some((_, before)) => merge(before.clone(), &heard_now),
+            None => heard_now,
+        };
         (heard, unheard)
     }
 }

@@ -110,33 +110,8 @@ fn backchannel_is_a_false_interruption_and_the_rest_is_respoken() {
 #[test]
 fn a_real_barge_in_on_a_respoken_reply_keeps_all_that_was_heard() {
     let mut r = Rig::new();
-    r.input(Input::Start { greeting: None });
-    let turn = caller_turn(&mut r, "charged twice");
-    let reply = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen.";
-    r.agent_says(turn, &[reply], 60);
-    let acts = r.talk_over(400, "uh-huh");
-    let (respoken_turn, rest) = acts
-        .iter()
-        .find_map(|a| match a {
-            Action::Speak {
-                utterance, text, ..
-            } => Some((*utterance, text.clone())),
-            _ => None,
-        })
-        .expect("the unheard rest is re-spoken");
-    assert!(reply.ends_with(&rest), "{rest:?}");
-    let heard_before = reply[..reply.len() - rest.len()].trim().to_string();
-    assert!(!heard_before.is_empty());
-    // The rest plays for a while, then the caller really talks over it.
-    r.input(Input::TtsAudio {
-        utterance: respoken_turn,
-        seq: 0,
-        audio: vec![0x42; 60 * FRAME_BYTES],
-    });
-    r.input(Input::TtsDone {
-        utterance: respoken_turn,
-        seq: 0,
-    });
+    let (turn, reply, heard_before) = r.respoken_rest();
+    // The caller really talks over the re-spoken rest.
     let acts = r.talk_over(400, "no wait, which card");
     let (heard_turn, heard) = acts
         .iter()

@@ -162,3 +162,26 @@ fn closing_lets_an_escalation_reply_play_and_the_transfer_go_ahead() {
         brief: "Caller wants a person.".into()
     }));
 }
+
+#[test]
+fn closing_a_respoken_reply_keeps_all_that_was_heard_of_its_turn() {
+    let mut r = Rig::new();
+    let (turn, reply, heard_before) = r.respoken_rest();
+    r.play_for(400);
+    let acts = r.input(Input::Close {
+        text: "Sorry, we have to end the call now.".into(),
+    });
+    let (heard_turn, heard) = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::RecordHeard { turn, heard, .. } => Some((*turn, heard.clone())),
+            _ => None,
+        })
+        .expect("heard text recorded");
+    assert_eq!(heard_turn, turn, "recorded for the reply's own turn");
+    assert!(
+        heard.starts_with(&heard_before) && heard.len() > heard_before.len(),
+        "heard {heard:?}, before the false interruption {heard_before:?}"
+    );
+    assert!(reply.starts_with(&heard), "heard {heard:?}");
+}

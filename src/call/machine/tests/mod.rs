@@ -148,6 +148,40 @@ impl Rig {
         })
     }
 
+    /// A reply interrupted by "uh-huh" (a false interruption) and its unheard rest
+    /// re-spoken and playing: (the caller's turn, the whole reply, what was heard of
+    /// it before the interruption).
+    fn respoken_rest(&mut self) -> (TurnId, &'static str, String) {
+        self.input(Input::Start { greeting: None });
+        let turn = caller_turn(self, "charged twice");
+        let reply =
+            "One two three four five six seven eight nine ten eleven twelve thirteen fourteen.";
+        self.agent_says(turn, &[reply], 60);
+        let acts = self.talk_over(400, "uh-huh");
+        let (respoken_turn, rest) = acts
+            .iter()
+            .find_map(|a| match a {
+                Action::Speak {
+                    utterance, text, ..
+                } => Some((*utterance, text.clone())),
+                _ => None,
+            })
+            .expect("the unheard rest is re-spoken");
+        assert!(reply.ends_with(&rest), "{rest:?}");
+        let heard_before = reply[..reply.len() - rest.len()].trim().to_string();
+        assert!(!heard_before.is_empty());
+        self.input(Input::TtsAudio {
+            utterance: respoken_turn,
+            seq: 0,
+            audio: vec![0x42; 60 * FRAME_BYTES],
+        });
+        self.input(Input::TtsDone {
+            utterance: respoken_turn,
+            seq: 0,
+        });
+        (turn, reply, heard_before)
+    }
+
     /// The agent of `turn` says `sentences`; each is synthesized to `frames` frames.
     fn agent_says(&mut self, turn: TurnId, sentences: &[&str], frames: usize) -> Vec<Action> {
         let mut out = Vec::new();
