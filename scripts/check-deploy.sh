@@ -23,3 +23,16 @@ for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
     "$tools/bin/kubernetes-validate" --strict --quiet -k 1.30.0 "$out/$name.yaml"
     echo "check-deploy: $dir renders and validates against Kubernetes 1.30 (strict)"
 done
+# The one-machine compose file: valid YAML whose services name what they need.
+"$tools/bin/python" - deploy/compose.yaml <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+services = doc["services"]
+assert {"postgres", "switchboard"} <= set(services), services.keys()
+env = services["switchboard"]["environment"]
+assert env["SWITCHBOARD_STORE__DATABASE_URL"].startswith("postgres://"), env
+assert services["switchboard"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+grace = int(services["switchboard"]["stop_grace_period"].rstrip("s"))
+assert grace > int(env["SWITCHBOARD_SERVER__DRAIN_TIMEOUT_S"]), (grace, env)
+print("check-deploy: deploy/compose.yaml parses; PostgreSQL store, grace period above the drain")
+PY

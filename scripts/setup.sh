@@ -7,9 +7,14 @@
 #   sox                        : audio fixtures (scripts/gen-fixtures.sh)
 #   pocketsphinx-testdata      : real human speech clips the VAD tests read
 #   flite, festival, festvox-kdlpc16k : the replay fixtures' caller voices
+# With --tests (scripts/test.sh), also what only the tests use:
+#   postgresql                 : the store tests' real PostgreSQL server (scripts/postgres.sh
+#                                starts a throwaway cluster; no system service is used)
 # On a machine without apt it names what to install instead, and fails if any is missing.
 set -euo pipefail
 packages=(cmake clang libclang-dev espeak-ng pkg-config sox pocketsphinx-testdata flite festival festvox-kdlpc16k)
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true && packages+=(postgresql)
 # The Rust version Cargo.toml's rust-version asks for.
 min_rust="1.92"
 
@@ -38,6 +43,7 @@ else
   for cmd in cmake clang pkg-config espeak-ng sox flite text2wave; do
     command -v "$cmd" >/dev/null || need+=("$cmd")
   done
+  $tests && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && need+=("PostgreSQL server (initdb, pg_ctl) under /usr/lib/postgresql/<version>/bin")
   [ -d /usr/share/pocketsphinx/test/data ] || need+=("pocketsphinx test data in /usr/share/pocketsphinx/test/data")
   if ((${#need[@]})); then
     cat >&2 <<EOF

@@ -3,13 +3,18 @@
 # system packages, model files, then every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 cargo build --locked --bins --tests
 # Every model group, not only what the default configuration serves with: the tests
 # also run Whisper tiny.en (the WER regression in tests/stt_whisper_wer.rs) beside the
 # default base. Downloads and converts into $SWITCHBOARD_MODELS_DIR (or the user cache)
 # through the same code path as `serve`; present files are skipped.
 cargo run --locked -q -- models fetch --all
+# A throwaway PostgreSQL server for the store tests (SQLite and PostgreSQL alike, two
+# server processes sharing one database); stopped and removed on exit.
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"' EXIT
+export SB_REQUIRE_POSTGRES=1
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.
 cargo test --locked -- --test-threads 1

@@ -41,8 +41,11 @@ pub enum AppError {
 
 /// Open the store named by the configuration.
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    Store::open(&config.store.path).map_err(|source| AppError::Store {
-        path: config.store.path.display().to_string(),
+    Store::from_config(&config.store).map_err(|source| AppError::Store {
+        path: match config.store.database_url.trim() {
+            "" => config.store.path.display().to_string(),
+            url => crate::store::masked_url(url),
+        },
         source,
     })
 }
@@ -224,7 +227,7 @@ fn trusted_proxies(config: &Config) -> Result<Vec<ipnet::IpNet>, AppError> {
 /// derived from the Twilio auth token (every replica with the same token agrees),
 /// else random for this process.
 fn stream_secret(config: &Config, twilio_token: Option<&str>) -> Vec<u8> {
-    use hmac::Mac as _;
+    use hmac::{KeyInit as _, Mac as _};
     if let Ok(s) = std::env::var(&config.server.stream_secret_env) {
         if !s.is_empty() {
             return s.into_bytes();

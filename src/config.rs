@@ -152,18 +152,42 @@ impl Default for PrivacyConfig {
     }
 }
 
-/// `[store]`: the SQLite file holding call records and demo customers.
-#[derive(Debug, Clone, Deserialize)]
+/// `[store]`: where call records and the demo customers live.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
+    /// The SQLite file (the embedded default), used when `database_url` is empty.
     pub path: PathBuf,
+    /// `postgres://user:password@host:5432/db` (libpq URL or key=value form; TLS as
+    /// `sslmode` says, `prefer` by default) keeps records and customers in PostgreSQL,
+    /// shared by every replica; `sqlite://<path>` names a SQLite file; empty = `path`.
+    /// Holds a password: set it from a secret (`SWITCHBOARD_STORE__DATABASE_URL`).
+    pub database_url: String,
+    /// Most PostgreSQL connections one process opens.
+    pub max_connections: u32,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("data/switchboard.sqlite"),
+            database_url: String::new(),
+            max_connections: 8,
         }
+    }
+}
+
+/// Debug output never shows the database password.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("path", &self.path)
+            .field(
+                "database_url",
+                &crate::store::masked_url(&self.database_url),
+            )
+            .field("max_connections", &self.max_connections)
+            .finish()
     }
 }
 
@@ -504,6 +528,26 @@ mod tests {
     }
 
     #[test]
+    fn the_database_url_comes_from_the_environment() {
+        let url = "postgres://app:p@ss=w0rd@db.internal:5432/calls?sslmode=require";
+        let c = Config::from_parts(
+            "[store]\npath = \"x.sqlite\"\n",
+            "t",
+            env(&[
+                ("SWITCHBOARD_STORE__DATABASE_URL", url),
+                ("SWITCHBOARD_SERVER__DRAIN_TIMEOUT_S", "45"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.store.database_url, url);
+        assert_eq!(c.server.drain_timeout_s, 45);
+        assert!(
+            !format!("{c:?}").contains("w0rd"),
+            "password in Debug output"
+        );
+    }
+
+    #[test]
     fn secret_variables_are_never_read_as_options() {
         // The default stream-secret variable carries the prefix (a Deployment sets it).
         let c = Config::from_parts(
@@ -544,6 +588,28 @@ mod tests {
         assert!(names.len() >= 5, "{names:?}");
         let file = include_str!("../deploy/k8s/base/switchboard.toml");
         Config::from_parts(file, "deploy/k8s/base/switchboard.toml", names).unwrap();
+    }
+
+    /// The compose file's SWITCHBOARD_* settings load, with their own values.
+    #[test]
+    fn the_compose_file_environment_loads() {
+        let compose = include_str!("../deploy/compose.yaml");
+        let re = regex::Regex::new(r"(?m)^\s+(SWITCHBOARD_[A-Z0-9_]+):\s*(.+)$").unwrap();
+        let placeholders = regex::Regex::new(r"\$\{[^}]*\}").unwrap();
+        let vars: Vec<(String, String)> = re
+            .captures_iter(compose)
+            .map(|c| {
+                let value = placeholders.replace_all(c[2].trim().trim_matches('"'), "x");
+                (c[1].to_string(), value.into_owned())
+            })
+            .collect();
+        assert!(vars.len() >= 3, "{vars:?}");
+        let c = Config::from_parts("", "deploy/compose.yaml", vars).unwrap();
+        assert!(c
+            .store
+            .database_url
+            .starts_with("postgres://switchboard:x@postgres:5432/"));
+        assert_eq!(c.server.drain_timeout_s, 120);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! | [`call`]      | one phone call: the sans-IO machine by concept (endpointing, transcripts, reply, interruption, keypad, re-prompt), playout pacing and marks, its tokio session, the record writer and live transfers (Twilio REST) |
 //! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
 //! | [`replay`]    | QA replay: a Twilio simulator that plays WAV scenarios and checks agent paths |
-//! | [`store`]     | the embedded SQLite store: call records, demo customers |
+//! | [`store`]     | SQLite (embedded) or PostgreSQL (shared): call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |
 //! | [`cache`]     | the model-file cache root shared by all embedded providers |
 //! | [`calendar`]  | month names shared by spoken dates and TTS text normalisation |

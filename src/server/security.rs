@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tracing::warn;
 
@@ -188,8 +188,8 @@ pub fn host_base(headers: &HeaderMap) -> String {
 /// fixed key first, so neither the content nor the length leaks through timing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let digest = |x: &[u8]| {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(b"switchboard constant-time compare")
-            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(b"switchboard constant-time compare")
+            .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
         m.update(x);
         m.finalize().into_bytes()
     };

@@ -1,10 +1,9 @@
 //! Call records: one row per phone call, created when the media stream starts and
 //! finished when it ends. Served as JSON at `GET /calls/{callSid}`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError};
+use super::{Row, Store, StoreError};
 
 /// One line of the call transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,9 +68,14 @@ pub struct CallUpdate {
     pub outcome: Option<String>,
 }
 
+/// Now in UTC as RFC 3339 with milliseconds, always the same width
+/// (`2026-03-12T09:30:00.000Z`), so the text sorts as the time does.
 pub(super) fn now_rfc3339() -> String {
+    const FORMAT: &[time::format_description::FormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
     time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
+        .format(FORMAT)
         .unwrap_or_default()
 }
 
@@ -81,12 +85,12 @@ impl Store {
     /// overwrites a call (one record per CallSid, across replicas sharing the store).
     pub async fn call_started(&self, call: NewCall) -> Result<(), StoreError> {
         let instance = self.instance().id.clone();
-        self.run(move |c| {
-            let n = c.execute(
+        self.run(move |db| {
+            let n = db.execute(
                 "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT(call_sid) DO NOTHING",
-                params![call.call_sid, call.stream_sid, call.account_sid, call.from, call.to, now_rfc3339(), instance],
+                &[&call.call_sid, &call.stream_sid, &call.account_sid, &call.from, &call.to, &now_rfc3339(), &instance],
             )?;
             if n == 0 {
                 return Err(StoreError::CallExists(call.call_sid));
@@ -119,24 +123,24 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
-        self.run(move |c| {
-            let n = c.execute(
-                "UPDATE calls SET frames_in = ?2, frames_out = ?3, errors = ?4, agents = ?5,
-                    transcript = ?6, trace = ?7, recording = COALESCE(?8, recording),
-                    outcome = COALESCE(?9, outcome),
-                    ended_at = CASE WHEN ?9 IS NULL THEN ended_at ELSE ?10 END
-                 WHERE call_sid = ?1",
-                params![
-                    call_sid,
-                    update.frames_in as i64,
-                    update.frames_out as i64,
-                    update.errors as i64,
-                    to_json(&update.agents),
-                    to_json(&update.transcript),
-                    update.trace.to_string(),
-                    update.recording,
-                    update.outcome.as_deref(),
-                    now_rfc3339(),
+        self.run(move |db| {
+            let n = db.execute(
+                "UPDATE calls SET frames_in = $2, frames_out = $3, errors = $4, agents = $5,
+                    transcript = $6, trace = $7, recording = COALESCE($8, recording),
+                    outcome = COALESCE($9, outcome),
+                    ended_at = CASE WHEN CAST($9 AS TEXT) IS NULL THEN ended_at ELSE $10 END
+                 WHERE call_sid = $1",
+                &[
+                    &call_sid,
+                    &(update.frames_in as i64),
+                    &(update.frames_out as i64),
+                    &(update.errors as i64),
+                    &to_json(&update.agents),
+                    &to_json(&update.transcript),
+                    &update.trace.to_string(),
+                    &update.recording,
+                    &update.outcome,
+                    &now_rfc3339(),
                 ],
             )?;
             if n == 0 {
@@ -149,11 +153,11 @@ impl Store {
 
     /// Recordings deleted (retention): records that linked them stop doing so.
     pub async fn recordings_deleted(&self, paths: Vec<String>) -> Result<(), StoreError> {
-        self.run(move |c| {
+        self.run(move |db| {
             for p in &paths {
-                c.execute(
-                    "UPDATE calls SET recording = NULL WHERE recording = ?1",
-                    params![p],
+                db.execute(
+                    "UPDATE calls SET recording = NULL WHERE recording = $1",
+                    &[p],
                 )?;
             }
             Ok(())
@@ -164,17 +168,24 @@ impl Store {
     /// One call by SID.
     pub async fn call(&self, call_sid: &str) -> Result<Option<CallRecord>, StoreError> {
         let call_sid = call_sid.to_string();
-        self.run(move |c| get_call(c, &call_sid)).await
+        self.run(move |db| {
+            db.query_opt(&format!("{SELECT} WHERE call_sid = $1"), &[&call_sid])?
+                .map(|r| read_row(&r))
+                .transpose()
+        })
+        .await
     }
 
     /// The most recent calls, newest first.
     pub async fn recent_calls(&self, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
-        self.run(move |c| {
-            let mut stmt = c.prepare(&format!(
-                "{SELECT} ORDER BY started_at DESC, rowid DESC LIMIT ?1"
-            ))?;
-            let rows = stmt.query_map([limit as i64], |r| Ok(read_row(r)))?;
-            rows.map(|r| r?).collect()
+        self.run(move |db| {
+            db.query(
+                &format!("{SELECT} ORDER BY started_at DESC, call_sid DESC LIMIT $1"),
+                &[&(limit as i64)],
+            )?
+            .iter()
+            .map(read_row)
+            .collect()
         })
         .await
     }
@@ -183,18 +194,11 @@ impl Store {
 const SELECT: &str = "SELECT call_sid, stream_sid, account_sid, from_number, to_number, started_at,
     ended_at, frames_in, frames_out, errors, agents, transcript, outcome, trace, recording FROM calls";
 
-fn get_call(c: &Connection, call_sid: &str) -> Result<Option<CallRecord>, StoreError> {
-    c.query_row(&format!("{SELECT} WHERE call_sid = ?1"), [call_sid], |r| {
-        Ok(read_row(r))
-    })
-    .optional()?
-    .transpose()
-}
-
-fn read_row(r: &Row<'_>) -> Result<CallRecord, StoreError> {
+fn read_row(r: &Row) -> Result<CallRecord, StoreError> {
     let corrupt =
         |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
     let agents: String = r.get(10)?;
+    let count = |i: usize| r.get::<i64>(i).map(|n| n.max(0) as u64);
     let transcript: String = r.get(11)?;
     let outcome: Option<String> = r.get(12)?;
     let trace: String = r.get(13)?;
@@ -206,9 +210,9 @@ fn read_row(r: &Row<'_>) -> Result<CallRecord, StoreError> {
         to: r.get(4)?,
         started_at: r.get(5)?,
         ended_at: r.get(6)?,
-        frames_in: r.get::<_, i64>(7)? as u64,
-        frames_out: r.get::<_, i64>(8)? as u64,
-        errors: r.get::<_, i64>(9)? as u64,
+        frames_in: count(7)?,
+        frames_out: count(8)?,
+        errors: count(9)?,
         agents: serde_json::from_str(&agents).map_err(|e| corrupt("agents", &e))?,
         transcript: serde_json::from_str(&transcript).map_err(|e| corrupt("transcript", &e))?,
         outcome,

@@ -2,13 +2,13 @@
 //! `migrations/0002_customers.sql` (customers, plans, invoices, charges, refunds,
 //! tickets, plan changes, password resets, service status).
 //!
-//! Functions take a `&Connection`; call them inside [`crate::store::Store::run`].
-//! Amounts are integer cents.
+//! Functions take a [`Db`]; call them inside [`crate::store::Store::run`]. The same
+//! SQL serves SQLite and PostgreSQL. Amounts are integer cents; times are RFC 3339
+//! text stamped here, not by the database.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
-use crate::store::StoreError;
+use crate::store::{Db, Row, StoreError};
 
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,7 +103,9 @@ pub struct ServiceStatus {
     pub since: String,
 }
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ','now')";
+fn now() -> String {
+    super::calls::now_rfc3339()
+}
 
 /// Normalise a phone number to E.164-ish form: `+` and digits; 10 digits get `+1`.
 pub fn normalize_phone(raw: &str) -> String {
@@ -127,7 +129,7 @@ const CUSTOMER_SQL: &str =
         p.code, p.name, p.monthly_cents, p.speed_mbps, p.description
  FROM customers c JOIN plans p ON p.code = c.plan_code";
 
-fn customer_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+fn customer_row(r: &Row) -> Result<Customer, StoreError> {
     Ok(Customer {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -148,36 +150,31 @@ fn customer_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
 }
 
 /// The customer whose phone number matches (after normalisation).
-pub fn customer_by_phone(conn: &Connection, phone: &str) -> Result<Option<Customer>, StoreError> {
+pub fn customer_by_phone(db: &mut Db<'_>, phone: &str) -> Result<Option<Customer>, StoreError> {
     let phone = normalize_phone(phone);
-    Ok(conn
-        .query_row(
-            &format!("{CUSTOMER_SQL} WHERE c.phone = ?1"),
-            [phone],
-            customer_row,
-        )
-        .optional()?)
+    db.query_opt(&format!("{CUSTOMER_SQL} WHERE c.phone = $1"), &[&phone])?
+        .as_ref()
+        .map(customer_row)
+        .transpose()
 }
 
 /// The customer with this id.
-pub fn customer_by_id(conn: &Connection, id: i64) -> Result<Option<Customer>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("{CUSTOMER_SQL} WHERE c.id = ?1"),
-            [id],
-            customer_row,
-        )
-        .optional()?)
+pub fn customer_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<Customer>, StoreError> {
+    db.query_opt(&format!("{CUSTOMER_SQL} WHERE c.id = $1"), &[&id])?
+        .as_ref()
+        .map(customer_row)
+        .transpose()
 }
 
 /// All customers (demo listing).
-pub fn customers(conn: &Connection) -> Result<Vec<Customer>, StoreError> {
-    let mut stmt = conn.prepare(&format!("{CUSTOMER_SQL} ORDER BY c.id"))?;
-    let rows = stmt.query_map([], customer_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn customers(db: &mut Db<'_>) -> Result<Vec<Customer>, StoreError> {
+    db.query(&format!("{CUSTOMER_SQL} ORDER BY c.id"), &[])?
+        .iter()
+        .map(customer_row)
+        .collect()
 }
 
-fn plan_row(r: &Row<'_>) -> rusqlite::Result<Plan> {
+fn plan_row(r: &Row) -> Result<Plan, StoreError> {
     Ok(Plan {
         code: r.get(0)?,
         name: r.get(1)?,
@@ -188,35 +185,41 @@ fn plan_row(r: &Row<'_>) -> rusqlite::Result<Plan> {
 }
 
 /// All plans, cheapest first.
-pub fn plans(conn: &Connection) -> Result<Vec<Plan>, StoreError> {
-    let mut stmt = conn.prepare("SELECT code, name, monthly_cents, speed_mbps, description FROM plans ORDER BY monthly_cents")?;
-    let rows = stmt.query_map([], plan_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn plans(db: &mut Db<'_>) -> Result<Vec<Plan>, StoreError> {
+    db.query(
+        "SELECT code, name, monthly_cents, speed_mbps, description FROM plans ORDER BY monthly_cents",
+        &[],
+    )?
+    .iter()
+    .map(plan_row)
+    .collect()
 }
 
 /// The plan with this code (case-insensitive) or name.
-pub fn plan_by_code(conn: &Connection, code: &str) -> Result<Option<Plan>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT code, name, monthly_cents, speed_mbps, description FROM plans
-             WHERE lower(code) = lower(?1) OR lower(name) = lower(?1)",
-            [code.trim()],
-            plan_row,
-        )
-        .optional()?)
+pub fn plan_by_code(db: &mut Db<'_>, code: &str) -> Result<Option<Plan>, StoreError> {
+    db.query_opt(
+        "SELECT code, name, monthly_cents, speed_mbps, description FROM plans
+         WHERE lower(code) = lower($1) OR lower(name) = lower($1)",
+        &[&code.trim()],
+    )?
+    .as_ref()
+    .map(plan_row)
+    .transpose()
 }
 
 /// The customer's most recent invoices, newest first.
 pub fn invoices(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
     limit: usize,
 ) -> Result<Vec<Invoice>, StoreError> {
-    let mut stmt = conn.prepare(
+    db.query(
         "SELECT id, period, issued_on, due_on, amount_cents, status FROM invoices
-         WHERE customer_id = ?1 ORDER BY issued_on DESC, id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![customer_id, limit as i64], |r| {
+         WHERE customer_id = $1 ORDER BY issued_on DESC, id DESC LIMIT $2",
+        &[&customer_id, &(limit as i64)],
+    )?
+    .iter()
+    .map(|r| {
         Ok(Invoice {
             id: r.get(0)?,
             period: r.get(1)?,
@@ -225,16 +228,16 @@ pub fn invoices(
             amount_cents: r.get(4)?,
             status: r.get(5)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
+    .collect()
 }
 
 const CHARGE_SQL: &str =
     "SELECT ch.id, ch.invoice_id, ch.charged_on, ch.amount_cents, ch.description, ch.method,
-        COALESCE((SELECT SUM(amount_cents) FROM refunds r WHERE r.charge_id = ch.id), 0)
+        CAST(COALESCE((SELECT SUM(amount_cents) FROM refunds r WHERE r.charge_id = ch.id), 0) AS BIGINT)
  FROM charges ch";
 
-fn charge_row(r: &Row<'_>) -> rusqlite::Result<Charge> {
+fn charge_row(r: &Row) -> Result<Charge, StoreError> {
     Ok(Charge {
         id: r.get(0)?,
         invoice_id: r.get(1)?,
@@ -247,39 +250,39 @@ fn charge_row(r: &Row<'_>) -> rusqlite::Result<Charge> {
 }
 
 /// The customer's most recent charges, newest first.
-pub fn charges(
-    conn: &Connection,
-    customer_id: i64,
-    limit: usize,
-) -> Result<Vec<Charge>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "{CHARGE_SQL} WHERE ch.customer_id = ?1 ORDER BY ch.charged_on DESC, ch.id DESC LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![customer_id, limit as i64], charge_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn charges(db: &mut Db<'_>, customer_id: i64, limit: usize) -> Result<Vec<Charge>, StoreError> {
+    db.query(
+        &format!(
+            "{CHARGE_SQL} WHERE ch.customer_id = $1 ORDER BY ch.charged_on DESC, ch.id DESC LIMIT $2"
+        ),
+        &[&customer_id, &(limit as i64)],
+    )?
+    .iter()
+    .map(charge_row)
+    .collect()
 }
 
 /// One charge, only if it belongs to the customer.
 pub fn charge(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
     charge_id: i64,
 ) -> Result<Option<Charge>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("{CHARGE_SQL} WHERE ch.customer_id = ?1 AND ch.id = ?2"),
-            params![customer_id, charge_id],
-            charge_row,
-        )
-        .optional()?)
+    db.query_opt(
+        &format!("{CHARGE_SQL} WHERE ch.customer_id = $1 AND ch.id = $2"),
+        &[&customer_id, &charge_id],
+    )?
+    .as_ref()
+    .map(charge_row)
+    .transpose()
 }
 
 /// Groups of identical charges (same day, amount, description) on the account.
 pub fn duplicate_charges(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
 ) -> Result<Vec<DuplicateCharge>, StoreError> {
-    let all = charges(conn, customer_id, 1000)?;
+    let all = charges(db, customer_id, 1000)?;
     let mut groups: Vec<DuplicateCharge> = Vec::new();
     let mut sorted = all.clone();
     sorted.sort_by(|a, b| (&a.charged_on, a.id).cmp(&(&b.charged_on, b.id)));
@@ -325,152 +328,160 @@ pub fn duplicate_charges(
 /// customer. Business-rule failures (another customer's charge, already refunded,
 /// bad amount) come back as the inner `Err(message)`.
 pub fn create_refund(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
     charge_id: i64,
     amount_cents: Option<i64>,
     reason: &str,
 ) -> Result<Result<Refund, String>, StoreError> {
-    let Some(ch) = charge(conn, customer_id, charge_id)? else {
-        return Ok(Err(format!("charge {charge_id} is not on this account")));
-    };
-    let remaining = ch.amount_cents - ch.refunded_cents;
-    if remaining <= 0 {
-        return Ok(Err(format!(
-            "charge {charge_id} has already been fully refunded"
-        )));
-    }
-    let amount = amount_cents.unwrap_or(remaining);
-    if amount <= 0 || amount > remaining {
-        return Ok(Err(format!(
-            "refund amount must be between $0.01 and {}",
-            dollars(remaining)
-        )));
-    }
-    conn.execute(
-        &format!("INSERT INTO refunds (charge_id, amount_cents, reason, created_at) VALUES (?1, ?2, ?3, {NOW})"),
-        params![charge_id, amount, crate::redact::global().redact(reason)],
-    )?;
-    let id = conn.last_insert_rowid();
-    Ok(Ok(conn.query_row(
-        "SELECT id, charge_id, amount_cents, reason, created_at FROM refunds WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(Refund {
-                id: r.get(0)?,
-                charge_id: r.get(1)?,
-                amount_cents: r.get(2)?,
-                reason: r.get(3)?,
-                created_at: r.get(4)?,
-            })
-        },
-    )?))
+    let reason = crate::redact::global().redact(reason).into_owned();
+    db.transaction(|tx| {
+        // Lock the charge (PostgreSQL; SQLite's transaction holds the write lock) so
+        // two replicas never refund the same charge twice.
+        let lock = tx.for_update();
+        if tx
+            .query_opt(
+                &format!("SELECT id FROM charges WHERE customer_id = $1 AND id = $2{lock}"),
+                &[&customer_id, &charge_id],
+            )?
+            .is_none()
+        {
+            return Ok(Err(format!("charge {charge_id} is not on this account")));
+        }
+        let Some(ch) = charge(tx, customer_id, charge_id)? else {
+            return Ok(Err(format!("charge {charge_id} is not on this account")));
+        };
+        let remaining = ch.amount_cents - ch.refunded_cents;
+        if remaining <= 0 {
+            return Ok(Err(format!(
+                "charge {charge_id} has already been fully refunded"
+            )));
+        }
+        let amount = amount_cents.unwrap_or(remaining);
+        if amount <= 0 || amount > remaining {
+            return Ok(Err(format!(
+                "refund amount must be between $0.01 and {}",
+                dollars(remaining)
+            )));
+        }
+        let r = tx.query_one(
+            "INSERT INTO refunds (charge_id, amount_cents, reason, created_at) VALUES ($1, $2, $3, $4)
+             RETURNING id, charge_id, amount_cents, reason, created_at",
+            &[&charge_id, &amount, &reason, &now()],
+        )?;
+        Ok(Ok(Refund {
+            id: r.get(0)?,
+            charge_id: r.get(1)?,
+            amount_cents: r.get(2)?,
+            reason: r.get(3)?,
+            created_at: r.get(4)?,
+        }))
+    })
 }
 
 /// Move the customer to another plan; returns (old plan, new plan).
 pub fn change_plan(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
     plan_code: &str,
 ) -> Result<Result<(Plan, Plan), String>, StoreError> {
-    let Some(customer) = customer_by_id(conn, customer_id)? else {
-        return Err(StoreError::NotFound(format!("customer {customer_id}")));
-    };
-    let Some(new) = plan_by_code(conn, plan_code)? else {
-        let names: Vec<String> = plans(conn)?.into_iter().map(|p| p.code).collect();
-        return Ok(Err(format!(
-            "unknown plan `{plan_code}` (plans: {})",
-            names.join(", ")
-        )));
-    };
-    if new.code == customer.plan.code {
-        return Ok(Err(format!(
-            "the customer is already on the {} plan",
-            new.name
-        )));
-    }
-    conn.execute(
-        "UPDATE customers SET plan_code = ?1 WHERE id = ?2",
-        params![new.code, customer_id],
-    )?;
-    conn.execute(
-        &format!("INSERT INTO plan_changes (customer_id, from_plan, to_plan, created_at) VALUES (?1, ?2, ?3, {NOW})"),
-        params![customer_id, customer.plan.code, new.code],
-    )?;
-    Ok(Ok((customer.plan, new)))
+    db.transaction(|tx| {
+        let lock = tx.for_update();
+        tx.query_opt(
+            &format!("SELECT id FROM customers WHERE id = $1{lock}"),
+            &[&customer_id],
+        )?;
+        let Some(customer) = customer_by_id(tx, customer_id)? else {
+            return Err(StoreError::NotFound(format!("customer {customer_id}")));
+        };
+        let Some(new) = plan_by_code(tx, plan_code)? else {
+            let names: Vec<String> = plans(tx)?.into_iter().map(|p| p.code).collect();
+            return Ok(Err(format!(
+                "unknown plan `{plan_code}` (plans: {})",
+                names.join(", ")
+            )));
+        };
+        if new.code == customer.plan.code {
+            return Ok(Err(format!(
+                "the customer is already on the {} plan",
+                new.name
+            )));
+        }
+        tx.execute(
+            "UPDATE customers SET plan_code = $1 WHERE id = $2",
+            &[&new.code, &customer_id],
+        )?;
+        tx.execute(
+            "INSERT INTO plan_changes (customer_id, from_plan, to_plan, created_at) VALUES ($1, $2, $3, $4)",
+            &[&customer_id, &customer.plan.code, &new.code, &now()],
+        )?;
+        Ok(Ok((customer.plan, new)))
+    })
 }
 
 /// Open a support ticket.
 pub fn open_ticket(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: Option<i64>,
     category: &str,
     summary: &str,
 ) -> Result<Ticket, StoreError> {
-    conn.execute(
-        &format!("INSERT INTO tickets (customer_id, category, summary, status, created_at) VALUES (?1, ?2, ?3, 'open', {NOW})"),
-        params![customer_id, category, crate::redact::global().redact(summary)],
+    let r = db.query_one(
+        "INSERT INTO tickets (customer_id, category, summary, status, created_at) VALUES ($1, $2, $3, 'open', $4)
+         RETURNING id, customer_id, category, summary, status, created_at",
+        &[&customer_id, &category, &crate::redact::global().redact(summary).as_ref(), &now()],
     )?;
-    let id = conn.last_insert_rowid();
-    Ok(conn.query_row(
-        "SELECT id, customer_id, category, summary, status, created_at FROM tickets WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(Ticket {
-                id: r.get(0)?,
-                customer_id: r.get(1)?,
-                category: r.get(2)?,
-                summary: r.get(3)?,
-                status: r.get(4)?,
-                created_at: r.get(5)?,
-            })
-        },
-    )?)
+    ticket_row(&r)
+}
+
+fn ticket_row(r: &Row) -> Result<Ticket, StoreError> {
+    Ok(Ticket {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        category: r.get(2)?,
+        summary: r.get(3)?,
+        status: r.get(4)?,
+        created_at: r.get(5)?,
+    })
 }
 
 /// Tickets of a customer, newest first.
-pub fn tickets(conn: &Connection, customer_id: i64) -> Result<Vec<Ticket>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, customer_id, category, summary, status, created_at FROM tickets WHERE customer_id = ?1 ORDER BY id DESC",
-    )?;
-    let rows = stmt.query_map([customer_id], |r| {
-        Ok(Ticket {
-            id: r.get(0)?,
-            customer_id: r.get(1)?,
-            category: r.get(2)?,
-            summary: r.get(3)?,
-            status: r.get(4)?,
-            created_at: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn tickets(db: &mut Db<'_>, customer_id: i64) -> Result<Vec<Ticket>, StoreError> {
+    db.query(
+        "SELECT id, customer_id, category, summary, status, created_at FROM tickets WHERE customer_id = $1 ORDER BY id DESC",
+        &[&customer_id],
+    )?
+    .iter()
+    .map(ticket_row)
+    .collect()
 }
 
 /// Record that a password-reset link was sent.
 pub fn record_password_reset(
-    conn: &Connection,
+    db: &mut Db<'_>,
     customer_id: i64,
     channel: &str,
 ) -> Result<i64, StoreError> {
-    conn.execute(
-        &format!(
-            "INSERT INTO password_resets (customer_id, channel, created_at) VALUES (?1, ?2, {NOW})"
-        ),
-        params![customer_id, channel],
-    )?;
-    Ok(conn.last_insert_rowid())
+    db.query_one(
+        "INSERT INTO password_resets (customer_id, channel, created_at) VALUES ($1, $2, $3) RETURNING id",
+        &[&customer_id, &channel, &now()],
+    )?
+    .get(0)
 }
 
 /// Service status of a region (all services), or of every region if `None`.
 pub fn service_status(
-    conn: &Connection,
+    db: &mut Db<'_>,
     region: Option<&str>,
 ) -> Result<Vec<ServiceStatus>, StoreError> {
-    let mut stmt = conn.prepare(
+    db.query(
         "SELECT region, service, status, message, since FROM service_status
-         WHERE ?1 IS NULL OR lower(region) = lower(?1) ORDER BY region, service",
-    )?;
-    let rows = stmt.query_map([region], |r| {
+         WHERE CAST($1 AS TEXT) IS NULL OR lower(region) = lower(CAST($1 AS TEXT))
+         ORDER BY region, service",
+        &[&region],
+    )?
+    .iter()
+    .map(|r| {
         Ok(ServiceStatus {
             region: r.get(0)?,
             service: r.get(1)?,
@@ -478,8 +489,8 @@ pub fn service_status(
             message: r.get(3)?,
             since: r.get(4)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
+    .collect()
 }
 
 #[cfg(test)]

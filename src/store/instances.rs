@@ -9,7 +9,9 @@
 //! host name): each process holds an exclusive lock on its own file in a folder beside
 //! the database for as long as it lives, so a lock that can be taken belongs to a dead
 //! process, and a live neighbour on the same host (blue/green on one VM) is never
-//! touched. Calls are closed with the outcome the caller names (the call layer's
+//! touched. On PostgreSQL the lock is a session-level advisory lock held on a
+//! connection of the process's own, so a dead process's lock is free wherever it ran.
+//! Calls are closed with the outcome the caller names (the call layer's
 //! `interrupted`; the store only keeps the word) and an end time.
 
 use std::fs::File;
@@ -17,9 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::params;
-
-use super::{Store, StoreError};
+use super::{Db, Store, StoreError};
 
 /// How often a live process stamps itself alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -31,41 +31,113 @@ pub const STALE_AFTER: Duration = Duration::from_secs(60);
 pub struct Instance {
     pub id: String,
     pub host: String,
-    /// The folder of liveness locks (for a store in a file), and our held lock.
-    locks: Option<PathBuf>,
-    _held: Option<Arc<File>>,
+    liveness: Liveness,
+}
+
+/// How this process shows it is alive, and tells whether another is dead.
+#[derive(Clone, Default)]
+enum Liveness {
+    /// No lock: peers find us dead only once our heartbeat goes stale.
+    #[default]
+    None,
+    /// `<dir>/<id>.lock`, locked by us (`held`) for as long as we live.
+    Files {
+        dir: PathBuf,
+        held: Option<Arc<File>>,
+    },
+    /// A PostgreSQL advisory lock held on a connection of our own.
+    Advisory(Arc<super::postgres::LivenessLock>),
+}
+
+impl std::fmt::Debug for Liveness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Liveness::None => f.write_str("None"),
+            Liveness::Files { dir, held } => f
+                .debug_struct("Files")
+                .field("dir", dir)
+                .field("held", &held.is_some())
+                .finish(),
+            Liveness::Advisory(_) => f.write_str("Advisory"),
+        }
+    }
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn new_id(host: &str) -> String {
+    let mut random = [0u8; 4];
+    let _ = getrandom::fill(&mut random);
+    format!("{host}-{}-{}", std::process::id(), hex::encode(random))
 }
 
 impl Instance {
     /// `host-pid-random`, with the host from `HOSTNAME` or `/etc/hostname`; holding
     /// its liveness lock in `locks` (if given) for as long as it lives.
     pub fn this_process(locks: Option<&Path>) -> Self {
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "localhost".into());
-        let mut random = [0u8; 4];
-        let _ = getrandom::fill(&mut random);
-        let id = format!("{host}-{}-{}", std::process::id(), hex::encode(random));
-        let held = locks.and_then(|dir| hold_lock(dir, &id));
-        Self {
+        let host = host_name();
+        let id = new_id(&host);
+        let liveness = match locks.and_then(|dir| hold_lock(dir, &id).map(|f| (dir, f))) {
+            Some((dir, held)) => Liveness::Files {
+                dir: dir.to_path_buf(),
+                held: Some(Arc::new(held)),
+            },
+            None => Liveness::None,
+        };
+        Self { id, host, liveness }
+    }
+
+    /// This process on a PostgreSQL store at `url`: its liveness is an advisory lock
+    /// held on a connection of its own.
+    pub(super) fn this_process_on_postgres(url: &str) -> Result<Self, StoreError> {
+        let host = host_name();
+        let id = new_id(&host);
+        let lock = super::postgres::LivenessLock::take(url, super::postgres::lock_key(&id))?;
+        Ok(Self {
             id,
             host,
-            locks: locks.filter(|_| held.is_some()).map(Path::to_path_buf),
-            _held: held.map(Arc::new),
+            liveness: Liveness::Advisory(Arc::new(lock)),
+        })
+    }
+
+    /// Whether the instance `id` (on our host) is known to be dead: its lock is free.
+    fn is_dead(&self, db: &mut Db<'_>, id: &str) -> Result<bool, StoreError> {
+        Ok(match &self.liveness {
+            Liveness::None => false,
+            Liveness::Files { dir, .. } => lock_is_free(dir, id),
+            Liveness::Advisory(_) => super::postgres::is_free(db, super::postgres::lock_key(id))?,
+        })
+    }
+
+    /// Take our lock again if it was lost (a dropped database connection).
+    fn keep_alive(&self) {
+        if let Liveness::Advisory(lock) = &self.liveness {
+            if let Err(e) = lock.ensure() {
+                tracing::warn!(error = %e, "liveness lock lost; peers see this process alive only by its heartbeat");
+            }
         }
     }
 
     #[cfg(test)]
     pub(crate) fn named(id: &str, host: &str, locks: Option<&Path>) -> Self {
-        let held = locks.and_then(|dir| hold_lock(dir, id));
+        let liveness = match locks {
+            Some(dir) => Liveness::Files {
+                dir: dir.to_path_buf(),
+                held: hold_lock(dir, id).map(Arc::new),
+            },
+            None => Liveness::None,
+        };
         Self {
             id: id.into(),
             host: host.into(),
-            locks: locks.map(Path::to_path_buf),
-            _held: held.map(Arc::new),
+            liveness,
         }
     }
 }
@@ -106,73 +178,72 @@ fn unix_now() -> i64 {
 impl Store {
     /// Register this process and close the calls left open by dead ones (including
     /// earlier processes on this host) with `outcome`. Returns how many were closed.
-    pub async fn instance_started(&self, outcome: &str) -> Result<usize, StoreError> {
+    pub async fn instance_started(&self, outcome: &str) -> Result<u64, StoreError> {
         self.stamp_alive(outcome, true).await
     }
 
     /// Stamp this process alive and close the calls of instances gone stale with
     /// `outcome`.
-    pub async fn heartbeat(&self, outcome: &str) -> Result<usize, StoreError> {
+    pub async fn heartbeat(&self, outcome: &str) -> Result<u64, StoreError> {
         self.stamp_alive(outcome, false).await
     }
 
-    async fn stamp_alive(&self, outcome: &str, starting: bool) -> Result<usize, StoreError> {
+    async fn stamp_alive(&self, outcome: &str, starting: bool) -> Result<u64, StoreError> {
         let me = self.instance().clone();
         let outcome = outcome.to_string();
-        self.run(move |c| {
+        self.run(move |db| {
+            me.keep_alive();
             // An upsert: a registration that failed at start-up (or a row forgotten
             // after a long suspension) comes back, so peers never take us for dead.
-            c.execute(
-                "INSERT INTO instances (id, host, started_at, last_seen) VALUES (?1, ?2, ?3, ?4)
+            db.execute(
+                "INSERT INTO instances (id, host, started_at, last_seen) VALUES ($1, $2, $3, $4)
                  ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
-                params![me.id, me.host, super::calls::now_rfc3339(), unix_now()],
+                &[&me.id, &me.host, &super::calls::now_rfc3339(), &unix_now()],
             )?;
-            close_orphans(c, &me, &outcome, starting)
+            db.transaction(|tx| close_orphans(tx, &me, &outcome, starting))
         })
         .await
     }
 }
 
-/// Close open calls of instances that are stale, unknown, or (at start-up) earlier
+/// Close open calls of instances that are stale, unknown, or (at start-up) dead
 /// instances on this host; forget instances stale for a day.
 fn close_orphans(
-    c: &mut rusqlite::Connection,
+    db: &mut Db<'_>,
     me: &Instance,
     outcome: &str,
     starting: bool,
-) -> Result<usize, StoreError> {
+) -> Result<u64, StoreError> {
     let stale = unix_now() - STALE_AFTER.as_secs() as i64;
-    let tx = c.transaction()?;
     let now = super::calls::now_rfc3339();
-    let mut closed = tx.execute(
-        "UPDATE calls SET outcome = ?1, ended_at = ?2
-         WHERE ended_at IS NULL AND (instance IS NULL OR instance != ?3) AND (
+    let mut closed = db.execute(
+        "UPDATE calls SET outcome = $1, ended_at = $2
+         WHERE ended_at IS NULL AND (instance IS NULL OR instance != $3) AND (
              instance IS NULL
-             OR instance NOT IN (SELECT id FROM instances WHERE last_seen >= ?4))",
-        params![outcome, now, me.id, stale],
+             OR instance NOT IN (SELECT id FROM instances WHERE last_seen >= $4))",
+        &[&outcome, &now, &me.id, &stale],
     )?;
     // At start-up: instances on this host whose liveness lock is free are dead.
-    if let (true, Some(dir)) = (starting, me.locks.as_deref()) {
-        let neighbours: Vec<String> = {
-            let mut q = tx.prepare(
-                "SELECT DISTINCT c.instance FROM calls c JOIN instances i ON i.id = c.instance
-                 WHERE c.ended_at IS NULL AND i.host = ?1 AND i.id != ?2",
-            )?;
-            let rows = q.query_map(params![me.host, me.id], |r| r.get::<_, String>(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        for id in neighbours.iter().filter(|id| lock_is_free(dir, id)) {
-            closed += tx.execute(
-                "UPDATE calls SET outcome = ?1, ended_at = ?2 WHERE ended_at IS NULL AND instance = ?3",
-                params![outcome, now, id],
-            )?;
+    if starting {
+        let neighbours = db.query(
+            "SELECT DISTINCT c.instance FROM calls c JOIN instances i ON i.id = c.instance
+             WHERE c.ended_at IS NULL AND i.host = $1 AND i.id != $2",
+            &[&me.host, &me.id],
+        )?;
+        for row in neighbours {
+            let id: String = row.get(0)?;
+            if me.is_dead(db, &id)? {
+                closed += db.execute(
+                    "UPDATE calls SET outcome = $1, ended_at = $2 WHERE ended_at IS NULL AND instance = $3",
+                    &[&outcome, &now, &id],
+                )?;
+            }
         }
     }
-    tx.execute(
-        "DELETE FROM instances WHERE last_seen < ?1 AND id != ?2",
-        params![unix_now() - 86_400, me.id],
+    db.execute(
+        "DELETE FROM instances WHERE last_seen < $1 AND id != $2",
+        &[&(unix_now() - 86_400), &me.id],
     )?;
-    tx.commit()?;
     if closed > 0 {
         tracing::warn!(
             calls = closed,
@@ -204,7 +275,10 @@ mod tests {
         if !live {
             // Its lock folder is known to the store, but nobody holds its lock.
             s.instance = std::sync::Arc::new(Instance {
-                locks: Some(locks),
+                liveness: Liveness::Files {
+                    dir: locks,
+                    held: None,
+                },
                 ..(*s.instance).clone()
             });
         }
@@ -228,10 +302,10 @@ mod tests {
         gone.call_started(call("CAgone")).await.unwrap();
         // Still fresh: nothing is closed.
         assert_eq!(ours.heartbeat("interrupted").await.unwrap(), 0);
-        gone.run(|c| {
-            c.execute(
+        gone.run(|db| {
+            db.execute(
                 "UPDATE instances SET last_seen = last_seen - 3600 WHERE host = 'pod-b'",
-                [],
+                &[],
             )?;
             Ok(())
         })

@@ -1,48 +1,38 @@
-//! The embedded SQLite store: one file (path from config) holding call records and
-//! the demo customer data the agents' tools read and write.
+//! The store: call records and the demo customer data the agents' tools read and
+//! write, in one SQLite file (the embedded default, `[store] path`) or in PostgreSQL
+//! (`[store] database_url`, shared by every replica).
 //!
-//! SQLite work is blocking, so every operation runs on tokio's blocking pool through
-//! [`Store::run`]. Schema changes are SQL files under `migrations/`, applied in order
-//! at open and tracked with `PRAGMA user_version`.
+//! Database work is blocking, so every operation runs on tokio's blocking pool through
+//! [`Store::run`], which hands it a [`Db`]: one connection with one query API for both
+//! engines (see `db.rs`). Schema changes are SQL files under `migrations/<dialect>/`,
+//! applied in order at open (`migrate.rs`).
 
 pub mod calls;
 pub mod customers;
+mod db;
 pub mod instances;
+mod migrate;
+mod postgres;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-/// Migrations, in order. Index + 1 is the `user_version` after applying it.
-const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_calls",
-        include_str!("../../migrations/0001_calls.sql"),
-    ),
-    (
-        "0002_customers",
-        include_str!("../../migrations/0002_customers.sql"),
-    ),
-    (
-        "0003_instances",
-        include_str!("../../migrations/0003_instances.sql"),
-    ),
-];
-
-/// The migration that creates and seeds the demo customer data.
-const CUSTOMERS_MIGRATION: usize = 1;
+pub use db::{Db, Dialect, Param, Row};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("migration {name} failed: {source}")]
-    Migration {
-        name: String,
-        source: rusqlite::Error,
-    },
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The database could not be reached or its URL is invalid (no password shown).
+    #[error("{0}")]
+    Connect(String),
+    #[error("migration {name} failed: {message}")]
+    Migration { name: String, message: String },
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("not found: {0}")]
@@ -57,13 +47,60 @@ pub enum StoreError {
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    backend: Backend,
     /// This process, as the owner of the calls it serves.
     instance: Arc<instances::Instance>,
 }
 
+#[derive(Clone)]
+enum Backend {
+    /// One connection: SQLite serialises writers anyway.
+    Sqlite(Arc<Mutex<Connection>>),
+    Postgres(Arc<postgres::DropOffRuntime<postgres::Pool>>),
+}
+
 impl Store {
-    /// Open (creating if needed) the database file and apply pending migrations.
+    /// Open the store `[store]` names: PostgreSQL for a `postgres://` (or
+    /// `postgresql://`, or libpq key=value) `database_url`, the SQLite file of a
+    /// `sqlite://` URL, else the SQLite file at `path`.
+    pub fn from_config(config: &crate::config::StoreConfig) -> Result<Self, StoreError> {
+        let url = config.database_url.trim();
+        if url.is_empty() {
+            return Self::open(&config.path);
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Self::open(Path::new(path));
+        }
+        let postgres = url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || (!url.contains("://") && url.contains('='));
+        if !postgres {
+            return Err(StoreError::Connect(format!(
+                "database_url {}: expected postgres://…, postgresql://…, key=value or sqlite://<path>",
+                masked_url(url)
+            )));
+        }
+        Self::open_postgres(url, config.max_connections)
+    }
+
+    /// Connect to PostgreSQL at `url` (a pool of at most `max_connections`) and apply
+    /// pending migrations.
+    /// Blocks while connecting; may be called from async code (start-up).
+    pub fn open_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        postgres::off_runtime(|| {
+            let pool = postgres::connect(url, max_connections)?;
+            // Replicas sharing the database test each other's liveness by this lock.
+            let instance = instances::Instance::this_process_on_postgres(url)?;
+            let store = Self {
+                backend: Backend::Postgres(Arc::new(postgres::DropOffRuntime::new(pool))),
+                instance: Arc::new(instance),
+            };
+            store.run_blocking(migrate::migrate)?;
+            Ok(store)
+        })
+    }
+
+    /// Open (creating if needed) the SQLite file and apply pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
@@ -81,18 +118,27 @@ impl Store {
         Ok(store)
     }
 
-    /// An in-memory database (tests, `switchboard chat`).
+    /// An in-memory SQLite database (tests, `switchboard chat`).
     pub fn open_in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection) -> Result<Self, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&mut conn)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+        let store = Self {
+            backend: Backend::Sqlite(Arc::new(Mutex::new(conn))),
             instance: Arc::new(instances::Instance::this_process(None)),
-        })
+        };
+        store.run_blocking(migrate::migrate)?;
+        Ok(store)
+    }
+
+    /// Which engine serves this store.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// This process's identity in the store.
@@ -103,67 +149,83 @@ impl Store {
     /// Run blocking database work on the blocking pool.
     pub async fn run<F, R>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Db<'_>) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.run_blocking(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Put the demo customer data (plans, customers, bills, refunds, tickets…) back to
     /// its seeded state, keeping call records: each replay scenario starts alike.
     pub async fn reset_customer_data(&self) -> Result<(), StoreError> {
-        self.run(|conn| {
-            let tx = conn.transaction()?;
-            tx.execute_batch(
-                "DROP TABLE IF EXISTS password_resets; DROP TABLE IF EXISTS plan_changes;
-                 DROP TABLE IF EXISTS tickets; DROP TABLE IF EXISTS refunds;
-                 DROP TABLE IF EXISTS charges; DROP TABLE IF EXISTS invoices;
-                 DROP TABLE IF EXISTS customers; DROP TABLE IF EXISTS plans;
-                 DROP TABLE IF EXISTS service_status;",
-            )?;
-            let (name, sql) = MIGRATIONS[CUSTOMERS_MIGRATION];
-            tx.execute_batch(sql)
-                .map_err(|source| StoreError::Migration {
-                    name: name.to_string(),
-                    source,
-                })?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+        self.run(migrate::reseed_customers).await
     }
 
-    /// Run database work on the current thread (CLI tools, start-up).
+    /// Run database work on the current thread (CLI tools, start-up, the blocking
+    /// pool). Waits for a pooled PostgreSQL client if all are busy. On PostgreSQL
+    /// never from a thread that drives async tasks (use [`Store::run`]).
     pub fn run_blocking<F, R>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&mut Connection) -> Result<R, StoreError>,
+        F: FnOnce(&mut Db<'_>) -> Result<R, StoreError>,
     {
-        let mut guard = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                f(&mut Db::sqlite(&mut guard))
+            }
+            Backend::Postgres(pool) => {
+                let mut client = pool
+                    .get()
+                    .map_err(|e| StoreError::Connect(format!("no database connection: {e}")))?;
+                f(&mut Db::postgres(&mut client))
+            }
+        }
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: usize =
-        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .map_err(|source| StoreError::Migration {
-                name: (*name).into(),
-                source,
-            })?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+/// A database URL with its password replaced by `***` (for logs and errors).
+pub fn masked_url(url: &str) -> String {
+    // URL form: scheme://user:password@host…
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.rsplit_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+        return url.to_string();
     }
-    Ok(())
+    // key=value form: password=… up to the next space.
+    url.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_never_show_their_password() {
+        assert_eq!(
+            masked_url("postgres://app:s3cr3t@db:5432/calls?sslmode=require"),
+            "postgres://app:***@db:5432/calls?sslmode=require"
+        );
+        assert_eq!(masked_url("postgres://db/calls"), "postgres://db/calls");
+        assert_eq!(
+            masked_url("host=db user=app password=s3cr3t dbname=calls"),
+            "host=db user=app password=*** dbname=calls"
+        );
+        let config = crate::config::StoreConfig {
+            database_url: "postgres://app:s3cr3t@db/calls".into(),
+            ..Default::default()
+        };
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
 }

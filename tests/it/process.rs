@@ -24,23 +24,29 @@ use crate::harness::{write_tone_wav, B64};
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     db: PathBuf,
 }
 
 /// Config for a foundation-mode server with its own store and recordings in `dir`.
 fn write_config(dir: &Path, drain_s: u64) -> PathBuf {
+    let store = format!("path = {:?}", dir.join("calls.sqlite"));
+    write_config_with_store(dir, drain_s, &store)
+}
+
+/// Config for a foundation-mode server with recordings in `dir` and `store` as the
+/// body of its `[store]` table.
+pub(crate) fn write_config_with_store(dir: &Path, drain_s: u64, store: &str) -> PathBuf {
     let greeting = dir.join("greeting.wav");
     write_tone_wav(&greeting, 8000, 1500);
     let toml = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\ndrain_timeout_s = {drain_s}\n\
          closing_line = \"Sorry, we have to end the call now.\"\n\
-         [store]\npath = {:?}\n[recordings]\nenabled = true\ndir = {:?}\n\
+         [store]\n{store}\n[recordings]\nenabled = true\ndir = {:?}\n\
          [speech]\nstt = \"none\"\ntts = \"none\"\nvad = \"none\"\n\
          [models]\nauto_fetch = false\n[call]\ngreeting_wav = {:?}\n",
-        dir.join("calls.sqlite"),
         dir.join("recordings"),
         greeting,
     );
@@ -50,7 +56,7 @@ fn write_config(dir: &Path, drain_s: u64) -> PathBuf {
 }
 
 impl Server {
-    async fn start(dir: &Path, config: &Path) -> Self {
+    pub(crate) async fn start(dir: &Path, config: &Path) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         // The test's own config only: CI exports SWITCHBOARD_* overrides (store and
         // recordings paths) that would win over the file.
@@ -116,7 +122,7 @@ impl Server {
         panic!("never ready");
     }
 
-    async fn readyz(&self) -> u16 {
+    pub(crate) async fn readyz(&self) -> u16 {
         let url = format!("http://{}/readyz", self.addr);
         match reqwest::get(&url).await {
             Ok(r) => r.status().as_u16(),
@@ -124,7 +130,7 @@ impl Server {
         }
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.id().expect("running").to_string();
         let status = std::process::Command::new("kill")
             .args([sig, &pid])
@@ -133,7 +139,7 @@ impl Server {
         assert!(status.success());
     }
 
-    async fn exit_code(&mut self, within: Duration) -> Option<i32> {
+    pub(crate) async fn exit_code(&mut self, within: Duration) -> Option<i32> {
         tokio::time::timeout(within, self.child.wait())
             .await
             .expect("the process exits in time")
@@ -141,7 +147,7 @@ impl Server {
             .code()
     }
 
-    async fn connect(&self) -> Result<Ws, u16> {
+    pub(crate) async fn connect(&self) -> Result<Ws, u16> {
         let url = format!("ws://{}/media", self.addr);
         match tokio_tungstenite::connect_async(url).await {
             Ok((ws, _)) => Ok(ws),
@@ -151,11 +157,11 @@ impl Server {
     }
 }
 
-async fn send(ws: &mut Ws, v: Value) {
+pub(crate) async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
-async fn start_call(ws: &mut Ws, sid: &str) {
+pub(crate) async fn start_call(ws: &mut Ws, sid: &str) {
     send(
         ws,
         json!({"event":"connected","protocol":"Call","version":"1.0.0"}),
@@ -171,7 +177,7 @@ async fn start_call(ws: &mut Ws, sid: &str) {
     .await;
 }
 
-async fn media(ws: &mut Ws, sid: &str, n: u64) {
+pub(crate) async fn media(ws: &mut Ws, sid: &str, n: u64) {
     let payload = B64.encode([0xFFu8; 160]);
     send(ws, json!({"event":"media","sequenceNumber":(n + 2).to_string(),"streamSid":format!("MZ{sid}"),
         "media":{"track":"inbound","chunk":n.to_string(),"timestamp":(n * 20).to_string(),"payload":payload}}))
@@ -179,7 +185,7 @@ async fn media(ws: &mut Ws, sid: &str, n: u64) {
 }
 
 /// Read what the server sends for `ms`, echoing marks; (media frames, closed).
-async fn listen(ws: &mut Ws, ms: u64) -> (usize, bool) {
+pub(crate) async fn listen(ws: &mut Ws, ms: u64) -> (usize, bool) {
     let mut frames = 0;
     let end = tokio::time::Instant::now() + Duration::from_millis(ms);
     loop {

@@ -371,12 +371,9 @@ async fn transfer_to_human_escalates_with_a_brief() {
     assert!(spoken.contains(&format!("ticket {ticket}")), "{spoken}");
     let summary: String = h
         .store
-        .run_blocking(move |c| {
-            Ok(
-                c.query_row("SELECT summary FROM tickets WHERE id = ?1", [ticket], |r| {
-                    r.get(0)
-                })?,
-            )
+        .run_blocking(move |db| {
+            db.query_one("SELECT summary FROM tickets WHERE id = $1", &[&ticket])?
+                .get(0)
         })
         .unwrap();
     assert!(summary.contains("caller asked for a person"), "{summary}");
