@@ -37,6 +37,8 @@ pub enum AppError {
     Security(String),
     #[error("[privacy] {0}")]
     Privacy(#[from] crate::redact::PatternError),
+    #[error("{0}")]
+    Telemetry(String),
 }
 
 /// Open the store named by the configuration.
@@ -152,6 +154,8 @@ fn state_with_store(
         readiness,
         shutdown,
         drain: Default::default(),
+        telemetry: crate::telemetry::Telemetry::from_config(&config.telemetry)
+            .map_err(|e| AppError::Telemetry(e.to_string()))?,
     })
 }
 

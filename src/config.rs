@@ -40,6 +40,30 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub twilio: TwilioConfig,
     pub privacy: PrivacyConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+/// `[telemetry]`: OpenTelemetry export of call and turn spans.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// OTLP/HTTP collector, for example `http://otel-collector:4318` (`/v1/traces` is
+    /// added unless the URL already ends with it); empty = no export.
+    pub otlp_endpoint: String,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// Give up on one export request after this many seconds.
+    pub timeout_s: u64,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: String::new(),
+            service_name: "switchboard".into(),
+            timeout_s: 10,
+        }
+    }
 }
 
 /// `[server]`: the HTTP/websocket listener.

@@ -44,4 +44,5 @@ pub mod replay;
 pub mod server;
 pub mod speech;
 pub mod store;
+pub mod telemetry;
 pub mod telephony;

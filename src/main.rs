@@ -229,6 +229,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     let mut loading = tokio::spawn(switchboard::app::load_voice(config.clone(), state.clone()));
+    let telemetry = state.telemetry.clone();
     let server = tokio::spawn(switchboard::server::serve(listener, state));
     tokio::select! {
         loaded = &mut loading => match loaded {
@@ -242,10 +243,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         // Stopped while loading: no call was taken; the server stops at once.
         _ = shutdown.cancelled() => info!("stopped while loading providers"),
     }
-    server
-        .await
-        .context("server task")?
-        .context("server failed")?;
+    let served = server.await.context("server task");
+    // Every finished call's trace is sent before exit.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    served?.context("server failed")?;
     Ok(())
 }
 

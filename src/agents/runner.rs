@@ -171,6 +171,7 @@ impl Runtime {
         events: &UnboundedSender<RunEvent>,
         cancel: &CancellationToken,
     ) -> Result<TurnSummary, AgentError> {
+        let started_at = crate::store::calls::now_rfc3339();
         let mut ts = TurnState {
             turn: conv.turn,
             started: Instant::now(),
@@ -206,6 +207,7 @@ impl Runtime {
         let first = ts.first_sentence_at.map(|t| ms(t - ts.started));
         conv.trace.turns.push(TurnRecord {
             turn: ts.turn,
+            started_at,
             input: kind.into(),
             caller: caller_text,
             confidence,

@@ -118,6 +118,8 @@ pub struct GuardRecord {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnRecord {
     pub turn: TurnId,
+    /// Wall-clock time the turn started (RFC 3339, UTC, milliseconds).
+    pub started_at: String,
     /// `speech` | `dtmf` | `silence`
     pub input: String,
     pub caller: String,

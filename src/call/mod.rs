@@ -44,6 +44,8 @@ pub struct CallDeps {
     pub metrics: Arc<Metrics>,
     pub settings: Arc<CallSettings>,
     pub voice: Arc<VoiceStack>,
+    /// Exports each finished call's trace (OTLP), when configured.
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 /// Per-call settings derived from configuration at start-up.

@@ -59,6 +59,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Draining (no new calls) and the live call tasks.
     pub drain: drain::Drain,
+    /// OTLP export of finished calls (off unless `[telemetry] otlp_endpoint`).
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             metrics: self.metrics.clone(),
             settings: self.settings.clone(),
             voice: self.voice.get()?.clone(),
+            telemetry: self.telemetry.clone(),
         })
     }
 

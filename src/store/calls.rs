@@ -70,7 +70,7 @@ pub struct CallUpdate {
 
 /// Now in UTC as RFC 3339 with milliseconds, always the same width
 /// (`2026-03-12T09:30:00.000Z`), so the text sorts as the time does.
-pub(super) fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     const FORMAT: &[time::format_description::FormatItem<'_>] = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );

@@ -56,6 +56,7 @@ fn deps(store: &Store, model: Arc<ScriptedModel>, stt: ScriptedStt) -> CallDeps 
             Arc::new(stt),
             RuntimeConfig::default(),
         )),
+        telemetry: Default::default(),
     }
 }
 

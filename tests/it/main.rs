@@ -9,3 +9,4 @@ mod postgres;
 mod process;
 mod replay;
 mod security;
+mod telemetry;

@@ -57,6 +57,13 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
         };
         if let Err(e) = written {
             warn!(error = %e, "could not finish call record");
+        } else if self.deps.telemetry.enabled() {
+            // From the stored record: exactly what it says, masked as it is.
+            match self.deps.store.call(&start.call_sid).await {
+                Ok(Some(record)) => self.deps.telemetry.export_call(&record),
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, "could not read the call record for telemetry"),
+            }
         }
         info!(
             ?end,
