@@ -26,6 +26,10 @@ pub struct Metrics {
     pub barge_in_latency: Histogram,
     /// Handoffs by `from`, `to` and trigger.
     pub handoffs: IntCounterVec,
+    /// Requests an agent's fallback model served because the model before it failed,
+    /// by agent, failed model, serving model and reason (`connect`, `timeout`,
+    /// `status`, `malformed`, `breaker_open`).
+    pub model_fallbacks: IntCounterVec,
     /// Requests and streams refused, by reason (`signature_invalid`, `token_forged`,
     /// `at_capacity`, `start_timeout`, `call_exists`, …). No personal data in labels.
     pub refused: IntCounterVec,
@@ -83,6 +87,14 @@ impl Metrics {
                 &["from", "to", "trigger"],
             )
             .expect("metric"),
+            model_fallbacks: IntCounterVec::new(
+                Opts::new(
+                    "model_fallbacks_total",
+                    "Chat requests served by a fallback model after the model before it failed",
+                ),
+                &["agent", "from", "to", "reason"],
+            )
+            .expect("metric"),
             refused: IntCounterVec::new(
                 Opts::new("refused_total", "Requests and media streams refused"),
                 &["reason"],
@@ -106,6 +118,7 @@ impl Metrics {
             Box::new(m.turn_latency.clone()),
             Box::new(m.barge_in_latency.clone()),
             Box::new(m.handoffs.clone()),
+            Box::new(m.model_fallbacks.clone()),
             Box::new(m.refused.clone()),
             Box::new(m.frames_before_start.clone()),
         ] {

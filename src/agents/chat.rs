@@ -235,6 +235,10 @@ async fn print_event<W: AsyncWrite + Unpin>(
         }
         RunEvent::Escalate { brief, .. } => format!("  ~ escalated to a person. Brief: {brief}\n"),
         RunEvent::EndCall => "  ~ call ended\n".to_string(),
+        RunEvent::ModelSwitched(s) if show_agents => format!(
+            "  ~ model {} failed ({}); {} answers\n",
+            s.from, s.reason, s.to
+        ),
         _ => return Ok(()),
     };
     out.write_all(line.as_bytes()).await?;

@@ -37,6 +37,8 @@ pub enum RunEvent {
     Handoff(HandoffRecord),
     /// A tool ran (or was refused).
     ToolCall(ToolCallRecord),
+    /// An agent's model failed before replying and its fallback served instead.
+    ModelSwitched(crate::agents::trace::ModelSwitch),
     /// Hand the call to a person; `brief` is a short spoken summary for them.
     Escalate { reason: String, brief: String },
     /// The agent ended the call (after its goodbye).

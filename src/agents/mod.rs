@@ -20,6 +20,7 @@ pub mod conversation;
 pub mod error;
 pub mod escalation;
 pub mod events;
+pub mod fallback;
 pub mod filters;
 pub mod guard;
 pub mod handoff;

@@ -86,6 +86,14 @@ pub enum ChatEvent {
     },
     /// The end of the completion. Always the last event of a successful stream.
     Finish(FinishReason),
+    /// A model of the agent's chain failed before replying and the next one serves
+    /// this request ([`crate::agents::fallback`]); `reason` is a short word
+    /// (`connect`, `timeout`, `status`, `malformed`, `breaker_open`).
+    Switched {
+        from: String,
+        to: String,
+        reason: String,
+    },
 }
 
 /// Errors from a chat model.

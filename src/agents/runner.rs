@@ -293,6 +293,9 @@ impl Runtime {
             };
             let out = step::run(model.as_ref(), request, &emitter, cancel).await;
             conv.remember_said(&out.sentences);
+            conv.trace
+                .model_switches
+                .extend(out.switches.iter().cloned());
             let spoken = out.spoken();
             conv.trace.guard.extend(out.guard.iter().cloned());
             if ts.first_sentence_at.is_none() {

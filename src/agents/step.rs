@@ -30,6 +30,8 @@ pub(crate) struct StepOutput {
     pub sentences: Vec<String>,
     /// A sentence was dropped because it had been said before in the call.
     pub dropped_repeat: bool,
+    /// Models of the chain that failed before this reply, and who served instead.
+    pub switches: Vec<crate::agents::trace::ModelSwitch>,
     /// A repeated piece that ended at a clause boundary was dropped: the rest of its
     /// sentence goes too ("…restart your phone;" dropped leaves no "that fixes most
     /// crashes." behind).
@@ -170,6 +172,17 @@ pub(crate) async fn run(
                     c.name.push_str(&n);
                 }
                 c.arguments.push_str(&arguments);
+            }
+            Some(Ok(ChatEvent::Switched { from, to, reason })) => {
+                let switch = crate::agents::trace::ModelSwitch {
+                    turn: emit.turn,
+                    agent: emit.agent.to_string(),
+                    from,
+                    to,
+                    reason,
+                };
+                let _ = emit.events.send(RunEvent::ModelSwitched(switch.clone()));
+                out.switches.push(switch);
             }
             Some(Ok(ChatEvent::Finish(_))) | None => break,
             Some(Err(e)) => {

@@ -114,6 +114,17 @@ pub struct GuardRecord {
     pub emitted: Option<String>,
 }
 
+/// A fallback model served a request its agent's primary could not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSwitch {
+    pub turn: TurnId,
+    pub agent: String,
+    pub from: String,
+    pub to: String,
+    /// `connect`, `timeout`, `status`, `malformed` or `breaker_open`.
+    pub reason: String,
+}
+
 /// One caller turn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnRecord {
@@ -150,6 +161,9 @@ pub struct Trace {
     pub guard: Vec<GuardRecord>,
     /// Absorbed failures (model errors, max_turns).
     pub errors: Vec<String>,
+    /// Chat models that failed before replying, and the fallback that served instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_switches: Vec<ModelSwitch>,
     pub outcome: Option<Outcome>,
     /// The brief given to the human, if escalated.
     #[serde(skip_serializing_if = "Option::is_none")]

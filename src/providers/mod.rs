@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::agents::openai::OpenAiConfig;
 use crate::agents::providers::build_models;
 use crate::agents::{prompts, Runtime, RuntimeConfig};
 use crate::call::VoiceStack;
@@ -88,7 +87,8 @@ pub fn agent_runtime(config: &Config, store: &Store) -> Result<Arc<Runtime>, Pro
         &specs,
         brains,
         &models_dir(config),
-        &OpenAiConfig::default(),
+        &runtime_config.openai_defaults(),
+        runtime_config.breaker(),
     )
     .map_err(|e| err(&e))?;
     let runtime =

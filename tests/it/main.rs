@@ -5,6 +5,7 @@ mod escalation;
 mod harness;
 mod in_memory;
 mod media_stream;
+mod model_faults;
 mod postgres;
 mod process;
 mod replay;

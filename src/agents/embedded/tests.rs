@@ -142,6 +142,7 @@ async fn run(r: ChatRequest) -> Out {
                 args.push_str(&arguments);
             }
             ChatEvent::Finish(f) => finish = Some(f),
+            other => panic!("the brain never switches models: {other:?}"),
         }
     }
     let call = name.map(|n| (n, serde_json::from_str(&args).unwrap()));

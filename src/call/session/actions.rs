@@ -29,6 +29,13 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                         .inc();
                 }
             }
+            RunEvent::ModelSwitched(s) => {
+                self.deps
+                    .metrics
+                    .model_fallbacks
+                    .with_label_values(&[&s.agent, &s.from, &s.to, &s.reason])
+                    .inc();
+            }
             RunEvent::AgentChanged { .. } | RunEvent::ToolCall(_) => {}
         }
     }
