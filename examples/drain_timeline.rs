@@ -4,10 +4,11 @@
 //! ```sh
 //! cargo build --release --bin switchboard --example drain_timeline
 //! target/release/examples/drain_timeline --binary target/release/switchboard \
-//!     --calls 8 --drain-s 3 [--hangup-ms 1000]
+//!     --calls 8 --drain-s 3 [--hangup-ms 1000] [--embedded]
 //! ```
 //!
-//! Starts the binary in foundation mode (a greeting WAV, no speech models) with its own
+//! Starts the binary in foundation mode (a greeting WAV, no speech models; with
+//! `--embedded` the default embedded stack, so the closing line is spoken) with its own
 //! SQLite store and recordings in a temp dir, opens `--calls` Media Streams calls that
 //! stream caller audio in real time (20 ms frames) and echo marks, sends SIGTERM, and
 //! prints, in ms after the signal: `/readyz` 503, a new stream refused, each call's
@@ -32,6 +33,9 @@ struct Args {
     calls: usize,
     drain_s: u64,
     hangup_ms: Option<u64>,
+    /// Serve the embedded voice stack (the closing line is spoken) instead of
+    /// foundation mode (greeting only, no voice for the closing line).
+    embedded: bool,
 }
 
 fn args() -> Args {
@@ -40,9 +44,14 @@ fn args() -> Args {
         calls: 4,
         drain_s: 3,
         hangup_ms: None,
+        embedded: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--embedded" {
+            a.embedded = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--binary" => a.binary = value,
@@ -91,20 +100,25 @@ async fn main() {
             "[server]\nlisten = \"127.0.0.1:0\"\ndrain_timeout_s = {}\nmax_calls = {}\n\
              closing_line = \"Sorry, we have to end the call now.\"\n\
              [store]\npath = {:?}\n[recordings]\nenabled = true\ndir = {:?}\n\
-             [speech]\nstt = \"none\"\ntts = \"none\"\nvad = \"none\"\n\
-             [models]\nauto_fetch = false\n[call]\ngreeting_wav = {:?}\n",
+             [models]\nauto_fetch = false\n{}",
             a.drain_s,
             a.calls + 4,
             db,
             dir.path().join("recordings"),
-            greeting
+            if a.embedded {
+                String::new()
+            } else {
+                format!(
+                    "[speech]\nstt = \"none\"\ntts = \"none\"\nvad = \"none\"\n[call]\ngreeting_wav = {greeting:?}\n"
+                )
+            }
         ),
     )
     .unwrap();
 
     let mut cmd = Command::new(&a.binary);
     for (key, _) in std::env::vars() {
-        if key.starts_with("SWITCHBOARD_") {
+        if key.starts_with("SWITCHBOARD_") && key != "SWITCHBOARD_MODELS_DIR" {
             cmd.env_remove(key);
         }
     }
