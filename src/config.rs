@@ -345,6 +345,16 @@ pub struct SpeechConfig {
     pub stt: String,
     /// `piper` | `openai` | `elevenlabs` | `none`
     pub tts: String,
+    /// A recogniser that takes over when `stt` fails (same names; "" = none).
+    pub stt_fallback: String,
+    /// A voice that takes over when `tts` fails (same names; "" = none).
+    pub tts_fallback: String,
+    /// With `stt_fallback`: from the end of a turn to its transcript (ms); longer,
+    /// and the fallback recognises the turn.
+    pub stt_final_timeout_ms: u64,
+    /// With `tts_fallback`: from a sentence to its first audio (ms); longer, and the
+    /// fallback voice says it.
+    pub tts_first_audio_timeout_ms: u64,
     /// Provider-specific settings (`[speech.whisper]`, `[speech.piper]`, …).
     #[serde(flatten)]
     pub providers: toml::Table,
@@ -356,6 +366,10 @@ impl Default for SpeechConfig {
             vad: "silero".into(),
             stt: "whisper".into(),
             tts: "piper".into(),
+            stt_fallback: String::new(),
+            tts_fallback: String::new(),
+            stt_final_timeout_ms: 1500,
+            tts_first_audio_timeout_ms: 1000,
             providers: toml::Table::new(),
         }
     }

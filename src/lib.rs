@@ -32,6 +32,7 @@
 pub mod agents;
 pub mod app;
 pub mod audio;
+pub mod breaker;
 pub mod cache;
 pub mod calendar;
 pub mod call;

@@ -109,7 +109,8 @@ impl Metrics {
         };
         let r = &m.registry;
         for c in [
-            Box::new(m.calls_started.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(speech_fallbacks().clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(m.calls_started.clone()),
             Box::new(m.calls_active.clone()),
             Box::new(m.frames_in.clone()),
             Box::new(m.frames_out.clone()),
@@ -157,4 +158,21 @@ mod tests {
         );
         assert!(text.contains("switchboard_frames_in_total 3"));
     }
+}
+
+/// Speech requests served by a fallback provider, by role (`stt`, `tts`), failed
+/// provider, serving provider and reason. Process-wide (the speech providers are built
+/// before the server's registry exists); every [`Metrics`] registry exports it.
+pub fn speech_fallbacks() -> &'static IntCounterVec {
+    static COUNTER: std::sync::OnceLock<IntCounterVec> = std::sync::OnceLock::new();
+    COUNTER.get_or_init(|| {
+        IntCounterVec::new(
+            Opts::new(
+                "speech_fallbacks_total",
+                "Speech requests served by a fallback provider after the one before it failed",
+            ),
+            &["role", "from", "to", "reason"],
+        )
+        .expect("metric")
+    })
 }

@@ -29,6 +29,8 @@ pub struct OpenAiConfig {
     pub api_key_env: Option<String>,
     /// Default sampling temperature.
     pub temperature: Option<f32>,
+    /// Most tokens one reply may have (`max_tokens`); `None` = the server's limit.
+    pub max_tokens: Option<u32>,
     /// TCP/TLS connect timeout.
     pub connect_timeout: Duration,
     /// From sending the request to the first streamed byte of the body.
@@ -48,6 +50,7 @@ impl Default for OpenAiConfig {
             model: "gpt-4o-mini".into(),
             api_key_env: Some("OPENAI_API_KEY".into()),
             temperature: None,
+            max_tokens: None,
             connect_timeout: Duration::from_secs(5),
             first_token_timeout: Duration::from_secs(15),
             total_timeout: Duration::from_secs(60),
@@ -117,6 +120,9 @@ impl OpenAiModel {
         }
         if let Some(t) = request.temperature.or(self.config.temperature) {
             body["temperature"] = json!(t);
+        }
+        if let Some(n) = self.config.max_tokens {
+            body["max_tokens"] = json!(n);
         }
         body
     }

@@ -94,6 +94,7 @@ fn config(base_url: &str, model: &str) -> OpenAiConfig {
         model: model.into(),
         api_key_env: None,
         temperature: Some(0.2),
+        max_tokens: None,
         connect_timeout: Duration::from_secs(10),
         first_token_timeout: Duration::from_secs(10),
         total_timeout: Duration::from_secs(30),

@@ -57,6 +57,9 @@ pub struct ModelSpec {
     pub api_key_env: Option<String>,
     #[serde(default)]
     pub temperature: Option<f32>,
+    /// Most tokens in one reply (spoken replies are short); default: the server's.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
     /// Connect timeout (ms); default `[agents] model_connect_timeout_ms`.
     #[serde(default)]
     pub connect_timeout_ms: Option<u64>,
@@ -80,6 +83,7 @@ impl Default for ModelSpec {
             base_url: None,
             api_key_env: None,
             temperature: None,
+            max_tokens: None,
             connect_timeout_ms: None,
             first_token_timeout_ms: None,
             total_timeout_ms: None,
@@ -109,6 +113,7 @@ impl ModelSpec {
             model: self.name.clone(),
             api_key_env,
             temperature: self.temperature,
+            max_tokens: self.max_tokens.or(defaults.max_tokens),
             connect_timeout: ms(self.connect_timeout_ms, defaults.connect_timeout),
             first_token_timeout: ms(self.first_token_timeout_ms, defaults.first_token_timeout),
             total_timeout: ms(self.total_timeout_ms, defaults.total_timeout),

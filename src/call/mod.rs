@@ -11,6 +11,7 @@
 pub mod agent_link;
 pub mod caller_audio;
 pub mod identity;
+pub mod last_resort;
 pub mod machine;
 pub mod playout;
 pub mod record_writer;

@@ -5,6 +5,11 @@
 //! Cancellation is by utterance: [`TtsHandle::cancel_through`] makes the worker drop
 //! queued sentences of that utterance (and older ones) and stop the one in progress
 //! between chunks, so a barge-in never waits for synthesis to finish.
+//!
+//! A sentence the voice cannot speak at all is never silence: the first of a reply is
+//! replaced by the recorded apology ([`super::last_resort`]), and after
+//! [`super::last_resort::GIVE_UP_AFTER`] such replies the recorded goodbye plays and
+//! [`TtsOutput::GiveUp`] asks the session to end the call.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +42,9 @@ pub enum TtsOutput {
     },
     /// The sentence is finished (also sent after an error, with whatever audio came).
     Done { utterance: TurnId, seq: u32 },
+    /// The voice has failed too often: the recorded goodbye was sent as this
+    /// utterance's audio; end the call after it.
+    GiveUp { utterance: TurnId },
 }
 
 /// The session's handle on its worker.
@@ -63,11 +71,15 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
     let cancelled = Arc::new(AtomicU64::new(0));
     let flag = cancelled.clone();
     tokio::spawn(async move {
+        let mut failures = Failures::default();
         while let Some(job) = rx.recv().await {
             if is_cancelled(&flag, &job) {
                 continue;
             }
-            synthesize(tts.as_ref(), &job, &out, &flag).await;
+            let spoke = synthesize(tts.as_ref(), &job, &out, &flag).await;
+            if !spoke && !is_cancelled(&flag, &job) {
+                failures.unspoken(&job, &out);
+            }
             if !is_cancelled(&flag, &job) {
                 let _ = out.send(TtsOutput::Done {
                     utterance: job.utterance,
@@ -79,32 +91,76 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
     TtsHandle { jobs, cancelled }
 }
 
+/// Replies of this call the voice could not speak.
+#[derive(Default)]
+struct Failures {
+    replies: u32,
+    /// The utterance already given the apology (its other sentences are skipped).
+    apologised: Option<TurnId>,
+}
+
+impl Failures {
+    /// `job` produced no audio at all: say the recorded line instead.
+    fn unspoken(&mut self, job: &SpeakJob, out: &mpsc::UnboundedSender<TtsOutput>) {
+        if self.apologised == Some(job.utterance) {
+            return;
+        }
+        self.apologised = Some(job.utterance);
+        self.replies += 1;
+        let lines = super::last_resort::LastResort::get();
+        let give_up = self.replies >= super::last_resort::GIVE_UP_AFTER;
+        let line = if give_up {
+            &lines.goodbye
+        } else {
+            &lines.sorry
+        };
+        warn!(
+            give_up,
+            "the voice could not speak a reply; playing the recorded line"
+        );
+        for chunk in line.chunks(1600) {
+            let _ = out.send(TtsOutput::Audio {
+                utterance: job.utterance,
+                seq: job.seq,
+                mulaw: chunk.to_vec(),
+            });
+        }
+        if give_up {
+            let _ = out.send(TtsOutput::GiveUp {
+                utterance: job.utterance,
+            });
+        }
+    }
+}
+
 fn is_cancelled(flag: &AtomicU64, job: &SpeakJob) -> bool {
     flag.load(Ordering::SeqCst) > job.utterance.0
 }
 
+/// Speak `job`; whether any audio was sent.
 async fn synthesize(
     tts: &dyn TextToSpeech,
     job: &SpeakJob,
     out: &mpsc::UnboundedSender<TtsOutput>,
     flag: &AtomicU64,
-) {
+) -> bool {
     let spoken = job.text.clone();
     let mut stream = match tts.synthesize(&spoken).await {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, text = %job.text, "speech synthesis failed");
-            return;
+            return false;
         }
     };
     let mut resampler = match StreamResampler::new(tts.sample_rate(), PHONE_RATE) {
         Ok(r) => r,
         Err(e) => {
             warn!(error = %e, "cannot resample synthesized speech");
-            return;
+            return false;
         }
     };
-    let send = |pcm: Vec<f32>| {
+    let mut sent = false;
+    let send = |pcm: Vec<f32>| -> bool {
         if !pcm.is_empty() {
             let mulaw = mulaw::encode_from_f32(&pcm);
             let _ = out.send(TtsOutput::Audio {
@@ -112,14 +168,16 @@ async fn synthesize(
                 seq: job.seq,
                 mulaw,
             });
+            return true;
         }
+        false
     };
     while let Some(chunk) = stream.next().await {
         if is_cancelled(flag, job) {
-            return; // dropping the stream cancels synthesis
+            return true; // dropping the stream cancels synthesis
         }
         match chunk.map(|pcm| resampler.push(&pcm)) {
-            Ok(Ok(pcm)) => send(pcm),
+            Ok(Ok(pcm)) => sent |= send(pcm),
             Ok(Err(e)) => warn!(error = %e, "resampling failed"),
             Err(e) => {
                 warn!(error = %e, "speech synthesis stream failed");
@@ -128,6 +186,7 @@ async fn synthesize(
         }
     }
     if let Ok(tail) = resampler.flush() {
-        send(tail);
+        sent |= send(tail);
     }
+    sent
 }

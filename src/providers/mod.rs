@@ -13,12 +13,14 @@ use crate::config::Config;
 use crate::speech::manifest::{packages_for, Group};
 use crate::speech::models::ModelCache;
 use crate::speech::stt::deepgram::{DeepgramConfig, DeepgramStt};
+use crate::speech::stt::fallback::FallbackStt;
 use crate::speech::stt::openai::{OpenAiStt, OpenAiSttConfig};
 use crate::speech::stt::rolling::RollingConfig;
 use crate::speech::stt::whisper::convert::ensure_ggml;
 use crate::speech::stt::whisper::engine::{WhisperConfig, WhisperEngine, WhisperStt};
 use crate::speech::stt::whisper::WhisperModel;
 use crate::speech::tts::elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
+use crate::speech::tts::fallback::FallbackTts;
 use crate::speech::tts::openai::{OpenAiTts, OpenAiTtsConfig};
 use crate::speech::tts::piper::PiperTts;
 use crate::speech::vad::energy::EnergyVadFactory;
@@ -128,8 +130,46 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, Provide
         "none" => None,
         other => Some(stt_provider(other, config, &runtime.agents().vocabulary())?),
     };
-    let tts: Arc<dyn TextToSpeech> = match sp.tts.as_str() {
-        "piper" => Arc::new(PiperTts::from_cache(&cache).map_err(|e| speech_err("piper tts", e))?),
+    let fallbacks = crate::breaker::BreakerConfig::default();
+    let stt = match (stt, sp.stt_fallback.trim()) {
+        (Some(primary), name) if !name.is_empty() && name != "none" => {
+            let backup = stt_provider(name, config, &runtime.agents().vocabulary())?;
+            Some(Arc::new(FallbackStt::new(
+                vec![primary, backup],
+                std::time::Duration::from_millis(sp.stt_final_timeout_ms.max(1)),
+                fallbacks,
+            )) as Arc<dyn SpeechToText>)
+        }
+        (stt, _) => stt,
+    };
+    let tts = tts_provider(&sp.tts, config, &cache)?;
+    let tts = match sp.tts_fallback.trim() {
+        "" | "none" => tts,
+        name => Arc::new(FallbackTts::new(
+            vec![tts, tts_provider(name, config, &cache)?],
+            std::time::Duration::from_millis(sp.tts_first_audio_timeout_ms.max(1)),
+            fallbacks,
+        )),
+    };
+    Ok(VoiceStack {
+        vad,
+        stt,
+        tts,
+        runtime: Some(runtime),
+        greeting: None,
+        transfer: None,
+    })
+}
+
+/// The text-to-speech provider `name`.
+fn tts_provider(
+    name: &str,
+    config: &Config,
+    cache: &ModelCache,
+) -> Result<Arc<dyn TextToSpeech>, ProviderError> {
+    let speech_err = |what: &str, e: SpeechError| ProviderError::Provider(format!("{what}: {e}"));
+    Ok(match name {
+        "piper" => Arc::new(PiperTts::from_cache(cache).map_err(|e| speech_err("piper tts", e))?),
         "openai" => {
             let t = Table::of(config, "openai");
             let mut c = OpenAiTtsConfig {
@@ -157,14 +197,6 @@ pub fn voice_stack(config: &Config, store: &Store) -> Result<VoiceStack, Provide
                 "unknown speech.tts {other:?} (piper | openai | elevenlabs)"
             )))
         }
-    };
-    Ok(VoiceStack {
-        vad,
-        stt,
-        tts,
-        runtime: Some(runtime),
-        greeting: None,
-        transfer: None,
     })
 }
 

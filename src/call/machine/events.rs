@@ -44,6 +44,11 @@ pub enum Input {
     AgentEndCall {
         turn: TurnId,
     },
+    /// The voice kept failing: the recorded goodbye was queued as `utterance`'s audio;
+    /// hang up once it has played (at once if that reply is already over).
+    VoiceGaveUp {
+        utterance: TurnId,
+    },
     /// The agent turn finished (or was cancelled).
     AgentDone {
         turn: TurnId,

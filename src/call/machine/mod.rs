@@ -209,6 +209,13 @@ impl Machine {
             }
             Input::AgentEscalate { turn, brief } => self.set_end(turn, EndAfter::Transfer(brief)),
             Input::AgentEndCall { turn } => self.set_end(turn, EndAfter::Hangup),
+            Input::VoiceGaveUp { utterance } => {
+                match self.reply.as_mut().filter(|r| r.turn == utterance) {
+                    Some(reply) => reply.end = Some(EndAfter::Hangup),
+                    None if self.state != State::Ended => self.end_call(EndAfter::Hangup),
+                    None => {}
+                }
+            }
             Input::AgentDone { turn } => {
                 if self.running_turn == Some(turn) {
                     self.running_turn = None;

@@ -187,6 +187,10 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     let input = match out {
                         TtsOutput::Audio { utterance, seq, mulaw } => Input::TtsAudio { utterance, seq, audio: mulaw },
                         TtsOutput::Done { utterance, seq } => Input::TtsDone { utterance, seq },
+                        TtsOutput::GiveUp { utterance } => {
+                            warn!("the voice keeps failing: ending the call after the recorded goodbye");
+                            Input::VoiceGaveUp { utterance }
+                        }
                     };
                     self.feed(input);
                 }

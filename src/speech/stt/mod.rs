@@ -7,6 +7,7 @@
 pub mod continuation;
 pub mod deepgram;
 pub mod eval;
+pub mod fallback;
 pub mod openai;
 pub mod rolling;
 pub mod wer;

@@ -5,6 +5,7 @@
 
 pub mod canned;
 pub mod elevenlabs;
+pub mod fallback;
 pub mod normalize;
 pub mod openai;
 pub mod piper;
