@@ -94,6 +94,32 @@ impl SpeechToText for ScriptedStt {
     }
 }
 
+/// A recogniser that takes audio and never answers (a hung provider), or, with
+/// `opens: false`, cannot open at all (a refused connection).
+pub struct DeafStt {
+    pub opens: bool,
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for DeafStt {
+    fn name(&self) -> &str {
+        "deaf"
+    }
+
+    async fn open(&self) -> Result<SttStream, SpeechError> {
+        if !self.opens {
+            return Err(SpeechError::Provider("connection refused".into()));
+        }
+        let (input, mut rx) = mpsc::channel::<SttInput>(1024);
+        let (tx, events) = mpsc::channel(8);
+        tokio::spawn(async move {
+            let _open = tx;
+            while rx.recv().await.is_some() {}
+        });
+        Ok(SttStream { input, events })
+    }
+}
+
 /// A voice that says anything as a tone, 60 ms per word, at 16 kHz.
 #[derive(Default)]
 pub struct ToneTts {

@@ -36,10 +36,21 @@ macro_rules! migration {
     };
 }
 
-/// Migrations, in order.
+/// Migrations, in order. The demo rows of 0002 are one file for both dialects.
 pub(super) const MIGRATIONS: &[Migration] = &[
     migration!("0001_calls"),
-    migration!("0002_customers"),
+    Migration {
+        name: "0002_customers",
+        sqlite: concat!(
+            include_str!("../../migrations/sqlite/0002_customers.sql"),
+            include_str!("../../migrations/0002_customers_seed.sql"),
+        ),
+        postgres: concat!(
+            include_str!("../../migrations/postgres/0002_customers.sql"),
+            include_str!("../../migrations/0002_customers_seed.sql"),
+            include_str!("../../migrations/postgres/0002_customers_ids.sql"),
+        ),
+    },
     migration!("0003_instances"),
 ];
 

@@ -86,6 +86,15 @@ pub fn production_toml(
     )
 }
 
+/// What the caller heard: media frames, the time from the start of listening to the
+/// first of them, and whether the server closed the stream.
+#[derive(Debug, Default)]
+pub struct Heard {
+    pub frames: usize,
+    pub first: Option<std::time::Duration>,
+    pub closed: bool,
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
@@ -413,6 +422,50 @@ impl FakeTwilio {
         let v = json!({"event":"stop","sequenceNumber":seq,"streamSid":self.stream_sid,
             "stop":{"accountSid":"ACtest","callSid":self.call_sid}});
         self.send_json(v).await;
+    }
+
+    /// Talk for `talk_frames` × 20 ms (a loud tone, in real time), then listen: send
+    /// silence in real time, echoing marks, until `enough` reply frames were heard,
+    /// the server closed the stream, or `window` passed since the end of the talk.
+    pub async fn talk_then_listen(
+        &mut self,
+        talk_frames: usize,
+        window: std::time::Duration,
+        enough: usize,
+    ) -> Heard {
+        for _ in 0..talk_frames {
+            self.media(&loud_frame()).await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.listen_for(window, enough).await
+    }
+
+    /// Send silence in real time, echoing marks, until `enough` reply frames were
+    /// heard, the stream closed, or `window` passed.
+    pub async fn listen_for(&mut self, window: std::time::Duration, enough: usize) -> Heard {
+        let since = tokio::time::Instant::now();
+        let mut heard = Heard::default();
+        while since.elapsed() < window && heard.frames < enough && !heard.closed {
+            self.media(&SILENCE).await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            while let Ok(msg) =
+                tokio::time::timeout(std::time::Duration::from_millis(1), self.recv()).await
+            {
+                let Some(msg) = msg else {
+                    heard.closed = true;
+                    break;
+                };
+                match msg["event"].as_str() {
+                    Some("media") => {
+                        heard.frames += 1;
+                        heard.first.get_or_insert(since.elapsed());
+                    }
+                    Some("mark") => self.mark(msg["mark"]["name"].as_str().unwrap()).await,
+                    _ => {}
+                }
+            }
+        }
+        heard
     }
 
     /// The next JSON message from the server, or `None` when the socket closes.

@@ -19,7 +19,7 @@ use futures::StreamExt;
 use switchboard::config::Config;
 use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
 
-use crate::harness::{loud_frame, FakeTwilio, TestServer, SILENCE};
+use crate::harness::{FakeTwilio, TestServer};
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -135,26 +135,8 @@ async fn call_with(fault: Fault) {
     let mut tw = FakeTwilio::connect(&server, "CAfault").await;
     tw.connected().await;
     tw.start("+15551230001").await;
-    for _ in 0..25 {
-        tw.media(&loud_frame()).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut reply = 0;
-    for _ in 0..250 {
-        tw.media(&SILENCE).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
-            match msg["event"].as_str() {
-                Some("media") => reply += 1,
-                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
-                _ => {}
-            }
-        }
-        if reply > 25 {
-            break;
-        }
-    }
-    assert!(reply > 25, "{fault:?}: the caller was answered");
+    let heard = tw.talk_then_listen(25, Duration::from_secs(5), 26).await;
+    assert!(heard.frames > 25, "{fault:?}: the caller was answered");
     tw.stop().await;
     let call = server.finished_call("CAfault").await;
     let agents: Vec<&str> = call["agents"]

@@ -12,15 +12,12 @@ use serde_json::json;
 use switchboard::agents::testing::ScriptedModel;
 use switchboard::agents::RuntimeConfig;
 use switchboard::breaker::BreakerConfig;
-use switchboard::speech::fakes::{ScriptedStt, ToneTts};
+use switchboard::speech::fakes::{DeafStt, ScriptedStt, ToneTts};
 use switchboard::speech::stt::fallback::FallbackStt;
 use switchboard::speech::tts::fallback::FallbackTts;
-use switchboard::speech::{
-    SpeechError, SpeechToText, SttInput, SttStream, TextToSpeech, TtsStream,
-};
-use tokio::sync::mpsc;
+use switchboard::speech::{SpeechError, SpeechToText, TextToSpeech, TtsStream};
 
-use crate::harness::{loud_frame, scripted_stack, FakeTwilio, TestServer, SILENCE};
+use crate::harness::{scripted_stack, FakeTwilio, TestServer};
 
 /// A voice that cannot speak: `hang` never answers, otherwise an HTTP-style error.
 struct BrokenTts {
@@ -41,55 +38,6 @@ impl TextToSpeech for BrokenTts {
         }
         Err(SpeechError::Provider("HTTP 503".into()))
     }
-}
-
-/// A recogniser that takes audio and never answers.
-struct DeafStt;
-
-#[async_trait::async_trait]
-impl SpeechToText for DeafStt {
-    fn name(&self) -> &str {
-        "deaf"
-    }
-    async fn open(&self) -> Result<SttStream, SpeechError> {
-        let (input, mut rx) = mpsc::channel::<SttInput>(1024);
-        let (tx, events) = mpsc::channel(8);
-        tokio::spawn(async move {
-            let _keep = tx;
-            while rx.recv().await.is_some() {}
-        });
-        Ok(SttStream { input, events })
-    }
-}
-
-/// One caller turn (0.5 s of speech, then silence); the media frames heard within
-/// `window` after it and the time from the end of speech to the first of them.
-async fn turn(tw: &mut FakeTwilio, window: Duration) -> (usize, Option<Duration>, bool) {
-    for _ in 0..25 {
-        tw.media(&loud_frame()).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let spoke_at = tokio::time::Instant::now();
-    let (mut frames, mut first, mut closed) = (0, None, false);
-    while spoke_at.elapsed() < window && !closed {
-        tw.media(&SILENCE).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        while let Ok(msg) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
-            let Some(msg) = msg else {
-                closed = true;
-                break;
-            };
-            match msg["event"].as_str() {
-                Some("media") => {
-                    frames += 1;
-                    first.get_or_insert(spoke_at.elapsed());
-                }
-                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
-                _ => {}
-            }
-        }
-    }
-    (frames, first, closed)
 }
 
 #[tokio::test]
@@ -119,9 +67,9 @@ async fn a_failing_voice_is_replaced_by_its_fallback_within_the_timeout() {
     let mut tw = FakeTwilio::connect(&server, "CAtts1").await;
     tw.connected().await;
     tw.start("+15551230001").await;
-    let (frames, first, _) = turn(&mut tw, Duration::from_secs(4)).await;
-    assert!(frames > 10, "the fallback voice spoke ({frames} frames)");
-    let first = first.unwrap();
+    let heard = tw.talk_then_listen(25, Duration::from_secs(4), 1000).await;
+    assert!(heard.frames > 10, "the fallback voice spoke ({heard:?})");
+    let first = heard.first.unwrap();
     // Endpoint (~0.5 s) + the 0.8 s first-audio timeout + the tone voice.
     assert!(
         first < Duration::from_millis(2000),
@@ -160,28 +108,16 @@ async fn with_no_voice_left_the_caller_hears_the_recorded_lines_then_the_call_en
     tw.connected().await;
     tw.start("+15551230001").await;
     // The greeting cannot be spoken: the recorded apology plays instead, at once.
-    let started = tokio::time::Instant::now();
-    let (mut frames, mut first) = (0, None);
-    while started.elapsed() < Duration::from_secs(5) {
-        tw.media(&SILENCE).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
-            match msg["event"].as_str() {
-                Some("media") => {
-                    frames += 1;
-                    first.get_or_insert(started.elapsed());
-                }
-                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
-                _ => {}
-            }
-        }
-    }
+    let heard = tw.listen_for(Duration::from_secs(5), 1000).await;
+    let frames = heard.frames;
+    let first = heard.first;
     let first = first.expect("the recorded apology");
     assert!(first < Duration::from_millis(1000), "after {first:?}");
     assert!(frames > 150, "the whole line, 3.6 s ({frames} frames)");
     // The first reply fails too: the recorded goodbye, then the server ends the call.
-    let (frames, first, closed) = turn(&mut tw, Duration::from_secs(12)).await;
-    let first = first.expect("the recorded goodbye");
+    let heard = tw.talk_then_listen(25, Duration::from_secs(12), 1000).await;
+    let (frames, closed) = (heard.frames, heard.closed);
+    let first = heard.first.expect("the recorded goodbye");
     assert!(first < Duration::from_millis(2000), "after {first:?}");
     assert!(frames > 250, "the goodbye, 5.6 s ({frames} frames)");
     if !closed {
@@ -204,7 +140,7 @@ async fn a_recogniser_that_never_answers_is_replaced_and_the_words_are_kept() {
     model.say("billing", "Sure, let me look at your bill.");
     let backup = ScriptedStt::new(["I have a question about my bill"]);
     let stt: Arc<dyn SpeechToText> = Arc::new(FallbackStt::new(
-        vec![Arc::new(DeafStt), Arc::new(backup.clone())],
+        vec![Arc::new(DeafStt { opens: true }), Arc::new(backup.clone())],
         Duration::from_millis(1000),
         BreakerConfig::default(),
     ));
@@ -222,9 +158,9 @@ async fn a_recogniser_that_never_answers_is_replaced_and_the_words_are_kept() {
     let mut tw = FakeTwilio::connect(&server, "CAstt1").await;
     tw.connected().await;
     tw.start("+15551230001").await;
-    let (frames, first, _) = turn(&mut tw, Duration::from_secs(5)).await;
-    assert!(frames > 10, "answered ({frames} frames)");
-    let first = first.unwrap();
+    let heard = tw.talk_then_listen(25, Duration::from_secs(5), 1000).await;
+    assert!(heard.frames > 10, "answered ({heard:?})");
+    let first = heard.first.unwrap();
     assert!(
         first < Duration::from_millis(2500),
         "first frame after {first:?}"

@@ -13,7 +13,7 @@ use switchboard::agents::testing::ScriptedModel;
 use switchboard::agents::RuntimeConfig;
 use switchboard::speech::fakes::ScriptedStt;
 
-use crate::harness::{loud_frame, scripted_stack, FakeTwilio, TestServer, SILENCE};
+use crate::harness::{scripted_stack, FakeTwilio, TestServer};
 
 /// An OTLP/HTTP receiver on port 0 keeping every JSON body posted to `/v1/traces`.
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -99,26 +99,8 @@ async fn a_handed_off_call_is_exported_as_one_masked_trace() {
     let mut tw = FakeTwilio::connect(&server, "CAotel").await;
     tw.connected().await;
     tw.start("+15551230001").await;
-    for _ in 0..20 {
-        tw.media(&loud_frame()).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut reply = 0;
-    for _ in 0..150 {
-        tw.media(&SILENCE).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(1), tw.recv()).await {
-            match msg["event"].as_str() {
-                Some("media") => reply += 1,
-                Some("mark") => tw.mark(msg["mark"]["name"].as_str().unwrap()).await,
-                _ => {}
-            }
-        }
-        if reply > 20 {
-            break;
-        }
-    }
-    assert!(reply > 20, "the billing reply was spoken");
+    let heard = tw.talk_then_listen(20, Duration::from_secs(3), 21).await;
+    assert!(heard.frames > 20, "the billing reply was spoken");
     tw.stop().await;
     let record = server.finished_call("CAotel").await;
     assert_eq!(record["agents"], json!(["triage", "billing"]));

@@ -3,8 +3,8 @@
 //!
 //! A relay task forwards the call's audio to the current recogniser and keeps the
 //! audio of the utterance in progress (since the last final). When the recogniser
-//! fails — it cannot open, its stream closes, or no final comes within
-//! `final_timeout` of the end of the turn (`Flush`) — the next recogniser is opened,
+//! fails — it cannot open, its stream closes, it reports the turn failed, or no final
+//! comes within `final_timeout` of the end of the turn (`Flush`) — the next one is opened,
 //! given the kept audio and the `Flush`, and its final is passed on: the caller's words
 //! are recognised once, by whichever recogniser can, never lost. A late final from the
 //! abandoned recogniser is never passed on (its stream is dropped). Each recogniser
@@ -130,6 +130,7 @@ impl SpeechToText for FallbackStt {
                         "input"
                     }
                     ev = current.events.recv() => match ev {
+                        Some(SttEvent::Failed { .. }) => "error",
                         Some(ev) => {
                             if matches!(ev, SttEvent::Final { .. }) {
                                 kept.clear();
@@ -204,33 +205,9 @@ fn links_name(links: &[(Arc<dyn SpeechToText>, Arc<Breaker>)], i: usize) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::speech::fakes::ScriptedStt;
+    use crate::speech::fakes::{DeafStt, ScriptedStt};
 
-    /// A recogniser that takes audio and never answers, or cannot open.
-    struct Deaf {
-        opens: bool,
-    }
-
-    #[async_trait::async_trait]
-    impl SpeechToText for Deaf {
-        fn name(&self) -> &str {
-            "deaf"
-        }
-        async fn open(&self) -> Result<SttStream, SpeechError> {
-            if !self.opens {
-                return Err(SpeechError::Provider("connection refused".into()));
-            }
-            let (input, mut rx) = mpsc::channel::<SttInput>(1024);
-            let (tx, events) = mpsc::channel(8);
-            tokio::spawn(async move {
-                let _keep = tx;
-                while rx.recv().await.is_some() {}
-            });
-            Ok(SttStream { input, events })
-        }
-    }
-
-    fn chain(primary: Deaf, backup: &ScriptedStt) -> FallbackStt {
+    fn chain(primary: DeafStt, backup: &ScriptedStt) -> FallbackStt {
         FallbackStt::new(
             vec![Arc::new(primary), Arc::new(backup.clone())],
             Duration::from_millis(1500),
@@ -250,7 +227,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_recogniser_that_never_answers_hands_the_kept_audio_to_the_next() {
         let backup = ScriptedStt::new(["I was charged twice"]);
-        let stt = chain(Deaf { opens: true }, &backup);
+        let stt = chain(DeafStt { opens: true }, &backup);
         let mut s = stt.open().await.unwrap();
         s.input
             .send(SttInput::Audio(vec![0.1; 16_000]))
@@ -271,7 +248,7 @@ mod tests {
     #[tokio::test]
     async fn a_recogniser_that_cannot_open_is_skipped() {
         let backup = ScriptedStt::new(["hello"]);
-        let stt = chain(Deaf { opens: false }, &backup);
+        let stt = chain(DeafStt { opens: false }, &backup);
         let mut s = stt.open().await.unwrap();
         s.input
             .send(SttInput::Audio(vec![0.1; 1600]))
@@ -285,7 +262,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn with_no_recogniser_left_the_turn_still_gets_an_empty_final() {
         let stt = FallbackStt::new(
-            vec![Arc::new(Deaf { opens: true })],
+            vec![Arc::new(DeafStt { opens: true })],
             Duration::from_millis(1500),
             BreakerConfig::default(),
         );
