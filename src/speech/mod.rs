@@ -111,6 +111,12 @@ pub enum SttEvent {
     SpeechEnded {
         at_ms: u64,
     },
+    /// The audio since the last flush could not be transcribed (the provider failed);
+    /// stands in for that turn's [`SttEvent::Final`]. A fallback chain hands the audio
+    /// to its next recogniser; alone, the call takes it as an empty final.
+    Failed {
+        reason: String,
+    },
 }
 
 /// Capacity of a recognition stream's input channel. Callers send with `try_send`

@@ -12,4 +12,5 @@ mod process;
 mod replay;
 mod security;
 mod speech_faults;
+mod speech_http_faults;
 mod telemetry;

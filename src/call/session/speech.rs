@@ -35,6 +35,16 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 confidence,
                 continued,
             }),
+            Some(SttEvent::Failed { reason }) => {
+                // No recogniser left for this turn: an empty final, so the call goes on
+                // (the agents ask the caller to repeat) instead of waiting.
+                warn!(%reason, "the turn could not be transcribed");
+                self.feed(Input::SttFinal {
+                    text: String::new(),
+                    confidence: 0.0,
+                    continued: false,
+                });
+            }
             Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
             None => {
                 warn!("speech recognition stream ended");

@@ -218,10 +218,21 @@ impl SpeechToText for OpenAiStt {
                             start = total;
                         }
                         let text = if had_audio {
-                            client.transcribe(&buf).await.unwrap_or_else(|e| {
-                                tracing::warn!(error = %e, "cloud transcription failed");
-                                String::new()
-                            })
+                            match client.transcribe(&buf).await {
+                                Ok(text) => text,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "cloud transcription failed");
+                                    continuation.on_flush(&buf, start);
+                                    buf.clear();
+                                    let failed = SttEvent::Failed {
+                                        reason: e.to_string(),
+                                    };
+                                    if tx.send(failed).await.is_err() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            }
                         } else {
                             String::new()
                         };

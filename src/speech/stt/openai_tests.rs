@@ -168,7 +168,7 @@ async fn hanging_server_times_out_after_retries() {
 }
 
 #[tokio::test]
-async fn failed_turn_yields_empty_final_and_stream_continues() {
+async fn a_failed_turn_is_reported_failed_and_the_stream_continues() {
     let (url, _fake) = serve(vec![Reply::Status(400), Reply::Ok]).await;
     let mut s = client(url).open().await.unwrap();
     s.input
@@ -177,8 +177,10 @@ async fn failed_turn_yields_empty_final_and_stream_continues() {
         .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     let _started = s.events.recv().await;
-    assert!(matches!(s.events.recv().await, Some(SttEvent::Final { text, .. }) if text.is_empty()));
-    let _ended = s.events.recv().await;
+    assert!(matches!(
+        s.events.recv().await,
+        Some(SttEvent::Failed { .. })
+    ));
     s.input
         .send(SttInput::Audio(vec![0.1; 1600]))
         .await
