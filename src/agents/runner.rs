@@ -198,7 +198,9 @@ impl Runtime {
             CallerInput::Dtmf { digits } => ("dtmf", digits.clone(), None),
             CallerInput::Silence => ("silence", String::new(), None),
         };
-        ts.allow_repeat = kind == "speech" && confirm::interjection(&caller_text).is_some();
+        ts.allow_repeat = kind == "speech"
+            && (confirm::interjection(&caller_text).is_some()
+                || confirm::asks_to_repeat(&caller_text));
         if !conv.is_over() {
             self.handle_input(conv, &mut ts, input, events, cancel)
                 .await?;

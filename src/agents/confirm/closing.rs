@@ -23,6 +23,7 @@ pub(super) const FAREWELLS: &[&str] = &[
     "take care",
     "talk to you later",
     "ta ra",
+    "ta ra a bit",
     "cheerio",
     "bye for now",
     "have a good one",

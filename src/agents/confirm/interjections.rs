@@ -203,3 +203,12 @@ pub fn defers(text: &str) -> bool {
             >= 3;
     holds && !numbers && !answers_or_asks(text)
 }
+
+/// The caller asks what we just said, inside a longer turn ("sorry, the dog was
+/// barking, when did you say it'd be fixed?", "what did you say the amount was?"):
+/// the answer is what we said, said again (a repeat they asked for).
+pub fn asks_to_repeat(text: &str) -> bool {
+    let ws = words(text);
+    ws.windows(3)
+        .any(|w| w[0] == "did" && w[1] == "you" && (w[2] == "say" || w[2] == "said"))
+}

@@ -54,15 +54,23 @@ pub(super) fn caller_lines(messages: &[ChatMessage]) -> Vec<&str> {
         .collect()
 }
 
-/// What we last said aloud (a reply without tool calls), trimmed.
+/// What we last said aloud (a reply without tool calls), trimmed. The runtime's
+/// prompts on a silent or unclear line ("Are you still there?") ask nothing of their
+/// own: they are looked past, so the question asked before them stays the open one.
 pub(super) fn last_spoken(messages: &[ChatMessage]) -> Option<&str> {
     messages.iter().rev().find_map(|m| match m {
         ChatMessage::Assistant {
             content: Some(c),
             tool_calls,
-        } if tool_calls.is_empty() => Some(c.trim()),
+        } if tool_calls.is_empty() && !is_runtime_prompt(c.trim()) => Some(c.trim()),
         _ => None,
     })
+}
+
+/// A line the runtime says on its own on a silent or unclear line.
+pub(super) fn is_runtime_prompt(text: &str) -> bool {
+    crate::agents::caller_inputs::REPROMPTS.contains(&text)
+        || text == crate::agents::caller_inputs::LOW_CONFIDENCE_LINE
 }
 
 /// The question we last asked aloud, if our last line ended with one.

@@ -13,8 +13,7 @@ impl Policy {
         text == FALLBACK
             || text == super::OFFER_STANDS
             || super::offer_questions::is_answer(text)
-            || text == crate::agents::caller_inputs::LOW_CONFIDENCE_LINE
-            || crate::agents::caller_inputs::REPROMPTS.contains(&text)
+            || super::history::is_runtime_prompt(text)
             || self.is_clarification(text)
             || self
                 .brains
@@ -43,7 +42,9 @@ pub(super) fn past_interjections(
             ChatMessage::Assistant {
                 content: Some(c),
                 tool_calls,
-            } if tool_calls.is_empty() && is_retry(c) => {
+            } if tool_calls.is_empty()
+                && (is_retry(c) || super::history::is_runtime_prompt(c.trim())) =>
+            {
                 reply_was_retry = true;
                 continue;
             }

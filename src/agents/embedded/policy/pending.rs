@@ -128,6 +128,11 @@ impl Policy {
         if let Some(kind) = confirm::interjection(t.user_text) {
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
         }
+        // "When did you say it'd be sorted?": they missed what we said; say it again.
+        if confirm::asks_to_repeat(t.user_text) {
+            let kind = confirm::Interjection::Repeat;
+            return Some(Decision::Say(reply_to_interjection(kind, &before)));
+        }
         // "It's under my husband's number, … zip … and send it by email": the account
         // is checked first, whatever the open question was.
         if self.gives_unverified_account(t) {
