@@ -10,11 +10,13 @@
 # With --tests (scripts/test.sh), also what only the tests use:
 #   postgresql                 : the store tests' real PostgreSQL server (scripts/postgres.sh
 #                                starts a throwaway cluster; no system service is used)
+#   python3, python3-venv, python3-pip : virtualenvs for the deploy checks and the test
+#                                llama.cpp server (scripts/check-deploy.sh, llama-server.sh)
 # On a machine without apt it names what to install instead, and fails if any is missing.
 set -euo pipefail
 packages=(cmake clang libclang-dev espeak-ng pkg-config sox pocketsphinx-testdata flite festival festvox-kdlpc16k)
 tests=false
-[ "${1:-}" = "--tests" ] && tests=true && packages+=(postgresql)
+[ "${1:-}" = "--tests" ] && tests=true && packages+=(postgresql python3 python3-venv python3-pip)
 # The Rust version Cargo.toml's rust-version asks for.
 min_rust="1.92"
 

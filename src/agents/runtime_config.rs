@@ -35,7 +35,7 @@ pub struct RuntimeConfig {
     /// Remote chat models: connecting to the server may take this long (ms).
     pub model_connect_timeout_ms: u64,
     /// Remote chat models: from the request to the first streamed byte, and in a
-    /// fallback chain to the reply's first text or tool call (ms). Past it the next
+    /// fallback chain to the model's first streamed event (ms). Past it the next
     /// model serves the turn, or the caller hears an apology and the offer of a person.
     pub model_first_token_timeout_ms: u64,
     /// A remote chat model that has a fallback is given up this long after the

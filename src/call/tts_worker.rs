@@ -76,8 +76,13 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
             if is_cancelled(&flag, &job) {
                 continue;
             }
-            let spoke = synthesize(tts.as_ref(), &job, &out, &flag).await;
-            if !spoke && !is_cancelled(&flag, &job) {
+            // A reply the voice already failed: its other sentences are not tried (the
+            // apology stood in for the whole reply).
+            let spoke = failures.apologised != Some(job.utterance)
+                && synthesize(tts.as_ref(), &job, &out, &flag).await;
+            if spoke {
+                failures.spoken();
+            } else if !is_cancelled(&flag, &job) {
                 failures.unspoken(&job, &out);
             }
             if !is_cancelled(&flag, &job) {
@@ -91,7 +96,7 @@ pub fn spawn(tts: Arc<dyn TextToSpeech>, out: mpsc::UnboundedSender<TtsOutput>) 
     TtsHandle { jobs, cancelled }
 }
 
-/// Replies of this call the voice could not speak.
+/// Replies in a row the voice could not speak.
 #[derive(Default)]
 struct Failures {
     replies: u32,
@@ -100,6 +105,11 @@ struct Failures {
 }
 
 impl Failures {
+    /// A sentence was spoken: the voice works again.
+    fn spoken(&mut self) {
+        self.replies = 0;
+    }
+
     /// `job` produced no audio at all: say the recorded line instead.
     fn unspoken(&mut self, job: &SpeakJob, out: &mpsc::UnboundedSender<TtsOutput>) {
         if self.apologised == Some(job.utterance) {

@@ -374,17 +374,20 @@ impl<'a> Table<'a> {
 pub fn needed_groups(config: &Config) -> Result<Vec<Group>, ProviderError> {
     let sp = &config.speech;
     let mut groups = vec![Group::Embeddings];
-    if sp.vad == "silero" || sp.tts == "piper" {
+    // A fallback's model files are needed as much as the primary's.
+    let stt_uses = |name: &str| sp.stt == name || sp.stt_fallback.trim() == name;
+    let tts_uses = |name: &str| sp.tts == name || sp.tts_fallback.trim() == name;
+    if sp.vad == "silero" || tts_uses("piper") {
         groups.push(Group::Runtime);
     }
     if sp.vad == "silero" {
         groups.push(Group::Vad);
     }
-    if sp.stt == "whisper" {
+    if stt_uses("whisper") {
         groups.push(Group::Stt);
         groups.push(whisper_config(config)?.model.group());
     }
-    if sp.tts == "piper" {
+    if tts_uses("piper") {
         groups.push(Group::Tts);
     }
     Ok(groups)

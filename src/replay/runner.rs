@@ -236,6 +236,8 @@ impl InProcessServer {
         std::fs::create_dir_all(&dir)
             .map_err(|e| ReplayError::Server(format!("{}: {e}", dir.display())))?;
         config.store.path = dir.join("switchboard.sqlite");
+        // Never a shared database: the replay resets the demo customers.
+        config.store.database_url.clear();
         config.recordings.dir = dir.join("recordings");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

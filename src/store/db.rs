@@ -202,17 +202,27 @@ impl<'a> Db<'a> {
             Dialect::Postgres => "BEGIN",
         };
         self.batch(begin)?;
-        match f(self) {
-            Ok(r) => {
-                self.batch("COMMIT")?;
-                Ok(r)
+        // A panic inside `f` must not leave the transaction open on a connection that
+        // goes back to the pool (or stays behind the SQLite mutex).
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        let result = match outcome {
+            Ok(Ok(r)) => match self.batch("COMMIT") {
+                Ok(()) => return Ok(r),
+                Err(e) => Err(e),
+            },
+            Ok(Err(e)) => Err(e),
+            Err(panic) => {
+                self.rollback();
+                std::panic::resume_unwind(panic);
             }
-            Err(e) => {
-                if let Err(rollback) = self.batch("ROLLBACK") {
-                    tracing::warn!(error = %rollback, "rollback failed");
-                }
-                Err(e)
-            }
+        };
+        self.rollback();
+        result
+    }
+
+    fn rollback(&mut self) {
+        if let Err(e) = self.batch("ROLLBACK") {
+            tracing::debug!(error = %e, "rollback (no transaction left open)");
         }
     }
 

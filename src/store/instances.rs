@@ -96,10 +96,14 @@ impl Instance {
 
     /// This process on a PostgreSQL store at `url`: its liveness is an advisory lock
     /// held on a connection of its own.
-    pub(super) fn this_process_on_postgres(url: &str) -> Result<Self, StoreError> {
+    pub(super) fn this_process_on_postgres(
+        url: &str,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, StoreError> {
         let host = host_name();
         let id = new_id(&host);
-        let lock = super::postgres::LivenessLock::take(url, super::postgres::lock_key(&id))?;
+        let key = super::postgres::lock_key(&id);
+        let lock = super::postgres::LivenessLock::take(url, key, ca_file)?;
         Ok(Self {
             id,
             host,

@@ -80,17 +80,22 @@ impl Store {
                 masked_url(url)
             )));
         }
-        Self::open_postgres(url, config.max_connections)
+        let ca_file = Some(config.ca_file.as_path()).filter(|p| !p.as_os_str().is_empty());
+        Self::open_postgres(url, config.max_connections, ca_file)
     }
 
-    /// Connect to PostgreSQL at `url` (a pool of at most `max_connections`) and apply
-    /// pending migrations.
-    /// Blocks while connecting; may be called from async code (start-up).
-    pub fn open_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    /// Connect to PostgreSQL at `url` (a pool of at most `max_connections`; server
+    /// certificates checked against the Mozilla roots and `ca_file`) and apply pending
+    /// migrations. Blocks while connecting; may be called from async code (start-up).
+    pub fn open_postgres(
+        url: &str,
+        max_connections: u32,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, StoreError> {
         postgres::off_runtime(|| {
-            let pool = postgres::connect(url, max_connections)?;
+            let pool = postgres::connect(url, max_connections, ca_file)?;
             // Replicas sharing the database test each other's liveness by this lock.
-            let instance = instances::Instance::this_process_on_postgres(url)?;
+            let instance = instances::Instance::this_process_on_postgres(url, ca_file)?;
             let store = Self {
                 backend: Backend::Postgres(Arc::new(postgres::DropOffRuntime::new(pool))),
                 instance: Arc::new(instance),
@@ -188,23 +193,50 @@ impl Store {
 
 /// A database URL with its password replaced by `***` (for logs and errors).
 pub fn masked_url(url: &str) -> String {
-    // URL form: scheme://user:password@host…
+    // URL form: scheme://user:password@host…?password=…
     if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.rsplit_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-        return url.to_string();
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let rest = match rest.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@{host}"),
+                None => format!("{userinfo}@{host}"),
+            },
+            None => rest.to_string(),
+        };
+        let query = query.map(|q| {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("?{}", params.join("&"))
+        });
+        return format!("{scheme}://{rest}{}", query.unwrap_or_default());
     }
-    // key=value form: password=… up to the next space.
-    url.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    // key=value form: the value after password= (quoted or not) is hidden whole.
+    match url.to_ascii_lowercase().find("password") {
+        None => url.to_string(),
+        Some(at) => {
+            let after = &url[at + "password".len()..];
+            let Some(eq) = after.find('=') else {
+                return url.to_string();
+            };
+            let value = after[eq + 1..].trim_start();
+            let skip = at + "password".len() + eq + 1 + (after[eq + 1..].len() - value.len());
+            let len = if let Some(quoted) = value.strip_prefix('\'') {
+                quoted.find('\'').map_or(value.len(), |i| i + 2)
+            } else {
+                value.find(char::is_whitespace).unwrap_or(value.len())
+            };
+            let rest = masked_url(&url[skip + len..]);
+            format!("{}***{rest}", &url[..skip])
+        }
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +253,14 @@ mod tests {
         assert_eq!(
             masked_url("host=db user=app password=s3cr3t dbname=calls"),
             "host=db user=app password=*** dbname=calls"
+        );
+        assert_eq!(
+            masked_url("host=db password = 'has space' dbname=calls"),
+            "host=db password = *** dbname=calls"
+        );
+        assert_eq!(
+            masked_url("postgres://app@db/calls?sslmode=require&password=s3cr3t"),
+            "postgres://app@db/calls?sslmode=require&password=***"
         );
         let config = crate::config::StoreConfig {
             database_url: "postgres://app:s3cr3t@db/calls".into(),

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: a pool of blocking clients (r2d2), TLS through rustls with
-//! the Mozilla roots (used as the URL's `sslmode` says: `prefer` by default, `require`
-//! to insist, `disable` for none), and the liveness lock one process holds for as
+//! the Mozilla roots and `[store] ca_file` (used as the URL's `sslmode` says: `prefer`
+//! by default, `require` to insist, `disable` for none; a TLS handshake that fails is
+//! an error even under `prefer`), and the liveness lock one process holds for as
 //! long as it lives.
 //!
 //! The store's work runs on tokio's blocking pool, so the blocking `postgres` client
@@ -9,6 +10,7 @@
 //! (tokio panics), so opening runs on a thread of its own ([`off_runtime`]) and the
 //! pool and the liveness connection are dropped on one ([`DropOffRuntime`]).
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,15 +62,33 @@ impl<T: Send + 'static> Drop for DropOffRuntime<T> {
 /// How long taking a client from the pool (or opening the first) may wait.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn tls() -> MakeRustlsConnect {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+/// TLS with the Mozilla roots plus the PEM certificates in `ca_file` (a private CA,
+/// a cloud provider's bundle, a self-signed server).
+fn tls(ca_file: Option<&Path>) -> Result<MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let bad = |e: &dyn std::fmt::Display| {
+            StoreError::Connect(format!("[store] ca_file {}: {e}", path.display()))
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(&e))?;
+        let mut added = 0;
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad(&"no PEM certificate in the file"));
+        }
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    MakeRustlsConnect::new(config)
+    Ok(MakeRustlsConnect::new(config))
 }
 
 fn parse(url: &str) -> Result<postgres::Config, StoreError> {
@@ -78,7 +98,7 @@ fn parse(url: &str) -> Result<postgres::Config, StoreError> {
 
 /// Open a pool on `url` with at most `max` clients; fails (naming the URL without its
 /// password) when the server cannot be reached within the connect timeout.
-pub(super) fn connect(url: &str, max: u32) -> Result<Pool, StoreError> {
+pub(super) fn connect(url: &str, max: u32, ca_file: Option<&Path>) -> Result<Pool, StoreError> {
     let mut config = parse(url)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
@@ -86,7 +106,7 @@ pub(super) fn connect(url: &str, max: u32) -> Result<Pool, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("switchboard");
     }
-    let manager = PostgresConnectionManager::new(config, tls());
+    let manager = PostgresConnectionManager::new(config, tls(ca_file)?);
     r2d2::Pool::builder()
         .max_size(max.max(1))
         .min_idle(Some(1))
@@ -102,15 +122,17 @@ pub(super) fn connect(url: &str, max: u32) -> Result<Pool, StoreError> {
 /// any replica can test with [`is_free`]. Re-taken if the connection drops.
 pub(super) struct LivenessLock {
     url: String,
+    ca_file: Option<PathBuf>,
     key: i64,
     client: Mutex<Option<DropOffRuntime<postgres::Client>>>,
 }
 
 impl LivenessLock {
     /// Take the lock `key` on a new connection.
-    pub fn take(url: &str, key: i64) -> Result<Self, StoreError> {
+    pub fn take(url: &str, key: i64, ca_file: Option<&Path>) -> Result<Self, StoreError> {
         let lock = Self {
             url: url.to_string(),
+            ca_file: ca_file.map(Path::to_path_buf),
             key,
             client: Mutex::new(None),
         };
@@ -124,15 +146,22 @@ impl LivenessLock {
         if held.as_ref().is_some_and(|c| !c.is_closed()) {
             return Ok(());
         }
-        let url = self.url.clone();
-        let key = self.key;
-        let client = off_runtime(move || Self::connect_and_lock(&url, key))?;
+        let (url, key, ca_file) = (self.url.clone(), self.key, self.ca_file.clone());
+        let client = off_runtime(move || Self::connect_and_lock(&url, key, ca_file.as_deref()))?;
         *held = Some(DropOffRuntime::new(client));
         Ok(())
     }
 
-    fn connect_and_lock(url: &str, key: i64) -> Result<postgres::Client, StoreError> {
-        let mut client = parse(url)?.connect(tls())?;
+    fn connect_and_lock(
+        url: &str,
+        key: i64,
+        ca_file: Option<&Path>,
+    ) -> Result<postgres::Client, StoreError> {
+        let mut config = parse(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let mut client = config.connect(tls(ca_file)?)?;
         let taken: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
             .get(0);

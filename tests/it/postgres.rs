@@ -48,7 +48,7 @@ async fn fresh_database() -> Option<String> {
 
 async fn open_postgres(url: &str) -> Store {
     let url = url.to_string();
-    tokio::task::spawn_blocking(move || Store::open_postgres(&url, 4).expect("open"))
+    tokio::task::spawn_blocking(move || Store::open_postgres(&url, 4, None).expect("open"))
         .await
         .unwrap()
 }

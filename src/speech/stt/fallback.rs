@@ -106,6 +106,9 @@ impl SpeechToText for FallbackStt {
             let mut index = index;
             let mut current = current;
             let mut kept: Vec<f32> = Vec::new();
+            // The last recogniser missed a turn's deadline and the turn got an empty
+            // final: its late final for that turn is not a second answer.
+            let mut late_final_owed = false;
             // When the final of a flushed turn is due.
             let mut due: Option<Instant> = None;
             loop {
@@ -132,6 +135,9 @@ impl SpeechToText for FallbackStt {
                     ev = current.events.recv() => match ev {
                         Some(SttEvent::Failed { .. }) => "error",
                         Some(ev) => {
+                            if matches!(ev, SttEvent::Final { .. }) && std::mem::take(&mut late_final_owed) {
+                                continue;
+                            }
                             if matches!(ev, SttEvent::Final { .. }) {
                                 kept.clear();
                                 due = None;
@@ -165,6 +171,7 @@ impl SpeechToText for FallbackStt {
                             })
                             .await;
                         kept.clear();
+                        late_final_owed = failure == "timeout";
                     }
                     if failure == "closed" {
                         return;
