@@ -481,3 +481,70 @@ impl FakeTwilio {
         }
     }
 }
+
+/// How a fake provider in a fault test fails.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fault {
+    /// Nothing listens: connections are refused.
+    Refuse,
+    /// Connections are accepted and never answered.
+    Hang,
+    /// Headers, then nothing for a long time.
+    SlowFirstByte,
+    Status500,
+    /// A body the client cannot use.
+    Malformed,
+    /// Part of a response, then the connection drops.
+    DisconnectMidResponse,
+}
+
+pub const FAULTS: [Fault; 6] = [
+    Fault::Refuse,
+    Fault::Hang,
+    Fault::SlowFirstByte,
+    Fault::Status500,
+    Fault::Malformed,
+    Fault::DisconnectMidResponse,
+];
+
+/// A server on a free loopback port failing as `fault` says; for the faults that
+/// answer, `POST path` is answered by `respond(fault)`. Its `http://` base URL.
+pub async fn faulty_server(
+    fault: Fault,
+    path: &'static str,
+    respond: fn(Fault) -> axum::response::Response,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    match fault {
+        Fault::Refuse => drop(listener),
+        Fault::Hang => {
+            tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((socket, _)) = listener.accept().await {
+                    held.push(socket);
+                }
+            });
+        }
+        _ => {
+            let app = axum::Router::new().route(
+                path,
+                axum::routing::post(move || async move { respond(fault) }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        }
+    }
+    format!("http://{addr}")
+}
+
+/// A streamed response body: `chunks`, each sent after `delay`.
+pub fn delayed_body(
+    chunks: Vec<Result<Vec<u8>, std::io::Error>>,
+    delay: std::time::Duration,
+) -> axum::body::Body {
+    let s = futures::stream::iter(chunks).then(move |c| async move {
+        tokio::time::sleep(delay).await;
+        c
+    });
+    axum::body::Body::from_stream(s)
+}

@@ -14,79 +14,51 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::routing::post;
-use futures::StreamExt;
 use switchboard::config::Config;
 use switchboard::speech::fakes::{LevelVadFactory, ScriptedStt, ToneTts};
 
-use crate::harness::{FakeTwilio, TestServer};
+use crate::harness::{delayed_body, faulty_server, FakeTwilio, Fault, TestServer};
 
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    Refuse,
-    Hang,
-    SlowFirstByte,
-    Status500,
-    Malformed,
-    DisconnectMidStream,
-}
-
-/// An OpenAI-compatible base URL (`…/v1`) that fails as `fault` says.
-async fn faulty_server(fault: Fault) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+/// What the faulty chat server answers (the faults that answer).
+fn chat_answer(fault: Fault) -> axum::response::Response {
+    let sse = |chunks: Vec<&str>, delay: Duration| {
+        let chunks = chunks
+            .into_iter()
+            .map(|c| Ok(c.as_bytes().to_vec()))
+            .collect();
+        axum::response::Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(delayed_body(chunks, delay))
+            .unwrap()
+    };
     match fault {
-        Fault::Refuse => drop(listener),
-        Fault::Hang => {
-            tokio::spawn(async move {
-                let mut held = Vec::new();
-                while let Ok((socket, _)) = listener.accept().await {
-                    held.push(socket);
-                }
-            });
+        Fault::SlowFirstByte => sse(
+            vec!["data: {\"choices\":[{\"delta\":{\"content\":\"Hi.\"}}]}\n\n"],
+            Duration::from_secs(30),
+        ),
+        Fault::Status500 => axum::response::Response::builder()
+            .status(500)
+            .body(Body::from("{\"error\":{\"message\":\"internal\"}}"))
+            .unwrap(),
+        Fault::Malformed => sse(
+            vec!["data: {\"choices\": [{\"delta\": {oops\n\n"],
+            Duration::ZERO,
+        ),
+        Fault::DisconnectMidResponse => {
+            let first = "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"transfer_to_billing\",\"arguments\":\"{\\\"rea\"}}]}}]}\n\n";
+            axum::response::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(delayed_body(
+                    vec![
+                        Ok(first.as_bytes().to_vec()),
+                        Err(std::io::Error::other("connection lost")),
+                    ],
+                    Duration::from_millis(50),
+                ))
+                .unwrap()
         }
-        _ => {
-            let app = axum::Router::new().route(
-                "/v1/chat/completions",
-                post(move || async move {
-                    let sse = |chunks: Vec<Result<String, std::io::Error>>, delay: Duration| {
-                        let s = futures::stream::iter(chunks).then(move |c| async move {
-                            tokio::time::sleep(delay).await;
-                            c
-                        });
-                        axum::response::Response::builder()
-                            .header("content-type", "text/event-stream")
-                            .body(Body::from_stream(s))
-                            .unwrap()
-                    };
-                    match fault {
-                        Fault::SlowFirstByte => sse(
-                            vec![Ok("data: {\"choices\":[{\"delta\":{\"content\":\"Hi.\"}}]}\n\n".into())],
-                            Duration::from_secs(30),
-                        ),
-                        Fault::Status500 => axum::response::Response::builder()
-                            .status(500)
-                            .body(Body::from("{\"error\":{\"message\":\"internal\"}}"))
-                            .unwrap(),
-                        Fault::Malformed => sse(
-                            vec![Ok("data: {\"choices\": [{\"delta\": {oops\n\n".into())],
-                            Duration::ZERO,
-                        ),
-                        Fault::DisconnectMidStream => sse(
-                            vec![
-                                Ok("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"transfer_to_billing\",\"arguments\":\"{\\\"rea\"}}]}}]}\n\n".into()),
-                                Err(std::io::Error::other("connection lost")),
-                            ],
-                            Duration::from_millis(50),
-                        ),
-                        Fault::Refuse | Fault::Hang => unreachable!(),
-                    }
-                }),
-            );
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        }
+        Fault::Refuse | Fault::Hang => unreachable!("no answer"),
     }
-    format!("http://{addr}/v1")
 }
 
 /// The repository's prompts with every agent's model at `base_url`, falling back to
@@ -114,7 +86,10 @@ fn prompts_with_primary(dir: &Path, base_url: &str) {
 }
 
 async fn call_with(fault: Fault) {
-    let base_url = faulty_server(fault).await;
+    let base_url = format!(
+        "{}/v1",
+        faulty_server(fault, "/v1/chat/completions", chat_answer).await
+    );
     let prompts = tempfile::tempdir().unwrap();
     prompts_with_primary(prompts.path(), &base_url);
     let toml = format!("[agents]\nprompts_dir = {:?}\n", prompts.path());
@@ -175,7 +150,7 @@ async fn call_with(fault: Fault) {
         Fault::Hang | Fault::SlowFirstByte => "timeout",
         Fault::Status500 => "status",
         Fault::Malformed => "malformed",
-        Fault::DisconnectMidStream => "connect",
+        Fault::DisconnectMidResponse => "connect",
     };
     assert_eq!(reasons[0], expected, "{fault:?}: {switches:?}");
     // Later requests in the call skip the failing server (the breaker is open).
@@ -220,5 +195,5 @@ async fn a_primary_model_streaming_malformed_events_is_answered_by_the_fallback(
 
 #[tokio::test]
 async fn a_primary_model_cut_mid_tool_call_is_answered_by_the_fallback() {
-    call_with(Fault::DisconnectMidStream).await;
+    call_with(Fault::DisconnectMidResponse).await;
 }

@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::routing::post;
-use futures::StreamExt;
 use serde_json::json;
 use switchboard::agents::testing::ScriptedModel;
 use switchboard::agents::RuntimeConfig;
@@ -23,82 +21,34 @@ use switchboard::speech::tts::fallback::FallbackTts;
 use switchboard::speech::tts::openai::{OpenAiTts, OpenAiTtsConfig};
 use switchboard::speech::{SpeechToText, TextToSpeech};
 
-use crate::harness::{scripted_stack, FakeTwilio, TestServer};
+use crate::harness::{
+    delayed_body, faulty_server, scripted_stack, FakeTwilio, Fault, TestServer, FAULTS,
+};
 
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    Refuse,
-    Hang,
-    SlowFirstByte,
-    Status500,
-    Malformed,
-    DisconnectMidResponse,
-}
-
-const FAULTS: [Fault; 6] = [
-    Fault::Refuse,
-    Fault::Hang,
-    Fault::SlowFirstByte,
-    Fault::Status500,
-    Fault::Malformed,
-    Fault::DisconnectMidResponse,
-];
-
-/// A base URL (no `/v1`) whose `path` fails as `fault` says.
-async fn faulty(path: &'static str, fault: Fault) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+/// What the faulty speech server answers (the faults that answer): audio for the
+/// voice, JSON for the recogniser.
+fn speech_answer(fault: Fault, speech: bool) -> axum::response::Response {
+    let ok = |b: Body| axum::response::Response::builder().body(b).unwrap();
     match fault {
-        Fault::Refuse => drop(listener),
-        Fault::Hang => {
-            tokio::spawn(async move {
-                let mut held = Vec::new();
-                while let Ok((socket, _)) = listener.accept().await {
-                    held.push(socket);
-                }
-            });
-        }
-        _ => {
-            let app = axum::Router::new().route(
-                path,
-                post(move || async move {
-                    let body = |chunks: Vec<Result<Vec<u8>, std::io::Error>>, delay: Duration| {
-                        let s = futures::stream::iter(chunks).then(move |c| async move {
-                            tokio::time::sleep(delay).await;
-                            c
-                        });
-                        Body::from_stream(s)
-                    };
-                    let ok = |b: Body| axum::response::Response::builder().body(b).unwrap();
-                    match fault {
-                        Fault::SlowFirstByte => {
-                            ok(body(vec![Ok(vec![0; 4800])], Duration::from_secs(30)))
-                        }
-                        Fault::Status500 => axum::response::Response::builder()
-                            .status(500)
-                            .body(Body::from("internal"))
-                            .unwrap(),
-                        // No audio at all (speech); not the JSON asked for (transcription).
-                        Fault::Malformed => ok(Body::from(if path.ends_with("speech") {
-                            ""
-                        } else {
-                            "<html>oops"
-                        })),
-                        Fault::DisconnectMidResponse => ok(body(
-                            vec![
-                                Ok(vec![0; 4800]),
-                                Err(std::io::Error::other("connection lost")),
-                            ],
-                            Duration::from_millis(30),
-                        )),
-                        Fault::Refuse | Fault::Hang => unreachable!(),
-                    }
-                }),
-            );
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        }
+        Fault::SlowFirstByte => ok(delayed_body(
+            vec![Ok(vec![0; 4800])],
+            Duration::from_secs(30),
+        )),
+        Fault::Status500 => axum::response::Response::builder()
+            .status(500)
+            .body(Body::from("internal"))
+            .unwrap(),
+        // No audio at all (voice); not the JSON asked for (recogniser).
+        Fault::Malformed => ok(Body::from(if speech { "" } else { "<html>oops" })),
+        Fault::DisconnectMidResponse => ok(delayed_body(
+            vec![
+                Ok(vec![0; 4800]),
+                Err(std::io::Error::other("connection lost")),
+            ],
+            Duration::from_millis(30),
+        )),
+        Fault::Refuse | Fault::Hang => unreachable!("no answer"),
     }
-    format!("http://{addr}")
 }
 
 fn policy() -> HttpPolicy {
@@ -112,7 +62,7 @@ fn policy() -> HttpPolicy {
 }
 
 async fn voice_fault(fault: Fault) {
-    let base = faulty("/v1/audio/speech", fault).await;
+    let base = faulty_server(fault, "/v1/audio/speech", |f| speech_answer(f, true)).await;
     let primary = OpenAiTts::new(OpenAiTtsConfig {
         base_url: base,
         api_key: "sk-test".into(),
@@ -164,7 +114,10 @@ async fn voice_fault(fault: Fault) {
 }
 
 async fn recogniser_fault(fault: Fault) {
-    let base = faulty("/v1/audio/transcriptions", fault).await;
+    let base = faulty_server(fault, "/v1/audio/transcriptions", |f| {
+        speech_answer(f, false)
+    })
+    .await;
     let primary = OpenAiStt::new(OpenAiSttConfig {
         base_url: base,
         api_key: "sk-test".into(),
