@@ -12,6 +12,7 @@
 //! `cargo run --release --example latency_bench -- --mode fakes`
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +64,13 @@ struct Args {
     /// Leading embedded calls not counted (model warm-up).
     #[arg(long, default_value_t = 1)]
     warmup: usize,
+    /// Calls in progress at once (embedded).
+    #[arg(long, default_value_t = 1)]
+    concurrent: usize,
+    /// Extra config TOML for the embedded server (`\n` for newlines), e.g.
+    /// `[call]\nspeculate_after_ms = 0` to measure without speculative finals.
+    #[arg(long, default_value = "")]
+    config_extra: String,
 }
 
 type Ws =
@@ -424,11 +432,40 @@ async fn fake_call(
     Ok((sid.to_string(), over, barge))
 }
 
+/// One embedded call: greeting, the caller WAV at real time, the first reply. Returns
+/// the first turn's trace entry, the client's end-of-WAV → first-frame time and the
+/// agent path.
+async fn embedded_call(
+    addr: SocketAddr,
+    sid: String,
+    wav: PathBuf,
+) -> anyhow::Result<(Value, Option<f64>, Value)> {
+    let mut c = Caller::connect(addr, &sid).await?;
+    c.until_quiet(Duration::from_millis(600), Duration::from_secs(60))
+        .await?; // greeting
+    let pcm = switchboard::audio::wav::read_wav(&wav)?;
+    let mulaw = switchboard::audio::wav::to_phone(&pcm)?;
+    for f in mulaw.chunks(160) {
+        c.frame(f).await?;
+    }
+    c.first_media = None;
+    c.last_media = None;
+    let sent = Instant::now();
+    c.until_quiet(Duration::from_millis(1000), Duration::from_secs(60))
+        .await?;
+    let client = c.first_media.map(|t| ms(t.saturating_duration_since(sent)));
+    c.stop().await?;
+    let call = call_record(addr, &sid).await?;
+    let t = turns(&call).into_iter().next().unwrap_or(Value::Null);
+    Ok((t, client, call["agents"].clone()))
+}
+
 async fn embedded(args: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let toml = format!(
-        "[store]\npath = {:?}\n[recordings]\nenabled = false\n{LOAD_CLIENT}",
-        dir.path().join("db.sqlite")
+        "[store]\npath = {:?}\n[recordings]\nenabled = false\n{LOAD_CLIENT}{}",
+        dir.path().join("db.sqlite"),
+        args.config_extra.replace("\\n", "\n"),
     );
     let config = Config::from_parts(&toml, "bench", Vec::new())?;
     let shutdown = CancellationToken::new();
@@ -443,46 +480,57 @@ async fn embedded(args: &Args) -> anyhow::Result<()> {
         .collect();
     wavs.sort();
     anyhow::ensure!(!wavs.is_empty(), "no *-1.wav under {:?}", args.callers);
-    let cols = ["sttFinalMs", "firstTokenMs", "firstAudioMs", "firstFrameMs"];
+    let cols = [
+        "endpointMs",
+        "sttQueueMs",
+        "sttDecodeMs",
+        "sttFinalMs",
+        "firstTokenMs",
+        "firstAudioMs",
+        "firstFrameMs",
+    ];
     let mut figs: Vec<Vec<f64>> = vec![Vec::new(); cols.len() + 1];
-    let mut n = 0;
+    let (mut n, mut speculative, mut counted) = (0, 0, 0);
+    let conc = args.concurrent.max(1);
     for rep in 0..args.reps + args.warmup {
-        for wav in &wavs {
-            n += 1;
-            let sid = format!("CAEMB{n:04}");
-            let mut c = Caller::connect(addr, &sid).await?;
-            c.until_quiet(Duration::from_millis(600), Duration::from_secs(60))
-                .await?; // greeting
-            let pcm = switchboard::audio::wav::read_wav(wav)?;
-            let mulaw = switchboard::audio::wav::to_phone(&pcm)?;
-            for f in mulaw.chunks(160) {
-                c.frame(f).await?;
+        // `conc` callers at a time, each starting with a different WAV.
+        for batch in wavs.chunks(conc) {
+            let mut tasks = Vec::new();
+            for (i, wav) in batch.iter().enumerate() {
+                n += 1;
+                let sid = format!("CAEMB{n:04}");
+                let wav = wav.clone();
+                tasks.push(tokio::spawn(async move {
+                    // Staggered a little, as calls arrive.
+                    tokio::time::sleep(Duration::from_millis(37 * i as u64)).await;
+                    let name = wav
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned();
+                    (sid.clone(), name, embedded_call(addr, sid, wav).await)
+                }));
             }
-            c.first_media = None;
-            c.last_media = None;
-            let sent = Instant::now();
-            c.until_quiet(Duration::from_millis(1000), Duration::from_secs(60))
-                .await?;
-            let client = c.first_media.map(|t| ms(t.saturating_duration_since(sent)));
-            c.stop().await?;
-            let call = call_record(addr, &sid).await?;
-            let t = turns(&call).into_iter().next().unwrap_or(Value::Null);
-            let name = wav.file_name().unwrap_or_default().to_string_lossy();
-            println!(
-                "{sid} {name} rep {rep}: {} | client (end of WAV -> 1st frame) {:?} ms | agents {}",
-                t,
-                client.map(|c| c.round()),
-                call["agents"]
-            );
-            if rep < args.warmup {
-                continue;
+            for task in tasks {
+                let (sid, name, out) = task.await?;
+                let (t, client, agents) = out?;
+                println!(
+                    "{sid} {name} rep {rep}: {t} | client (end of WAV -> 1st frame) {:?} ms | agents {agents}",
+                    client.map(|c| c.round()),
+                );
+                if rep < args.warmup {
+                    continue;
+                }
+                counted += 1;
+                speculative += usize::from(t["sttSpeculative"].as_bool() == Some(true));
+                for (i, col) in cols.iter().enumerate() {
+                    figs[i].extend(t[col].as_f64());
+                }
+                figs[cols.len()].extend(client);
             }
-            for (i, col) in cols.iter().enumerate() {
-                figs[i].extend(t[col].as_f64());
-            }
-            figs[cols.len()].extend(client);
         }
     }
+    println!("{conc} concurrent call(s); {speculative}/{counted} finals decoded speculatively");
     for (i, col) in cols.iter().enumerate() {
         row(&format!("{col} (from end of speech, record)"), &figs[i]);
     }

@@ -96,15 +96,19 @@ def telephone(raw: pathlib.Path, out: pathlib.Path, noise_db: float | None) -> N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", help="only scenarios whose file name contains this")
+    ap.add_argument("--dir", default=str(FIXTURES),
+                    help="scenario directory (default audio-fixtures/; bench-fixtures/latency "
+                         "holds the held-out latency callers)")
     args = ap.parse_args()
+    fixtures = pathlib.Path(args.dir).resolve()
     made = 0
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.wav"
-        if not args.only:
+        if not args.only and fixtures == FIXTURES:
             # The foundation greeting has its own script (its unit test pins its length).
             subprocess.run([str(ROOT / "scripts" / "gen-greeting.sh")], check=True)
             made += 1
-        for path in sorted(FIXTURES.rglob("*.toml")):
+        for path in sorted(fixtures.rglob("*.toml")):
             if args.only and args.only not in path.name:
                 continue
             scenario = tomllib.loads(path.read_text())
@@ -119,7 +123,7 @@ def main() -> None:
                 synth_with_pauses(voice, turn["text"], fixture.get("pause_ms", 800), raw)
                 telephone(raw, path.parent / turn["wav"], noise_db)
                 made += 1
-    print(f"gen-fixtures: wrote {made} WAV files under {FIXTURES.relative_to(ROOT)}/")
+    print(f"gen-fixtures: wrote {made} WAV files under {fixtures}/")
 
 
 if __name__ == "__main__":

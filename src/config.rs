@@ -268,6 +268,12 @@ pub struct CallConfig {
     pub endpoint_silence_ms: u64,
     /// Silence that ends the turn when the words so far sound unfinished ("and", "my", "um").
     pub endpoint_silence_unfinished_ms: u64,
+    /// Silence that ends the turn once the words up to the pause are transcribed and read
+    /// as a complete request (semantic endpointing; at most `endpoint_silence_ms`).
+    pub endpoint_silence_complete_ms: u64,
+    /// Silence after which the recogniser starts the final decode speculatively (it then
+    /// overlaps the endpoint wait); 0 = only at the end of the turn.
+    pub speculate_after_ms: u64,
     /// Caller speech over the bot must last this long to interrupt it (a cough does not).
     pub barge_in_min_ms: u64,
     /// Audio from before speech onset sent to STT with the turn.
@@ -297,6 +303,8 @@ impl Default for CallConfig {
             min_speech_ms: 60,
             endpoint_silence_ms: 500,
             endpoint_silence_unfinished_ms: 1200,
+            endpoint_silence_complete_ms: 250,
+            speculate_after_ms: 100,
             barge_in_min_ms: 160,
             preroll_ms: 200,
             reprompt_after_ms: 8000,
@@ -317,6 +325,8 @@ impl CallConfig {
             min_speech: ms(self.min_speech_ms),
             endpoint_silence: ms(self.endpoint_silence_ms),
             endpoint_silence_unfinished: ms(self.endpoint_silence_unfinished_ms),
+            endpoint_silence_complete: ms(self.endpoint_silence_complete_ms),
+            speculate_after: ms(self.speculate_after_ms),
             barge_in_min: ms(self.barge_in_min_ms),
             preroll: ms(self.preroll_ms),
             reprompt_after: ms(self.reprompt_after_ms),

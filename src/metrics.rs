@@ -20,7 +20,8 @@ pub struct Metrics {
     /// Unknown inbound event names (counted, then ignored).
     pub unknown_events: IntCounter,
     /// Per-turn latency stages in seconds, labelled by stage
-    /// (`stt_final`, `first_token`, `first_audio`, `first_frame`, `voice_to_voice`).
+    /// (`endpoint`, `stt_queue`, `stt_decode`, `stt_final`, `first_token`, `first_audio`,
+    /// `first_frame`, `voice_to_voice`).
     pub turn_latency: HistogramVec,
     /// Caller speech onset → `clear` sent, in seconds.
     pub barge_in_latency: Histogram,

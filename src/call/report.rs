@@ -43,6 +43,16 @@ pub struct TurnLatency {
     pub first_token_ms: Option<f64>,
     pub first_audio_ms: Option<f64>,
     pub first_frame_ms: f64,
+    /// End of speech → the turn ended (the endpoint wait).
+    pub endpoint_ms: f64,
+    /// Waiting for a shared decode slot (local recognisers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stt_queue_ms: Option<f64>,
+    /// The final decode (local recognisers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stt_decode_ms: Option<f64>,
+    /// The decode started at the caller's pause (overlapping the endpoint wait).
+    pub stt_speculative: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,8 +77,18 @@ impl CallReport {
                 first_token,
                 first_audio,
                 first_frame,
+                stt,
             } => {
                 let h = &metrics.turn_latency;
+                h.with_label_values(&["endpoint"])
+                    .observe(stt.endpoint.as_secs_f64());
+                if let Some(t) = stt.queue {
+                    h.with_label_values(&["stt_queue"]).observe(t.as_secs_f64());
+                }
+                if let Some(t) = stt.decode {
+                    h.with_label_values(&["stt_decode"])
+                        .observe(t.as_secs_f64());
+                }
                 h.with_label_values(&["stt_final"])
                     .observe(stt_final.as_secs_f64());
                 if let Some(t) = first_token {
@@ -87,6 +107,10 @@ impl CallReport {
                     first_token_ms: first_token.map(ms),
                     first_audio_ms: first_audio.map(ms),
                     first_frame_ms: ms(first_frame),
+                    endpoint_ms: ms(stt.endpoint),
+                    stt_queue_ms: stt.queue.map(ms),
+                    stt_decode_ms: stt.decode.map(ms),
+                    stt_speculative: stt.speculative,
                 });
             }
             Measure::BargeIn {

@@ -220,8 +220,17 @@ fn stt_provider(
             let engine = WhisperEngine::from_cache(&models_dir(config), whisper)
                 .map_err(|e| err("whisper stt", e))?;
             engine.warm_up().map_err(|e| err("whisper warm-up", e))?;
+            // Decodes at once across all calls: as many as the cores hold at `threads`
+            // each, so a second call's turn does not queue behind the first on a big
+            // machine, and two decodes do not halve each other's speed on a small one.
+            let threads = engine.config().threads.max(1);
+            let slots = t
+                .int("decode_slots", (cpu_count() / threads).max(1) as u64)
+                .max(1);
+            tracing::info!(threads, decode_slots = slots, "whisper decoding");
             let rolling = RollingConfig {
                 partial_interval_ms: t.int("partial_interval_ms", 0),
+                decode_slots: Arc::new(tokio::sync::Semaphore::new(slots as usize)),
                 ..Default::default()
             };
             Ok(Arc::new(WhisperStt::new(Arc::new(engine), rolling)))
@@ -254,6 +263,11 @@ fn stt_provider(
             "unknown speech.stt {other:?} (whisper | openai | deepgram | none)"
         ))),
     }
+}
+
+/// CPUs this process may use.
+fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A recogniser prompt naming the domain words callers are likely to use, or `None`
@@ -295,6 +309,9 @@ pub fn whisper_config(config: &Config) -> Result<WhisperConfig, ProviderError> {
             ))
         }
     }
+    c.threads = t
+        .int("threads", cpu_count().clamp(1, 2) as u64)
+        .clamp(1, 64) as usize;
     match t.value("audio_ctx_margin") {
         // tiny.en loops with a shrunk window, so it keeps the full one by default.
         None if c.model == WhisperModel::Base => c.audio_ctx_margin = Some(256),

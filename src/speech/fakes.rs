@@ -66,7 +66,7 @@ impl SpeechToText for ScriptedStt {
                         }
                         pushed_ms += pcm.len() as u64 / 16;
                     }
-                    SttInput::Continue => {}
+                    SttInput::Continue | SttInput::Pause | SttInput::Resume => {}
                     SttInput::Flush => {
                         let text = me
                             .script

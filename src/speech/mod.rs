@@ -85,6 +85,14 @@ pub enum SttInput {
     /// as one — a fragment alone is often misheard — and marks the next final
     /// `continued`; others ignore this.
     Continue,
+    /// The caller has gone quiet (the turn may be over): a recogniser that decodes whole
+    /// utterances may start the final decode now, speculatively, and report its text
+    /// as a [`SttEvent::Partial`] (semantic endpointing reads it). If the next input
+    /// after the audio sent meanwhile (silence) is a `Flush`, that decode is the final;
+    /// a [`SttInput::Resume`] discards it. Streaming recognisers ignore this.
+    Pause,
+    /// The caller spoke again after a [`SttInput::Pause`]: the speculative decode is void.
+    Resume,
 }
 
 /// Output of a streaming recogniser.
@@ -110,6 +118,15 @@ pub enum SttEvent {
     },
     SpeechEnded {
         at_ms: u64,
+    },
+    /// How the [`SttEvent::Final`] that follows was decoded (recognisers that decode
+    /// locally): milliseconds waiting for a decode slot shared with other calls, decode
+    /// time, and whether the decode started speculatively at a [`SttInput::Pause`] (it
+    /// then overlapped the endpoint wait).
+    Decoded {
+        queue_ms: u64,
+        decode_ms: u64,
+        speculative: bool,
     },
     /// The audio since the last flush could not be transcribed (the provider failed);
     /// stands in for that turn's [`SttEvent::Final`]. A fallback chain hands the audio

@@ -4,12 +4,16 @@
 
 use std::time::Instant;
 
-use super::{Measure, TurnId};
+use super::{Measure, SttStages, TurnId};
 
 /// Timestamps of the turn in progress.
 #[derive(Debug, Default)]
 pub(super) struct TurnClock {
     speech_end: Option<Instant>,
+    /// When the machine ended the turn (speech turns).
+    flushed: Option<Instant>,
+    /// Decode slot wait, decode time, speculative.
+    decode: Option<(std::time::Duration, std::time::Duration, bool)>,
     stt_final: Option<Instant>,
     first_token: Option<Instant>,
     first_audio: Option<Instant>,
@@ -17,11 +21,24 @@ pub(super) struct TurnClock {
 }
 
 impl TurnClock {
-    /// A speech turn ended with the last speech frame at `end`.
-    pub(super) fn from_speech_end(end: Option<Instant>) -> Self {
+    /// A speech turn whose last speech frame ended at `end` was ended at `now`.
+    pub(super) fn from_speech_end(end: Option<Instant>, now: Instant) -> Self {
         Self {
             speech_end: end,
+            flushed: Some(now),
             ..Self::default()
+        }
+    }
+
+    /// How STT decoded this turn's final.
+    pub(super) fn decoded(
+        &mut self,
+        queue: std::time::Duration,
+        decode: std::time::Duration,
+        speculative: bool,
+    ) {
+        if self.flushed.is_some() && self.stt_final.is_none() {
+            self.decode = Some((queue, decode, speculative));
         }
     }
 
@@ -64,6 +81,12 @@ impl TurnClock {
             first_token: since(self.first_token),
             first_audio: since(self.first_audio),
             first_frame: now.saturating_duration_since(end),
+            stt: SttStages {
+                endpoint: since(self.flushed).unwrap_or_default(),
+                queue: self.decode.map(|d| d.0),
+                decode: self.decode.map(|d| d.1),
+                speculative: self.decode.is_some_and(|d| d.2),
+            },
         })
     }
 }
@@ -78,7 +101,8 @@ mod tests {
     fn stages_are_measured_from_the_end_of_speech_and_reported_once() {
         let end = Instant::now();
         let at = |ms| end + Duration::from_millis(ms);
-        let mut c = TurnClock::from_speech_end(Some(end));
+        let mut c = TurnClock::from_speech_end(Some(end), at(250));
+        c.decoded(Duration::from_millis(5), Duration::from_millis(400), true);
         assert_eq!(c.first_frame(TurnId(1), at(10)), None, "no transcript yet");
         c.transcribed(at(300));
         c.first_token(at(500));
@@ -93,6 +117,12 @@ mod tests {
                 first_token: Some(Duration::from_millis(500)),
                 first_audio: Some(Duration::from_millis(700)),
                 first_frame: Duration::from_millis(750),
+                stt: SttStages {
+                    endpoint: Duration::from_millis(250),
+                    queue: Some(Duration::from_millis(5)),
+                    decode: Some(Duration::from_millis(400)),
+                    speculative: true,
+                },
             }
         );
         assert_eq!(c.first_frame(TurnId(1), at(800)), None, "once");

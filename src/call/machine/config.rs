@@ -15,6 +15,12 @@ pub struct MachineConfig {
     pub endpoint_silence: Duration,
     /// Silence that ends the turn when the words so far look unfinished ("and", "my", …).
     pub endpoint_silence_unfinished: Duration,
+    /// Silence that ends the turn once the transcript of the words up to the pause has
+    /// come back and reads as complete (capped at `endpoint_silence`).
+    pub endpoint_silence_complete: Duration,
+    /// Silence after which STT is told the caller paused (`SttPause`: start the final
+    /// decode now); zero never tells it.
+    pub speculate_after: Duration,
     /// Caller speech over the bot must last this long to interrupt it.
     pub barge_in_min: Duration,
     /// Audio kept from before speech onset and sent to STT with the turn.
@@ -45,6 +51,8 @@ impl Default for MachineConfig {
             min_speech: Duration::from_millis(60),
             endpoint_silence: Duration::from_millis(500),
             endpoint_silence_unfinished: Duration::from_millis(1200),
+            endpoint_silence_complete: Duration::from_millis(250),
+            speculate_after: Duration::from_millis(100),
             barge_in_min: Duration::from_millis(160),
             preroll: Duration::from_millis(200),
             reprompt_after: Duration::from_secs(8),

@@ -10,6 +10,14 @@
 //! turn is accepted at onset while listening, a barge-in once speech over the bot lasts
 //! `barge_in_min`, and the turn ends after `endpoint_silence` (longer when the words so
 //! far look unfinished).
+//!
+//! Speculative finals and semantic endpointing: once a turn's silence reaches
+//! `speculate_after`, the machine tells STT the caller paused (`SttPause`), so a
+//! recogniser that decodes whole utterances starts the final decode during the endpoint
+//! wait and reports its text as a partial; speech again sends `SttResume`. When that
+//! text arrives and reads as a complete request, the turn ends after only
+//! `endpoint_silence_complete`; when it trails off ("and", "my", "um") the wait grows
+//! to `endpoint_silence_unfinished`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -41,6 +49,10 @@ pub(super) struct Endpointer {
     /// Recent audio kept for pre-roll, with its total duration.
     held: VecDeque<Vec<f32>>,
     held_for: Duration,
+    /// STT was told the caller paused (`SttPause`) and no speech came since.
+    paused: bool,
+    /// A transcript of the words up to this pause has come back.
+    heard_at_pause: bool,
 }
 
 impl Endpointer {
@@ -56,6 +68,8 @@ impl Endpointer {
             last_speech: None,
             held: VecDeque::new(),
             held_for: Duration::ZERO,
+            paused: false,
+            heard_at_pause: false,
         }
     }
 
@@ -106,6 +120,8 @@ impl Endpointer {
     pub(super) fn reset(&mut self) {
         self.onset = None;
         self.speech_run = Duration::ZERO;
+        self.paused = false;
+        self.heard_at_pause = false;
     }
 
     /// Keep audio that is not (yet) part of a turn.
@@ -142,9 +158,19 @@ impl Machine {
     /// One frame of caller audio with its VAD probability.
     pub(super) fn on_audio(&mut self, now: Instant, pcm: Vec<f32>, prob: f32) {
         let len = frame_duration(pcm.len());
-        self.ep.observe(now, len, prob);
+        let speech = self.ep.observe(now, len, prob);
         if self.accepting() {
+            if speech && self.ep.paused {
+                self.ep.paused = false;
+                self.ep.heard_at_pause = false;
+                self.actions.push_back(Action::SttResume);
+            }
             self.actions.push_back(Action::SttAudio(pcm));
+            let after = self.cfg.speculate_after;
+            if !speech && !self.ep.paused && !after.is_zero() && self.ep.silence_run() >= after {
+                self.ep.paused = true;
+                self.actions.push_back(Action::SttPause);
+            }
         } else {
             self.ep.hold(pcm);
         }
@@ -169,15 +195,36 @@ impl Machine {
         {
             self.ep.reset();
         }
-        if self.accepting() {
-            let limit = if looks_unfinished(self.transcripts.partial()) {
-                self.cfg.endpoint_silence_unfinished
-            } else {
-                self.cfg.endpoint_silence
-            };
-            if self.ep.silence_run() >= limit {
-                self.end_of_turn(now);
-            }
+        self.check_endpoint(now);
+    }
+
+    /// A partial transcript: during a pause it is the speculative decode of the whole
+    /// turn so far, and may end the turn at once.
+    pub(super) fn on_partial(&mut self, now: Instant, text: String) {
+        self.transcripts.set_partial(text);
+        if self.accepting() && self.ep.paused {
+            self.ep.heard_at_pause = true;
+            self.check_endpoint(now);
+        }
+    }
+
+    /// End the turn if the caller has been quiet long enough for what they said.
+    fn check_endpoint(&mut self, now: Instant) {
+        if !self.accepting() {
+            return;
+        }
+        let partial = self.transcripts.partial();
+        let limit = if looks_unfinished(partial) {
+            self.cfg.endpoint_silence_unfinished
+        } else if self.ep.heard_at_pause && !partial.trim().is_empty() {
+            self.cfg
+                .endpoint_silence_complete
+                .min(self.cfg.endpoint_silence)
+        } else {
+            self.cfg.endpoint_silence
+        };
+        if self.ep.silence_run() >= limit {
+            self.end_of_turn(now);
         }
     }
 
@@ -202,7 +249,7 @@ impl Machine {
         self.actions.push_back(Action::SttFlush);
         self.transcripts.flushed(now);
         self.state = State::Thinking;
-        self.clock = TurnClock::from_speech_end(self.ep.last_speech());
+        self.clock = TurnClock::from_speech_end(self.ep.last_speech(), now);
         self.ep.reset();
     }
 }

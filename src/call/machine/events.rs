@@ -29,6 +29,12 @@ pub enum Input {
         /// The text also covers the utterance before the last [`Action::SttContinue`].
         continued: bool,
     },
+    /// How STT decoded the final that follows (local recognisers only).
+    SttDecoded {
+        queue: Duration,
+        decode: Duration,
+        speculative: bool,
+    },
     /// The agent produced a sentence to say in turn `turn`.
     AgentSay {
         turn: TurnId,
@@ -92,6 +98,10 @@ pub enum Action {
     /// The caller went on after a pause that ended their turn, before any reply was
     /// heard: the audio that follows continues the flushed utterance.
     SttContinue,
+    /// The caller went quiet during their turn: STT may start the final decode now.
+    SttPause,
+    /// The caller spoke again after [`Action::SttPause`].
+    SttResume,
     StartTurn {
         turn: TurnId,
         input: CallerInput,
@@ -128,6 +138,19 @@ pub enum Action {
     Measure(Measure),
 }
 
+/// The recognition side of one turn's latency.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SttStages {
+    /// End of speech → the machine ended the turn (the endpoint wait).
+    pub endpoint: Duration,
+    /// Waiting for a decode slot shared with other calls (local recognisers).
+    pub queue: Option<Duration>,
+    /// The final decode itself (local recognisers).
+    pub decode: Option<Duration>,
+    /// The decode started at the caller's pause, overlapping the endpoint wait.
+    pub speculative: bool,
+}
+
 /// Latency and event measurements.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Measure {
@@ -138,6 +161,8 @@ pub enum Measure {
         first_token: Option<Duration>,
         first_audio: Option<Duration>,
         first_frame: Duration,
+        /// Where the time before the final transcript went.
+        stt: SttStages,
     },
     /// Speech onset → `clear` sent.
     BargeIn {

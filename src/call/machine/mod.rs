@@ -36,7 +36,7 @@ mod transcripts;
 use clock::TurnClock;
 pub use config::MachineConfig;
 use endpointing::Endpointer;
-pub use events::{Action, Input, Measure, State};
+pub use events::{Action, Input, Measure, State, SttStages};
 use interruption::Interruption;
 use keypad::Keypad;
 use reply::{EndAfter, Reply};
@@ -195,7 +195,12 @@ impl Machine {
                 pcm16k,
                 speech_prob,
             } => self.on_audio(now, pcm16k, speech_prob),
-            Input::SttPartial { text } => self.transcripts.set_partial(text),
+            Input::SttPartial { text } => self.on_partial(now, text),
+            Input::SttDecoded {
+                queue,
+                decode,
+                speculative,
+            } => self.clock.decoded(queue, decode, speculative),
             Input::SttFinal {
                 text,
                 confidence,

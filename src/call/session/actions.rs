@@ -68,6 +68,8 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Action::SttAudio(pcm) => self.stt_send(SttInput::Audio(pcm)),
                 Action::SttFlush => self.stt_send(SttInput::Flush),
                 Action::SttContinue => self.stt_send(SttInput::Continue),
+                Action::SttPause => self.stt_send(SttInput::Pause),
+                Action::SttResume => self.stt_send(SttInput::Resume),
                 Action::StartTurn { turn, input } => match self.agent.as_mut() {
                     Some(link) => link.start_turn(turn, input),
                     None => {

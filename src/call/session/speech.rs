@@ -2,6 +2,8 @@
 //! waits in a bounded backlog), its events fed to the machine, its input never awaited
 //! (a full queue drops and counts).
 
+use std::time::Duration;
+
 use super::*;
 
 impl<K: Sink<WsFrame> + Unpin> Session<K> {
@@ -45,6 +47,15 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     continued: false,
                 });
             }
+            Some(SttEvent::Decoded {
+                queue_ms,
+                decode_ms,
+                speculative,
+            }) => self.feed(Input::SttDecoded {
+                queue: Duration::from_millis(queue_ms),
+                decode: Duration::from_millis(decode_ms),
+                speculative,
+            }),
             Some(SttEvent::SpeechStarted { .. } | SttEvent::SpeechEnded { .. }) => {}
             None => {
                 warn!("speech recognition stream ended");

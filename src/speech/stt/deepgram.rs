@@ -385,7 +385,7 @@ async fn run(
                         Message::Binary(pcm16(&pcm).into())
                     }
                     // Deepgram streams one transcript; a continuation is just more audio.
-                    Some(SttInput::Continue) => continue,
+                    Some(SttInput::Continue | SttInput::Pause | SttInput::Resume) => continue,
                     Some(SttInput::Flush) => {
                         s.pending.push_back((s.total, Instant::now() + s.finalize_timeout));
                         Message::text(r#"{"type":"Finalize"}"#)

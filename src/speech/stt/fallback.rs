@@ -125,7 +125,7 @@ impl SpeechToText for FallbackStt {
                                 }
                             }
                             SttInput::Flush => due = Some(Instant::now() + final_timeout),
-                            SttInput::Continue => {}
+                            SttInput::Continue | SttInput::Pause | SttInput::Resume => {}
                         }
                         if current.input.try_send(msg).is_ok() {
                             continue;

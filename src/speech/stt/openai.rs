@@ -212,6 +212,8 @@ impl SpeechToText for OpenAiStt {
                             start = s;
                         }
                     }
+                    // One request per turn, sent at the flush (no speculative upload).
+                    SttInput::Pause | SttInput::Resume => {}
                     SttInput::Flush => {
                         let had_audio = !buf.is_empty();
                         if !had_audio {

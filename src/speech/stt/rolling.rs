@@ -8,13 +8,22 @@
 //! flushed utterance's audio starts the buffer again, so the next final covers both
 //! (`continued: true`).
 //!
+//! Speculative finals: on `Pause` (the caller went quiet) the utterance so far is
+//! decoded at once and its text emitted as a `Partial`; if the next `Flush` comes
+//! with nothing but silence since, that decode is the final — it ran during the
+//! endpoint wait instead of after it. A `Resume` (speech again) aborts and drops it.
+//! Each final is preceded by [`SttEvent::Decoded`] (time waiting for a decode slot,
+//! decode time, and whether the decode was speculative).
+//!
 //! Rules: at most one decode per stream is in flight; decodes run on the blocking
 //! pool; a deployment-wide [`Semaphore`] (`RollingConfig::decode_slots`) bounds
 //! concurrent decodes across calls — finals wait for a slot, partials are skipped
 //! when none is free (the machine is busy). Audio keeps being accepted meanwhile.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -41,6 +50,18 @@ pub trait Transcriber: Send + Sync + 'static {
     fn session(&self) -> Result<Self::Session, SpeechError>;
     /// Decode 16 kHz mono PCM.
     fn transcribe(&self, s: &mut Self::Session, pcm: &[f32]) -> Result<Transcript, SpeechError>;
+    /// Decode like [`Transcriber::transcribe`], giving up early (with an error) once
+    /// `abort` is set — a speculative decode the caller talked over. The default
+    /// ignores `abort`.
+    fn transcribe_abortable(
+        &self,
+        s: &mut Self::Session,
+        pcm: &[f32],
+        abort: &Arc<AtomicBool>,
+    ) -> Result<Transcript, SpeechError> {
+        let _ = abort;
+        self.transcribe(s, pcm)
+    }
 }
 
 /// Partial-result cadence and concurrency limits.
@@ -97,14 +118,55 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         last_partial: String::new(),
         finals: VecDeque::new(),
         continuation: Continuation::default(),
+        spec: None,
+        spec_seq: 0,
     };
     tokio::spawn(driver.run(in_rx));
     Ok(SttStream { input, events })
 }
 
 enum JobKind {
-    Partial { generation: u64, end: u64 },
+    Partial {
+        generation: u64,
+        end: u64,
+    },
     Final(Utterance),
+    /// The speculative decode `seq` (see [`Speculation`]).
+    Speculative {
+        seq: u64,
+    },
+}
+
+/// What a flushed utterance still needs for its final.
+enum FinalWork {
+    Decode(Vec<f32>),
+    /// Decoded already (speculatively, or nothing to decode).
+    Decoded(Result<Transcript, SpeechError>, DecodeTiming),
+}
+
+/// Where a decode's time went.
+#[derive(Debug, Clone, Copy, Default)]
+struct DecodeTiming {
+    queued: Duration,
+    decoded: Duration,
+    speculative: bool,
+}
+
+/// A decode of the current utterance started when the caller went quiet.
+struct Speculation {
+    seq: u64,
+    /// Samples of the utterance buffer it covers.
+    len: usize,
+    state: SpecState,
+    abort: Arc<AtomicBool>,
+    /// The utterance was flushed while the decode ran: its final is this decode.
+    flushed: Option<Utterance>,
+}
+
+enum SpecState {
+    Due,
+    Running,
+    Done(Result<Transcript, SpeechError>, DecodeTiming),
 }
 
 struct Utterance {
@@ -115,7 +177,7 @@ struct Utterance {
     continued: bool,
 }
 
-type JobOutput<S> = (Option<S>, Result<Transcript, SpeechError>);
+type JobOutput<S> = (Option<S>, Result<Transcript, SpeechError>, DecodeTiming);
 
 struct Driver<T: Transcriber> {
     t: Arc<T>,
@@ -134,10 +196,13 @@ struct Driver<T: Transcriber> {
     /// Bumped on every flush, so late partials of a finished utterance are dropped.
     generation: u64,
     last_partial: String,
-    /// Flushed utterances waiting for their final decode.
-    finals: VecDeque<(Vec<f32>, Utterance)>,
+    /// Flushed utterances waiting for their final.
+    finals: VecDeque<(FinalWork, Utterance)>,
     /// The last utterance, for `Continue`.
     continuation: Continuation,
+    /// The speculative final decode of the current utterance, since the last `Pause`.
+    spec: Option<Speculation>,
+    spec_seq: u64,
 }
 
 impl<T: Transcriber> Driver<T> {
@@ -163,20 +228,22 @@ impl<T: Transcriber> Driver<T> {
                     }
                     Some(SttInput::Flush) => self.on_flush(),
                     Some(SttInput::Continue) => self.on_continue(),
+                    Some(SttInput::Pause) => self.on_pause(),
+                    Some(SttInput::Resume) => self.on_resume(),
                     None => input_open = false,
                 },
                 out = async { job.as_mut().map(|(h, _)| h).expect("guarded by is_some").await },
                     if job.is_some() =>
                 {
                     let Some((_, kind)) = job.take() else { continue };
-                    let (session, result) = match out {
+                    let (session, result, timing) = match out {
                         Ok(o) => o,
-                        Err(e) => (None, Err(SpeechError::Model(format!("decode task failed: {e}")))),
+                        Err(e) => (None, Err(SpeechError::Model(format!("decode task failed: {e}"))), DecodeTiming::default()),
                     };
                     if session.is_some() {
                         self.session = session;
                     }
-                    if !self.on_result(kind, result).await {
+                    if !self.on_result(kind, result, timing).await {
                         return;
                     }
                 }
@@ -184,17 +251,41 @@ impl<T: Transcriber> Driver<T> {
         }
     }
 
-    /// Start the next decode if any is due: queued finals first, then a partial.
+    /// Start the next decode if any is due: queued finals first, then a speculative
+    /// final, then a partial.
     fn next_job(&mut self) -> Option<(JoinHandle<JobOutput<T::Session>>, JobKind)> {
-        if let Some((pcm, utt)) = self.finals.pop_front() {
-            if pcm.is_empty() {
-                // Nothing to decode: answer immediately through the same path.
-                let h = tokio::spawn(async { (None, Ok(empty())) });
-                return Some((h, JobKind::Final(utt)));
-            }
+        if let Some((work, utt)) = self.finals.pop_front() {
+            let pcm = match work {
+                FinalWork::Decoded(result, timing) => {
+                    // Nothing left to decode: answer through the same path.
+                    let h = tokio::spawn(async move { (None, result, timing) });
+                    return Some((h, JobKind::Final(utt)));
+                }
+                FinalWork::Decode(pcm) if pcm.is_empty() => {
+                    let h = tokio::spawn(async { (None, Ok(empty()), DecodeTiming::default()) });
+                    return Some((h, JobKind::Final(utt)));
+                }
+                FinalWork::Decode(pcm) => pcm,
+            };
             let slots = self.cfg.decode_slots.clone();
-            let h = self.spawn_decode(pcm, async move { slots.acquire_owned().await.ok() });
+            let h = self.spawn_decode(pcm, async move { slots.acquire_owned().await.ok() }, None);
             return Some((h, JobKind::Final(utt)));
+        }
+        if let Some(spec) = self
+            .spec
+            .as_mut()
+            .filter(|s| matches!(s.state, SpecState::Due))
+        {
+            spec.state = SpecState::Running;
+            let (seq, abort) = (spec.seq, spec.abort.clone());
+            let pcm = self.buf[..spec.len.min(self.buf.len())].to_vec();
+            let slots = self.cfg.decode_slots.clone();
+            let h = self.spawn_decode(
+                pcm,
+                async move { slots.acquire_owned().await.ok() },
+                Some(abort),
+            );
+            return Some((h, JobKind::Speculative { seq }));
         }
         let interval = samples(self.cfg.partial_interval_ms);
         if self.cfg.partial_interval_ms == 0
@@ -210,34 +301,57 @@ impl<T: Transcriber> Driver<T> {
             generation: self.generation,
             end: self.buf_start + self.buf.len() as u64,
         };
-        let h = self.spawn_decode(self.buf.clone(), async move { Some(permit) });
+        let h = self.spawn_decode(self.buf.clone(), async move { Some(permit) }, None);
         Some((h, kind))
     }
 
-    fn spawn_decode<P>(&mut self, pcm: Vec<f32>, permit: P) -> JoinHandle<JobOutput<T::Session>>
+    /// Decode `pcm` on the blocking pool once `permit` is granted; a speculative
+    /// decode passes its `abort` flag.
+    fn spawn_decode<P>(
+        &mut self,
+        pcm: Vec<f32>,
+        permit: P,
+        abort: Option<Arc<AtomicBool>>,
+    ) -> JoinHandle<JobOutput<T::Session>>
     where
         P: std::future::Future<Output = Option<tokio::sync::OwnedSemaphorePermit>> + Send + 'static,
     {
         let t = self.t.clone();
         let session = self.session.take();
         tokio::spawn(async move {
+            let asked = Instant::now();
             let _permit = permit.await;
+            let queued = asked.elapsed();
+            let speculative = abort.is_some();
             let blocking = tokio::task::spawn_blocking(move || {
                 let mut session = match session {
                     Some(s) => s,
                     None => match t.session() {
                         Ok(s) => s,
-                        Err(e) => return (None, Err(e)),
+                        Err(e) => return (None, Err(e), Duration::ZERO),
                     },
                 };
-                let r = t.transcribe(&mut session, &pcm);
-                (Some(session), r)
+                let started = Instant::now();
+                let r = match &abort {
+                    Some(abort) => t.transcribe_abortable(&mut session, &pcm, abort),
+                    None => t.transcribe(&mut session, &pcm),
+                };
+                (Some(session), r, started.elapsed())
             });
             match blocking.await {
-                Ok(o) => o,
+                Ok((session, r, decoded)) => (
+                    session,
+                    r,
+                    DecodeTiming {
+                        queued,
+                        decoded,
+                        speculative,
+                    },
+                ),
                 Err(e) => (
                     None,
                     Err(SpeechError::Model(format!("decode panicked: {e}"))),
+                    DecodeTiming::default(),
                 ),
             }
         })
@@ -272,7 +386,20 @@ impl<T: Transcriber> Driver<T> {
             started: self.started,
             continued: self.continuation.on_flush(&pcm, self.buf_start),
         };
-        self.finals.push_back((pcm, utt));
+        // Only silence came after the pause: the speculative decode is the final.
+        match self.spec.take() {
+            Some(Speculation {
+                state: SpecState::Done(result, timing),
+                ..
+            }) => self
+                .finals
+                .push_back((FinalWork::Decoded(result, timing), utt)),
+            Some(mut spec) if matches!(spec.state, SpecState::Running) => {
+                spec.flushed = Some(utt);
+                self.spec = Some(spec);
+            }
+            _ => self.finals.push_back((FinalWork::Decode(pcm), utt)),
+        }
         self.buf_start = self.total;
         self.started = false;
         self.decoded_len = 0;
@@ -280,15 +407,48 @@ impl<T: Transcriber> Driver<T> {
         self.last_partial.clear();
     }
 
+    /// The caller went quiet: decode what they said so far, in case the turn is over.
+    fn on_pause(&mut self) {
+        if let Some(old) = self.spec.take() {
+            old.abort.store(true, Ordering::SeqCst);
+        }
+        if self.buf.is_empty() {
+            return;
+        }
+        self.spec_seq += 1;
+        self.spec = Some(Speculation {
+            seq: self.spec_seq,
+            len: self.buf.len(),
+            state: SpecState::Due,
+            abort: Arc::new(AtomicBool::new(false)),
+            flushed: None,
+        });
+    }
+
+    /// The caller spoke again: the speculative decode no longer covers the utterance.
+    fn on_resume(&mut self) {
+        if let Some(spec) = self.spec.take() {
+            spec.abort.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// The audio that follows continues the last utterance: decode them together.
     fn on_continue(&mut self) {
+        if let Some(spec) = self.spec.take() {
+            spec.abort.store(true, Ordering::SeqCst);
+        }
         if let Some(start) = self.continuation.on_continue(&mut self.buf) {
             self.buf_start = start;
             self.decoded_len = 0;
         }
     }
 
-    async fn on_result(&mut self, kind: JobKind, result: Result<Transcript, SpeechError>) -> bool {
+    async fn on_result(
+        &mut self,
+        kind: JobKind,
+        result: Result<Transcript, SpeechError>,
+        timing: DecodeTiming,
+    ) -> bool {
         match kind {
             JobKind::Partial { generation, end } => {
                 let text = match result {
@@ -308,32 +468,70 @@ impl<T: Transcriber> Driver<T> {
                 };
                 self.ev.send(ev).await.is_ok()
             }
-            JobKind::Final(utt) => {
-                let t = result.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "final decode failed; returning empty text");
-                    empty()
-                });
-                let (start_ms, end_ms) = (ms(utt.start), ms(utt.end));
-                let ev = SttEvent::Final {
-                    text: t.text,
-                    start_ms,
-                    end_ms,
-                    confidence: t.confidence,
-                    continued: utt.continued,
+            JobKind::Speculative { seq } => {
+                let Some(mut spec) = self.spec.take().filter(|s| s.seq == seq) else {
+                    // Voided by a `Resume` or a later `Pause` meanwhile.
+                    return true;
                 };
-                if self.ev.send(ev).await.is_err() {
-                    return false;
+                if let Some(utt) = spec.flushed.take() {
+                    return self.emit_final(utt, result, timing).await;
                 }
-                if utt.started {
-                    return self
-                        .ev
-                        .send(SttEvent::SpeechEnded { at_ms: end_ms })
-                        .await
-                        .is_ok();
+                let text = result.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+                let end = self.buf_start + spec.len as u64;
+                spec.state = SpecState::Done(result, timing);
+                self.spec = Some(spec);
+                if text.is_empty() || text == self.last_partial {
+                    return true;
                 }
-                true
+                self.last_partial = text.clone();
+                let ev = SttEvent::Partial {
+                    text,
+                    at_ms: ms(end),
+                };
+                self.ev.send(ev).await.is_ok()
             }
+            JobKind::Final(utt) => self.emit_final(utt, result, timing).await,
         }
+    }
+
+    /// `Decoded`, `Final` and (for a turn that had speech) `SpeechEnded` for `utt`.
+    async fn emit_final(
+        &mut self,
+        utt: Utterance,
+        result: Result<Transcript, SpeechError>,
+        timing: DecodeTiming,
+    ) -> bool {
+        let t = result.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "final decode failed; returning empty text");
+            empty()
+        });
+        let decoded = SttEvent::Decoded {
+            queue_ms: timing.queued.as_millis() as u64,
+            decode_ms: timing.decoded.as_millis() as u64,
+            speculative: timing.speculative,
+        };
+        if self.ev.send(decoded).await.is_err() {
+            return false;
+        }
+        let (start_ms, end_ms) = (ms(utt.start), ms(utt.end));
+        let ev = SttEvent::Final {
+            text: t.text,
+            start_ms,
+            end_ms,
+            confidence: t.confidence,
+            continued: utt.continued,
+        };
+        if self.ev.send(ev).await.is_err() {
+            return false;
+        }
+        if utt.started {
+            return self
+                .ev
+                .send(SttEvent::SpeechEnded { at_ms: end_ms })
+                .await
+                .is_ok();
+        }
+        true
     }
 }
 

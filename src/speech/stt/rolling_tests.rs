@@ -61,9 +61,19 @@ fn cfg(partial_ms: u64) -> RollingConfig {
     }
 }
 
+/// The next event other than [`SttEvent::Decoded`] (timing, checked on its own).
+async fn next(s: &mut SttStream) -> Option<SttEvent> {
+    loop {
+        match s.events.recv().await {
+            Some(SttEvent::Decoded { .. }) => continue,
+            other => return other,
+        }
+    }
+}
+
 async fn collect_until_final(s: &mut SttStream) -> Vec<SttEvent> {
     let mut out = Vec::new();
-    while let Some(ev) = s.events.recv().await {
+    while let Some(ev) = next(s).await {
         let done = matches!(ev, SttEvent::SpeechEnded { .. })
             || matches!(&ev, SttEvent::Final { text, .. } if text.is_empty());
         out.push(ev);
@@ -118,7 +128,7 @@ async fn final_covers_audio_since_flush_with_timestamps() {
 async fn flush_without_audio_gives_empty_final_and_no_speech_events() {
     let mut s = open(Fake::new(None), cfg(600)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
-    let ev = s.events.recv().await.unwrap();
+    let ev = next(&mut s).await.unwrap();
     assert_eq!(
         ev,
         SttEvent::Final {
@@ -140,7 +150,7 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     let mut s = open(fake.clone(), cfg(600)).await.unwrap();
     s.input.send(speech(600)).await.unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::SpeechStarted { at_ms: 0 })
     );
     // The first partial decode is now blocked; more audio must not start a second one.
@@ -152,7 +162,7 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     }
     release.send(()).unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::Partial {
             text: "600 ms".into(),
             at_ms: 600
@@ -161,7 +171,7 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     // Next partial re-decodes everything received meanwhile.
     release.send(()).unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::Partial {
             text: "2400 ms".into(),
             at_ms: 2400
@@ -170,7 +180,7 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
     s.input.send(SttInput::Flush).await.unwrap();
     release.send(()).unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::Final {
             text: "2400 ms".into(),
             start_ms: 0,
@@ -180,7 +190,7 @@ async fn partials_follow_the_growing_buffer_one_decode_at_a_time() {
         })
     );
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::SpeechEnded { at_ms: 2400 })
     );
     assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1);
@@ -196,7 +206,7 @@ async fn partials_are_skipped_when_busy_but_finals_wait() {
     s.input.send(speech(1800)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::SpeechStarted { at_ms: 0 })
     );
     for _ in 0..50 {
@@ -208,7 +218,7 @@ async fn partials_are_skipped_when_busy_but_finals_wait() {
         "no decode while the slot is taken"
     );
     drop(busy);
-    let ev = s.events.recv().await.unwrap();
+    let ev = next(&mut s).await.unwrap();
     assert!(
         matches!(ev, SttEvent::Final { ref text, .. } if text == "1800 ms"),
         "{ev:?}"
@@ -229,11 +239,11 @@ async fn silence_only_turn_gives_empty_final_then_speech_ended() {
         .unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::SpeechStarted { at_ms: 0 })
     );
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::Final {
             text: String::new(),
             start_ms: 0,
@@ -243,7 +253,7 @@ async fn silence_only_turn_gives_empty_final_then_speech_ended() {
         })
     );
     assert_eq!(
-        s.events.recv().await,
+        next(&mut s).await,
         Some(SttEvent::SpeechEnded { at_ms: 500 })
     );
 }
@@ -316,7 +326,7 @@ async fn a_refused_continue_is_never_joined_later() {
     let next_final = async |s: &mut SttStream| loop {
         if let Some(SttEvent::Final {
             text, continued, ..
-        }) = s.events.recv().await
+        }) = next(s).await
         {
             return (text, continued);
         }
@@ -334,4 +344,155 @@ async fn a_refused_continue_is_never_joined_later() {
     s.input.send(speech(300)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     assert_eq!(next_final(&mut s).await, ("300 ms".into(), false));
+}
+
+fn silence(ms_len: u64) -> SttInput {
+    SttInput::Audio(vec![0.0; samples(ms_len)])
+}
+
+/// Events up to and including the final, with the `Decoded` that preceded it.
+async fn until_final(s: &mut SttStream) -> (Vec<SttEvent>, Option<(u64, bool)>) {
+    let (mut out, mut decoded) = (Vec::new(), None);
+    while let Some(ev) = s.events.recv().await {
+        if let SttEvent::Decoded {
+            queue_ms,
+            speculative,
+            ..
+        } = ev
+        {
+            decoded = Some((queue_ms, speculative));
+            continue;
+        }
+        let done = matches!(ev, SttEvent::Final { .. });
+        out.push(ev);
+        if done {
+            break;
+        }
+    }
+    (out, decoded)
+}
+
+#[tokio::test]
+async fn a_pause_decodes_at_once_and_a_flush_after_silence_reuses_it() {
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(1000)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    // The speculative text comes back as a partial while the caller is still quiet.
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::Partial {
+            text: "1000 ms".into(),
+            at_ms: 1000
+        })
+    );
+    s.input.send(silence(300)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let (events, decoded) = until_final(&mut s).await;
+    assert_eq!(
+        events,
+        vec![SttEvent::Final {
+            text: "1000 ms".into(),
+            start_ms: 0,
+            end_ms: 1300,
+            confidence: 0.9,
+            continued: false,
+        }]
+    );
+    assert_eq!(decoded.map(|d| d.1), Some(true), "reported as speculative");
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "decoded once");
+}
+
+#[tokio::test]
+async fn speech_after_a_pause_voids_the_speculative_decode() {
+    let fake = Fake::new(None);
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(800)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
+    assert!(matches!(next(&mut s).await, Some(SttEvent::Partial { .. })));
+    s.input.send(SttInput::Resume).await.unwrap();
+    s.input.send(speech(700)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    let (events, decoded) = until_final(&mut s).await;
+    assert_eq!(
+        events,
+        vec![SttEvent::Final {
+            text: "1500 ms".into(),
+            start_ms: 0,
+            end_ms: 1500,
+            confidence: 0.9,
+            continued: false,
+        }],
+        "the final covers the words after the pause too"
+    );
+    assert_eq!(decoded.map(|d| d.1), Some(false));
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_flush_during_the_speculative_decode_waits_for_it_instead_of_decoding_again() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(1200)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    while fake.calls.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    s.input.send(silence(260)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    // The next turn's audio may already be arriving.
+    s.input.send(speech(400)).await.unwrap();
+    release.send(()).unwrap();
+    let (events, decoded) = until_final(&mut s).await;
+    assert_eq!(
+        events.last(),
+        Some(&SttEvent::Final {
+            text: "1200 ms".into(),
+            start_ms: 0,
+            end_ms: 1460,
+            confidence: 0.9,
+            continued: false,
+        })
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, SttEvent::Partial { .. })),
+        "a flushed speculation is the final, not a partial"
+    );
+    assert_eq!(decoded.map(|d| d.1), Some(true));
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+    // The next utterance is decoded normally afterwards.
+    s.input.send(SttInput::Flush).await.unwrap();
+    release.send(()).unwrap();
+    let (events, _) = until_final(&mut s).await;
+    assert!(events.contains(&SttEvent::Final {
+        text: "400 ms".into(),
+        start_ms: 1460,
+        end_ms: 1860,
+        confidence: 0.9,
+        continued: false,
+    }));
+}
+
+#[tokio::test]
+async fn a_decode_waiting_for_a_busy_slot_reports_its_queue_time() {
+    let c = cfg(0);
+    let busy = c.decode_slots.clone().acquire_owned().await.unwrap();
+    let mut s = open(Fake::new(None), c).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(SttInput::Flush).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    drop(busy);
+    let (_, decoded) = until_final(&mut s).await;
+    let (queue_ms, speculative) = decoded.expect("timing reported");
+    assert!(queue_ms >= 50, "waited {queue_ms} ms for the slot");
+    assert!(!speculative);
 }

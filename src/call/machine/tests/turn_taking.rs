@@ -134,3 +134,107 @@ fn machine_survives_out_of_order_and_unknown_inputs() {
     });
     assert_eq!(r.m.state(), State::Listening);
 }
+
+/// When in the quiet the machine sent `action`, in ms of silence (frames of 20 ms).
+fn quiet_until(r: &mut Rig, action: &Action, max_ms: u64) -> Option<u64> {
+    for i in 1..=max_ms / 20 {
+        if r.caller(20, QUIET).contains(action) {
+            return Some(i * 20);
+        }
+    }
+    None
+}
+
+#[test]
+fn stt_hears_of_each_pause_and_of_speech_after_it() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    assert_eq!(
+        quiet_until(&mut r, &Action::SttPause, 400),
+        Some(100),
+        "speculate_after"
+    );
+    let acts = r.caller(200, SPEECH);
+    assert_eq!(count(&acts, |a| *a == Action::SttResume), 1);
+    assert_eq!(count(&acts, |a| *a == Action::SttPause), 0);
+    let acts = r.caller(520, QUIET);
+    assert_eq!(count(&acts, |a| *a == Action::SttPause), 1, "one per pause");
+    assert_eq!(count(&acts, |a| *a == Action::SttFlush), 1);
+    // Nothing of the kind while the bot is thinking.
+    let acts = r.caller(400, QUIET);
+    assert!(!acts.contains(&Action::SttPause) && !acts.contains(&Action::SttResume));
+}
+
+#[test]
+fn a_complete_request_heard_at_the_pause_ends_the_turn_sooner() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(1200, SPEECH);
+    assert_eq!(quiet_until(&mut r, &Action::SttPause, 200), Some(100));
+    r.caller(60, QUIET);
+    // The speculative decode comes back 160 ms into the silence.
+    let acts = r.input(Input::SttPartial {
+        text: "I was charged twice this month.".into(),
+    });
+    assert!(!acts.contains(&Action::SttFlush), "not under 250 ms");
+    assert_eq!(
+        quiet_until(&mut r, &Action::SttFlush, 500),
+        Some(100),
+        "ends at 260 ms of silence, not 500"
+    );
+    // A decode that comes back after the complete-request wait ends the turn at once.
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(1200, SPEECH);
+    r.caller(400, QUIET);
+    let acts = r.input(Input::SttPartial {
+        text: "Can you send me my invoice?".into(),
+    });
+    assert_eq!(count(&acts, |a| *a == Action::SttFlush), 1);
+}
+
+#[test]
+fn words_that_trail_off_at_the_pause_keep_listening() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(1200, SPEECH);
+    r.caller(200, QUIET);
+    let acts = r.input(Input::SttPartial {
+        text: "I was charged for the".into(),
+    });
+    assert!(!acts.contains(&Action::SttFlush));
+    let at = quiet_until(&mut r, &Action::SttFlush, 1500).expect("ends in the end");
+    assert_eq!(200 + at, 1200, "endpoint_silence_unfinished");
+}
+
+#[test]
+fn a_transcript_from_before_the_caller_went_on_does_not_end_the_turn_early() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(800, SPEECH);
+    r.caller(200, QUIET);
+    r.caller(400, SPEECH); // went on: the decode of the first part is void
+    r.input(Input::SttPartial {
+        text: "I was charged twice.".into(),
+    });
+    let at = quiet_until(&mut r, &Action::SttFlush, 800).expect("turn ends");
+    assert_eq!(
+        at, 500,
+        "the plain endpoint: no transcript of this pause yet"
+    );
+}
+
+#[test]
+fn without_speculation_stt_is_never_told_of_pauses() {
+    let mut r = Rig::with(MachineConfig {
+        speculate_after: Duration::ZERO,
+        playout_lead_frames: 0,
+        ..MachineConfig::default()
+    });
+    r.input(Input::Start { greeting: None });
+    r.caller(600, SPEECH);
+    let acts = r.caller(600, QUIET);
+    assert!(!acts.contains(&Action::SttPause));
+    assert!(acts.contains(&Action::SttFlush));
+}

@@ -9,6 +9,7 @@
 //! an encoder window (`audio_ctx`) shrunk to the audio actually present.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -76,6 +77,12 @@ impl WhisperConfig {
             }
         }
     }
+}
+
+/// whisper.cpp's abort callback: `data` points at the decode's abort flag.
+unsafe extern "C" fn abort_requested(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `data` is `Arc::as_ptr` of the flag, alive for the whole decode.
+    unsafe { (*(data as *const AtomicBool)).load(Ordering::Relaxed) }
 }
 
 /// The loaded Whisper model, shared by all streams.
@@ -156,6 +163,26 @@ impl WhisperEngine {
         state: &mut WhisperState,
         pcm: &[f32],
     ) -> Result<Transcript, SpeechError> {
+        self.decode(state, pcm, None)
+    }
+
+    /// [`WhisperEngine::transcribe`] that whisper.cpp abandons (an error) soon after
+    /// `abort` is set: it checks between encoder and decoder steps.
+    pub fn transcribe_abortable(
+        &self,
+        state: &mut WhisperState,
+        pcm: &[f32],
+        abort: &Arc<AtomicBool>,
+    ) -> Result<Transcript, SpeechError> {
+        self.decode(state, pcm, Some(abort.clone()))
+    }
+
+    fn decode(
+        &self,
+        state: &mut WhisperState,
+        pcm: &[f32],
+        abort: Option<Arc<AtomicBool>>,
+    ) -> Result<Transcript, SpeechError> {
         let started = Instant::now();
         // whisper.cpp needs at least ~1 s of input to avoid edge effects; pad short clips.
         let min = SAMPLE_RATE;
@@ -187,6 +214,17 @@ impl WhisperEngine {
         p.set_audio_ctx(self.config.audio_ctx_for(audio.len()) as i32);
         if let Some(prompt) = self.config.initial_prompt.as_deref() {
             p.set_initial_prompt(prompt);
+        }
+        if let Some(abort) = abort.as_ref() {
+            // Not `set_abort_callback_safe`: in whisper-rs 0.16 its trampoline reads the
+            // boxed `dyn FnMut` as the closure's own type. A plain C callback over the
+            // flag instead; `abort` outlives `full` below.
+            // SAFETY: the callback only reads the `AtomicBool` the pointer names, which
+            // this function keeps alive until whisper.cpp has returned.
+            unsafe {
+                p.set_abort_callback(Some(abort_requested));
+                p.set_abort_callback_user_data(Arc::as_ptr(abort) as *mut std::ffi::c_void);
+            }
         }
         state
             .full(p, audio)
@@ -331,6 +369,15 @@ impl Transcriber for WhisperEngine {
 
     fn transcribe(&self, s: &mut WhisperState, pcm: &[f32]) -> Result<Transcript, SpeechError> {
         WhisperEngine::transcribe(self, s, pcm)
+    }
+
+    fn transcribe_abortable(
+        &self,
+        s: &mut WhisperState,
+        pcm: &[f32],
+        abort: &Arc<AtomicBool>,
+    ) -> Result<Transcript, SpeechError> {
+        WhisperEngine::transcribe_abortable(self, s, pcm, abort)
     }
 }
 
