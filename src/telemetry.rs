@@ -6,8 +6,9 @@
 //! (server kind; start and end from the record; CallSid, masked caller number, agent
 //! path, outcome, handoff count, frames) with one `turn` child span per caller turn
 //! (its wall-clock start and duration; the agents at its start and end, model calls,
-//! and the voice latency stages `stt_final_ms`, `first_token_ms`, `first_audio_ms`,
-//! `first_frame_ms` measured from the end of the caller's speech). Handoffs (from,
+//! and the voice latency stages `endpoint_ms`, `stt_queue_ms`, `stt_decode_ms`,
+//! `stt_final_ms`, `first_token_ms`, `first_audio_ms`, `first_frame_ms` measured from
+//! the end of the caller's speech, queue and decode being durations). Handoffs (from,
 //! to, trigger, reason, `on_handoff` time), tool calls (name, agent, ms, refused) and
 //! barge-ins are events on their turn. No transcript text, tool argument or result
 //! leaves the process; handoff reasons pass the redactor again.
@@ -225,6 +226,9 @@ fn export(tracer: &opentelemetry_sdk::trace::SdkTracer, r: &CallRecord) {
             return Vec::new();
         };
         [
+            ("endpointMs", "latency.endpoint_ms"),
+            ("sttQueueMs", "latency.stt_queue_ms"),
+            ("sttDecodeMs", "latency.stt_decode_ms"),
             ("sttFinalMs", "latency.stt_final_ms"),
             ("firstTokenMs", "latency.first_token_ms"),
             ("firstAudioMs", "latency.first_audio_ms"),

@@ -95,6 +95,7 @@ async fn streaming_gives_partials_and_a_final() {
     loop {
         match s.events.recv().await.expect("stream ended early") {
             SttEvent::Partial { .. } => partials += 1,
+            SttEvent::Decoded { speculative, .. } => assert!(!speculative, "no pause was sent"),
             SttEvent::Final {
                 text,
                 start_ms,
@@ -117,4 +118,52 @@ async fn streaming_gives_partials_and_a_final() {
     );
     // Audio arrives far faster than real time here, so only a few partials fit.
     assert!(partials <= end_ms as usize / 600, "{partials} partials");
+}
+
+/// A turn longer than Whisper's 30 s window is decoded in full: the five clips, said
+/// again and again with short pauses until over 35 s, come back with the words of the
+/// last ones too (a single window keeps only the first 30 s).
+#[test]
+fn a_turn_longer_than_the_window_is_transcribed_to_its_end() {
+    // The server's default: base with the encoder window fitted to the audio.
+    let root = eval::model_cache_root();
+    let cfg = WhisperConfig {
+        model: switchboard::speech::stt::whisper::WhisperModel::Base,
+        audio_ctx_margin: Some(256),
+        ..WhisperConfig::default()
+    };
+    let engine = WhisperEngine::from_cache(&root, cfg).expect("Whisper base in the model cache");
+    let mut state = engine.new_state().unwrap();
+    let clips = eval::load_clips(&eval::fixtures_dir()).unwrap();
+    let pause = vec![0.0f32; 8_000];
+    let mut pcm = Vec::new();
+    let mut said = Vec::new();
+    'fill: loop {
+        for clip in &clips {
+            pcm.extend_from_slice(&clip.pcm);
+            pcm.extend_from_slice(&pause);
+            said.push(clip.reference.clone());
+            if pcm.len() > 35 * 16_000 {
+                break 'fill;
+            }
+        }
+    }
+    let t = engine.transcribe(&mut state, &pcm).unwrap();
+    let reference = said.join(" ");
+    let wer = WerCount::score(&reference, &t.text).wer();
+    eprintln!(
+        "{:.1} s turn, WER {wer:.3}: {}",
+        pcm.len() as f64 / 16_000.0,
+        t.text
+    );
+    // Missing the last 5+ s would drop a sixth of the words and more.
+    assert!(wer <= 0.30, "WER {wer:.3} over the whole turn");
+    // The card clips' "hearts" come in every round: all of them, the last included.
+    let count = |t: &str| t.to_lowercase().matches("hearts").count();
+    assert!(
+        count(&t.text) >= count(&reference),
+        "the last words are missing: {} of {} \"hearts\"",
+        count(&t.text),
+        count(&reference)
+    );
 }

@@ -22,7 +22,7 @@ use crate::speech::stt::whisper::WhisperModel;
 use crate::speech::tts::elevenlabs::{ElevenLabsConfig, ElevenLabsTts};
 use crate::speech::tts::fallback::FallbackTts;
 use crate::speech::tts::openai::{OpenAiTts, OpenAiTtsConfig};
-use crate::speech::tts::piper::PiperTts;
+use crate::speech::tts::piper::{PiperConfig, PiperTts};
 use crate::speech::vad::energy::EnergyVadFactory;
 use crate::speech::vad::silero::SileroVadFactory;
 use crate::speech::{SpeechError, SpeechToText, TextToSpeech, VadFactory};
@@ -169,7 +169,14 @@ fn tts_provider(
 ) -> Result<Arc<dyn TextToSpeech>, ProviderError> {
     let speech_err = |what: &str, e: SpeechError| ProviderError::Provider(format!("{what}: {e}"));
     Ok(match name {
-        "piper" => Arc::new(PiperTts::from_cache(cache).map_err(|e| speech_err("piper tts", e))?),
+        "piper" => {
+            let t = Table::of(config, "piper");
+            let mut c = PiperConfig::from_cache(cache);
+            c.first_chunk_words = t.int("first_chunk_words", c.first_chunk_words as u64) as usize;
+            let env =
+                crate::speech::onnx::environment(cache).map_err(|e| speech_err("piper tts", e))?;
+            Arc::new(PiperTts::load(&env, &c).map_err(|e| speech_err("piper tts", e))?)
+        }
         "openai" => {
             let t = Table::of(config, "openai");
             let mut c = OpenAiTtsConfig {

@@ -120,6 +120,7 @@ pub async fn open<T: Transcriber>(t: Arc<T>, cfg: RollingConfig) -> Result<SttSt
         continuation: Continuation::default(),
         spec: None,
         spec_seq: 0,
+        spec_final: None,
     };
     tokio::spawn(driver.run(in_rx));
     Ok(SttStream { input, events })
@@ -159,8 +160,6 @@ struct Speculation {
     len: usize,
     state: SpecState,
     abort: Arc<AtomicBool>,
-    /// The utterance was flushed while the decode ran: its final is this decode.
-    flushed: Option<Utterance>,
 }
 
 enum SpecState {
@@ -203,6 +202,9 @@ struct Driver<T: Transcriber> {
     /// The speculative final decode of the current utterance, since the last `Pause`.
     spec: Option<Speculation>,
     spec_seq: u64,
+    /// A flushed utterance whose final is the speculative decode `seq`, still running
+    /// (nothing the caller does afterwards touches it).
+    spec_final: Option<(u64, Utterance)>,
 }
 
 impl<T: Transcriber> Driver<T> {
@@ -332,6 +334,11 @@ impl<T: Transcriber> Driver<T> {
                     },
                 };
                 let started = Instant::now();
+                // Voided while it waited for a slot: give the slot straight back.
+                if abort.as_ref().is_some_and(|a| a.load(Ordering::SeqCst)) {
+                    let void = SpeechError::Model("speculative decode voided".into());
+                    return (Some(session), Err(void), Duration::ZERO);
+                }
                 let r = match &abort {
                     Some(abort) => t.transcribe_abortable(&mut session, &pcm, abort),
                     None => t.transcribe(&mut session, &pcm),
@@ -394,9 +401,8 @@ impl<T: Transcriber> Driver<T> {
             }) => self
                 .finals
                 .push_back((FinalWork::Decoded(result, timing), utt)),
-            Some(mut spec) if matches!(spec.state, SpecState::Running) => {
-                spec.flushed = Some(utt);
-                self.spec = Some(spec);
+            Some(spec) if matches!(spec.state, SpecState::Running) => {
+                self.spec_final = Some((spec.seq, utt));
             }
             _ => self.finals.push_back((FinalWork::Decode(pcm), utt)),
         }
@@ -421,7 +427,6 @@ impl<T: Transcriber> Driver<T> {
             len: self.buf.len(),
             state: SpecState::Due,
             abort: Arc::new(AtomicBool::new(false)),
-            flushed: None,
         });
     }
 
@@ -469,13 +474,14 @@ impl<T: Transcriber> Driver<T> {
                 self.ev.send(ev).await.is_ok()
             }
             JobKind::Speculative { seq } => {
+                if self.spec_final.as_ref().is_some_and(|(s, _)| *s == seq) {
+                    let (_, utt) = self.spec_final.take().expect("checked");
+                    return self.emit_final(utt, result, timing).await;
+                }
                 let Some(mut spec) = self.spec.take().filter(|s| s.seq == seq) else {
                     // Voided by a `Resume` or a later `Pause` meanwhile.
                     return true;
                 };
-                if let Some(utt) = spec.flushed.take() {
-                    return self.emit_final(utt, result, timing).await;
-                }
                 let text = result.as_ref().map(|t| t.text.clone()).unwrap_or_default();
                 let end = self.buf_start + spec.len as u64;
                 spec.state = SpecState::Done(result, timing);

@@ -496,3 +496,48 @@ async fn a_decode_waiting_for_a_busy_slot_reports_its_queue_time() {
     assert!(queue_ms >= 50, "waited {queue_ms} ms for the slot");
     assert!(!speculative);
 }
+
+#[tokio::test]
+async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(1000)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    while fake.calls.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    s.input.send(SttInput::Flush).await.unwrap();
+    // The caller went on: the next utterance continues this one and pauses too.
+    s.input.send(SttInput::Continue).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(SttInput::Resume).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    release.send(()).unwrap();
+    let (events, decoded) = until_final(&mut s).await;
+    assert_eq!(
+        events.last(),
+        Some(&SttEvent::Final {
+            text: "1000 ms".into(),
+            start_ms: 0,
+            end_ms: 1000,
+            confidence: 0.9,
+            continued: false,
+        }),
+        "the flushed utterance gets its final from the speculative decode"
+    );
+    assert_eq!(decoded.map(|d| d.1), Some(true));
+    // The joined utterance's own pause decodes both parts.
+    release.send(()).unwrap();
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::SpeechEnded { at_ms: 1000 })
+    );
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::Partial {
+            text: "1500 ms".into(),
+            at_ms: 1500
+        })
+    );
+}

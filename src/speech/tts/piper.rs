@@ -11,6 +11,13 @@
 //! audio is sent as soon as it exists, so the caller hears the first clause while
 //! the rest is synthesised. Dropping the stream cancels: the worker checks before
 //! every clause and stops.
+//!
+//! First audio sooner: a long first clause (at least twice `first_chunk_words` words)
+//! is synthesised as two chunks, its first few words alone (split before a function
+//! word where one is near, so the seam falls where a speaker may breathe) and then the
+//! rest; the silence the voice puts around each chunk is trimmed at the seam. The
+//! first chunk costs a fraction of the whole clause (Piper's time grows with the
+//! phonemes), and the rest is ready long before the first has played.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +52,9 @@ pub struct PiperConfig {
     pub normalize: bool,
     /// Linear gain applied to the model's output before clamping to `[-1, 1]`.
     pub gain: f32,
+    /// A first clause of at least twice this many words is spoken as two chunks, the
+    /// first of about this many words (see the module doc); 0 never splits.
+    pub first_chunk_words: usize,
 }
 
 impl PiperConfig {
@@ -60,6 +70,7 @@ impl PiperConfig {
             noise_w: None,
             normalize: true,
             gain: 1.0,
+            first_chunk_words: 4,
         }
     }
 }
@@ -100,6 +111,7 @@ struct Inner {
     espeak_bin: String,
     normalize: bool,
     gain: f32,
+    first_chunk_words: usize,
     /// Clauses synthesised since load (observability and tests).
     clauses_done: AtomicUsize,
     /// Synthesis workers currently running.
@@ -158,6 +170,65 @@ pub fn split_clauses(text: &str) -> Vec<Clause> {
         });
     }
     out
+}
+
+/// Words before which a spoken phrase often starts (a seam there sounds natural).
+const PHRASE_STARTS: &[&str] = &[
+    "to", "for", "and", "but", "or", "so", "with", "on", "in", "at", "about", "because", "that",
+    "if", "when", "while", "from", "which", "before", "after", "until", "since", "as", "by",
+    "into",
+];
+
+/// Split a long first clause into a short head (about `words` words, no punctuation)
+/// and the rest; other clauses are returned as they are.
+pub fn split_first_clause(mut clauses: Vec<Clause>, words: usize) -> Vec<Clause> {
+    let Some(first) = clauses.first() else {
+        return clauses;
+    };
+    let ws: Vec<&str> = first.text.split_whitespace().collect();
+    if words == 0 || ws.len() < 2 * words {
+        return clauses;
+    }
+    // The nearest phrase start within a word of the target, else the target itself.
+    let at = [words, words + 1, words - 1]
+        .into_iter()
+        .filter(|&i| i >= 2 && i < ws.len() - 2)
+        .find(|&i| {
+            let w = ws[i]
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            PHRASE_STARTS.contains(&w.as_str())
+        })
+        .unwrap_or(words);
+    let head = Clause {
+        text: ws[..at].join(" "),
+        punct: None,
+    };
+    let tail = Clause {
+        text: ws[at..].join(" "),
+        punct: first.punct,
+    };
+    clauses.splice(0..1, [head, tail]);
+    clauses
+}
+
+/// Drop near-silence (below about -50 dBFS) from the end (`end`) or the start of
+/// `audio`, keeping `keep` samples of it.
+fn trim_silence(audio: &mut Vec<f32>, end: bool, keep: usize) {
+    const QUIET: f32 = 0.003;
+    if end {
+        let last = audio
+            .iter()
+            .rposition(|s| s.abs() > QUIET)
+            .map_or(0, |i| i + 1);
+        audio.truncate((last + keep).min(audio.len()));
+    } else {
+        let first = audio
+            .iter()
+            .position(|s| s.abs() > QUIET)
+            .unwrap_or(audio.len());
+        audio.drain(..first.saturating_sub(keep));
+    }
 }
 
 impl PiperTts {
@@ -219,6 +290,7 @@ impl PiperTts {
                 espeak_bin: cfg.espeak_bin.clone(),
                 normalize: cfg.normalize,
                 gain: cfg.gain,
+                first_chunk_words: cfg.first_chunk_words,
                 clauses_done: AtomicUsize::new(0),
                 active: AtomicUsize::new(0),
             }),
@@ -374,19 +446,26 @@ impl TextToSpeech for PiperTts {
         } else {
             text.to_string()
         };
-        let clauses = split_clauses(&text);
+        let clauses = split_first_clause(split_clauses(&text), self.inner.first_chunk_words);
+        // A split first clause: the seam between its two chunks.
+        let seam = clauses.first().is_some_and(|c| c.punct.is_none()) && clauses.len() > 1;
         let (tx, rx) = mpsc::channel::<Result<Vec<f32>, SpeechError>>(2);
         let inner = self.inner.clone();
         inner.active.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             let _guard = ActiveGuard(inner.clone());
-            for clause in clauses {
+            // 20 ms of the voice's own silence is kept on each side of the seam.
+            let keep = inner.sample_rate as usize / 50;
+            for (i, clause) in clauses.into_iter().enumerate() {
                 if tx.is_closed() {
                     tracing::debug!("piper stream dropped; synthesis cancelled");
                     return;
                 }
                 let started = std::time::Instant::now();
-                let res = inner.synth_clause(&clause).await;
+                let mut res = inner.synth_clause(&clause).await;
+                if let (true, Ok(audio)) = (seam && i < 2, res.as_mut()) {
+                    trim_silence(audio, i == 0, keep);
+                }
                 tracing::trace!(ms = started.elapsed().as_millis() as u64, clause = %clause.text, "piper clause");
                 let failed = res.is_err();
                 if tx.send(res).await.is_err() || failed {

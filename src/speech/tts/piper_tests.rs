@@ -140,3 +140,67 @@ async fn missing_espeak_is_reported_on_the_stream() {
     assert!(err.to_string().contains("espeak-ng"), "{err}");
     assert!(s.next().await.is_none());
 }
+
+#[test]
+fn a_long_first_clause_is_split_before_a_function_word_near_the_target() {
+    let clauses =
+        split_clauses("I'm sorry to hear you were charged twice for your plan. Let me check.");
+    let split = split_first_clause(clauses, 4);
+    // No function word within one word of the 4th: split at the target.
+    let texts: Vec<(&str, Option<char>)> =
+        split.iter().map(|c| (c.text.as_str(), c.punct)).collect();
+    assert_eq!(
+        texts,
+        vec![
+            ("I'm sorry to hear", None),
+            ("you were charged twice for your plan", Some('.')),
+            ("Let me check", Some('.')),
+        ]
+    );
+    // A seam before "for", where the target falls.
+    let split = split_first_clause(
+        split_clauses("Please hold on for a moment while I look."),
+        3,
+    );
+    assert_eq!(split[0].text, "Please hold on");
+    assert_eq!(split[1].text, "for a moment while I look");
+}
+
+#[test]
+fn short_first_clauses_and_a_zero_setting_are_left_whole() {
+    let short = split_clauses("Sure, I can help with your invoice.");
+    assert_eq!(split_first_clause(short.clone(), 4), short);
+    let long = split_clauses("I can see two charges on your card from March twelfth.");
+    assert_eq!(split_first_clause(long.clone(), 0), long);
+    assert!(split_first_clause(Vec::new(), 4).is_empty());
+}
+
+#[test]
+fn the_seam_keeps_only_a_little_of_the_voices_silence() {
+    let mut head = [vec![0.5; 100], vec![0.0; 500]].concat();
+    trim_silence(&mut head, true, 20);
+    assert_eq!(head.len(), 120);
+    let mut tail = [vec![0.0; 500], vec![0.5; 100]].concat();
+    trim_silence(&mut tail, false, 20);
+    assert_eq!(tail.len(), 120);
+    let mut quiet = vec![0.0; 50];
+    trim_silence(&mut quiet, true, 20);
+    assert_eq!(quiet.len(), 20);
+}
+
+#[test]
+fn the_seam_moves_to_a_neighbouring_function_word() {
+    let split = split_first_clause(
+        split_clauses("I have looked at the account and found two charges."),
+        4,
+    );
+    assert_eq!(
+        split[0].text, "I have looked",
+        "before 'at', not between 'at' and 'the'"
+    );
+    let split = split_first_clause(
+        split_clauses("We have already sent a new invoice to your email address."),
+        4,
+    );
+    assert_eq!(split[0].text, "We have already sent");
+}

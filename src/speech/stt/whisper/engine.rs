@@ -177,7 +177,39 @@ impl WhisperEngine {
         self.decode(state, pcm, Some(abort.clone()))
     }
 
+    /// A turn longer than Whisper's 30 s window is decoded in windows of at most
+    /// [`MAX_WINDOW_SAMPLES`], each cut at the quietest 100 ms of its last
+    /// [`CUT_SEARCH_SAMPLES`] (a pause between words, not mid-word); the texts are
+    /// joined and the confidence is the windows' mean weighted by length.
     fn decode(
+        &self,
+        state: &mut WhisperState,
+        pcm: &[f32],
+        abort: Option<Arc<AtomicBool>>,
+    ) -> Result<Transcript, SpeechError> {
+        if pcm.len() <= MAX_WINDOW_SAMPLES {
+            return self.decode_window(state, pcm, abort);
+        }
+        let (mut text, mut weighted, mut rest) = (String::new(), 0.0f32, pcm);
+        while !rest.is_empty() {
+            let cut = window_cut(rest);
+            let part = self.decode_window(state, &rest[..cut], abort.clone())?;
+            if !part.text.is_empty() {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(&part.text);
+                weighted += part.confidence * cut as f32;
+            }
+            rest = &rest[cut..];
+        }
+        Ok(Transcript {
+            confidence: (weighted / pcm.len() as f32).clamp(0.0, 1.0),
+            text,
+        })
+    }
+
+    fn decode_window(
         &self,
         state: &mut WhisperState,
         pcm: &[f32],
@@ -268,6 +300,32 @@ impl WhisperEngine {
             confidence,
         })
     }
+}
+
+/// Longest audio decoded as one window (28 s: inside Whisper's 30 s with room for
+/// the encoder margin).
+pub const MAX_WINDOW_SAMPLES: usize = 28 * SAMPLE_RATE;
+/// Where a long turn may be cut: the last 8 s of each window.
+const CUT_SEARCH_SAMPLES: usize = 8 * SAMPLE_RATE;
+
+/// Length of the first window of `pcm`: all of it when it fits, else the end of the
+/// quietest 100 ms (least energy) in the last [`CUT_SEARCH_SAMPLES`] of the first
+/// [`MAX_WINDOW_SAMPLES`].
+pub fn window_cut(pcm: &[f32]) -> usize {
+    if pcm.len() <= MAX_WINDOW_SAMPLES {
+        return pcm.len();
+    }
+    let step = SAMPLE_RATE / 10;
+    let mut best = (f32::MAX, MAX_WINDOW_SAMPLES);
+    let mut start = MAX_WINDOW_SAMPLES - CUT_SEARCH_SAMPLES;
+    while start + step <= MAX_WINDOW_SAMPLES {
+        let energy: f32 = pcm[start..start + step].iter().map(|x| x * x).sum();
+        if energy < best.0 {
+            best = (energy, start + step / 2);
+        }
+        start += step;
+    }
+    best.1
 }
 
 /// Drop Whisper's inventions on non-speech: bracketed/parenthesised/starred
@@ -484,5 +542,36 @@ mod tests {
             ..c
         };
         assert_eq!(full.audio_ctx_for(16_000), 0);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn a_turn_that_fits_is_one_window() {
+        assert_eq!(window_cut(&vec![0.1; 10 * SAMPLE_RATE]), 10 * SAMPLE_RATE);
+        assert_eq!(
+            window_cut(&vec![0.1; MAX_WINDOW_SAMPLES]),
+            MAX_WINDOW_SAMPLES
+        );
+    }
+
+    #[test]
+    fn a_long_turn_is_cut_in_its_quietest_pause_before_the_window_ends() {
+        let mut pcm = vec![0.2f32; 35 * SAMPLE_RATE];
+        // A pause of 300 ms at 24.0 s, and a fainter stretch at 12 s (too early to use).
+        let pause = 24 * SAMPLE_RATE;
+        pcm[pause..pause + 3 * SAMPLE_RATE / 10].fill(0.0);
+        pcm[12 * SAMPLE_RATE..13 * SAMPLE_RATE].fill(0.0);
+        let cut = window_cut(&pcm);
+        assert!(
+            cut > pause && cut < pause + 3 * SAMPLE_RATE / 10,
+            "cut at {cut}, pause at {pause}"
+        );
+        // No pause at all: still within the window.
+        let cut = window_cut(&vec![0.2; 40 * SAMPLE_RATE]);
+        assert!(cut <= MAX_WINDOW_SAMPLES && cut >= MAX_WINDOW_SAMPLES - CUT_SEARCH_SAMPLES);
     }
 }
