@@ -43,8 +43,9 @@ pub struct TurnLatency {
     pub first_token_ms: Option<f64>,
     pub first_audio_ms: Option<f64>,
     pub first_frame_ms: f64,
-    /// End of speech → the turn ended (the endpoint wait).
-    pub endpoint_ms: f64,
+    /// End of speech → the turn ended (the endpoint wait; speech turns only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_ms: Option<f64>,
     /// Waiting for a shared decode slot (local recognisers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stt_queue_ms: Option<f64>,
@@ -80,8 +81,9 @@ impl CallReport {
                 stt,
             } => {
                 let h = &metrics.turn_latency;
-                h.with_label_values(&["endpoint"])
-                    .observe(stt.endpoint.as_secs_f64());
+                if let Some(t) = stt.endpoint {
+                    h.with_label_values(&["endpoint"]).observe(t.as_secs_f64());
+                }
                 if let Some(t) = stt.queue {
                     h.with_label_values(&["stt_queue"]).observe(t.as_secs_f64());
                 }
@@ -107,7 +109,7 @@ impl CallReport {
                     first_token_ms: first_token.map(ms),
                     first_audio_ms: first_audio.map(ms),
                     first_frame_ms: ms(first_frame),
-                    endpoint_ms: ms(stt.endpoint),
+                    endpoint_ms: stt.endpoint.map(ms),
                     stt_queue_ms: stt.queue.map(ms),
                     stt_decode_ms: stt.decode.map(ms),
                     stt_speculative: stt.speculative,

@@ -155,7 +155,13 @@ async fn synthesize(
     flag: &AtomicU64,
 ) -> bool {
     let spoken = job.text.clone();
-    let mut stream = match tts.synthesize(&spoken).await {
+    // The first sentence of a reply is the one the caller waits for.
+    let opened = if job.seq == 0 {
+        tts.synthesize_opening(&spoken).await
+    } else {
+        tts.synthesize(&spoken).await
+    };
+    let mut stream = match opened {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, text = %job.text, "speech synthesis failed");

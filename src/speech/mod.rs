@@ -106,6 +106,14 @@ pub enum SttEvent {
         text: String,
         at_ms: u64,
     },
+    /// What the final would be if the turn ended at the last [`SttInput::Pause`]: the
+    /// speculative decode of the words up to the pause (recognisers that decode whole
+    /// utterances). Unlike a partial, it stands for everything said so far, so the
+    /// call may end the turn on it.
+    Tentative {
+        text: String,
+        at_ms: u64,
+    },
     /// Final text for the audio since the last flush.
     Final {
         text: String,
@@ -177,4 +185,10 @@ pub trait TextToSpeech: Send + Sync {
     fn sample_rate(&self) -> u32;
     /// Synthesize `text`; chunks arrive as soon as they exist. Dropping the stream cancels.
     async fn synthesize(&self, text: &str) -> Result<TtsStream, SpeechError>;
+    /// The first sentence of a reply, which the caller is waiting for: a provider that
+    /// can get its first audio out sooner (a short first chunk) does so here. The
+    /// default is [`TextToSpeech::synthesize`].
+    async fn synthesize_opening(&self, text: &str) -> Result<TtsStream, SpeechError> {
+        self.synthesize(text).await
+    }
 }

@@ -82,7 +82,7 @@ impl TurnClock {
             first_audio: since(self.first_audio),
             first_frame: now.saturating_duration_since(end),
             stt: SttStages {
-                endpoint: since(self.flushed).unwrap_or_default(),
+                endpoint: since(self.flushed),
                 queue: self.decode.map(|d| d.0),
                 decode: self.decode.map(|d| d.1),
                 speculative: self.decode.is_some_and(|d| d.2),
@@ -118,7 +118,7 @@ mod tests {
                 first_audio: Some(Duration::from_millis(700)),
                 first_frame: Duration::from_millis(750),
                 stt: SttStages {
-                    endpoint: Duration::from_millis(250),
+                    endpoint: Some(Duration::from_millis(250)),
                     queue: Some(Duration::from_millis(5)),
                     decode: Some(Duration::from_millis(400)),
                     speculative: true,

@@ -14,7 +14,7 @@
 //! Speculative finals and semantic endpointing: once a turn's silence reaches
 //! `speculate_after`, the machine tells STT the caller paused (`SttPause`), so a
 //! recogniser that decodes whole utterances starts the final decode during the endpoint
-//! wait and reports its text as a partial; speech again sends `SttResume`. When that
+//! wait and reports its text (`SttTentative`); speech again sends `SttResume`. When that
 //! text arrives and reads as a complete request, the turn ends after only
 //! `endpoint_silence_complete`; when it trails off ("and", "my", "um") the wait grows
 //! to `endpoint_silence_unfinished`.
@@ -198,9 +198,10 @@ impl Machine {
         self.check_endpoint(now);
     }
 
-    /// A partial transcript: during a pause it is the speculative decode of the whole
-    /// turn so far, and may end the turn at once.
-    pub(super) fn on_partial(&mut self, now: Instant, text: String) {
+    /// The speculative decode of the words up to the pause: it may end the turn at
+    /// once. (Plain partials never do: a streaming recogniser's interim text may lag
+    /// the audio and look complete while the caller is mid-sentence.)
+    pub(super) fn on_tentative(&mut self, now: Instant, text: String) {
         self.transcripts.set_partial(text);
         if self.accepting() && self.ep.paused {
             self.ep.heard_at_pause = true;

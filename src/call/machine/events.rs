@@ -23,6 +23,11 @@ pub enum Input {
     SttPartial {
         text: String,
     },
+    /// The words up to the caller's pause (the decode started at [`Action::SttPause`]):
+    /// what the final would be if the turn ended now.
+    SttTentative {
+        text: String,
+    },
     SttFinal {
         text: String,
         confidence: f32,
@@ -141,8 +146,9 @@ pub enum Action {
 /// The recognition side of one turn's latency.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SttStages {
-    /// End of speech → the machine ended the turn (the endpoint wait).
-    pub endpoint: Duration,
+    /// End of speech → the machine ended the turn (the endpoint wait); `None` for a
+    /// turn without speech (keys, silence).
+    pub endpoint: Option<Duration>,
     /// Waiting for a decode slot shared with other calls (local recognisers).
     pub queue: Option<Duration>,
     /// The final decode itself (local recognisers).

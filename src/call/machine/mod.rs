@@ -195,7 +195,8 @@ impl Machine {
                 pcm16k,
                 speech_prob,
             } => self.on_audio(now, pcm16k, speech_prob),
-            Input::SttPartial { text } => self.on_partial(now, text),
+            Input::SttPartial { text } => self.transcripts.set_partial(text),
+            Input::SttTentative { text } => self.on_tentative(now, text),
             Input::SttDecoded {
                 queue,
                 decode,

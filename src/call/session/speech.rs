@@ -27,6 +27,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
     pub(super) fn on_stt(&mut self, event: Option<SttEvent>) {
         match event {
             Some(SttEvent::Partial { text, .. }) => self.feed(Input::SttPartial { text }),
+            Some(SttEvent::Tentative { text, .. }) => self.feed(Input::SttTentative { text }),
             Some(SttEvent::Final {
                 text,
                 confidence,

@@ -9,7 +9,7 @@
 //! (`continued: true`).
 //!
 //! Speculative finals: on `Pause` (the caller went quiet) the utterance so far is
-//! decoded at once and its text emitted as a `Partial`; if the next `Flush` comes
+//! decoded at once and its text emitted as [`SttEvent::Tentative`]; if the next `Flush` comes
 //! with nothing but silence since, that decode is the final — it ran during the
 //! endpoint wait instead of after it. A `Resume` (speech again) aborts and drops it.
 //! Each final is preceded by [`SttEvent::Decoded`] (time waiting for a decode slot,
@@ -396,11 +396,11 @@ impl<T: Transcriber> Driver<T> {
         // Only silence came after the pause: the speculative decode is the final.
         match self.spec.take() {
             Some(Speculation {
-                state: SpecState::Done(result, timing),
+                state: SpecState::Done(Ok(t), timing),
                 ..
             }) => self
                 .finals
-                .push_back((FinalWork::Decoded(result, timing), utt)),
+                .push_back((FinalWork::Decoded(Ok(t), timing), utt)),
             Some(spec) if matches!(spec.state, SpecState::Running) => {
                 self.spec_final = Some((spec.seq, utt));
             }
@@ -478,19 +478,18 @@ impl<T: Transcriber> Driver<T> {
                     let (_, utt) = self.spec_final.take().expect("checked");
                     return self.emit_final(utt, result, timing).await;
                 }
-                let Some(mut spec) = self.spec.take().filter(|s| s.seq == seq) else {
-                    // Voided by a `Resume` or a later `Pause` meanwhile.
+                let Some(spec) = self.spec.as_mut().filter(|s| s.seq == seq) else {
+                    // Voided by a `Resume` or a later `Pause` meanwhile (whose own
+                    // decode, if any, stays due).
                     return true;
                 };
                 let text = result.as_ref().map(|t| t.text.clone()).unwrap_or_default();
                 let end = self.buf_start + spec.len as u64;
                 spec.state = SpecState::Done(result, timing);
-                self.spec = Some(spec);
-                if text.is_empty() || text == self.last_partial {
+                if text.is_empty() {
                     return true;
                 }
-                self.last_partial = text.clone();
-                let ev = SttEvent::Partial {
+                let ev = SttEvent::Tentative {
                     text,
                     at_ms: ms(end),
                 };

@@ -385,7 +385,7 @@ async fn a_pause_decodes_at_once_and_a_flush_after_silence_reuses_it() {
     );
     assert_eq!(
         next(&mut s).await,
-        Some(SttEvent::Partial {
+        Some(SttEvent::Tentative {
             text: "1000 ms".into(),
             at_ms: 1000
         })
@@ -417,7 +417,10 @@ async fn speech_after_a_pause_voids_the_speculative_decode() {
         next(&mut s).await,
         Some(SttEvent::SpeechStarted { at_ms: 0 })
     );
-    assert!(matches!(next(&mut s).await, Some(SttEvent::Partial { .. })));
+    assert!(matches!(
+        next(&mut s).await,
+        Some(SttEvent::Tentative { .. })
+    ));
     s.input.send(SttInput::Resume).await.unwrap();
     s.input.send(speech(700)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
@@ -464,8 +467,10 @@ async fn a_flush_during_the_speculative_decode_waits_for_it_instead_of_decoding_
         })
     );
     assert!(
-        !events.iter().any(|e| matches!(e, SttEvent::Partial { .. })),
-        "a flushed speculation is the final, not a partial"
+        !events
+            .iter()
+            .any(|e| matches!(e, SttEvent::Tentative { .. })),
+        "a flushed speculation is the final, not a tentative text"
     );
     assert_eq!(decoded.map(|d| d.1), Some(true));
     assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
@@ -535,9 +540,79 @@ async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
     );
     assert_eq!(
         next(&mut s).await,
-        Some(SttEvent::Partial {
+        Some(SttEvent::Tentative {
             text: "1500 ms".into(),
             at_ms: 1500
         })
+    );
+}
+
+#[tokio::test]
+async fn a_pause_after_a_voided_one_still_gets_its_decode() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(600)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    while fake.calls.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    // The caller goes on and pauses again while the first decode still runs.
+    s.input.send(SttInput::Resume).await.unwrap();
+    s.input.send(speech(400)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    release.send(()).unwrap(); // the voided decode ends
+    release.send(()).unwrap(); // the second pause's decode
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::SpeechStarted { at_ms: 0 })
+    );
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::Tentative {
+            text: "1000 ms".into(),
+            at_ms: 1000
+        }),
+        "the second pause is decoded, and only it is reported"
+    );
+    // The same words again after a cough are reported again.
+    s.input.send(SttInput::Resume).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    release.send(()).unwrap();
+    assert_eq!(
+        next(&mut s).await,
+        Some(SttEvent::Tentative {
+            text: "1000 ms".into(),
+            at_ms: 1000
+        })
+    );
+}
+
+/// Fails every decode.
+struct Broken;
+
+impl Transcriber for Broken {
+    type Session = ();
+    fn session(&self) -> Result<(), SpeechError> {
+        Ok(())
+    }
+    fn transcribe(&self, _: &mut (), _: &[f32]) -> Result<Transcript, SpeechError> {
+        Err(SpeechError::Model("broken".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_speculative_decode_is_not_taken_as_the_final() {
+    let mut s = open(Arc::new(Broken), cfg(0)).await.unwrap();
+    s.input.send(speech(500)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    s.input.send(SttInput::Flush).await.unwrap();
+    let (events, decoded) = until_final(&mut s).await;
+    assert!(matches!(events.last(), Some(SttEvent::Final { .. })));
+    assert_eq!(
+        decoded.map(|d| d.1),
+        Some(false),
+        "decoded again at the flush, not the failed speculation"
     );
 }

@@ -88,6 +88,17 @@ impl TextToSpeech for FallbackTts {
     }
 
     async fn synthesize(&self, text: &str) -> Result<TtsStream, SpeechError> {
+        self.synthesize_with(text, false).await
+    }
+
+    async fn synthesize_opening(&self, text: &str) -> Result<TtsStream, SpeechError> {
+        self.synthesize_with(text, true).await
+    }
+}
+
+impl FallbackTts {
+    /// The chain for one sentence; `opening` asks each voice for its quick first chunk.
+    async fn synthesize_with(&self, text: &str, opening: bool) -> Result<TtsStream, SpeechError> {
         let rate = self.sample_rate();
         let mut last_error = SpeechError::Provider("no synthesiser".into());
         let n = self.links.len();
@@ -98,7 +109,11 @@ impl TextToSpeech for FallbackTts {
                 continue;
             }
             let opened = tokio::time::timeout(link.first_audio_timeout, async {
-                let mut s = link.tts.synthesize(text).await?;
+                let mut s = if opening {
+                    link.tts.synthesize_opening(text).await?
+                } else {
+                    link.tts.synthesize(text).await?
+                };
                 loop {
                     match s.next().await {
                         Some(Ok(pcm)) if pcm.is_empty() => continue,

@@ -12,8 +12,9 @@
 //! the rest is synthesised. Dropping the stream cancels: the worker checks before
 //! every clause and stops.
 //!
-//! First audio sooner: a long first clause (at least twice `first_chunk_words` words)
-//! is synthesised as two chunks, its first few words alone (split before a function
+//! First audio sooner: in the opening sentence of a reply
+//! ([`TextToSpeech::synthesize_opening`]) a long first clause (at least twice
+//! `first_chunk_words` words) is synthesised as two chunks, its first few words alone (split before a function
 //! word where one is near, so the seam falls where a speaker may breathe) and then the
 //! rest; the silence the voice puts around each chunk is trimmed at the seam. The
 //! first chunk costs a fraction of the whole clause (Piper's time grows with the
@@ -441,12 +442,24 @@ impl TextToSpeech for PiperTts {
     }
 
     async fn synthesize(&self, text: &str) -> Result<TtsStream, SpeechError> {
+        self.stream(text, 0)
+    }
+
+    async fn synthesize_opening(&self, text: &str) -> Result<TtsStream, SpeechError> {
+        self.stream(text, self.inner.first_chunk_words)
+    }
+}
+
+impl PiperTts {
+    /// Synthesise `text` clause by clause, a long first clause split at about
+    /// `first_chunk` words (0: never).
+    fn stream(&self, text: &str, first_chunk: usize) -> Result<TtsStream, SpeechError> {
         let text = if self.inner.normalize {
             crate::speech::tts::normalize::normalize(text)
         } else {
             text.to_string()
         };
-        let clauses = split_first_clause(split_clauses(&text), self.inner.first_chunk_words);
+        let clauses = split_first_clause(split_clauses(&text), first_chunk);
         // A split first clause: the seam between its two chunks.
         let seam = clauses.first().is_some_and(|c| c.punct.is_none()) && clauses.len() > 1;
         let (tx, rx) = mpsc::channel::<Result<Vec<f32>, SpeechError>>(2);

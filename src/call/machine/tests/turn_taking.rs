@@ -174,7 +174,7 @@ fn a_complete_request_heard_at_the_pause_ends_the_turn_sooner() {
     assert_eq!(quiet_until(&mut r, &Action::SttPause, 200), Some(100));
     r.caller(60, QUIET);
     // The speculative decode comes back 160 ms into the silence.
-    let acts = r.input(Input::SttPartial {
+    let acts = r.input(Input::SttTentative {
         text: "I was charged twice this month.".into(),
     });
     assert!(!acts.contains(&Action::SttFlush), "not under 250 ms");
@@ -188,7 +188,7 @@ fn a_complete_request_heard_at_the_pause_ends_the_turn_sooner() {
     r.input(Input::Start { greeting: None });
     r.caller(1200, SPEECH);
     r.caller(400, QUIET);
-    let acts = r.input(Input::SttPartial {
+    let acts = r.input(Input::SttTentative {
         text: "Can you send me my invoice?".into(),
     });
     assert_eq!(count(&acts, |a| *a == Action::SttFlush), 1);
@@ -200,7 +200,7 @@ fn words_that_trail_off_at_the_pause_keep_listening() {
     r.input(Input::Start { greeting: None });
     r.caller(1200, SPEECH);
     r.caller(200, QUIET);
-    let acts = r.input(Input::SttPartial {
+    let acts = r.input(Input::SttTentative {
         text: "I was charged for the".into(),
     });
     assert!(!acts.contains(&Action::SttFlush));
@@ -215,7 +215,7 @@ fn a_transcript_from_before_the_caller_went_on_does_not_end_the_turn_early() {
     r.caller(800, SPEECH);
     r.caller(200, QUIET);
     r.caller(400, SPEECH); // went on: the decode of the first part is void
-    r.input(Input::SttPartial {
+    r.input(Input::SttTentative {
         text: "I was charged twice.".into(),
     });
     let at = quiet_until(&mut r, &Action::SttFlush, 800).expect("turn ends");
@@ -237,4 +237,24 @@ fn without_speculation_stt_is_never_told_of_pauses() {
     let acts = r.caller(600, QUIET);
     assert!(!acts.contains(&Action::SttPause));
     assert!(acts.contains(&Action::SttFlush));
+}
+
+#[test]
+fn a_streaming_recognisers_interim_text_in_a_pause_does_not_end_the_turn_early() {
+    let mut r = Rig::new();
+    r.input(Input::Start { greeting: None });
+    r.caller(1200, SPEECH);
+    r.caller(300, QUIET);
+    let acts = r.input(Input::SttPartial {
+        text: "I was charged twice.".into(),
+    });
+    assert!(
+        !acts.contains(&Action::SttFlush),
+        "an interim partial may lag the audio"
+    );
+    assert_eq!(
+        quiet_until(&mut r, &Action::SttFlush, 400),
+        Some(200),
+        "the plain 500 ms"
+    );
 }

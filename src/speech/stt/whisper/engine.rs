@@ -180,7 +180,8 @@ impl WhisperEngine {
     /// A turn longer than Whisper's 30 s window is decoded in windows of at most
     /// [`MAX_WINDOW_SAMPLES`], each cut at the quietest 100 ms of its last
     /// [`CUT_SEARCH_SAMPLES`] (a pause between words, not mid-word); the texts are
-    /// joined and the confidence is the windows' mean weighted by length.
+    /// joined and the confidence is the mean of the windows with words, weighted by
+    /// length.
     fn decode(
         &self,
         state: &mut WhisperState,
@@ -190,7 +191,7 @@ impl WhisperEngine {
         if pcm.len() <= MAX_WINDOW_SAMPLES {
             return self.decode_window(state, pcm, abort);
         }
-        let (mut text, mut weighted, mut rest) = (String::new(), 0.0f32, pcm);
+        let (mut text, mut weighted, mut spoken, mut rest) = (String::new(), 0.0f32, 0usize, pcm);
         while !rest.is_empty() {
             let cut = window_cut(rest);
             let part = self.decode_window(state, &rest[..cut], abort.clone())?;
@@ -200,11 +201,13 @@ impl WhisperEngine {
                 }
                 text.push_str(&part.text);
                 weighted += part.confidence * cut as f32;
+                spoken += cut;
             }
             rest = &rest[cut..];
         }
         Ok(Transcript {
-            confidence: (weighted / pcm.len() as f32).clamp(0.0, 1.0),
+            // Windows without words (a long silence) do not lower the confidence.
+            confidence: (weighted / spoken.max(1) as f32).clamp(0.0, 1.0),
             text,
         })
     }
@@ -308,7 +311,7 @@ pub const MAX_WINDOW_SAMPLES: usize = 28 * SAMPLE_RATE;
 /// Where a long turn may be cut: the last 8 s of each window.
 const CUT_SEARCH_SAMPLES: usize = 8 * SAMPLE_RATE;
 
-/// Length of the first window of `pcm`: all of it when it fits, else the end of the
+/// Length of the first window of `pcm`: all of it when it fits, else the middle of the
 /// quietest 100 ms (least energy) in the last [`CUT_SEARCH_SAMPLES`] of the first
 /// [`MAX_WINDOW_SAMPLES`].
 pub fn window_cut(pcm: &[f32]) -> usize {
