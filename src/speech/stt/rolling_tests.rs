@@ -372,6 +372,20 @@ async fn until_final(s: &mut SttStream) -> (Vec<SttEvent>, Option<(u64, bool)>) 
     (out, decoded)
 }
 
+/// A stream over a gated fake after `ms_len` of speech and a `Pause`, once the
+/// speculative decode has started (each `release.send(())` lets one decode finish).
+async fn paused_mid_decode(ms_len: u64) -> (std::sync::mpsc::Sender<()>, Arc<Fake>, SttStream) {
+    let (release, gate) = std::sync::mpsc::channel();
+    let fake = Fake::new(Some(gate));
+    let s = open(fake.clone(), cfg(0)).await.unwrap();
+    s.input.send(speech(ms_len)).await.unwrap();
+    s.input.send(SttInput::Pause).await.unwrap();
+    while fake.calls.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    (release, fake, s)
+}
+
 #[tokio::test]
 async fn a_pause_decodes_at_once_and_a_flush_after_silence_reuses_it() {
     let fake = Fake::new(None);
@@ -442,14 +456,7 @@ async fn speech_after_a_pause_voids_the_speculative_decode() {
 
 #[tokio::test]
 async fn a_flush_during_the_speculative_decode_waits_for_it_instead_of_decoding_again() {
-    let (release, gate) = std::sync::mpsc::channel();
-    let fake = Fake::new(Some(gate));
-    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
-    s.input.send(speech(1200)).await.unwrap();
-    s.input.send(SttInput::Pause).await.unwrap();
-    while fake.calls.load(Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    let (release, fake, mut s) = paused_mid_decode(1200).await;
     s.input.send(silence(260)).await.unwrap();
     s.input.send(SttInput::Flush).await.unwrap();
     // The next turn's audio may already be arriving.
@@ -504,14 +511,7 @@ async fn a_decode_waiting_for_a_busy_slot_reports_its_queue_time() {
 
 #[tokio::test]
 async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
-    let (release, gate) = std::sync::mpsc::channel();
-    let fake = Fake::new(Some(gate));
-    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
-    s.input.send(speech(1000)).await.unwrap();
-    s.input.send(SttInput::Pause).await.unwrap();
-    while fake.calls.load(Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    let (release, fake, mut s) = paused_mid_decode(1000).await;
     s.input.send(SttInput::Flush).await.unwrap();
     // The caller went on: the next utterance continues this one and pauses too.
     s.input.send(SttInput::Continue).await.unwrap();
@@ -549,14 +549,7 @@ async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
 
 #[tokio::test]
 async fn a_pause_after_a_voided_one_still_gets_its_decode() {
-    let (release, gate) = std::sync::mpsc::channel();
-    let fake = Fake::new(Some(gate));
-    let mut s = open(fake.clone(), cfg(0)).await.unwrap();
-    s.input.send(speech(600)).await.unwrap();
-    s.input.send(SttInput::Pause).await.unwrap();
-    while fake.calls.load(Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    let (release, fake, mut s) = paused_mid_decode(600).await;
     // The caller goes on and pauses again while the first decode still runs.
     s.input.send(SttInput::Resume).await.unwrap();
     s.input.send(speech(400)).await.unwrap();
