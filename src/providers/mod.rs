@@ -173,9 +173,7 @@ fn tts_provider(
             let t = Table::of(config, "piper");
             let mut c = PiperConfig::from_cache(cache);
             c.first_chunk_words = t.int("first_chunk_words", c.first_chunk_words as u64) as usize;
-            let env =
-                crate::speech::onnx::environment(cache).map_err(|e| speech_err("piper tts", e))?;
-            Arc::new(PiperTts::load(&env, &c).map_err(|e| speech_err("piper tts", e))?)
+            Arc::new(PiperTts::from_cache_with(cache, &c).map_err(|e| speech_err("piper tts", e))?)
         }
         "openai" => {
             let t = Table::of(config, "openai");

@@ -235,8 +235,13 @@ fn trim_silence(audio: &mut Vec<f32>, end: bool, keep: usize) {
 impl PiperTts {
     /// Load the voice from the model cache (ONNX Runtime from the cache too).
     pub fn from_cache(cache: &ModelCache) -> Result<Self, SpeechError> {
+        Self::from_cache_with(cache, &PiperConfig::from_cache(cache))
+    }
+
+    /// Load the voice `cfg` names with ONNX Runtime from the model cache.
+    pub fn from_cache_with(cache: &ModelCache, cfg: &PiperConfig) -> Result<Self, SpeechError> {
         let env = onnx::environment(cache)?;
-        Self::load(&env, &PiperConfig::from_cache(cache))
+        Self::load(&env, cfg)
     }
 
     /// Load a voice. Takes 1–2 s: do it once at start-up.
