@@ -392,7 +392,7 @@ async fn a_pause_decodes_at_once_and_a_flush_after_silence_reuses_it() {
     let mut s = open(fake.clone(), cfg(0)).await.unwrap();
     s.input.send(speech(1000)).await.unwrap();
     s.input.send(SttInput::Pause).await.unwrap();
-    // The speculative text comes back as a partial while the caller is still quiet.
+    // The speculative text comes back (Tentative) while the caller is still quiet.
     assert_eq!(
         next(&mut s).await,
         Some(SttEvent::SpeechStarted { at_ms: 0 })
