@@ -4,6 +4,7 @@
 #   cmake, clang, libclang-dev : build whisper.cpp (whisper-rs) for the embedded STT
 #   espeak-ng                  : phonemizer for the embedded Piper voice (run as a subprocess)
 #   pkg-config                 : native builds
+#   libopus-dev                : Opus for the browser softphone (audiopus links it)
 #   sox                        : audio fixtures (scripts/gen-fixtures.sh)
 #   pocketsphinx-testdata      : real human speech clips the VAD tests read
 #   flite, festival, festvox-kdlpc16k : the replay fixtures' caller voices
@@ -12,11 +13,12 @@
 #                                starts a throwaway cluster; no system service is used)
 #   python3, python3-venv, python3-pip : virtualenvs for the deploy checks and the test
 #                                llama.cpp server (scripts/check-deploy.sh, llama-server.sh)
+#   chromium                   : the softphone and console tests drive a real headless Chromium
 # On a machine without apt it names what to install instead, and fails if any is missing.
 set -euo pipefail
-packages=(cmake clang libclang-dev espeak-ng pkg-config sox pocketsphinx-testdata flite festival festvox-kdlpc16k)
+packages=(cmake clang libclang-dev espeak-ng pkg-config libopus-dev sox pocketsphinx-testdata flite festival festvox-kdlpc16k)
 tests=false
-[ "${1:-}" = "--tests" ] && tests=true && packages+=(postgresql python3 python3-venv python3-pip)
+[ "${1:-}" = "--tests" ] && tests=true && packages+=(postgresql python3 python3-venv python3-pip chromium)
 # The Rust version Cargo.toml's rust-version asks for.
 min_rust="1.92"
 
@@ -46,6 +48,8 @@ else
     command -v "$cmd" >/dev/null || need+=("$cmd")
   done
   $tests && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && need+=("PostgreSQL server (initdb, pg_ctl) under /usr/lib/postgresql/<version>/bin")
+  pkg-config --exists opus 2>/dev/null || need+=("libopus development files (pkg-config opus)")
+  $tests && ! command -v chromium >/dev/null && need+=("chromium")
   [ -d /usr/share/pocketsphinx/test/data ] || need+=("pocketsphinx test data in /usr/share/pocketsphinx/test/data")
   if ((${#need[@]})); then
     cat >&2 <<EOF

@@ -3,6 +3,7 @@
 //! - [`mulaw`]: G.711 μ-law encode/decode (bit-exact with ITU-T G.191), slice and `f32` helpers;
 //! - [`resample`]: streaming and one-shot sample-rate conversion (rubato, band-limited, 10 ms delay);
 //! - [`wav`]: reading any WAV into mono [`Pcm`], writing 16-bit WAVs, [`to_phone`] conversion;
+//! - [`opus`]: Opus encoder/decoder (libopus via audiopus) for the browser softphone, 20 ms packets at 48 kHz;
 //! - [`frames`]: 20 ms framing constants and the [`Framer`] that cuts byte streams into 160-byte frames.
 //!
 //! Samples are `f32` in `[-1.0, 1.0]` everywhere except the μ-law wire bytes.
@@ -10,6 +11,7 @@
 
 pub mod frames;
 pub mod mulaw;
+pub mod opus;
 pub mod resample;
 pub mod wav;
 
