@@ -359,6 +359,8 @@ mod tests {
             outcome: None,
             trace: Value::Null,
             recording: None,
+            codec: None,
+            transport: None,
         });
     }
 }

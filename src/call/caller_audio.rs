@@ -100,6 +100,20 @@ impl CallerAudio {
         }
     }
 
+    /// Bot audio (μ-law) just sent to the carrier, for the recording's right channel.
+    pub fn bot_sent(&mut self, payload: &[u8]) {
+        if let Some(rec) = self.recorder.as_mut() {
+            rec.play(&mulaw::decode_slice(payload));
+        }
+    }
+
+    /// The carrier was told to clear its queue: the recording drops it too.
+    pub fn bot_cleared(&mut self) {
+        if let Some(rec) = self.recorder.as_mut() {
+            rec.clear_bot();
+        }
+    }
+
     /// Finalise the recording; returns its path.
     pub fn finish(&mut self) -> Option<String> {
         self.recorder.take().and_then(|r| match r.finish() {

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use machine::MachineConfig;
-pub use session::run;
+pub use session::{run, run_with_media};
 pub use transfer::Transfer;
 pub use transport::WsFrame;
 

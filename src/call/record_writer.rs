@@ -129,6 +129,7 @@ mod tests {
                 account_sid: "AC1".into(),
                 from: "+15551230001".into(),
                 to: "+18005550100".into(),
+                ..NewCall::default()
             })
             .await
             .unwrap();

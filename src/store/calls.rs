@@ -27,6 +27,41 @@ pub struct NewCall {
     pub account_sid: String,
     pub from: String,
     pub to: String,
+    /// How the call's audio arrives (codec and transport).
+    pub media: CallMedia,
+}
+
+/// How a call's audio reaches the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMedia {
+    /// `pcmu` (G.711 μ-law, 8 kHz: carriers) or `opus` (48 kHz: the browser softphone).
+    pub codec: String,
+    /// `twilio-media-streams` or `browser-websocket`.
+    pub transport: String,
+}
+
+impl CallMedia {
+    /// A carrier's Media Streams socket: μ-law at 8 kHz.
+    pub fn twilio() -> Self {
+        Self {
+            codec: "pcmu".into(),
+            transport: "twilio-media-streams".into(),
+        }
+    }
+
+    /// The browser softphone (`/phone`): Opus over the page's websocket.
+    pub fn browser_opus() -> Self {
+        Self {
+            codec: "opus".into(),
+            transport: "browser-websocket".into(),
+        }
+    }
+}
+
+impl Default for CallMedia {
+    fn default() -> Self {
+        Self::twilio()
+    }
 }
 
 /// Everything recorded about one call.
@@ -52,6 +87,12 @@ pub struct CallRecord {
     /// The full call trace (handoffs, tool calls, latencies).
     pub trace: serde_json::Value,
     pub recording: Option<String>,
+    /// `pcmu`, `opus`; absent on records older than the field.
+    #[serde(default)]
+    pub codec: Option<String>,
+    /// `twilio-media-streams`, `browser-websocket`; absent on older records.
+    #[serde(default)]
+    pub transport: Option<String>,
 }
 
 /// The final state of a call, written when it ends (and as progress while it runs).
@@ -87,10 +128,10 @@ impl Store {
         let instance = self.instance().id.clone();
         self.run(move |db| {
             let n = db.execute(
-                "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at, instance)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO calls (call_sid, stream_sid, account_sid, from_number, to_number, started_at, instance, codec, transport)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT(call_sid) DO NOTHING",
-                &[&call.call_sid, &call.stream_sid, &call.account_sid, &call.from, &call.to, &now_rfc3339(), &instance],
+                &[&call.call_sid, &call.stream_sid, &call.account_sid, &call.from, &call.to, &now_rfc3339(), &instance, &call.media.codec, &call.media.transport],
             )?;
             if n == 0 {
                 return Err(StoreError::CallExists(call.call_sid));
@@ -192,7 +233,7 @@ impl Store {
 }
 
 const SELECT: &str = "SELECT call_sid, stream_sid, account_sid, from_number, to_number, started_at,
-    ended_at, frames_in, frames_out, errors, agents, transcript, outcome, trace, recording FROM calls";
+    ended_at, frames_in, frames_out, errors, agents, transcript, outcome, trace, recording, codec, transport FROM calls";
 
 fn read_row(r: &Row) -> Result<CallRecord, StoreError> {
     let corrupt =
@@ -218,6 +259,8 @@ fn read_row(r: &Row) -> Result<CallRecord, StoreError> {
         outcome,
         trace: serde_json::from_str(&trace).map_err(|e| corrupt("trace", &e))?,
         recording: r.get(14)?,
+        codec: r.get(15)?,
+        transport: r.get(16)?,
     })
 }
 
@@ -237,6 +280,7 @@ mod tests {
             account_sid: "AC1".into(),
             from: "+15551230001".into(),
             to: "+18005550000".into(),
+            media: CallMedia::default(),
         }
     }
 

@@ -52,6 +52,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         ),
     },
     migration!("0003_instances"),
+    migration!("0004_call_media"),
 ];
 
 /// The migration that creates and seeds the demo customer data.

@@ -7,8 +7,9 @@
 //! [`encode`] for server frames; the Twilio side ([`encode_inbound`],
 //! [`ClientEncoder`], [`decode_outbound`]) for test clients and QA replay;
 //! TwiML documents ([`twiml`]); `X-Twilio-Signature` validation
-//! ([`signature`]); and the stream tokens `/twiml` issues and `/media` verifies
-//! ([`stream_token`]).
+//! ([`signature`]); the stream tokens `/twiml` issues and `/media` verifies
+//! ([`stream_token`]); and the browser softphone's protocol, bridged to Media
+//! Streams ([`browser`]).
 //!
 //! Does not own: sockets, the HTTP server, timing/pacing of audio, μ-law
 //! sample conversion (see `audio`), or the Twilio REST client (`call::transfer`).
@@ -24,6 +25,7 @@
 //! assert_eq!(reply, r#"{"event":"clear","streamSid":"MZ1"}"#);
 //! ```
 
+pub mod browser;
 mod client;
 mod decoder;
 mod encode;

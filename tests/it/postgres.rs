@@ -60,6 +60,7 @@ fn call(sid: &str) -> NewCall {
         account_sid: "ACpg".into(),
         from: "+15551230001".into(),
         to: "+18005550100".into(),
+        ..NewCall::default()
     }
 }
 

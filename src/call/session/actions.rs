@@ -47,6 +47,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                 Action::Media(payload) => {
                     self.report.frames_out += 1;
                     self.deps.metrics.frames_out.inc();
+                    if let Some(audio) = self.audio.as_mut() {
+                        audio.bot_sent(&payload);
+                    }
                     self.send_msg(|sid| Outbound::Media {
                         stream_sid: sid,
                         payload,
@@ -62,6 +65,9 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
                     .await;
                 }
                 Action::Clear => {
+                    if let Some(audio) = self.audio.as_mut() {
+                        audio.bot_cleared();
+                    }
                     self.send_msg(|sid| Outbound::Clear { stream_sid: sid })
                         .await
                 }

@@ -25,6 +25,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             account_sid: start.account_sid.clone(),
             from: caller.from.clone(),
             to: caller.to.clone(),
+            media: self.media.clone(),
         };
         // Authenticated: free the client's pending slot, take a call slot.
         if let Some(gate) = self.gate.as_mut() {

@@ -26,7 +26,7 @@ use super::tts_worker::{self, SpeakJob, TtsHandle, TtsOutput};
 use super::{CallDeps, End, StreamGate};
 use crate::agents::{CallerContext, RunEvent, TurnId};
 use crate::speech::{SpeechError, SttEvent, SttInput, SttStream, STT_INPUT_CAPACITY};
-use crate::store::calls::NewCall;
+use crate::store::calls::{CallMedia, NewCall};
 use crate::telephony::{self, Decoder, Inbound, Outbound, StartMeta};
 
 /// Longest one frame may take to reach the carrier's socket before it is taken for
@@ -58,13 +58,32 @@ pub async fn run<S, K>(
     S: Stream<Item = WsFrame> + Unpin,
     K: Sink<WsFrame> + Unpin,
 {
+    run_with_media(inbound, outbound, deps, gate, shutdown, CallMedia::twilio()).await
+}
+
+/// [`run`] for a stream whose audio reached the server another way than a carrier's
+/// socket (the browser softphone's Opus, bridged to Media Streams frames): `media`
+/// is what the call record says about codec and transport.
+pub async fn run_with_media<S, K>(
+    inbound: S,
+    outbound: K,
+    deps: CallDeps,
+    gate: Option<Box<dyn StreamGate>>,
+    shutdown: CancellationToken,
+    media: CallMedia,
+) where
+    S: Stream<Item = WsFrame> + Unpin,
+    K: Sink<WsFrame> + Unpin,
+{
     let span = info_span!(
         "call",
         call_sid = tracing::field::Empty,
-        stream_sid = tracing::field::Empty
+        stream_sid = tracing::field::Empty,
+        transport = media.transport.as_str(),
     );
     let mut session = Session::new(deps, outbound, span.clone());
     session.gate = gate;
+    session.media = media;
     session.run(inbound, shutdown).instrument(span).await;
 }
 
@@ -104,6 +123,8 @@ struct Session<K> {
     gate: Option<Box<dyn StreamGate>>,
     /// Close code and reason when the stream was refused.
     refusal: Option<(u16, String)>,
+    /// Codec and transport, for the call record.
+    media: CallMedia,
 }
 
 impl<K: Sink<WsFrame> + Unpin> Session<K> {
@@ -138,6 +159,7 @@ impl<K: Sink<WsFrame> + Unpin> Session<K> {
             end: None,
             gate: None,
             refusal: None,
+            media: CallMedia::default(),
         }
     }
 

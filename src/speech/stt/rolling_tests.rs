@@ -511,7 +511,7 @@ async fn a_decode_waiting_for_a_busy_slot_reports_its_queue_time() {
 
 #[tokio::test]
 async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
-    let (release, fake, mut s) = paused_mid_decode(1000).await;
+    let (release, _fake, mut s) = paused_mid_decode(1000).await;
     s.input.send(SttInput::Flush).await.unwrap();
     // The caller went on: the next utterance continues this one and pauses too.
     s.input.send(SttInput::Continue).await.unwrap();
@@ -549,7 +549,7 @@ async fn the_caller_going_on_after_the_flush_never_loses_the_flushed_final() {
 
 #[tokio::test]
 async fn a_pause_after_a_voided_one_still_gets_its_decode() {
-    let (release, fake, mut s) = paused_mid_decode(600).await;
+    let (release, _fake, mut s) = paused_mid_decode(600).await;
     // The caller goes on and pauses again while the first decode still runs.
     s.input.send(SttInput::Resume).await.unwrap();
     s.input.send(speech(400)).await.unwrap();
