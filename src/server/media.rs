@@ -21,7 +21,7 @@ use super::AppState;
 use crate::call::{self, CallDeps, StreamGate, WsFrame};
 
 /// One socket's admission: its pending slot until `start`, then a call slot.
-struct SocketGate {
+pub(super) struct SocketGate {
     admission: Admission,
     pending: Option<PendingSlot>,
     call: Option<CallSlot>,
@@ -37,35 +37,39 @@ impl StreamGate for SocketGate {
     }
 }
 
-/// Accept the upgrade; each socket becomes one call task.
-pub async fn upgrade(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: Uri,
-    ws: WebSocketUpgrade,
-) -> Response {
+/// A socket that passed the checks before its upgrade: what its call needs, its
+/// admission, and its place in the drain (held until the call's record is written).
+pub(super) struct Admitted {
+    pub deps: CallDeps,
+    pub gate: SocketGate,
+    pub live: tokio_util::task::task_tracker::TaskTrackerToken,
+}
+
+/// The checks every call socket passes before its upgrade, in order: not draining,
+/// providers loaded, `authorize` (the route's own: a Twilio signature, an operator),
+/// and the cap on sockets without a `start` per client (429).
+pub(super) fn admit(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    authorize: impl FnOnce() -> Result<(), Response>,
+) -> Result<Admitted, Response> {
     // Counted as live before the drain check: a drain that begins between the two
     // then waits for this call instead of finding none and shutting down under it.
     let live = state.drain.call_token();
     if state.drain.is_draining() {
         state.metrics.refused.with_label_values(&["draining"]).inc();
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "draining: not taking new calls",
         )
-            .into_response();
+            .into_response());
     }
     let Some(deps) = state.call_deps() else {
         let why = format!("not ready: {}", state.readiness.waiting_for());
-        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+        return Err((StatusCode::SERVICE_UNAVAILABLE, why).into_response());
     };
-    if let Err(resp) = state
-        .security
-        .check_twilio(&state.metrics, &headers, &uri, &[], true)
-    {
-        return resp;
-    }
+    authorize()?;
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let client = state.admission.client(peer.ip(), forwarded);
     let pending = match state.admission.pending(client) {
@@ -77,11 +81,11 @@ pub async fn upgrade(
                 .with_label_values(&[refusal.kind()])
                 .inc();
             warn!(%client, reason = refusal.kind(), "too many media sockets without a start");
-            return (
+            return Err((
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many pending media streams",
             )
-                .into_response();
+                .into_response());
         }
     };
     let gate = SocketGate {
@@ -89,9 +93,34 @@ pub async fn upgrade(
         pending: Some(pending),
         call: None,
     };
-    // The transport cap sits well above the codec's limit, so an oversized frame is
-    // counted and dropped by the codec instead of killing the connection.
-    let cap = state.max_frame_bytes.saturating_mul(16).max(1 << 20);
+    Ok(Admitted { deps, gate, live })
+}
+
+/// The largest websocket message and frame accepted at the transport level: well
+/// above the codec's limit, so an oversized frame is counted and dropped by the
+/// codec instead of killing the connection.
+pub(super) fn transport_cap(state: &AppState) -> usize {
+    state.max_frame_bytes.saturating_mul(16).max(1 << 20)
+}
+
+/// Accept the upgrade; each socket becomes one call task.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let admitted = admit(&state, peer, &headers, || {
+        state
+            .security
+            .check_twilio(&state.metrics, &headers, &uri, &[], true)
+    });
+    let Admitted { deps, gate, live } = match admitted {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let cap = transport_cap(&state);
     let shutdown = state.shutdown.clone();
     // `live` is held until the call's record is written: the drain waits for it.
     ws.max_message_size(cap)

@@ -10,13 +10,17 @@
 //! | `GET /calls/{callSid}`| one call record (agents, transcript, outcome, trace; operators) |
 //! | `GET /metrics`        | Prometheus metrics (no personal data) |
 //! | `/whisper/{callSid}`  | TwiML brief read to the person taking a transferred call (Twilio) |
+//! | `GET /console…`, `GET /calls/{callSid}/recording.wav` | the operator console ([`console`]) |
+//! | `GET /phone`, `GET /phone/ws` | the browser softphone ([`phone`]) |
 //!
 //! Who may call which route: [`security`]; how many media sockets are served:
 //! [`admission`]; shutting down without dropping calls: [`drain`].
 
 pub mod admission;
+mod console;
 pub mod drain;
 mod media;
+mod phone;
 mod routes;
 pub mod security;
 
@@ -139,6 +143,18 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/calls", get(routes::list_calls))
         .route("/calls/{call_sid}", get(routes::get_call))
+        .route("/calls/{call_sid}/recording.wav", get(console::recording))
+        .route("/console", get(console::list_page))
+        .route("/console/events", get(console::list_events))
+        .route(
+            "/console/login",
+            get(console::login_form).post(console::login),
+        )
+        .route("/console/calls/{call_sid}", get(console::call_page))
+        .route("/console/calls/{call_sid}/events", get(console::call_events))
+        .route("/phone", get(phone::page))
+        .route("/phone/worklet.js", get(phone::worklet))
+        .route("/phone/ws", get(phone::upgrade))
         .route("/metrics", get(routes::metrics))
         .route(
             "/whisper/{call_sid}",

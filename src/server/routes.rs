@@ -86,6 +86,12 @@ pub struct ListQuery {
 /// identity fields stay as stored: `from` is the verified caller, and a long E.164
 /// number must not be mistaken for a card.
 fn redacted_json(value: impl serde::Serialize) -> Response {
+    Json(redacted_value(value)).into_response()
+}
+
+/// [`redacted_json`]'s value, for other ways of serving records (the console's
+/// server-sent events).
+pub(super) fn redacted_value(value: impl serde::Serialize) -> serde_json::Value {
     const IDENTITY: [&str; 5] = ["callSid", "streamSid", "accountSid", "from", "to"];
     fn record(v: &mut serde_json::Value) {
         match v {
@@ -102,7 +108,7 @@ fn redacted_json(value: impl serde::Serialize) -> Response {
     }
     let mut v = serde_json::to_value(value).unwrap_or_default();
     record(&mut v);
-    Json(v).into_response()
+    v
 }
 
 /// `GET /calls?limit=N`: recent calls, newest first (operators only).

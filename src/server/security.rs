@@ -103,15 +103,20 @@ impl Security {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        if let (Some(given), Some(expected)) = (bearer, &self.admin_token) {
-            if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-                return Ok(());
+        // The console's pages carry the token in a cookie set by `/console/login`
+        // (a browser cannot add a header to a page load or an `<audio>` source).
+        let cookie = operator_cookie(headers);
+        for given in [bearer, cookie.as_deref()].into_iter().flatten() {
+            if let Some(expected) = &self.admin_token {
+                if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                    return Ok(());
+                }
             }
         }
         if !self.enforcing && is_local(headers, peer) {
             return Ok(());
         }
-        let reason = if bearer.is_some() {
+        let reason = if bearer.is_some() || cookie.is_some() {
             "operator_token_invalid"
         } else {
             "operator_unauthenticated"
@@ -128,6 +133,41 @@ impl Security {
         );
         Err(resp)
     }
+}
+
+/// Name of the cookie holding the operator token (set by `POST /console/login`).
+pub const OPERATOR_COOKIE: &str = "switchboard_operator";
+
+/// The operator token from the request's `Cookie` headers, if any.
+pub fn operator_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == OPERATOR_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+}
+
+/// Whether a browser's request comes from one of our own pages: no `Origin` (not a
+/// browser), or an `Origin` naming this host. A page on another site must not open
+/// the softphone's websocket with the operator's cookie or from loopback.
+pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if !public_url.is_empty() {
+        return origin.trim_end_matches('/') == public_url.trim_end_matches('/');
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let bare = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    !host.is_empty() && bare == Some(host)
 }
 
 /// A request from this machine itself: a loopback peer, no proxy headers (a local
@@ -244,6 +284,40 @@ mod tests {
             ..Default::default()
         };
         assert!(no_token.check_operator(&m, &good, Some(local)).is_err());
+    }
+
+    #[test]
+    fn the_operator_token_is_also_taken_from_the_console_cookie() {
+        let sec = Security {
+            enforcing: true,
+            public_url: "https://sb.example".into(),
+            twilio_auth_token: None,
+            admin_token: Some("s3cret".into()),
+        };
+        let metrics = Metrics::new();
+        let ok = headers(&[("cookie", "theme=dark; switchboard_operator=s3cret")]);
+        assert!(sec.check_operator(&metrics, &ok, None).is_ok());
+        let wrong = headers(&[("cookie", "switchboard_operator=guess")]);
+        assert!(sec.check_operator(&metrics, &wrong, None).is_err());
+        let other_name = headers(&[("cookie", "xswitchboard_operator=s3cret")]);
+        assert!(sec.check_operator(&metrics, &other_name, None).is_err());
+    }
+
+    #[test]
+    fn only_our_own_pages_pass_the_origin_check() {
+        let local = |origin: &str| {
+            same_origin(
+                &headers(&[("host", "127.0.0.1:8080"), ("origin", origin)]),
+                "",
+            )
+        };
+        assert!(local("http://127.0.0.1:8080"));
+        assert!(!local("http://evil.example"));
+        assert!(!local("http://127.0.0.1:8081"));
+        assert!(same_origin(&headers(&[("host", "x")]), ""), "no Origin: not a browser");
+        let prod = |origin: &str| same_origin(&headers(&[("origin", origin)]), "https://sb.example");
+        assert!(prod("https://sb.example"));
+        assert!(!prod("https://sb.example.evil"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: one binary (linking the whole stack once), one module per area.
 
 mod call_loop;
+mod chromium;
 mod escalation;
 mod harness;
 mod in_memory;
@@ -11,6 +12,7 @@ mod postgres;
 mod process;
 mod replay;
 mod security;
+mod softphone;
 mod speech_faults;
 mod speech_http_faults;
 mod telemetry;

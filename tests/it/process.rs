@@ -57,6 +57,11 @@ pub(crate) fn write_config_with_store(dir: &Path, drain_s: u64, store: &str) -> 
 
 impl Server {
     pub(crate) async fn start(dir: &Path, config: &Path) -> Self {
+        Self::start_within(dir, config, Duration::from_secs(10)).await
+    }
+
+    /// [`Server::start`], waiting up to `ready_within` for `/readyz` (models to load).
+    pub(crate) async fn start_within(dir: &Path, config: &Path, ready_within: Duration) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         // The test's own config only: CI exports SWITCHBOARD_* overrides (store and
         // recordings paths) that would win over the file.
@@ -113,7 +118,8 @@ impl Server {
             addr,
             db: dir.join("calls.sqlite"),
         };
-        for _ in 0..200 {
+        let deadline = tokio::time::Instant::now() + ready_within;
+        while tokio::time::Instant::now() < deadline {
             if server.readyz().await == 200 {
                 return server;
             }
