@@ -20,9 +20,10 @@ use serde_json::Value;
 use super::chromium::{self, Browser};
 use super::process::Server;
 
-/// The caller's audio as the fake microphone: the greeting's length of silence, the
-/// request, then silence while the bot answers (Chromium plays the file once).
-fn fake_microphone(dir: &Path) -> PathBuf {
+/// The caller's audio as the fake microphone: `lead_s` of silence, the request, then
+/// silence while the bot answers (Chromium plays the file once, from the moment the
+/// page opens the microphone).
+fn fake_microphone(dir: &Path, lead_ms: u32) -> PathBuf {
     let request = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/bench-fixtures/latency/callers/money-back-1.wav"
@@ -38,16 +39,16 @@ fn fake_microphone(dir: &Path) -> PathBuf {
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    let silence = |w: &mut hound::WavWriter<_>, s: u32| {
-        for _ in 0..rate * s {
+    let silence = |w: &mut hound::WavWriter<_>, ms: u32| {
+        for _ in 0..rate * ms / 1000 {
             w.write_sample(0i16).unwrap();
         }
     };
-    silence(&mut w, 7);
+    silence(&mut w, lead_ms);
     for s in speech {
         w.write_sample(s).unwrap();
     }
-    silence(&mut w, 40);
+    silence(&mut w, 40_000);
     w.finalize().unwrap();
     path
 }
@@ -80,8 +81,12 @@ async fn get_json(server: &Server, path: &str) -> Value {
     reqwest::get(&url).await.unwrap().json().await.unwrap()
 }
 
-#[tokio::test]
-async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_plays_it() {
+/// The demo customer on file who was charged for an annual subscription.
+const CUSTOMER: &str = "%2B15551230001";
+
+/// A server on the embedded stack and a browser whose microphone says the request
+/// after `lead_ms`; `None` (test skipped) without Chromium or the models.
+async fn setup(dir: &Path, lead_ms: u32) -> Option<(Server, Browser, String)> {
     let bin = match prerequisites() {
         Ok(bin) => bin,
         Err(why) => {
@@ -90,26 +95,57 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
                 "SB_REQUIRE_CHROMIUM is set but {why}"
             );
             eprintln!("skipped: {why}");
-            return;
+            return None;
         }
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_within(dir.path(), &write_config(dir.path()), Duration::from_secs(180)).await;
+    let server = Server::start_within(dir, &write_config(dir), Duration::from_secs(180)).await;
     let base = format!("http://{}", server.addr);
-    let mut browser = Browser::launch(&bin, &fake_microphone(dir.path())).await;
-    let shots = std::env::var_os("SB_SCREENSHOTS_DIR").map(PathBuf::from);
+    let browser = Browser::launch(&bin, &fake_microphone(dir, lead_ms)).await;
+    Some((server, browser, base))
+}
 
-    // The softphone calls on load.
-    let phone = browser.open(&format!("{base}/phone?autostart=1")).await;
+/// Wait for the page's call to start; its call SID.
+async fn call_started(browser: &mut Browser, page: &chromium::Page) -> String {
     let sid = browser
         .wait_for(
-            &phone,
+            page,
             "the call to start",
             "document.body.dataset.state === 'in-call' && document.body.dataset.callSid",
             Duration::from_secs(30),
         )
         .await;
-    let sid = sid.as_str().unwrap().to_string();
+    sid.as_str().unwrap().to_string()
+}
+
+/// Hang up from the page and wait for the call's record to be finished.
+async fn hang_up(browser: &mut Browser, page: &chromium::Page, server: &Server, sid: &str) -> Value {
+    browser.eval(page, "document.getElementById('hangup').click()").await;
+    let mut ended = Value::Null;
+    for _ in 0..120 {
+        ended = get_json(server, &format!("/calls/{sid}")).await;
+        if ended["endedAt"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(ended["endedAt"].is_string(), "{ended:#}");
+    ended
+}
+
+#[tokio::test]
+async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_plays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // The caller waits for the greeting to finish, then asks.
+    let Some((server, mut browser, base)) = setup(dir.path(), 7000).await else {
+        return;
+    };
+    let shots = std::env::var_os("SB_SCREENSHOTS_DIR").map(PathBuf::from);
+
+    // The softphone calls on load.
+    let phone = browser
+        .open(&format!("{base}/phone?autostart=1&from={CUSTOMER}"))
+        .await;
+    let sid = call_started(&mut browser, &phone).await;
     // The caller's request reaches billing; the bot answers in a voice the page plays.
     browser
         .wait_for(
@@ -130,17 +166,7 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
     if let Some(dir) = &shots {
         browser.screenshot(&phone, &dir.join("softphone.png")).await;
     }
-    browser.eval(&phone, "document.getElementById('hangup').click()").await;
-    // The call ends and its record is finished.
-    let mut ended = Value::Null;
-    for _ in 0..120 {
-        ended = get_json(&server, &format!("/calls/{sid}")).await;
-        if ended["endedAt"].is_string() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert!(ended["endedAt"].is_string(), "{ended:#}");
+    let ended = hang_up(&mut browser, &phone, &server, &sid).await;
     assert_eq!(ended["codec"], "opus", "{ended:#}");
     assert_eq!(ended["transport"], "browser-websocket");
     assert_eq!(ended["agents"], serde_json::json!(["triage", "billing"]), "{ended:#}");
@@ -211,4 +237,56 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
     let energy = |ch: usize| samples.iter().skip(ch).step_by(2).filter(|s| s.abs() > 500).count();
     assert!(energy(0) > 8000, "the caller is on the left: {}", energy(0));
     assert!(energy(1) > 8000, "the bot is on the right: {}", energy(1));
+}
+
+#[tokio::test]
+async fn talking_over_the_bot_in_the_browser_stops_its_voice_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The caller starts talking while the greeting is still playing.
+    let Some((server, mut browser, base)) = setup(dir.path(), 1200).await else {
+        return;
+    };
+    let phone = browser
+        .open(&format!("{base}/phone?autostart=1&from={CUSTOMER}"))
+        .await;
+    let sid = call_started(&mut browser, &phone).await;
+    // The server tells the page to clear while the greeting plays; the very next
+    // block the player renders is silent.
+    let peak = browser
+        .wait_for(
+            &phone,
+            "the page to stop the bot's voice on the server's clear",
+            "document.body.dataset.clearedPeak",
+            Duration::from_secs(30),
+        )
+        .await;
+    let speaking = browser.eval(&phone, "document.body.dataset.speakingAtClear").await;
+    assert_eq!(speaking, "true", "the bot was speaking when the caller barged in");
+    assert_eq!(peak, "0", "the voice went on after the clear");
+    // The call goes on: the caller's words are a turn and the bot answers it.
+    browser
+        .wait_for(
+            &phone,
+            "a reply to the caller who barged in",
+            "(() => { const l = [...document.querySelectorAll('#transcript li')]; \
+             const i = l.findIndex(x => x.classList.contains('caller')); \
+             return i >= 0 && l.slice(i + 1).some(x => x.classList.contains('agent')); })()",
+            Duration::from_secs(60),
+        )
+        .await;
+    let ended = hang_up(&mut browser, &phone, &server, &sid).await;
+    // History keeps only what the caller heard of the greeting.
+    let greeting = &ended["transcript"][0];
+    assert_eq!(greeting["speaker"], "agent", "{ended:#}");
+    assert_eq!(greeting["interrupted"], true, "{ended:#}");
+    let heard = greeting["text"].as_str().unwrap();
+    eprintln!("barge-in: greeting heard: {heard:?}");
+    assert!(
+        heard.len() < "Hi, thanks for calling Switchboard. How can I help you today?".len(),
+        "only the part played before the barge-in: {heard:?}"
+    );
+    assert!(
+        !ended["trace"]["voice"]["bargeIns"].as_array().unwrap().is_empty(),
+        "{ended:#}"
+    );
 }

@@ -8,7 +8,8 @@
 //   {mark: name}         echo `name` back once everything queued before it has played
 //   {clear: true}        barge-in: drop everything queued (marks included; the server
 //                        echoes pending marks itself on clear)
-// Messages out: {mark: name} when reached, {speaking: bool} on start/stop of playback.
+// Messages out: {mark: name} when reached, {speaking: bool} on start/stop of playback,
+// {clearedPeak: x} with the loudest sample of the first block rendered after a clear.
 // A talk spurt starts playing once PREBUFFER samples are queued (or a mark says the
 // chunk is complete), so network jitter does not cut the first syllable.
 
@@ -35,7 +36,9 @@ class Player extends AudioWorkletProcessor {
       if (m.clear) {
         this.queue = [];
         this.queued = 0;
-        this.setPlaying(false);
+        this.playing = false;
+        this.port.postMessage({ speaking: false });
+        this.reportNext = true;
       } else if (m.mark !== undefined) {
         this.queue.push({ mark: m.mark });
       } else if (m.pcm) {
@@ -62,13 +65,26 @@ class Player extends AudioWorkletProcessor {
   process(_inputs, outputs) {
     const out = outputs[0][0];
     out.fill(0);
+    if (this.reportNext) {
+      this.reportNext = false;
+      this.render(out);
+      let peak = 0;
+      for (const x of out) peak = Math.max(peak, Math.abs(x));
+      this.port.postMessage({ clearedPeak: peak });
+      return true;
+    }
+    this.render(out);
+    return true;
+  }
+
+  render(out) {
     if (!this.playing) {
       const markWaiting = this.queue.some((i) => i.mark !== undefined);
       if (this.queued >= PREBUFFER || (markWaiting && this.queued > 0)) {
         this.setPlaying(true);
       } else {
         if (this.queued === 0) this.echoMarks();
-        return true;
+        return;
       }
     }
     let i = 0;
@@ -85,7 +101,6 @@ class Player extends AudioWorkletProcessor {
     }
     this.echoMarks();
     if (this.queued === 0) this.setPlaying(false);
-    return true;
   }
 }
 
