@@ -68,5 +68,42 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The softphone's bridge, one 20 ms frame each way: the page's Opus packet
+/// (48 kHz) decoded to 8 kHz μ-law media, and the bot's μ-law frame encoded to Opus.
+fn softphone(c: &mut Criterion) {
+    use switchboard::audio::opus::{OpusEncoder, OPUS_RATE};
+    use switchboard::telephony::browser::BrowserBridge;
+    use switchboard::telephony::{encode, Outbound};
+
+    let mut enc = OpusEncoder::new(OPUS_RATE).expect("encoder");
+    let packets: Vec<Vec<u8>> = enc
+        .push(&sine(300.0, OPUS_RATE, 960 * 100))
+        .expect("encode");
+    c.bench_function("softphone_page_opus_20ms_to_mulaw_media", |b| {
+        let mut bridge = BrowserBridge::new("WBbench").expect("bridge");
+        let mut seq = 0u16;
+        let mut i = 0;
+        b.iter(|| {
+            let mut frame = seq.to_be_bytes().to_vec();
+            frame.extend(&packets[i % packets.len()]);
+            seq = seq.wrapping_add(1);
+            i += 1;
+            black_box(bridge.page_audio(black_box(&frame)).expect("decode"));
+        })
+    });
+    let media = encode(&Outbound::Media {
+        stream_sid: "MZWBbench".into(),
+        payload: frame_for_bench(),
+    });
+    c.bench_function("softphone_bot_mulaw_20ms_to_opus", |b| {
+        let mut bridge = BrowserBridge::new("WBbench").expect("bridge");
+        b.iter(|| black_box(bridge.session_text(black_box(&media))))
+    });
+}
+
+fn frame_for_bench() -> Vec<u8> {
+    mulaw::encode_from_f32(&sine(440.0, 8_000, FRAME_BYTES))
+}
+
+criterion_group!(benches, bench, softphone);
 criterion_main!(benches);

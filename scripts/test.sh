@@ -22,6 +22,9 @@ llama="$(scripts/llama-server.sh start)"
 eval "$llama"
 trap 'scripts/postgres.sh stop "$SB_TEST_POSTGRES_DIR"; scripts/llama-server.sh stop "${SB_TEST_LLAMA_PID:-}"' EXIT
 export SB_REQUIRE_LLAMA=1
+# The softphone and console tests drive a real headless Chromium (installed above by
+# setup.sh --tests); here its absence is a failure, not a skip.
+export SB_REQUIRE_CHROMIUM=1
 # One test at a time: the embedded-stack tests run real models and the replay tests
 # time real calls; on a 2-core machine they must not starve each other.
 cargo test --locked -- --test-threads 1

@@ -9,12 +9,12 @@
 //!
 //! | module        | owns |
 //! |---------------|------|
-//! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, signatures and stream tokens |
-//! | [`audio`]     | G.711 μ-law, resampling, WAV files, 20 ms framing |
+//! | [`telephony`] | the Twilio Media Streams wire format (sans-IO codec), TwiML, signatures and stream tokens; the browser softphone's protocol bridged to it |
+//! | [`audio`]     | G.711 μ-law, Opus, resampling, WAV files, 20 ms framing |
 //! | [`speech`]    | `Vad`, `SpeechToText`, `TextToSpeech` traits; `vad/`, `stt/` (Whisper and its model files, cloud recognisers), `tts/` (Piper, cloud voices, normalisation); model files |
 //! | [`agents`]    | the text-only agent runtime: prompts, handoffs, tools, `ChatModel`s, traces |
 //! | [`call`]      | one phone call: the sans-IO machine by concept (endpointing, transcripts, reply, interruption, keypad, re-prompt), playout pacing and marks, its tokio session, the record writer and live transfers (Twilio REST) |
-//! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`) wiring sockets to [`call`] |
+//! | [`server`]    | axum routes (`/twiml`, `/media`, `/healthz`, `/readyz`, `/calls`, the console, the softphone) wiring sockets to [`call`] |
 //! | [`replay`]    | QA replay: a Twilio simulator that plays WAV scenarios and checks agent paths |
 //! | [`store`]     | SQLite (embedded) or PostgreSQL (shared): call records, demo customers |
 //! | [`config`]    | TOML configuration with `SWITCHBOARD_*` environment overrides |

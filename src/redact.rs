@@ -81,8 +81,10 @@ impl Redactor {
                     *s = r;
                 }
             }
-            Value::Number(n) => {
-                // A card number stored as a JSON number becomes a masked string.
+            // A card number stored as a JSON number becomes a masked string. Only an
+            // integer can be one: a score such as 0.8913457202911377 has as many
+            // digits but is no card (it used to come out as "*.****…").
+            Value::Number(n) if !n.is_f64() => {
                 if let Cow::Owned(r) = mask_cards(&n.to_string()) {
                     *v = Value::String(r);
                 }
@@ -491,6 +493,14 @@ mod tests {
         let s = v.to_string();
         assert!(!s.contains("4111111111111111"), "{s}");
         assert!(s.contains("************1111"), "{s}");
+    }
+
+    #[test]
+    fn a_score_with_many_digits_is_not_a_card() {
+        let mut v = serde_json::json!({"confidence": 0.8913457202911377f64, "ms": 1622.0});
+        Redactor::default().redact_json(&mut v);
+        assert_eq!(v["confidence"], 0.8913457202911377f64);
+        assert_eq!(v["ms"], 1622.0);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! stream without a valid stream token or `start` (close 1008), and over the
 //! concurrent-call cap (close 1013), before any audio is sent.
 
+// The checks refuse with the HTTP response itself (as `security` does); a boxed
+// response would only move the allocation.
+#![allow(clippy::result_large_err)]
+
 use std::net::SocketAddr;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};

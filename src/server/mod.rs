@@ -151,7 +151,10 @@ pub fn router(state: AppState) -> Router {
             get(console::login_form).post(console::login),
         )
         .route("/console/calls/{call_sid}", get(console::call_page))
-        .route("/console/calls/{call_sid}/events", get(console::call_events))
+        .route(
+            "/console/calls/{call_sid}/events",
+            get(console::call_events),
+        )
         .route("/phone", get(phone::page))
         .route("/phone/worklet.js", get(phone::worklet))
         .route("/phone/ws", get(phone::upgrade))

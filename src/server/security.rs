@@ -314,8 +314,12 @@ mod tests {
         assert!(local("http://127.0.0.1:8080"));
         assert!(!local("http://evil.example"));
         assert!(!local("http://127.0.0.1:8081"));
-        assert!(same_origin(&headers(&[("host", "x")]), ""), "no Origin: not a browser");
-        let prod = |origin: &str| same_origin(&headers(&[("origin", origin)]), "https://sb.example");
+        assert!(
+            same_origin(&headers(&[("host", "x")]), ""),
+            "no Origin: not a browser"
+        );
+        let prod =
+            |origin: &str| same_origin(&headers(&[("origin", origin)]), "https://sb.example");
         assert!(prod("https://sb.example"));
         assert!(!prod("https://sb.example.evil"));
     }

@@ -198,7 +198,9 @@ impl BrowserBridge {
         let msg = match event {
             PageEvent::Dtmf { digit } => {
                 let valid = digit.chars().count() == 1
-                    && digit.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+                    && digit
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
                 if !valid {
                     self.stats.dropped += 1;
                     return Err(BrowserError::BadDigit(digit));

@@ -21,10 +21,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The Chromium binary, when installed.
 pub fn binary() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
 }
 
 pub struct Browser {
@@ -142,7 +146,8 @@ impl Browser {
         let page = Page {
             session: attached["sessionId"].as_str().unwrap().to_string(),
         };
-        self.call(Some(&page.session), "Page.enable", json!({})).await;
+        self.call(Some(&page.session), "Page.enable", json!({}))
+            .await;
         self.navigate(&page, url).await;
         page
     }
@@ -197,7 +202,12 @@ impl Browser {
                 return value;
             }
             if tokio::time::Instant::now() >= deadline {
-                let state = self.eval(page, "document.body ? document.body.innerText.slice(0, 2000) : ''").await;
+                let state = self
+                    .eval(
+                        page,
+                        "document.body ? document.body.innerText.slice(0, 2000) : ''",
+                    )
+                    .await;
                 panic!("timed out waiting for {what}; the page says:\n{state}");
             }
             tokio::time::sleep(Duration::from_millis(250)).await;

@@ -2,6 +2,7 @@
 
 mod call_loop;
 mod chromium;
+mod console;
 mod escalation;
 mod harness;
 mod in_memory;

@@ -115,9 +115,17 @@ async fn greeting_is_paced_marked_and_recorded() {
     assert_eq!(reader.spec().sample_rate, 8000);
     assert_eq!(reader.spec().channels, 2);
     let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
-    let bot_voiced = samples.iter().skip(1).step_by(2).filter(|s| **s != 0).count();
+    let bot_voiced = samples
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|s| **s != 0)
+        .count();
     assert!(samples.len() / 2 >= 50 * 160, "{}", samples.len() / 2);
-    assert!(bot_voiced > 25 * 160, "the greeting is on the right: {bot_voiced}");
+    assert!(
+        bot_voiced > 25 * 160,
+        "the greeting is on the right: {bot_voiced}"
+    );
 
     // The record is listed too.
     let (status, list) = server.get_json("/calls").await;

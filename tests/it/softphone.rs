@@ -118,8 +118,15 @@ async fn call_started(browser: &mut Browser, page: &chromium::Page) -> String {
 }
 
 /// Hang up from the page and wait for the call's record to be finished.
-async fn hang_up(browser: &mut Browser, page: &chromium::Page, server: &Server, sid: &str) -> Value {
-    browser.eval(page, "document.getElementById('hangup').click()").await;
+async fn hang_up(
+    browser: &mut Browser,
+    page: &chromium::Page,
+    server: &Server,
+    sid: &str,
+) -> Value {
+    browser
+        .eval(page, "document.getElementById('hangup').click()")
+        .await;
     let mut ended = Value::Null;
     for _ in 0..120 {
         ended = get_json(server, &format!("/calls/{sid}")).await;
@@ -169,7 +176,11 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
     let ended = hang_up(&mut browser, &phone, &server, &sid).await;
     assert_eq!(ended["codec"], "opus", "{ended:#}");
     assert_eq!(ended["transport"], "browser-websocket");
-    assert_eq!(ended["agents"], serde_json::json!(["triage", "billing"]), "{ended:#}");
+    assert_eq!(
+        ended["agents"],
+        serde_json::json!(["triage", "billing"]),
+        "{ended:#}"
+    );
     let caller = ended["transcript"]
         .as_array()
         .unwrap()
@@ -178,7 +189,9 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
         .map(|l| l["text"].as_str().unwrap().to_lowercase())
         .unwrap_or_default();
     assert!(caller.contains("money"), "recognised: {caller:?}");
-    let heard = ended["trace"]["playout"]["marksHeard"].as_u64().unwrap_or(0);
+    let heard = ended["trace"]["playout"]["marksHeard"]
+        .as_u64()
+        .unwrap_or(0);
     assert!(heard > 0, "the page echoed the marks it played: {ended:#}");
 
     // The console lists the call and its page shows the path and plays the recording.
@@ -234,7 +247,14 @@ async fn a_browser_call_over_opus_reaches_billing_and_the_console_shows_and_play
     let reader = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
     assert_eq!(reader.spec().channels, 2);
     let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
-    let energy = |ch: usize| samples.iter().skip(ch).step_by(2).filter(|s| s.abs() > 500).count();
+    let energy = |ch: usize| {
+        samples
+            .iter()
+            .skip(ch)
+            .step_by(2)
+            .filter(|s| s.abs() > 500)
+            .count()
+    };
     assert!(energy(0) > 8000, "the caller is on the left: {}", energy(0));
     assert!(energy(1) > 8000, "the bot is on the right: {}", energy(1));
 }
@@ -260,8 +280,13 @@ async fn talking_over_the_bot_in_the_browser_stops_its_voice_at_once() {
             Duration::from_secs(30),
         )
         .await;
-    let speaking = browser.eval(&phone, "document.body.dataset.speakingAtClear").await;
-    assert_eq!(speaking, "true", "the bot was speaking when the caller barged in");
+    let speaking = browser
+        .eval(&phone, "document.body.dataset.speakingAtClear")
+        .await;
+    assert_eq!(
+        speaking, "true",
+        "the bot was speaking when the caller barged in"
+    );
     assert_eq!(peak, "0", "the voice went on after the clear");
     // The call goes on: the caller's words are a turn and the bot answers it.
     browser
@@ -286,7 +311,10 @@ async fn talking_over_the_bot_in_the_browser_stops_its_voice_at_once() {
         "only the part played before the barge-in: {heard:?}"
     );
     assert!(
-        !ended["trace"]["voice"]["bargeIns"].as_array().unwrap().is_empty(),
+        !ended["trace"]["voice"]["bargeIns"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
         "{ended:#}"
     );
 }

@@ -32,12 +32,18 @@ fn opened() -> (BrowserBridge, Decoder) {
         page,
         ToPage::Text(r#"{"callSid":"WB1","event":"started"}"#.into())
     );
-    assert!(matches!(session.decode_text(&msgs[0]), Ok(Inbound::Connected { .. })));
+    assert!(matches!(
+        session.decode_text(&msgs[0]),
+        Ok(Inbound::Connected { .. })
+    ));
     match session.decode_text(&msgs[1]) {
         Ok(Inbound::Start(start)) => {
             assert_eq!(start.call_sid, "WB1");
             assert_eq!(start.custom_parameters["StreamToken"], "t");
-            assert!(start.media_format.is_supported(), "μ-law 8 kHz for the call path");
+            assert!(
+                start.media_format.is_supported(),
+                "μ-law 8 kHz for the call path"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -64,7 +70,10 @@ fn opus_from_the_page_becomes_20_ms_mulaw_media_on_the_call_path() {
     assert!(frames.iter().all(|f| f.len() == 160));
     // One second in, less the resamplers' alignment.
     assert!((48..=50).contains(&frames.len()), "{}", frames.len());
-    let pcm: Vec<f32> = frames.iter().flat_map(|f| mulaw::decode_to_f32(f)).collect();
+    let pcm: Vec<f32> = frames
+        .iter()
+        .flat_map(|f| mulaw::decode_to_f32(f))
+        .collect();
     let rms = (pcm[800..].iter().map(|x| x * x).sum::<f32>() / (pcm.len() - 800) as f32).sqrt();
     assert!(rms > 0.1, "the tone came through: rms {rms}");
     assert_eq!(bridge.stats().packets_in, 50);
@@ -92,9 +101,18 @@ fn a_missing_packet_is_concealed_and_a_late_one_dropped() {
 #[test]
 fn malformed_page_messages_are_errors_and_the_call_goes_on() {
     let (mut bridge, mut session) = opened();
-    assert!(matches!(bridge.page_audio(&[1]), Err(BrowserError::ShortFrame)));
-    assert!(matches!(bridge.page_audio(&[0, 0]), Err(BrowserError::Opus(_))));
-    assert!(matches!(bridge.page_text("{nope"), Err(BrowserError::Json(_))));
+    assert!(matches!(
+        bridge.page_audio(&[1]),
+        Err(BrowserError::ShortFrame)
+    ));
+    assert!(matches!(
+        bridge.page_audio(&[0, 0]),
+        Err(BrowserError::Opus(_))
+    ));
+    assert!(matches!(
+        bridge.page_text("{nope"),
+        Err(BrowserError::Json(_))
+    ));
     assert!(matches!(
         bridge.page_text(r#"{"event":"dtmf","digit":"12"}"#),
         Err(BrowserError::BadDigit(_))
@@ -110,10 +128,15 @@ fn malformed_page_messages_are_errors_and_the_call_goes_on() {
         frames += media_frames(&mut session, &bridge.page_audio(p).unwrap()).len();
     }
     assert!(frames >= 3);
-    let keys = bridge.page_text(r##"{"event":"dtmf","digit":"#"}"##).unwrap();
+    let keys = bridge
+        .page_text(r##"{"event":"dtmf","digit":"#"}"##)
+        .unwrap();
     assert!(matches!(session.decode_text(&keys[0]), Ok(Inbound::Dtmf(d)) if d.digit == "#"));
     let stop = bridge.page_text(r#"{"event":"hangup"}"#).unwrap();
-    assert!(matches!(session.decode_text(&stop[0]), Ok(Inbound::Stop(_))));
+    assert!(matches!(
+        session.decode_text(&stop[0]),
+        Ok(Inbound::Stop(_))
+    ));
 }
 
 fn bot_media(payload: Vec<u8>) -> String {
@@ -136,7 +159,9 @@ fn the_bots_audio_reaches_the_page_as_numbered_opus() {
     let mut dec = OpusDecoder::new(OPUS_RATE).unwrap();
     let mut samples = 0;
     for (i, m) in page.iter().enumerate() {
-        let ToPage::Binary(b) = m else { panic!("{m:?}") };
+        let ToPage::Binary(b) = m else {
+            panic!("{m:?}")
+        };
         assert_eq!(u16::from_be_bytes([b[0], b[1]]), i as u16);
         samples += dec.decode(&b[2..]).unwrap().len();
     }
@@ -167,11 +192,15 @@ fn marks_go_to_the_page_and_come_back_once_played_and_a_clear_echoes_the_rest() 
         let (page, echoes) = bridge.session_text(&mark(name));
         assert_eq!(
             page,
-            vec![ToPage::Text(format!(r#"{{"event":"mark","name":"{name}"}}"#))]
+            vec![ToPage::Text(format!(
+                r#"{{"event":"mark","name":"{name}"}}"#
+            ))]
         );
         assert!(echoes.is_empty());
     }
-    let played = bridge.page_text(r#"{"event":"mark","name":"u1-0"}"#).unwrap();
+    let played = bridge
+        .page_text(r#"{"event":"mark","name":"u1-0"}"#)
+        .unwrap();
     assert_eq!(echoed(&mut session, &played), ["u1-0"]);
     // Barge-in: the page is told to clear, the marks not played come back at once.
     let (page, echoes) = bridge.session_text(&encode(&Outbound::Clear {
