@@ -45,6 +45,7 @@ fn to_i16(x: f32) -> i16 {
 /// FEC on for 10 % loss, bandwidth capped at the input's, complexity 5).
 pub struct OpusEncoder {
     encoder: Encoder,
+    rate: u32,
     upsampler: Option<StreamResampler>,
     /// 48 kHz samples not yet a whole frame.
     pending: Vec<f32>,
@@ -74,6 +75,7 @@ impl OpusEncoder {
             .transpose()?;
         Ok(Self {
             encoder,
+            rate,
             upsampler,
             pending: Vec::with_capacity(2 * OPUS_FRAME_SAMPLES),
             scratch: Vec::with_capacity(OPUS_FRAME_SAMPLES),
@@ -104,9 +106,13 @@ impl OpusEncoder {
         Ok(packets)
     }
 
-    /// Drop buffered audio (a barge-in cleared the bot's speech).
+    /// Drop buffered audio, the resampler's history included (a barge-in cleared
+    /// the bot's speech: none of it may start the next reply).
     pub fn reset(&mut self) {
         self.pending.clear();
+        if self.upsampler.is_some() {
+            self.upsampler = StreamResampler::new(self.rate, OPUS_RATE).ok();
+        }
     }
 
     /// Encode what is left, padded with silence to a whole frame.

@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Form, Path, Request, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,7 +37,7 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use super::routes::redacted_value;
-use super::security::{constant_time_eq, OPERATOR_COOKIE};
+use super::security::{constant_time_eq, session_cookie, OPERATOR_COOKIE, SESSION_TTL_S};
 use super::AppState;
 
 const CONSOLE_HTML: &str = include_str!("web/console.html");
@@ -47,11 +47,33 @@ const CALL_HTML: &str = include_str!("web/call.html");
 const CALL_POLL: Duration = Duration::from_millis(750);
 const LIST_POLL: Duration = Duration::from_secs(2);
 
-/// Security headers for our pages: scripts and styles are inline in the embedded
-/// page, everything else from this origin only.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
-    style-src 'self' 'unsafe-inline'; media-src 'self' blob:; connect-src 'self'; \
-    img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// Polls of a call's events that may find no record before the stream ends (a call
+/// refused before its record existed, or a SID that never was): about 15 s.
+const MISSING_POLLS: u32 = 20;
+
+/// The Content-Security-Policy of one of our pages: only the page's own inline
+/// scripts run (by their SHA-256, CSP Level 2), so text that reached the page could
+/// never run as script; styles inline; everything else from this origin only.
+fn csp(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hashes = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("<script>") {
+        let inner = &rest[at + "<script>".len()..];
+        let Some(end) = inner.find("</script>") else {
+            break;
+        };
+        let digest = Sha256::digest(inner[..end].as_bytes());
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest);
+        hashes.push_str(&format!(" 'sha256-{b64}'"));
+        rest = &inner[end..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
+         media-src 'self' blob:; connect-src 'self'; img-src 'self' data:; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
 
 /// An HTML page with the console's security headers.
 pub(super) fn html_page(body: String) -> Response {
@@ -59,6 +81,7 @@ pub(super) fn html_page(body: String) -> Response {
 }
 
 fn html_with_status(status: StatusCode, body: String) -> Response {
+    let policy = csp(&body);
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -66,10 +89,9 @@ fn html_with_status(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -84,10 +106,11 @@ fn html_with_status(status: StatusCode, body: String) -> Response {
 /// The sign-in form (401), returning to `next` once signed in.
 pub(super) fn login_page(state: &AppState, next: &str, error: Option<&str>) -> Response {
     let note = if state.security.admin_token.is_none() {
-        "No operator token is configured (<code>[security] admin_token</code>): the \
+        "No operator token is configured (<code>[server] admin_token_env</code>): the \
          console is open to this machine only (loopback, development mode)."
     } else {
-        "Enter the operator token (<code>[security] admin_token</code>)."
+        "Enter the operator token (the value of the environment variable that \
+         <code>[server] admin_token_env</code> names)."
     };
     let error = error
         .map(|e| format!("<p role=\"alert\" class=\"err\">{}</p>", escape(e)))
@@ -131,15 +154,37 @@ fn operator(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<(
         .check_operator(&state.metrics, headers, Some(peer))
 }
 
+/// Where the sign-in form returns to: the page asked for, query included.
+pub(super) fn here(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/console".into())
+}
+
+/// A place to return to after signing in: a path on this server only (no scheme, no
+/// host, nothing a browser would read as `//host`).
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| {
+        let b = n.as_bytes();
+        b.first() == Some(&b'/')
+            && !matches!(b.get(1), Some(b'/' | b'\\'))
+            && !n
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    })
+    .unwrap_or_else(|| "/console".into())
+}
+
 /// `GET /console`.
 pub async fn list_page(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> Response {
     match operator(&state, &headers, peer) {
         Ok(()) => html_page(CONSOLE_HTML.to_string()),
-        Err(_) => login_page(&state, "/console", None),
+        Err(_) => login_page(&state, &here(&uri), None),
     }
 }
 
@@ -173,10 +218,7 @@ pub async fn login_form(State(state): State<AppState>) -> Response {
 /// `POST /console/login`: a right token becomes an `HttpOnly`, `SameSite=Strict`
 /// cookie (12 hours), then back to the page asked for.
 pub async fn login(State(state): State<AppState>, Form(form): Form<Login>) -> Response {
-    let next = form
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/console".into());
+    let next = safe_next(form.next);
     let ok = state
         .security
         .admin_token
@@ -190,9 +232,9 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<Login>) -> Re
             .inc();
         return login_page(&state, &next, Some("That token is not right."));
     }
+    let session = session_cookie(form.token.trim(), crate::call::identity::unix_now());
     let cookie = format!(
-        "{OPERATOR_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=43200",
-        form.token.trim()
+        "{OPERATOR_COOKIE}={session}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={SESSION_TTL_S}"
     );
     let mut resp = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -257,16 +299,23 @@ async fn tick(state: &AppState, first: bool, every: Duration) -> bool {
     }
 }
 
-/// `GET /console/events`: `calls` with the recent records whenever they change.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /console/events[?limit=N]`: `calls` with the recent records (as many as
+/// `GET /calls?limit=N` lists) whenever they change.
 pub async fn list_events(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    Query(q): Query<ListQuery>,
 ) -> Response {
     if let Err(resp) = operator(&state, &headers, peer) {
         return resp;
     }
-    let limit = state.calls_list_limit;
+    let limit = q.limit.unwrap_or(state.calls_list_limit).min(1000);
     let events = stream::unfold(
         (state, String::new(), true),
         move |(state, last, first)| async move {
@@ -294,7 +343,12 @@ pub async fn list_events(
 
 /// Where a call's event stream is.
 enum Watch {
-    Running { last: String, first: bool },
+    Running {
+        last: String,
+        first: bool,
+        /// Polls in a row that found no record.
+        missing: u32,
+    },
     Ended,
     Done,
 }
@@ -310,13 +364,21 @@ pub async fn call_events(
     if let Err(resp) = operator(&state, &headers, peer) {
         return resp;
     }
+    if !valid_sid(&call_sid) {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    }
     let start = Watch::Running {
         last: String::new(),
         first: true,
+        missing: 0,
     };
     let events = stream::unfold((state, call_sid, start), |(state, sid, watch)| async move {
-        let (mut last, mut first) = match watch {
-            Watch::Running { last, first } => (last, first),
+        let (mut last, mut first, mut missing) = match watch {
+            Watch::Running {
+                last,
+                first,
+                missing,
+            } => (last, first, missing),
             Watch::Ended => {
                 let event = Event::default().event("end").data("{}");
                 return Some((event, (state, sid, Watch::Done)));
@@ -330,8 +392,18 @@ pub async fn call_events(
             first = false;
             let rec = match state.store.call(&sid).await {
                 Ok(Some(rec)) => rec,
-                Ok(None) | Err(_) => continue,
+                Ok(None) => {
+                    missing += 1;
+                    if missing >= MISSING_POLLS {
+                        // Never created (refused, or no such call): say so and stop.
+                        let event = Event::default().event("end").data(r#"{"missing":true}"#);
+                        return Some((event, (state, sid, Watch::Done)));
+                    }
+                    continue;
+                }
+                Err(_) => continue,
             };
+            missing = 0;
             let ended = rec.ended_at.is_some();
             let text = redacted_value(&rec).to_string();
             if text != last {
@@ -342,6 +414,7 @@ pub async fn call_events(
                     Watch::Running {
                         last: text,
                         first: false,
+                        missing: 0,
                     }
                 };
                 return Some((event, (state, sid, next)));
@@ -365,6 +438,43 @@ mod tests {
         assert!(!valid_sid("CA1<script>"));
         assert!(!valid_sid("../etc"));
         assert!(!valid_sid(&"C".repeat(65)));
+    }
+
+    #[test]
+    fn signing_in_returns_only_to_a_path_on_this_server() {
+        let next = |n: &str| safe_next(Some(n.to_string()));
+        assert_eq!(next("/console/calls/CA1"), "/console/calls/CA1");
+        assert_eq!(
+            next("/phone?autostart=1&from=%2B1555"),
+            "/phone?autostart=1&from=%2B1555"
+        );
+        for evil in [
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(next(evil), "/console", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/console");
+    }
+
+    #[test]
+    fn only_the_pages_own_scripts_may_run() {
+        let policy = csp("<p>x</p><script>alert(1)</script><script>go()</script>");
+        // sha256("alert(1)") and sha256("go()"), base64.
+        assert!(
+            policy.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
+            "{policy}"
+        );
+        assert_eq!(policy.matches("'sha256-").count(), 2);
+        let scripts = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!scripts.contains("unsafe-inline"), "{scripts}");
     }
 
     #[test]

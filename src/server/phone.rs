@@ -26,7 +26,7 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tracing::{debug, info, warn};
 
-use super::console::{html_page, login_page};
+use super::console::{here, html_page, login_page};
 use super::media::{admit, transport_cap, Admitted};
 use super::security::same_origin;
 use super::AppState;
@@ -41,18 +41,28 @@ const WORKLET_JS: &str = include_str!("web/phone-worklet.js");
 /// Messages queued between the bridge and the call session, each way.
 const BRIDGE_QUEUE: usize = 256;
 
+/// Longest one message may take to reach the page before the page is taken for gone
+/// (as the session's own send timeout for a carrier).
+const PAGE_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Largest binary message taken from the page: one 2-byte sequence number and an Opus
+/// packet (at most 1275 bytes a frame, RFC 6716 §3.4, for up to 120 ms; the page sends
+/// 20 ms packets of about 80 bytes). Larger messages are counted and dropped.
+const MAX_PAGE_FRAME: usize = 2 + 6 * 1275;
+
 /// `GET /phone[?autostart=1]`: the softphone page (the login form without a session).
 pub async fn page(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> Response {
     match state
         .security
         .check_operator(&state.metrics, &headers, Some(peer))
     {
         Ok(()) => html_page(PHONE_HTML.to_string()),
-        Err(_) => login_page(&state, "/phone", None),
+        Err(_) => login_page(&state, &here(&uri), None),
     }
 }
 
@@ -167,18 +177,31 @@ where
     let mut page_ok = send_page(&mut page_out, started).await;
     info!(call_sid, "softphone call started");
     loop {
+        if !page_ok && !bridge.stopped() {
+            // The page went away (closed, or stopped taking messages): as a carrier
+            // would, end the stream, then wait for the session to finish its record.
+            if let Ok(texts) = bridge.page_text(r#"{"event":"hangup"}"#) {
+                for t in texts {
+                    let _ = to_session.send(WsFrame::Text(t)).await;
+                }
+            }
+        }
         tokio::select! {
             msg = page_in.next(), if page_ok => {
                 let to_call = match msg {
+                    Some(Ok(Message::Binary(b))) if b.len() > MAX_PAGE_FRAME => {
+                        debug!(bytes = b.len(), "softphone: dropped an oversized frame");
+                        continue;
+                    }
                     Some(Ok(Message::Binary(b))) => bridge.page_audio(&b),
                     Some(Ok(Message::Text(t))) => bridge.page_text(&t),
                     Some(Ok(_)) => continue,
                     Some(Err(_)) | None => {
-                        // The page went away: as a carrier would, end the stream.
                         page_ok = false;
-                        bridge.page_text(r#"{"event":"hangup"}"#)
+                        continue;
                     }
                 };
+
                 match to_call {
                     Ok(texts) => {
                         for t in texts {
@@ -204,7 +227,8 @@ where
                 }
                 Some(WsFrame::Reject { code, reason }) => {
                     let frame = CloseFrame { code, reason: reason.into() };
-                    let _ = page_out.send(Message::Close(Some(frame))).await;
+                    let close = page_out.send(Message::Close(Some(frame)));
+                    let _ = tokio::time::timeout(PAGE_SEND_TIMEOUT, close).await;
                     page_ok = false;
                 }
                 Some(WsFrame::Close) | None => break,
@@ -214,8 +238,10 @@ where
     }
     if page_ok {
         let ended = serde_json::json!({"event": "ended"}).to_string();
-        let _ = page_out.send(Message::Text(ended.into())).await;
-        let _ = page_out.send(Message::Close(None)).await;
+        if send_page(&mut page_out, ToPage::Text(ended)).await {
+            let _ =
+                tokio::time::timeout(PAGE_SEND_TIMEOUT, page_out.send(Message::Close(None))).await;
+        }
     }
     drop(to_session);
     let _ = task.await;
@@ -230,6 +256,8 @@ where
     );
 }
 
+/// Send one message to the page; `false` when it failed or took longer than
+/// [`PAGE_SEND_TIMEOUT`] (the page is then taken for gone).
 async fn send_page<S>(out: &mut S, msg: ToPage) -> bool
 where
     S: futures::Sink<Message> + Unpin,
@@ -238,5 +266,8 @@ where
         ToPage::Text(t) => Message::Text(t.into()),
         ToPage::Binary(b) => Message::Binary(b.into()),
     };
-    out.send(m).await.is_ok()
+    matches!(
+        tokio::time::timeout(PAGE_SEND_TIMEOUT, out.send(m)).await,
+        Ok(Ok(()))
+    )
 }

@@ -103,14 +103,17 @@ impl Security {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        // The console's pages carry the token in a cookie set by `/console/login`
-        // (a browser cannot add a header to a page load or an `<audio>` source).
+        if let (Some(given), Some(expected)) = (bearer, &self.admin_token) {
+            if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                return Ok(());
+            }
+        }
+        // The console's pages carry a session in a cookie set by `/console/login` (a
+        // browser cannot add a header to a page load or an `<audio>` source).
         let cookie = operator_cookie(headers);
-        for given in [bearer, cookie.as_deref()].into_iter().flatten() {
-            if let Some(expected) = &self.admin_token {
-                if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-                    return Ok(());
-                }
+        if let (Some(given), Some(key)) = (cookie.as_deref(), &self.admin_token) {
+            if session_valid(key, given, crate::call::identity::unix_now()) {
+                return Ok(());
             }
         }
         if !self.enforcing && is_local(headers, peer) {
@@ -148,6 +151,38 @@ pub fn operator_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == OPERATOR_COOKIE)
         .map(|(_, value)| value.trim().to_string())
+}
+
+/// How long a console session lasts (seconds).
+pub const SESSION_TTL_S: u64 = 12 * 3600;
+
+fn session_mac(key: &str, expires: u64) -> String {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    m.update(format!("switchboard console session until {expires}").as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// A console session's cookie value: its expiry (unix seconds) and an HMAC-SHA256 of
+/// it keyed by the operator token. The token itself never goes into the cookie, a
+/// session ends by itself, and changing the token ends every session.
+pub fn session_cookie(key: &str, now_unix: u64) -> String {
+    let expires = now_unix.saturating_add(SESSION_TTL_S);
+    format!("{expires}.{}", session_mac(key, expires))
+}
+
+/// Whether `value` is a session [`session_cookie`] issued under `key` that has not
+/// expired.
+pub fn session_valid(key: &str, value: &str, now_unix: u64) -> bool {
+    let Some((expires, mac)) = value.split_once('.') else {
+        return false;
+    };
+    let Ok(expires) = expires.parse::<u64>() else {
+        return false;
+    };
+    expires > now_unix
+        && expires <= now_unix.saturating_add(SESSION_TTL_S)
+        && constant_time_eq(mac.as_bytes(), session_mac(key, expires).as_bytes())
 }
 
 /// Whether a browser's request comes from one of our own pages: no `Origin` (not a
@@ -295,12 +330,31 @@ mod tests {
             admin_token: Some("s3cret".into()),
         };
         let metrics = Metrics::new();
-        let ok = headers(&[("cookie", "theme=dark; switchboard_operator=s3cret")]);
+        let session = session_cookie("s3cret", crate::call::identity::unix_now());
+        let ok = headers(&[(
+            "cookie",
+            &format!("theme=dark; switchboard_operator={session}"),
+        )]);
         assert!(sec.check_operator(&metrics, &ok, None).is_ok());
-        let wrong = headers(&[("cookie", "switchboard_operator=guess")]);
+        // The token itself is no session; nor is a forged or renamed one.
+        let raw = headers(&[("cookie", "switchboard_operator=s3cret")]);
+        assert!(sec.check_operator(&metrics, &raw, None).is_err());
+        let wrong = headers(&[("cookie", "switchboard_operator=99999999999.abc")]);
         assert!(sec.check_operator(&metrics, &wrong, None).is_err());
-        let other_name = headers(&[("cookie", "xswitchboard_operator=s3cret")]);
+        let other_name = headers(&[("cookie", &format!("xswitchboard_operator={session}"))]);
         assert!(sec.check_operator(&metrics, &other_name, None).is_err());
+    }
+
+    #[test]
+    fn sessions_expire_and_die_with_the_token() {
+        let s = session_cookie("k1", 1_000);
+        assert!(session_valid("k1", &s, 1_000 + SESSION_TTL_S - 1));
+        assert!(!session_valid("k1", &s, 1_000 + SESSION_TTL_S), "expired");
+        assert!(!session_valid("k2", &s, 1_001), "another token");
+        let (exp, mac) = s.split_once('.').unwrap();
+        let later = format!("{}.{mac}", exp.parse::<u64>().unwrap() + 1);
+        assert!(!session_valid("k1", &later, 1_001), "expiry not forgeable");
+        assert!(!session_valid("k1", "garbage", 1_001));
     }
 
     #[test]

@@ -23,6 +23,11 @@
 //! Like Twilio, the bridge itself echoes every mark still pending when the session
 //! sends `clear`, so what the call records as heard is exactly what played before
 //! the page was told to stop (later echoes of those marks from the page are ignored).
+//!
+//! Timing: the Opus encoder works in whole 20 ms frames behind a 10 ms resampler, so
+//! a mark reaches the page up to 20 ms before the last of the audio it follows (the
+//! rest goes out with the next audio); padding a frame at every mark instead would
+//! put gaps into continuous speech. A `clear` empties the encoder and the resampler.
 
 use std::collections::VecDeque;
 
@@ -37,6 +42,9 @@ use crate::audio::opus::{OpusDecoder, OpusEncoder, OpusError};
 /// Longest gap (packets) concealed for one jump in the sequence numbers; a larger
 /// jump is a restarted encoder, not loss.
 const MAX_GAP: u16 = 50;
+/// Packets in a row that look late before the bridge takes them as the page's new
+/// numbering (one wild number must not silence the packets that follow it).
+const RESYNC_AFTER: u32 = 3;
 
 /// Something wrong with one message from the page: counted and dropped.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +110,10 @@ pub struct BrowserBridge {
     out_seq: u16,
     /// Marks sent to the page and not yet echoed, oldest first.
     pending_marks: VecDeque<String>,
+    /// Packets in a row that arrived behind the expected number.
+    late_in_a_row: u32,
+    /// The page hung up (`stop` sent to the session).
+    stopped: bool,
     stats: BridgeStats,
 }
 
@@ -118,12 +130,19 @@ impl BrowserBridge {
             expected_seq: None,
             out_seq: 0,
             pending_marks: VecDeque::new(),
+            late_in_a_row: 0,
+            stopped: false,
             stats: BridgeStats::default(),
         })
     }
 
     pub fn stats(&self) -> &BridgeStats {
         &self.stats
+    }
+
+    /// Whether the session has been sent `stop` (the page hung up or went away).
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// The first messages: `connected` and `start` (μ-law 8 kHz, as the call path
@@ -160,9 +179,14 @@ impl BrowserBridge {
         if let Some(expected) = self.expected_seq {
             let gap = seq.wrapping_sub(expected);
             if gap >= u16::MAX / 2 {
-                // Late or repeated: it was concealed already.
-                self.stats.dropped += 1;
-                return Ok(Vec::new());
+                self.late_in_a_row += 1;
+                if self.late_in_a_row < RESYNC_AFTER {
+                    // Late or repeated: it was concealed already.
+                    self.stats.dropped += 1;
+                    return Ok(Vec::new());
+                }
+                // Several in a row: the numbering jumped (a wild number before them,
+                // or a restarted page encoder). Follow the page's numbers again.
             }
             if gap > 0 && gap <= MAX_GAP {
                 self.stats.concealed += u64::from(gap);
@@ -177,6 +201,7 @@ impl BrowserBridge {
             }
         };
         self.expected_seq = Some(seq.wrapping_add(1));
+        self.late_in_a_row = 0;
         self.stats.packets_in += 1;
         pcm.extend(decoded);
         let bytes = mulaw::encode_from_f32(&pcm);
@@ -222,11 +247,15 @@ impl BrowserBridge {
                 }
                 return Ok(out);
             }
-            PageEvent::Hangup => Inbound::Stop(Stop {
-                stream_sid: self.stream_sid.clone(),
-                account_sid: String::new(),
-                call_sid: self.call_sid.clone(),
-            }),
+            PageEvent::Hangup if self.stopped => return Ok(Vec::new()),
+            PageEvent::Hangup => {
+                self.stopped = true;
+                Inbound::Stop(Stop {
+                    stream_sid: self.stream_sid.clone(),
+                    account_sid: String::new(),
+                    call_sid: self.call_sid.clone(),
+                })
+            }
         };
         Ok(vec![self.twilio.encode(&msg)])
     }

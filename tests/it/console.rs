@@ -32,11 +32,12 @@ async fn phone_socket(server: &TestServer, origin: &str, cookie: Option<&str>) -
     }
 }
 
-/// The page's microphone: `ms` of a tone as numbered 20 ms Opus packets from `seq`.
-fn mic_packets(ms: usize, seq: u16) -> Vec<Vec<u8>> {
+/// The page's microphone: `ms` of a tone (or of silence, `amplitude` 0) as numbered
+/// 20 ms Opus packets from `seq`.
+fn mic_packets(ms: usize, seq: u16, amplitude: f32) -> Vec<Vec<u8>> {
     let n = OPUS_RATE as usize * ms / 1000;
     let tone: Vec<f32> = (0..n)
-        .map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / OPUS_RATE as f32).sin())
+        .map(|i| amplitude * (i as f32 * 440.0 * std::f32::consts::TAU / OPUS_RATE as f32).sin())
         .collect();
     let mut enc = OpusEncoder::new(OPUS_RATE).unwrap();
     enc.push(&tone)
@@ -67,7 +68,7 @@ async fn the_softphone_protocol_places_a_call_on_the_carrier_path() {
     // page echoes each mark once it has played, and talks meanwhile.
     let mut dec = OpusDecoder::new(OPUS_RATE).unwrap();
     let (mut packets, mut marks, mut seq_expected) = (0usize, 0usize, 0u16);
-    let mut mic = mic_packets(1000, 0).into_iter();
+    let mut mic = mic_packets(2000, 0, 0.0).into_iter();
     loop {
         let msg = match tokio::time::timeout(Duration::from_millis(800), ws.next()).await {
             Ok(Some(Ok(m))) => m,
@@ -97,6 +98,10 @@ async fn the_softphone_protocol_places_a_call_on_the_carrier_path() {
         "1.5 s of greeting: {packets} packets"
     );
     assert!(marks >= 2, "{marks}");
+    // Then the caller speaks (a tone), after the greeting.
+    for p in mic_packets(1000, packets as u16, 0.3) {
+        ws.send(Message::Binary(p.into())).await.unwrap();
+    }
     ws.send(Message::Text(r#"{"event":"dtmf","digit":"5"}"#.into()))
         .await
         .unwrap();
@@ -113,7 +118,7 @@ async fn the_softphone_protocol_places_a_call_on_the_carrier_path() {
         call["trace"]["playout"]["marksHeard"],
         call["trace"]["playout"]["marksSent"]
     );
-    assert!(call["framesIn"].as_u64().unwrap() >= 45, "{call:#}");
+    assert!(call["framesIn"].as_u64().unwrap() >= 115, "{call:#}");
     assert_eq!(call["trace"]["protocol"]["dtmf"], 1, "{call:#}");
 
     // The recording: the page's tone on the left, the greeting on the right.
@@ -135,6 +140,16 @@ async fn the_softphone_protocol_places_a_call_on_the_carrier_path() {
     };
     assert!(loud(0) > 4000, "caller (left): {}", loud(0));
     assert!(loud(1) > 8000, "greeting (right): {}", loud(1));
+    // On one timeline: the caller's tone starts where the greeting ends, as heard
+    // (to within the page's codec delays: it sent a packet per greeting packet).
+    let frames: Vec<(i16, i16)> = s.chunks(2).map(|c| (c[0], c[1])).collect();
+    let greeting_end = frames.iter().rposition(|f| f.1.abs() > 1000).unwrap() as i64;
+    let caller_start = frames.iter().position(|f| f.0.abs() > 1000).unwrap() as i64;
+    let ms = (caller_start - greeting_end) * 1000 / 8000;
+    assert!(
+        (-60..200).contains(&ms),
+        "the caller starts {ms} ms after the greeting's end"
+    );
     // Ranges, for seeking in the page's player.
     let part = reqwest::Client::new()
         .get(server.url(&format!("/calls/{sid}/recording.wav")))
@@ -263,11 +278,32 @@ async fn next_event(
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_events_of_a_call_that_never_was_end_instead_of_polling_forever() {
+    let server = TestServer::start(0, "").await;
+    let resp = reqwest::get(server.url("/console/calls/CAnever/events"))
+        .await
+        .unwrap();
+    let mut body = resp.bytes_stream();
+    let mut buf = String::new();
+    let end = next_event(&mut body, &mut buf, "end").await;
+    assert_eq!(end, r#"{"missing":true}"#);
+    assert!(body.next().await.is_none());
+    let bad = reqwest::get(server.url("/console/calls/CA%3Cx/events"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 404);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_calls_live_events_follow_its_record_to_the_end() {
     let server = TestServer::start(200, "").await;
     let mut tw = FakeTwilio::connect(&server, "CA900").await;
     tw.connected().await;
     tw.start("+15551230001").await;
+    // Once the call has its record (a stream for a SID without one ends on its own).
+    while server.get_json("/calls/CA900").await.0 != 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let resp = reqwest::get(server.url("/console/calls/CA900/events"))
         .await
         .unwrap();

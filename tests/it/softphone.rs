@@ -299,6 +299,10 @@ async fn talking_over_the_bot_in_the_browser_stops_its_voice_at_once() {
             Duration::from_secs(60),
         )
         .await;
+    let stale = browser
+        .eval(&phone, "document.body.dataset.staleBlocks || '0'")
+        .await;
+    assert_eq!(stale, "0", "audio from before the clear played after it");
     let ended = hang_up(&mut browser, &phone, &server, &sid).await;
     // History keeps only what the caller heard of the greeting.
     let greeting = &ended["transcript"][0];

@@ -4,12 +4,14 @@
 // blocks; the page cuts them into 20 ms frames for the Opus encoder.
 //
 // softphone-player: plays the bot's decoded voice from a queue. Messages in:
-//   {pcm: Float32Array}  audio to append
+//   {pcm: Float32Array, gen}  audio to append, from barge-in generation `gen`
 //   {mark: name}         echo `name` back once everything queued before it has played
-//   {clear: true}        barge-in: drop everything queued (marks included; the server
-//                        echoes pending marks itself on clear)
+//   {clear: true, gen}   barge-in: drop everything queued (marks included; the server
+//                        echoes pending marks itself on clear); `gen` is the new generation
 // Messages out: {mark: name} when reached, {speaking: bool} on start/stop of playback,
-// {clearedPeak: x} with the loudest sample of the first block rendered after a clear.
+// {clearedPeak: x} with the loudest sample of the first block rendered after a clear,
+// {stale: n} when n blocks of audio from before the latest clear were rendered (the
+// page drops such audio before it gets here; this reports it if it ever did not).
 // A talk spurt starts playing once PREBUFFER samples are queued (or a mark says the
 // chunk is complete), so network jitter does not cut the first syllable.
 
@@ -31,6 +33,7 @@ class Player extends AudioWorkletProcessor {
     this.queue = []; // items: {pcm, offset} or {mark}
     this.queued = 0; // samples queued
     this.playing = false;
+    this.gen = 0;
     this.port.onmessage = (e) => {
       const m = e.data;
       if (m.clear) {
@@ -39,10 +42,11 @@ class Player extends AudioWorkletProcessor {
         this.playing = false;
         this.port.postMessage({ speaking: false });
         this.reportNext = true;
+        this.gen = m.gen || 0;
       } else if (m.mark !== undefined) {
         this.queue.push({ mark: m.mark });
       } else if (m.pcm) {
-        this.queue.push({ pcm: m.pcm, offset: 0 });
+        this.queue.push({ pcm: m.pcm, offset: 0, gen: m.gen || 0 });
         this.queued += m.pcm.length;
       }
     };
@@ -92,6 +96,7 @@ class Player extends AudioWorkletProcessor {
       this.echoMarks();
       const head = this.queue[0];
       if (!head) break;
+      if (head.gen < this.gen) this.staleBlock = true;
       const n = Math.min(out.length - i, head.pcm.length - head.offset);
       out.set(head.pcm.subarray(head.offset, head.offset + n), i);
       head.offset += n;
@@ -100,6 +105,10 @@ class Player extends AudioWorkletProcessor {
       if (head.offset >= head.pcm.length) this.queue.shift();
     }
     this.echoMarks();
+    if (this.staleBlock) {
+      this.staleBlock = false;
+      this.port.postMessage({ stale: 1 });
+    }
     if (this.queued === 0) this.setPlaying(false);
   }
 }

@@ -223,3 +223,39 @@ fn an_echo_that_skips_a_mark_echoes_the_earlier_one_first() {
     let played = bridge.page_text(r#"{"event":"mark","name":"b"}"#).unwrap();
     assert_eq!(echoed(&mut session, &played), ["a", "b"]);
 }
+
+#[test]
+fn one_wild_sequence_number_does_not_silence_the_packets_after_it() {
+    let (mut bridge, mut session) = opened();
+    let packets = page_packets(400);
+    for p in &packets[..5] {
+        bridge.page_audio(p).unwrap();
+    }
+    // A number far ahead (a glitch), then the page's numbering goes on as before.
+    let mut wild = packets[5].clone();
+    wild[..2].copy_from_slice(&30_000u16.to_be_bytes());
+    bridge.page_audio(&wild).unwrap();
+    let mut frames = 0;
+    for p in &packets[6..] {
+        frames += media_frames(&mut session, &bridge.page_audio(p).unwrap()).len();
+    }
+    // Two taken for late, then the bridge follows the page again.
+    assert_eq!(bridge.stats().dropped, 2);
+    assert!(frames >= 10, "{frames}");
+}
+
+#[test]
+fn hanging_up_twice_stops_the_stream_once() {
+    let (mut bridge, mut session) = opened();
+    assert!(!bridge.stopped());
+    let stop = bridge.page_text(r#"{"event":"hangup"}"#).unwrap();
+    assert!(matches!(
+        session.decode_text(&stop[0]),
+        Ok(Inbound::Stop(_))
+    ));
+    assert!(bridge.stopped());
+    assert!(bridge
+        .page_text(r#"{"event":"hangup"}"#)
+        .unwrap()
+        .is_empty());
+}
