@@ -63,7 +63,7 @@ fn csp(body: &str) -> String {
         let Some(end) = inner.find("</script>") else {
             break;
         };
-        let digest = Sha256::digest(inner[..end].as_bytes());
+        let digest = Sha256::digest(&inner.as_bytes()[..end]);
         let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest);
         hashes.push_str(&format!(" 'sha256-{b64}'"));
         rest = &inner[end..];
