@@ -251,9 +251,139 @@ pub fn choose<'a>(
         .map(|(_, o)| o)
 }
 
+/// [`choose`], counting only a choice the caller *states*, not one of the options
+/// mentioned in passing: "the app on my phone won't log in" names no channel, and
+/// "the email you've got is my old one" is not a request to use it. A mention counts
+/// when the words are few (a bare answer: "text, please"), when it is framed as a
+/// delivery ("by text", "via email", "to my email", "send it to…"), when it is used as
+/// a verb on us ("text me", "email it"), or when it is approved ("email is fine").
+pub fn choose_stated<'a>(
+    text: &str,
+    options: &'a [String],
+    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Option<&'a String> {
+    let ws = words(text);
+    if ws.len() <= 5 {
+        return choose(text, options, synonyms);
+    }
+    let stated = |phrase: &str| -> bool {
+        let target = words(phrase);
+        if target.is_empty() || target.len() > ws.len() {
+            return false;
+        }
+        (0..=ws.len() - target.len()).any(|i| {
+            let same = |w: &str, t: &str| {
+                w == t
+                    || (target.len() == 1
+                        && t.len() >= 4
+                        && w.strip_prefix(t)
+                            .is_some_and(|r| matches!(r, "ed" | "ing" | "s" | "d")))
+            };
+            if !ws[i..i + target.len()]
+                .iter()
+                .zip(&target)
+                .all(|(w, t)| same(w, t))
+            {
+                return false;
+            }
+            let before = &ws[i.saturating_sub(4)..i];
+            let after = &ws[i + target.len()..(i + target.len() + 2).min(ws.len())];
+            let framed = matches!(target[0].as_str(), "to" | "by" | "via")
+                || before
+                    .iter()
+                    .rev()
+                    .take(2)
+                    .any(|w| matches!(w.as_str(), "by" | "via" | "through" | "to" | "over"))
+                || before
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "send" | "sending" | "sent" | "resend"));
+            let as_verb = after.first().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "me" | "us" | "it" | "them" | "that" | "to" | "over" | "across" | "through"
+                )
+            });
+            let approved = after.first().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "please" | "works" | "is" | "would" | "preferably" | "instead"
+                )
+            });
+            let negated = i > 0 && matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never");
+            !negated && (framed || as_verb || approved)
+        })
+    };
+    let picked = choose(text, options, synonyms)?;
+    let named = std::iter::once(picked.as_str()).chain(
+        synonyms
+            .get(picked)
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+    );
+    named.into_iter().any(|p| stated(p)).then_some(picked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_mentioned_in_passing_is_not_chosen() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> = [
+            (
+                "sms".to_string(),
+                vec![
+                    "text".to_string(),
+                    "on my phone".to_string(),
+                    "to my phone".to_string(),
+                ],
+            ),
+            ("email".to_string(), vec!["mail".to_string()]),
+        ]
+        .into();
+        let pick = |t: &str| choose_stated(t, &opts, &syn).map(String::as_str);
+        // Described, not chosen.
+        assert_eq!(
+            pick("Your app on my phone, when I log in it say password not correct"),
+            None
+        );
+        assert_eq!(
+            pick("the email you've got for me is my old one, I can't get into that no more"),
+            None
+        );
+        // Stated.
+        assert_eq!(pick("Text, please."), Some("sms"));
+        assert_eq!(
+            pick("I forgot my password, can you text me a reset link"),
+            Some("sms")
+        );
+        assert_eq!(
+            pick("I need a new password, send the link to my email please"),
+            Some("email")
+        );
+        assert_eq!(
+            pick("locked out again, so could I get the reset by email this time"),
+            Some("email")
+        );
+        assert_eq!(
+            pick("my login isn't working, email is fine for the link"),
+            Some("email")
+        );
+        assert_eq!(
+            pick("I'd like my March invoice emailed to me if that's okay"),
+            Some("email")
+        );
+        assert_eq!(
+            pick("I need a copy of our latest internet bill emailed over, for taxes"),
+            Some("email")
+        );
+        assert_eq!(
+            pick("Two things. Can you text us last month's bill? And me internet drops"),
+            Some("sms")
+        );
+    }
 
     #[test]
     fn the_last_choice_stated_wins() {

@@ -63,9 +63,21 @@ pub(super) fn resolve(
             .map(Value::String),
         "$enum" => {
             let options = enum_options(&t.req.tools, tool, key);
+            // A delivery channel is often named in passing ("the app on my phone",
+            // "the email you have is my old one"): outside an answer to our question
+            // offering the options, only a stated choice counts.
+            let incidental = INCIDENTAL_ARGS.contains(&key);
+            let answering = incidental && asked_to_choose(t, &options, synonyms);
             callers
                 .iter()
-                .find_map(|c| slots::choose(c, &options, synonyms))
+                .enumerate()
+                .find_map(|(i, c)| {
+                    if incidental && !(answering && i == 0) {
+                        slots::choose_stated(c, &options, synonyms)
+                    } else {
+                        slots::choose(c, &options, synonyms)
+                    }
+                })
                 .or_else(|| offered_option(t, &options, synonyms))
                 .map(|s| json!(s))
         }
@@ -146,6 +158,23 @@ pub(super) fn has_invoice_list(messages: &[ChatMessage]) -> bool {
         matches!(m, ChatMessage::Tool { content, .. }
             if serde_json::from_str::<Value>(content).is_ok_and(|v| v.get("invoices").is_some()))
     })
+}
+
+/// Arguments whose values callers mention without choosing them: their phone and
+/// their email come up when they describe a problem.
+const INCIDENTAL_ARGS: &[&str] = &["channel"];
+
+/// Whether our last question offered two or more of `options` ("by text message or by
+/// email?"): the caller's next words answer it.
+fn asked_to_choose(t: &Turn, options: &[String], synonyms: &Synonyms) -> bool {
+    let Some(question) = super::last_question(&t.req.messages[..t.user_idx]) else {
+        return false;
+    };
+    options
+        .iter()
+        .filter(|o| slots::choose(question, std::slice::from_ref(*o), synonyms).is_some())
+        .count()
+        >= 2
 }
 
 /// The one option our last question offered ("…Would you like to move to Pro?"), which
