@@ -42,12 +42,53 @@ impl std::fmt::Debug for IntentIndex {
     }
 }
 
-/// Normalises caller text before embedding (case, whitespace).
+/// Normalises caller text before embedding: whitespace, letters spelled out one by
+/// one joined into the acronym they spell ("the A P I" → "the API", as recognisers
+/// write spoken acronyms), then lower case.
 pub fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let mut out: Vec<String> = Vec::new();
+    let mut letters = String::new();
+    let flush = |letters: &mut String, out: &mut Vec<String>| {
+        if !letters.is_empty() {
+            out.push(std::mem::take(letters));
+        }
+    };
+    for w in text.split_whitespace() {
+        let bare = w.trim_end_matches([',', '.', '?', '!', ';', ':']);
+        let single = bare.len() == 1 && bare.chars().all(|c| c.is_ascii_uppercase());
+        if single && bare == w {
+            letters.push_str(bare);
+            continue;
+        }
+        if single && !letters.is_empty() {
+            // The last letter, with its punctuation: "… the A P I."
+            letters.push_str(bare);
+            letters.push_str(&w[bare.len()..]);
+            flush(&mut letters, &mut out);
+            continue;
+        }
+        flush(&mut letters, &mut out);
+        out.push(w.to_string());
+    }
+    flush(&mut letters, &mut out);
+    out.join(" ").to_lowercase()
+}
+
+#[cfg(test)]
+mod normalise_tests {
+    use super::normalise;
+
+    #[test]
+    fn spelled_out_acronyms_are_joined() {
+        assert_eq!(
+            normalise("a script on your A P I for my account"),
+            "a script on your api for my account"
+        );
+        assert_eq!(normalise("errors from the A P I."), "errors from the api.");
+        assert_eq!(normalise("I  want a   refund"), "i want a refund");
+        assert_eq!(normalise("I think I was charged"), "i think i was charged");
+        assert_eq!(normalise("Plan A or plan B"), "plan a or plan b");
+    }
 }
 
 impl IntentIndex {

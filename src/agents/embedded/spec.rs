@@ -26,6 +26,7 @@
 //! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
 //! max_words = 12                            # optional: only short turns match (vague topics)
 //! needs_any = ["how much", "cost"]          # optional: only turns holding one of these match
+//! given_when = [["endpoint"], ["error"]]   # optional: the request already answers `ask` when every group is named
 //! cues = ["charged twice"]                  # optional: a turn holding one ranks this intent first
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
@@ -118,6 +119,11 @@ pub struct IntentSpec {
     /// call ("you're texting that?"), instead of doing it twice.
     #[serde(default)]
     pub again: Option<String>,
+    /// The request already answers `ask` when it holds a word or phrase of every
+    /// group ("…slash v one slash payments gives five oh three" names the endpoint
+    /// and the error): `$details` is then the request itself, and nothing is asked.
+    #[serde(default)]
+    pub given_when: Vec<Vec<String>>,
 }
 
 /// A second step of an intent: `confirm` runs it after the caller's yes (the refund

@@ -28,6 +28,9 @@ pub(super) fn resolve(
         // Holds and interjections in between ("let me pull up the logs, hang on")
         // are looked past, on both sides.
         "$details" => {
+            if details_given(t, tool) {
+                return Some(json!(t.user_text));
+            }
             let earlier =
                 super::interjections::past_interjections(&t.req.messages[..t.user_idx], |_| false);
             let asked = earlier.iter().find_map(|m| match m {
@@ -157,6 +160,19 @@ pub(super) fn has_invoice_list(messages: &[ChatMessage]) -> bool {
     messages.iter().any(|m| {
         matches!(m, ChatMessage::Tool { content, .. }
             if serde_json::from_str::<Value>(content).is_ok_and(|v| v.get("invoices").is_some()))
+    })
+}
+
+/// Whether the caller's turn already says what an intent of `tool` would ask for
+/// (every group of its `given_when` named).
+fn details_given(t: &Turn, tool: &str) -> bool {
+    let joined = format!(" {} ", crate::agents::confirm::words(t.user_text).join(" "));
+    let holds =
+        |p: &String| joined.contains(&format!(" {} ", crate::agents::confirm::words(p).join(" ")));
+    t.spec.intents.iter().any(|i| {
+        i.tool.as_deref() == Some(tool)
+            && !i.given_when.is_empty()
+            && i.given_when.iter().all(|group| group.iter().any(holds))
     })
 }
 

@@ -55,6 +55,25 @@ pub fn request_focus(text: &str) -> Option<String> {
         !negated && REQUEST_MARKERS.iter().any(|m| joined.contains(m))
     })?;
     let mut focus = parts[idx].to_string();
+    // A request that only points back ("I want this fixed, please") names no topic:
+    // the sentences before it say what "this" is.
+    let own = words(&focus);
+    if own.len() <= 8
+        && own.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "this" | "that" | "it" | "them" | "these" | "those"
+            )
+        })
+    {
+        let mut start = idx;
+        let mut count = own.len();
+        while start > 0 && count < 30 {
+            start -= 1;
+            count += words(parts[start]).len();
+        }
+        focus = parts[start..=idx].join(" ");
+    }
     if let Some(next) = parts.get(idx + 1) {
         if words(next).len() <= 15 {
             focus.push(' ');
@@ -175,6 +194,19 @@ mod tests {
             None,
             "short turns as they are"
         );
+    }
+
+    #[test]
+    fn a_request_that_points_back_takes_what_it_points_at() {
+        let turn = "Allo, hi, yes. Listen, I'm looking at my card online, and you took fifty-nine \
+            ninety-nine from me three times. Three! One on the twelve of February, and then two on \
+            the twelve of March. Yani, one internet, three payments? I want this fixed, please.";
+        let focus = request_focus(turn).unwrap();
+        assert!(
+            focus.starts_with("Listen, I'm looking at my card online"),
+            "{focus}"
+        );
+        assert!(focus.ends_with("I want this fixed, please."), "{focus}");
     }
 
     #[test]
