@@ -175,6 +175,14 @@ pub(super) const DEFERRALS: &[&str] = &[
     "let me see",
     "let me think",
     "let me ask",
+    "let me go look",
+    "i go look",
+    "i go check",
+    "i'll go look",
+    "i'll go check",
+    "i'll have a look",
+    "i'm going to check",
+    "i'm going to look",
     "before you do anything",
 ];
 
@@ -209,6 +217,17 @@ pub fn defers(text: &str) -> bool {
 /// the answer is what we said, said again (a repeat they asked for).
 pub fn asks_to_repeat(text: &str) -> bool {
     let ws = words(text);
-    ws.windows(3)
-        .any(|w| w[0] == "did" && w[1] == "you" && (w[2] == "say" || w[2] == "said"))
+    let joined = format!(" {} ", ws.join(" "));
+    ws.windows(3).any(|w| {
+        matches!(w[0].as_str(), "did" | "what'd" | "whatd")
+            && w[1] == "you"
+            && matches!(w[2].as_str(), "say" | "said" | "ask" | "asked")
+    }) || [
+        " what was the question ",
+        " what were you saying ",
+        " where were we ",
+        " you were saying ",
+    ]
+    .iter()
+    .any(|p| joined.contains(p))
 }

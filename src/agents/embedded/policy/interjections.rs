@@ -49,7 +49,10 @@ pub(super) fn past_interjections(
                 continue;
             }
             ChatMessage::User { content } => {
-                let interjection = confirm::interjection(content).is_some();
+                // "What did you ask me?" answers nothing either: our repeat of the
+                // question is looked past with it.
+                let interjection =
+                    confirm::interjection(content).is_some() || confirm::asks_to_repeat(content);
                 let answered_nothing = reply_was_retry || interjection;
                 reply_was_retry = false;
                 if answered_nothing {
