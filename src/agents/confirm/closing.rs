@@ -33,8 +33,14 @@ pub(super) const FAREWELLS: &[&str] = &[
     "adiós",
     "adios",
     "ciao",
+    "chau",
+    "chao",
+    "tchau",
+    "tschüss",
+    "tschuss",
     "au revoir",
     "hasta luego",
+    "cya",
 ];
 
 /// Words that open a parting pleasantry after a goodbye: thanks for something

@@ -251,6 +251,86 @@ pub fn choose<'a>(
         .map(|(_, o)| o)
 }
 
+/// A place the caller names ("my son just moved out to Riverside", "my internet at
+/// home in San Diego"): one or two capitalised words after "in", "to", "at", "near"
+/// or "around", not a month, a day or a word that starts sentences. The last one
+/// named wins. Recognisers capitalise names, which is what this reads.
+pub fn place(text: &str) -> Option<String> {
+    const NOT_PLACES: &[&str] = &[
+        "i",
+        "i'm",
+        "i've",
+        "the",
+        "a",
+        "my",
+        "our",
+        "your",
+        "this",
+        "that",
+        "it",
+        "you",
+        "we",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "switchboard",
+        "wi-fi",
+        "wifi",
+        "internet",
+        "api",
+        "basic",
+        "plus",
+        "pro",
+        "english",
+        "spanish",
+        "french",
+    ];
+    let tokens: Vec<&str> = text
+        .split_whitespace()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '\''))
+        .collect();
+    let capital = |t: &str| {
+        t.chars().next().is_some_and(char::is_uppercase)
+            && t.chars().skip(1).all(|c| c.is_lowercase() || c == '-')
+            && !NOT_PLACES.contains(&t.to_lowercase().as_str())
+    };
+    let mut found = None;
+    for i in 0..tokens.len().saturating_sub(1) {
+        if !matches!(
+            tokens[i].to_lowercase().as_str(),
+            "in" | "to" | "at" | "near" | "around"
+        ) {
+            continue;
+        }
+        if !capital(tokens[i + 1]) {
+            continue;
+        }
+        let mut name = tokens[i + 1].to_string();
+        if let Some(next) = tokens.get(i + 2).filter(|t| capital(t)) {
+            name.push(' ');
+            name.push_str(next);
+        }
+        found = Some(name);
+    }
+    found
+}
+
 /// [`choose`], counting only a choice the caller *states*, not one of the options
 /// mentioned in passing: "the app on my phone won't log in" names no channel, and
 /// "the email you've got is my old one" is not a request to use it. A mention counts
@@ -327,6 +407,21 @@ pub fn choose_stated<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn places_named_after_a_preposition() {
+        assert_eq!(
+            place("So my son just moved out to Riverside, he's got his own account").as_deref(),
+            Some("Riverside")
+        );
+        assert_eq!(
+            place("My internet at home in San Diego is very slow").as_deref(),
+            Some("San Diego")
+        );
+        assert_eq!(place("It started in March, on Tuesday"), None);
+        assert_eq!(place("I want to talk to Switchboard about my bill"), None);
+        assert_eq!(place("my internet is slow"), None);
+    }
 
     #[test]
     fn a_channel_mentioned_in_passing_is_not_chosen() {

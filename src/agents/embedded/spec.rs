@@ -16,7 +16,7 @@
 //! name = "duplicate_charge"
 //! examples = ["I was charged twice", "..."]
 //! tool = "find_duplicate_charges"          # optional; without it the intent just replies
-//! args = { }                               # "$enum", "$digits", "$caller", "$text", "$details" (answer to `ask` + what led to it), "$result.path" or literals
+//! args = { }                               # "$enum", "$digits", "$caller", "$place" (a city the caller names), "$text", "$details" (answer to `ask` + what led to it), "$result.path" or literals
 //! ask = "Which plan would you like?"        # spoken when a "$..." argument cannot be filled
 //! synonyms = { sms = ["text"] }             # caller words for "$enum" values ("$enum?" = optional)
 //! say = "..."                              # optional text spoken together with the tool call

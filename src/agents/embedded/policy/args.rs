@@ -1,4 +1,4 @@
-//! Where a tool argument comes from (`$text`, `$details`, `$digits`, `$caller`, `$phone`,
+//! Where a tool argument comes from (`$text`, `$details`, `$digits`, `$caller`, `$phone`, `$place`,
 //! `$enum`, `$invoice` (the invoice of the month named), `$result.path`): the caller's
 //! words, the call, or a tool result.
 
@@ -60,6 +60,12 @@ pub(super) fn resolve(
             .find_map(|c| slots::digits(c))
             .map(Value::String),
         "$caller" => caller_phone(&t.req.messages).map(Value::String),
+        // A place the caller names for the question ("is something going on out in
+        // Riverside?"): the latest turn that names one.
+        "$place" => callers
+            .iter()
+            .find_map(|c| slots::place(c))
+            .map(Value::String),
         "$phone" => callers
             .iter()
             .find_map(|c| slots::phone(c))
@@ -90,11 +96,7 @@ pub(super) fn resolve(
                 .iter()
                 .find_map(|c| requested_month(c, &t.req.messages))?;
             invoice_of_month(&t.req.messages, month)
-                .or_else(|| {
-                    latest_invoice_on_record(&t.req.messages)
-                        .filter(|(_, m)| *m == month)
-                        .map(|(id, _)| id)
-                })
+                .or_else(|| invoice_on_record(&t.req.messages, month))
                 .map(|id| json!(id))
         }
         other => {
@@ -135,6 +137,24 @@ pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i
 
 /// The latest invoice (id, month 1–12) in the billing record note, if there is one:
 /// "the March one" needs no list when March is the latest bill.
+/// The id of the invoice for `month` (1–12) among those on the caller's billing
+/// record (the last three bills), if any: no list needs fetching for it.
+pub(super) fn invoice_on_record(messages: &[ChatMessage], month: u32) -> Option<i64> {
+    messages.iter().rev().find_map(|m| {
+        let ChatMessage::System { content } = m else {
+            return None;
+        };
+        if !content.starts_with(crate::agents::hooks::BILLING_RECORD_PREFIX) {
+            return None;
+        }
+        let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
+        facts.get("invoices")?.as_array()?.iter().find_map(|inv| {
+            let m: u32 = inv["period"].as_str()?.rsplit('-').next()?.parse().ok()?;
+            (m == month).then(|| inv["id"].as_i64()).flatten()
+        })
+    })
+}
+
 pub(super) fn latest_invoice_on_record(messages: &[ChatMessage]) -> Option<(i64, u32)> {
     messages.iter().rev().find_map(|m| {
         let ChatMessage::System { content } = m else {

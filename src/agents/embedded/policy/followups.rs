@@ -140,8 +140,7 @@ impl Policy {
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
         let month = args::requested_month(t.user_text, &t.req.messages)?;
-        let on_record = args::latest_invoice_on_record(&t.req.messages)
-            .is_some_and(|(_, latest)| latest == month);
+        let on_record = args::invoice_on_record(&t.req.messages, month).is_some();
         (wants_invoice
             && !on_record
             && args::invoice_of_month(&t.req.messages, month).is_none()
