@@ -36,7 +36,7 @@ use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use super::routes::redacted_value;
+use super::routes::{redacted_value, ListQuery};
 use super::security::{constant_time_eq, session_cookie, OPERATOR_COOKIE, SESSION_TTL_S};
 use super::AppState;
 
@@ -299,11 +299,6 @@ async fn tick(state: &AppState, first: bool, every: Duration) -> bool {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    limit: Option<usize>,
-}
-
 /// `GET /console/events[?limit=N]`: `calls` with the recent records (as many as
 /// `GET /calls?limit=N` lists) whenever they change.
 pub async fn list_events(
@@ -315,7 +310,7 @@ pub async fn list_events(
     if let Err(resp) = operator(&state, &headers, peer) {
         return resp;
     }
-    let limit = q.limit.unwrap_or(state.calls_list_limit).min(1000);
+    let limit = q.limit(state.calls_list_limit);
     let events = stream::unfold(
         (state, String::new(), true),
         move |(state, last, first)| async move {

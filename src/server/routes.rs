@@ -76,9 +76,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `?limit=N` on the call lists: `default` when absent, at most 1000.
 #[derive(Deserialize)]
 pub struct ListQuery {
     limit: Option<usize>,
+}
+
+impl ListQuery {
+    pub(super) fn limit(&self, default: usize) -> usize {
+        self.limit.unwrap_or(default).min(1000)
+    }
 }
 
 /// Call records as JSON, with personal data masked (records written before masking
@@ -124,7 +131,7 @@ pub async fn list_calls(
     {
         return resp;
     }
-    let limit = q.limit.unwrap_or(state.calls_list_limit).min(1000);
+    let limit = q.limit(state.calls_list_limit);
     match state.store.recent_calls(limit).await {
         Ok(calls) => redacted_json(calls),
         Err(e) => internal(e),

@@ -135,11 +135,9 @@ pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i
     })
 }
 
-/// The latest invoice (id, month 1–12) in the billing record note, if there is one:
-/// "the March one" needs no list when March is the latest bill.
-/// The id of the invoice for `month` (1–12) among those on the caller's billing
-/// record (the last three bills), if any: no list needs fetching for it.
-pub(super) fn invoice_on_record(messages: &[ChatMessage], month: u32) -> Option<i64> {
+/// The invoices on the caller's billing record note (its last three bills, newest
+/// first), as (id, month 1–12); `None` without a record.
+fn invoices_on_record(messages: &[ChatMessage]) -> Option<Vec<(i64, u32)>> {
     messages.iter().rev().find_map(|m| {
         let ChatMessage::System { content } = m else {
             return None;
@@ -148,31 +146,30 @@ pub(super) fn invoice_on_record(messages: &[ChatMessage], month: u32) -> Option<
             return None;
         }
         let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
-        facts.get("invoices")?.as_array()?.iter().find_map(|inv| {
-            let m: u32 = inv["period"].as_str()?.rsplit('-').next()?.parse().ok()?;
-            (m == month).then(|| inv["id"].as_i64()).flatten()
-        })
+        let invoices = facts.get("invoices")?.as_array()?;
+        Some(
+            invoices
+                .iter()
+                .filter_map(|inv| {
+                    let month = inv["period"].as_str()?.rsplit('-').next()?.parse().ok()?;
+                    Some((inv["id"].as_i64()?, month))
+                })
+                .collect(),
+        )
     })
 }
 
+/// The id of the invoice for `month` (1–12) among those on the caller's billing
+/// record, if any: no list needs fetching for it.
+pub(super) fn invoice_on_record(messages: &[ChatMessage], month: u32) -> Option<i64> {
+    invoices_on_record(messages)?
+        .into_iter()
+        .find_map(|(id, m)| (m == month).then_some(id))
+}
+
+/// The latest invoice (id, month 1–12) in the billing record note, if there is one.
 pub(super) fn latest_invoice_on_record(messages: &[ChatMessage]) -> Option<(i64, u32)> {
-    messages.iter().rev().find_map(|m| {
-        let ChatMessage::System { content } = m else {
-            return None;
-        };
-        if !content.starts_with(crate::agents::hooks::BILLING_RECORD_PREFIX) {
-            return None;
-        }
-        let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
-        let latest = facts.get("invoices")?.as_array()?.first()?;
-        let month = latest["period"]
-            .as_str()?
-            .rsplit('-')
-            .next()?
-            .parse()
-            .ok()?;
-        Some((latest["id"].as_i64()?, month))
-    })
+    invoices_on_record(messages)?.first().copied()
 }
 
 /// Whether a `list_invoices` result is in `messages`.
