@@ -74,23 +74,6 @@ pub fn normalise(text: &str) -> String {
     out.join(" ").to_lowercase()
 }
 
-#[cfg(test)]
-mod normalise_tests {
-    use super::normalise;
-
-    #[test]
-    fn spelled_out_acronyms_are_joined() {
-        assert_eq!(
-            normalise("a script on your A P I for my account"),
-            "a script on your api for my account"
-        );
-        assert_eq!(normalise("errors from the A P I."), "errors from the api.");
-        assert_eq!(normalise("I  want a   refund"), "i want a refund");
-        assert_eq!(normalise("I think I was charged"), "i think i was charged");
-        assert_eq!(normalise("Plan A or plan B"), "plan a or plan b");
-    }
-}
-
 impl IntentIndex {
     /// Embeds every example of every agent's intents (agents in name order, so the
     /// index is deterministic).
@@ -154,5 +137,22 @@ impl IntentIndex {
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out
+    }
+}
+
+#[cfg(test)]
+mod normalise_tests {
+    use super::normalise;
+
+    #[test]
+    fn spelled_out_acronyms_are_joined() {
+        assert_eq!(
+            normalise("a script on your A P I for my account"),
+            "a script on your api for my account"
+        );
+        assert_eq!(normalise("errors from the A P I."), "errors from the api.");
+        assert_eq!(normalise("I  want a   refund"), "i want a refund");
+        assert_eq!(normalise("I think I was charged"), "i think i was charged");
+        assert_eq!(normalise("Plan A or plan B"), "plan a or plan b");
     }
 }

@@ -401,7 +401,7 @@ pub fn choose_stated<'a>(
             .flatten()
             .map(String::as_str),
     );
-    named.into_iter().any(|p| stated(p)).then_some(picked)
+    named.into_iter().any(stated).then_some(picked)
 }
 
 #[cfg(test)]
