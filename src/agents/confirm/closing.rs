@@ -33,9 +33,6 @@ pub(super) const FAREWELLS: &[&str] = &[
     "adiós",
     "adios",
     "ciao",
-    "chau",
-    "chao",
-    "tchau",
     "tschüss",
     "tschuss",
     "au revoir",
@@ -244,5 +241,13 @@ pub(super) fn misheard_bye(text: &str) -> bool {
     let mut clauses = body.rsplit(['.', ',', '!', '?', ';']);
     let last = words(clauses.next().unwrap_or(""));
     let before = clauses.any(|c| !words(c).is_empty());
-    before && !last.is_empty() && last.len() <= 2 && last.iter().all(|w| w == "buy" || w == "by")
+    // Also farewells that are surnames too ("Chau", "Chao"): only as a clause of
+    // their own after something else ("…sorry for bothering you. Chau!"), never
+    // "the account's under Linh Chau".
+    before
+        && !last.is_empty()
+        && last.len() <= 2
+        && last
+            .iter()
+            .all(|w| matches!(w.as_str(), "buy" | "by" | "chau" | "chao" | "tchau"))
 }

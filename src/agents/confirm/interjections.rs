@@ -180,9 +180,6 @@ pub(super) const DEFERRALS: &[&str] = &[
     "i go check",
     "i'll go look",
     "i'll go check",
-    "i'll have a look",
-    "i'm going to check",
-    "i'm going to look",
     "before you do anything",
 ];
 
@@ -217,17 +214,32 @@ pub fn defers(text: &str) -> bool {
 /// the answer is what we said, said again (a repeat they asked for).
 pub fn asks_to_repeat(text: &str) -> bool {
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
-    ws.windows(3).any(|w| {
+    if ws
+        .windows(3)
+        .any(|w| w[0] == "did" && w[1] == "you" && (w[2] == "say" || w[2] == "said"))
+    {
+        return true;
+    }
+    // "Sorry, go ahead, what'd you ask me?": a question about our question, with
+    // nothing after it (not "did you ask for my zip? it's 62704").
+    let last = text
+        .trim_end()
+        .trim_end_matches(['?', '.', '!'])
+        .rsplit(['.', '?', '!'])
+        .next()
+        .unwrap_or("");
+    let lw = words(last);
+    let joined = format!(" {} ", lw.join(" "));
+    let asks = lw.windows(3).any(|w| {
         matches!(w[0].as_str(), "did" | "what'd" | "whatd")
             && w[1] == "you"
-            && matches!(w[2].as_str(), "say" | "said" | "ask" | "asked")
+            && matches!(w[2].as_str(), "ask" | "asked")
     }) || [
         " what was the question ",
         " what were you saying ",
         " where were we ",
-        " you were saying ",
     ]
     .iter()
-    .any(|p| joined.contains(p))
+    .any(|p| joined.contains(p));
+    asks && !text.chars().any(|c| c.is_ascii_digit()) && lw.len() <= 8
 }

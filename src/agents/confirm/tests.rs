@@ -243,3 +243,24 @@ fn the_operator_key_pressed_once_or_again_asks_for_a_person() {
     }
     assert!(!keys_ask_for_person("0", ""));
 }
+
+#[test]
+fn a_question_about_our_question_is_a_repeat_unless_it_answers() {
+    assert!(asks_to_repeat("Sorry, go ahead, what'd you ask me?"));
+    assert!(asks_to_repeat(
+        "Sorry, I am back. It was a delivery. What did you ask me?"
+    ));
+    assert!(!asks_to_repeat("Did you ask for my zip? It's 62704."));
+    assert!(!asks_to_repeat(
+        "Did you ask for my zip? It's six two seven oh four."
+    ));
+}
+
+#[test]
+fn a_surname_is_no_goodbye_but_a_farewell_of_its_own_is() {
+    assert!(!ends_with_farewell("The account's under Linh Chau."));
+    assert!(!ends_with_farewell("It's in my husband's name, Wei Chao."));
+    assert!(ends_with_farewell(
+        "We don't need anything, sorry for bothering you. Chau!"
+    ));
+}

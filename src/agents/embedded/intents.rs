@@ -55,7 +55,11 @@ pub fn normalise(text: &str) -> String {
     };
     for w in text.split_whitespace() {
         let bare = w.trim_end_matches([',', '.', '?', '!', ';', ':']);
-        let single = bare.len() == 1 && bare.chars().all(|c| c.is_ascii_uppercase());
+        // "I" starts no run ("I I can't get online", "Plan B I think"): it joins a
+        // run of two or more letters only.
+        let single = bare.len() == 1
+            && bare.chars().all(|c| c.is_ascii_uppercase())
+            && (bare != "I" || letters.len() >= 2);
         if single && bare == w {
             letters.push_str(bare);
             continue;
@@ -154,5 +158,7 @@ mod normalise_tests {
         assert_eq!(normalise("I  want a   refund"), "i want a refund");
         assert_eq!(normalise("I think I was charged"), "i think i was charged");
         assert_eq!(normalise("Plan A or plan B"), "plan a or plan b");
+        assert_eq!(normalise("I I can't get online"), "i i can't get online");
+        assert_eq!(normalise("Plan B I think"), "plan b i think");
     }
 }

@@ -301,8 +301,9 @@ pub fn place(text: &str) -> Option<String> {
         "spanish",
         "french",
     ];
-    let tokens: Vec<&str> = text
-        .split_whitespace()
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let tokens: Vec<&str> = raw
+        .iter()
         .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '\''))
         .collect();
     let capital = |t: &str| {
@@ -316,6 +317,10 @@ pub fn place(text: &str) -> Option<String> {
             tokens[i].to_lowercase().as_str(),
             "in" | "to" | "at" | "near" | "around"
         ) {
+            continue;
+        }
+        // "…plugged it back in. Still nothing": the sentence ended at the preposition.
+        if raw[i].ends_with(|c: char| c.is_ascii_punctuation()) {
             continue;
         }
         if !capital(tokens[i + 1]) {
@@ -368,27 +373,54 @@ pub fn choose_stated<'a>(
             }
             let before = &ws[i.saturating_sub(4)..i];
             let after = &ws[i + target.len()..(i + target.len() + 2).min(ws.len())];
-            let framed = matches!(target[0].as_str(), "to" | "by" | "via")
+            // "to my email" is a delivery only after a send verb earlier in the turn
+            // ("send me a reset thing to my email", "…sent to my email"): "I can't log
+            // in to my email" names the email as the problem.
+            let send_verb = |w: &String| {
+                matches!(
+                    w.as_str(),
+                    "send" | "sent" | "sending" | "resend" | "forward" | "forwarded"
+                )
+            };
+            let sent_before = ws[i.saturating_sub(12)..i].iter().any(send_verb);
+            let to_it = match before {
+                [.., to, det] if to == "to" => matches!(det.as_str(), "my" | "the" | "our"),
+                [.., to] => to == "to",
+                _ => false,
+            };
+            let framed = matches!(target[0].as_str(), "by" | "via")
+                || (target[0] == "to" && sent_before)
+                || (to_it && sent_before)
                 || before
                     .iter()
                     .rev()
                     .take(2)
-                    .any(|w| matches!(w.as_str(), "by" | "via" | "through" | "to" | "over"))
+                    .any(|w| matches!(w.as_str(), "by" | "via" | "through" | "over"))
                 || before
                     .iter()
-                    .any(|w| matches!(w.as_str(), "send" | "sending" | "sent" | "resend"));
-            let as_verb = after.first().is_some_and(|w| {
-                matches!(
+                    .any(|w| matches!(w.as_str(), "send" | "sending" | "resend" | "forward"));
+            // Used as a verb on us: "text me", "email it", "emailed over", "emailed
+            // to me" (not "an email to you").
+            let as_verb = match after {
+                [to, who, ..] if to == "to" => matches!(who.as_str(), "me" | "us" | "my"),
+                [w, ..] => matches!(
                     w.as_str(),
-                    "me" | "us" | "it" | "them" | "that" | "to" | "over" | "across" | "through"
-                )
-            });
-            let approved = after.first().is_some_and(|w| {
-                matches!(
-                    w.as_str(),
-                    "please" | "works" | "is" | "would" | "preferably" | "instead"
-                )
-            });
+                    "me" | "us" | "it" | "them" | "that" | "over" | "across" | "through"
+                ),
+                [] => false,
+            };
+            let approved = match after {
+                [w, ..] if matches!(w.as_str(), "please" | "works" | "preferably" | "instead") => {
+                    true
+                }
+                [is, how, ..] if is == "is" || is == "would" => {
+                    matches!(
+                        how.as_str(),
+                        "fine" | "good" | "best" | "great" | "easier" | "be"
+                    )
+                }
+                _ => false,
+            };
             let negated = i > 0 && matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never");
             !negated && (framed || as_verb || approved)
         })
@@ -421,6 +453,10 @@ mod tests {
         assert_eq!(place("It started in March, on Tuesday"), None);
         assert_eq!(place("I want to talk to Switchboard about my bill"), None);
         assert_eq!(place("my internet is slow"), None);
+        assert_eq!(
+            place("I unplugged it and plugged it back in. Still nothing."),
+            None
+        );
     }
 
     #[test]
@@ -477,6 +513,16 @@ mod tests {
         assert_eq!(
             pick("Two things. Can you text us last month's bill? And me internet drops"),
             Some("sms")
+        );
+        // The channel named as the problem, not the choice.
+        assert_eq!(pick("My email is dead, I can't log in to anything"), None);
+        assert_eq!(
+            pick("I can't log in to my email anymore, what do I do"),
+            None
+        );
+        assert_eq!(
+            pick("I sent an email to you last week and nobody answered"),
+            None
         );
     }
 

@@ -60,11 +60,11 @@ pub(super) fn resolve(
             .find_map(|c| slots::digits(c))
             .map(Value::String),
         "$caller" => caller_phone(&t.req.messages).map(Value::String),
-        // A place the caller names for the question ("is something going on out in
-        // Riverside?"): the latest turn that names one.
+        // A place the caller names in this turn ("is something going on out in
+        // Riverside?"); unnamed, the tool takes the caller's own.
         "$place" => callers
-            .iter()
-            .find_map(|c| slots::place(c))
+            .first()
+            .and_then(|c| slots::place(c))
             .map(Value::String),
         "$phone" => callers
             .iter()
