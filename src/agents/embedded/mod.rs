@@ -4,6 +4,7 @@
 //! templates filled with tool results.
 
 pub mod brain;
+pub mod choice;
 pub mod embedder;
 pub mod eval;
 pub mod files;

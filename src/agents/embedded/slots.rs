@@ -1,6 +1,7 @@
 //! Reading values out of the caller's words: digits, phone numbers, and a choice
 //! among a tool parameter's `enum` values (yes / no live in `agents::confirm`).
 
+pub use super::choice::{choose, choose_stated};
 use crate::agents::confirm::words;
 use crate::number_words::{ones_value, tens_digit};
 
@@ -202,55 +203,6 @@ pub fn previous_bill(text: &str) -> bool {
         .any(|p| joined.contains(&format!(" {p} ")))
 }
 
-/// The first of `options` the caller named (whole word, case-insensitive), directly
-/// or through one of its synonyms (`sms` ← "text").
-pub fn choose<'a>(
-    text: &str,
-    options: &'a [String],
-    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
-) -> Option<&'a String> {
-    let ws = words(text);
-    // Where an option (or a synonym of it) is mentioned last, not counting mentions
-    // right after a negation ("text, not email"; a bare "no" is a correction, not a
-    // negation: "no, email"): the last choice stated wins, so a
-    // correction ("email it… actually no, text it") takes effect.
-    let last_mention = |w: &str| -> Option<usize> {
-        let target: Vec<String> = words(w);
-        if target.is_empty() || target.len() > ws.len() {
-            return None;
-        }
-        // A one-word option also matches its inflections ("emailed", "texting").
-        let same = |w: &str, t: &str| {
-            w == t
-                || (target.len() == 1
-                    && t.len() >= 4
-                    && w.strip_prefix(t)
-                        .is_some_and(|rest| matches!(rest, "ed" | "ing" | "s" | "d")))
-        };
-        (0..=ws.len() - target.len()).rev().find(|&i| {
-            ws[i..i + target.len()]
-                .iter()
-                .zip(&target)
-                .all(|(w, t)| same(w, t))
-                && (i == 0 || !matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never"))
-        })
-    };
-    options
-        .iter()
-        .filter_map(|o| {
-            let own = last_mention(o);
-            let syn = synonyms
-                .get(o.as_str())
-                .into_iter()
-                .flatten()
-                .filter_map(|w| last_mention(w))
-                .max();
-            own.max(syn).map(|at| (at, o))
-        })
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, o)| o)
-}
-
 /// A place the caller names ("my son just moved out to Riverside", "my internet at
 /// home in San Diego"): one or two capitalised words after "in", "to", "at", "near"
 /// or "around", not a month, a day or a word that starts sentences. The last one
@@ -336,106 +288,6 @@ pub fn place(text: &str) -> Option<String> {
     found
 }
 
-/// [`choose`], counting only a choice the caller *states*, not one of the options
-/// mentioned in passing: "the app on my phone won't log in" names no channel, and
-/// "the email you've got is my old one" is not a request to use it. A mention counts
-/// when the words are few (a bare answer: "text, please"), when it is framed as a
-/// delivery ("by text", "via email", "to my email", "send it to…"), when it is used as
-/// a verb on us ("text me", "email it"), or when it is approved ("email is fine").
-pub fn choose_stated<'a>(
-    text: &str,
-    options: &'a [String],
-    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
-) -> Option<&'a String> {
-    let ws = words(text);
-    if ws.len() <= 5 {
-        return choose(text, options, synonyms);
-    }
-    let stated = |phrase: &str| -> bool {
-        let target = words(phrase);
-        if target.is_empty() || target.len() > ws.len() {
-            return false;
-        }
-        (0..=ws.len() - target.len()).any(|i| {
-            let same = |w: &str, t: &str| {
-                w == t
-                    || (target.len() == 1
-                        && t.len() >= 4
-                        && w.strip_prefix(t)
-                            .is_some_and(|r| matches!(r, "ed" | "ing" | "s" | "d")))
-            };
-            if !ws[i..i + target.len()]
-                .iter()
-                .zip(&target)
-                .all(|(w, t)| same(w, t))
-            {
-                return false;
-            }
-            let before = &ws[i.saturating_sub(4)..i];
-            let after = &ws[i + target.len()..(i + target.len() + 2).min(ws.len())];
-            // "to my email" is a delivery only after a send verb earlier in the turn
-            // ("send me a reset thing to my email", "…sent to my email"): "I can't log
-            // in to my email" names the email as the problem.
-            let send_verb = |w: &String| {
-                matches!(
-                    w.as_str(),
-                    "send" | "sent" | "sending" | "resend" | "forward" | "forwarded"
-                )
-            };
-            let sent_before = ws[i.saturating_sub(12)..i].iter().any(send_verb);
-            let to_it = match before {
-                [.., to, det] if to == "to" => matches!(det.as_str(), "my" | "the" | "our"),
-                [.., to] => to == "to",
-                _ => false,
-            };
-            let framed = matches!(target[0].as_str(), "by" | "via")
-                || (target[0] == "to" && sent_before)
-                || (to_it && sent_before)
-                || before
-                    .iter()
-                    .rev()
-                    .take(2)
-                    .any(|w| matches!(w.as_str(), "by" | "via" | "through" | "over"))
-                || before
-                    .iter()
-                    .any(|w| matches!(w.as_str(), "send" | "sending" | "resend" | "forward"));
-            // Used as a verb on us: "text me", "email it", "emailed over", "emailed
-            // to me" (not "an email to you").
-            let as_verb = match after {
-                [to, who, ..] if to == "to" => matches!(who.as_str(), "me" | "us" | "my"),
-                [w, ..] => matches!(
-                    w.as_str(),
-                    "me" | "us" | "it" | "them" | "that" | "over" | "across" | "through"
-                ),
-                [] => false,
-            };
-            let approved = match after {
-                [w, ..] if matches!(w.as_str(), "please" | "works" | "preferably" | "instead") => {
-                    true
-                }
-                [is, how, ..] if is == "is" || is == "would" => {
-                    matches!(
-                        how.as_str(),
-                        "fine" | "good" | "best" | "great" | "easier" | "be"
-                    )
-                }
-                _ => false,
-            };
-            let negated = i > 0 && matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never");
-            !negated && (framed || as_verb || approved)
-        })
-    };
-    let picked = choose(text, options, synonyms)?;
-    let named = std::iter::once(picked.as_str()).chain(
-        synonyms
-            .get(picked)
-            .into_iter()
-            .flatten()
-            .map(String::as_str),
-    );
-    named.into_iter().any(stated).then_some(picked)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,96 +309,6 @@ mod tests {
             place("I unplugged it and plugged it back in. Still nothing."),
             None
         );
-    }
-
-    #[test]
-    fn a_channel_mentioned_in_passing_is_not_chosen() {
-        let opts = vec!["email".to_string(), "sms".to_string()];
-        let syn: std::collections::BTreeMap<String, Vec<String>> = [
-            (
-                "sms".to_string(),
-                vec![
-                    "text".to_string(),
-                    "on my phone".to_string(),
-                    "to my phone".to_string(),
-                ],
-            ),
-            ("email".to_string(), vec!["mail".to_string()]),
-        ]
-        .into();
-        let pick = |t: &str| choose_stated(t, &opts, &syn).map(String::as_str);
-        // Described, not chosen.
-        assert_eq!(
-            pick("Your app on my phone, when I log in it say password not correct"),
-            None
-        );
-        assert_eq!(
-            pick("the email you've got for me is my old one, I can't get into that no more"),
-            None
-        );
-        // Stated.
-        assert_eq!(pick("Text, please."), Some("sms"));
-        assert_eq!(
-            pick("I forgot my password, can you text me a reset link"),
-            Some("sms")
-        );
-        assert_eq!(
-            pick("I need a new password, send the link to my email please"),
-            Some("email")
-        );
-        assert_eq!(
-            pick("locked out again, so could I get the reset by email this time"),
-            Some("email")
-        );
-        assert_eq!(
-            pick("my login isn't working, email is fine for the link"),
-            Some("email")
-        );
-        assert_eq!(
-            pick("I'd like my March invoice emailed to me if that's okay"),
-            Some("email")
-        );
-        assert_eq!(
-            pick("I need a copy of our latest internet bill emailed over, for taxes"),
-            Some("email")
-        );
-        assert_eq!(
-            pick("Two things. Can you text us last month's bill? And me internet drops"),
-            Some("sms")
-        );
-        // The channel named as the problem, not the choice.
-        assert_eq!(pick("My email is dead, I can't log in to anything"), None);
-        assert_eq!(
-            pick("I can't log in to my email anymore, what do I do"),
-            None
-        );
-        assert_eq!(
-            pick("I sent an email to you last week and nobody answered"),
-            None
-        );
-    }
-
-    #[test]
-    fn the_last_choice_stated_wins() {
-        let opts = vec!["email".to_string(), "sms".to_string()];
-        let syn: std::collections::BTreeMap<String, Vec<String>> = [(
-            "sms".to_string(),
-            vec!["text".to_string(), "text message".to_string()],
-        )]
-        .into();
-        let pick = |t: &str| choose(t, &opts, &syn).map(String::as_str);
-        assert_eq!(
-            pick("Email it... actually no, text it to my cell instead"),
-            Some("sms")
-        );
-        assert_eq!(pick("by text, not email"), Some("sms"));
-        assert_eq!(pick("email please"), Some("email"));
-        assert_eq!(
-            pick("what I need is the March invoice, emailed to me"),
-            Some("email")
-        );
-        assert_eq!(pick("can you get it texted over"), Some("sms"));
-        assert_eq!(pick("whatever"), None);
     }
 
     #[test]
