@@ -11,6 +11,20 @@ use crate::store::StoreError;
 /// Hook names a `[[handoffs]]` entry may use as `on_handoff`.
 pub const KNOWN_HOOKS: &[&str] = &["fetch_billing_record"];
 
+/// How many of the latest invoices and charges the billing record lists; a shorter
+/// list is the account's whole history.
+pub const RECORD_INVOICES: usize = 3;
+pub const RECORD_CHARGES: usize = 5;
+
+/// The most items the billing record lists under `key`, or `None` when it lists all.
+pub fn record_cap(key: &str) -> Option<usize> {
+    match key {
+        "invoices" => Some(RECORD_INVOICES),
+        "recent_charges" => Some(RECORD_CHARGES),
+        _ => None,
+    }
+}
+
 /// Prefix of the system message `fetch_billing_record` injects.
 pub const BILLING_RECORD_PREFIX: &str = "Billing record for this caller";
 
@@ -52,9 +66,9 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
         .store
         .run(move |conn| {
             Ok((
-                customers::charges(conn, id, 5)?,
+                customers::charges(conn, id, RECORD_CHARGES)?,
                 customers::duplicate_charges(conn, id)?,
-                customers::invoices(conn, id, 3)?,
+                customers::invoices(conn, id, RECORD_INVOICES)?,
             ))
         })
         .await?;
@@ -118,9 +132,7 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
             "amount": dollars(ch.amount_cents), "description": ch.description, "refunded": dollars(ch.refunded_cents),
         })).collect::<Vec<_>>(),
         "duplicates": dups.iter().map(crate::agents::tools::duplicate_json).collect::<Vec<_>>(),
-        "invoices": invoices.iter().map(|i| json!({
-            "id": i.id, "period": i.period, "amount": dollars(i.amount_cents), "due_on": i.due_on, "status": i.status,
-        })).collect::<Vec<_>>(),
+        "invoices": invoices.iter().map(crate::agents::tools::invoice_json).collect::<Vec<_>>(),
     });
     text.push_str(&format!("\njson: {facts}"));
     Ok(HookOutput {

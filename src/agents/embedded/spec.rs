@@ -29,6 +29,7 @@
 //! given_when = [["endpoint"], ["error"]]   # optional: the request already answers `ask` when every group is named
 //! cues = ["charged twice"]                  # optional: a turn holding one ranks this intent first
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
+//! record = "duplicates"                     # optional: the billing record's key that answers `tool` without a call
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -124,6 +125,12 @@ pub struct IntentSpec {
     /// and the error): `$details` is then the request itself, and nothing is asked.
     #[serde(default)]
     pub given_when: Vec<Vec<String>>,
+    /// The key of the caller's billing record (injected when billing takes the call)
+    /// that already holds what `tool` would return (`"duplicates"`, `"invoices"`):
+    /// while the record holds it and nothing in the call has changed the account,
+    /// the intent answers from the record instead of calling the tool.
+    #[serde(default)]
+    pub record: Option<String>,
 }
 
 /// A second step of an intent: `confirm` runs it after the caller's yes (the refund

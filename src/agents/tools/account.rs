@@ -106,14 +106,7 @@ pub(super) async fn list_invoices(
         .store
         .run(move |conn| customers::invoices(conn, id, limit))
         .await?;
-    let list: Vec<Value> = invoices
-        .iter()
-        .map(|i| {
-            json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
-                   "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status,
-                   "status_spoken": spoken_status(&i.status)})
-        })
-        .collect();
+    let list: Vec<Value> = invoices.iter().map(invoice_json).collect();
     let mut out = ToolOutput::ok(json!({"customer": c.name, "invoices": list}));
     out.customer_id = Some(c.id);
     Ok(out)
@@ -172,6 +165,13 @@ pub(super) async fn find_duplicate_charges(ctx: &ToolContext) -> Result<ToolOutp
     let mut out = ToolOutput::ok(json!({"count": list.len(), "duplicates": list}));
     out.customer_id = Some(c.id);
     Ok(out)
+}
+
+/// An invoice as the model sees it (in `list_invoices` and the billing record).
+pub(crate) fn invoice_json(i: &customers::Invoice) -> Value {
+    json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
+           "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status,
+           "status_spoken": spoken_status(&i.status)})
 }
 
 /// A duplicate-charge group as the model sees it.

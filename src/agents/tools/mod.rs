@@ -8,7 +8,7 @@ mod account;
 mod billing;
 mod support;
 
-pub(crate) use account::duplicate_json;
+pub(crate) use account::{duplicate_json, invoice_json};
 
 use serde_json::{json, Value};
 

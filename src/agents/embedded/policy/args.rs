@@ -138,25 +138,17 @@ pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i
 /// The invoices on the caller's billing record note (its last three bills, newest
 /// first), as (id, month 1–12); `None` without a record.
 fn invoices_on_record(messages: &[ChatMessage]) -> Option<Vec<(i64, u32)>> {
-    messages.iter().rev().find_map(|m| {
-        let ChatMessage::System { content } = m else {
-            return None;
-        };
-        if !content.starts_with(crate::agents::hooks::BILLING_RECORD_PREFIX) {
-            return None;
-        }
-        let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
-        let invoices = facts.get("invoices")?.as_array()?;
-        Some(
-            invoices
-                .iter()
-                .filter_map(|inv| {
-                    let month = inv["period"].as_str()?.rsplit('-').next()?.parse().ok()?;
-                    Some((inv["id"].as_i64()?, month))
-                })
-                .collect(),
-        )
-    })
+    let facts = super::record::record_facts(messages)?;
+    let invoices = facts.get("invoices")?.as_array()?;
+    Some(
+        invoices
+            .iter()
+            .filter_map(|inv| {
+                let month = inv["period"].as_str()?.rsplit('-').next()?.parse().ok()?;
+                Some((inv["id"].as_i64()?, month))
+            })
+            .collect(),
+    )
 }
 
 /// The id of the invoice for `month` (1–12) among those on the caller's billing

@@ -20,6 +20,7 @@ mod identity;
 mod interjections;
 mod offer_questions;
 mod pending;
+mod record;
 mod requests;
 mod results;
 
@@ -181,6 +182,11 @@ impl Policy {
 
     /// Decides the next step for a request.
     pub fn decide(&self, embedder: &Embedder, req: &ChatRequest) -> Result<Decision, ModelError> {
+        self.decide_with_record(embedder, req, 0)
+    }
+
+    /// The next step, before a tool call is checked against the billing record.
+    fn decide_step(&self, embedder: &Embedder, req: &ChatRequest) -> Result<Decision, ModelError> {
         let empty = BrainSpec::default();
         let spec = self.brains.get(&req.agent).unwrap_or(&empty);
         let Some(user_idx) = req

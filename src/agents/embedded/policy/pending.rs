@@ -148,16 +148,32 @@ impl Policy {
         if let Some(d) = self.accepted(t, &before, said) {
             return Some(d);
         }
-        // An offer made from a tool result: "... shall I go ahead?"
-        if let Some(ChatMessage::Tool {
-            tool_call_id,
-            content,
-        }) = before.get(1)
-        {
-            let (tool, prev_args) = find_call(msgs, tool_call_id)?;
-            let result = parse_result(content);
+        // An offer made from a tool result, or from the billing record: "... shall I
+        // go ahead?"
+        let from_tool = match before.get(1) {
+            Some(ChatMessage::Tool {
+                tool_call_id,
+                content,
+            }) => {
+                let (tool, prev_args) = find_call(msgs, tool_call_id)?;
+                Some((tool, prev_args, parse_result(content), is_error(content)))
+            }
+            _ => None,
+        };
+        let from_record = || {
+            self.offer_from_record(t, said)
+                .map(|(tool, args, result)| (tool, args, result, false))
+        };
+        // After a handoff that went through, what we said came from the record, if
+        // from anything.
+        let offer = match from_tool {
+            Some(o) if o.0.starts_with("transfer_to_") && !o.3 => from_record().or(Some(o)),
+            Some(o) => Some(o),
+            None => from_record(),
+        };
+        if let Some((tool, prev_args, result, failed)) = offer {
             // We offered a person after the runtime refused a handoff.
-            if tool.starts_with("transfer_to_") && is_error(content) {
+            if tool.starts_with("transfer_to_") && failed {
                 if confirm::accepts(t.user_text) {
                     let reason = "the caller accepted the offer of a person".to_string();
                     return Some(self.handoff(t, HUMAN, "escalation", reason));
