@@ -2,11 +2,12 @@
 //! and the embedded brain so the two never disagree: yes and no to an offer
 //! ([`answers`]: conservative — a refusal in any clause, or putting it off, wins over
 //! a yes), turns that answer nothing ([`interjections`]), the end of a call
-//! ([`closing`]: farewells, firm closings, acknowledgements) and requests for a
-//! person ([`person`]).
+//! ([`closing`]: farewells, firm closings, acknowledgements), a problem reported
+//! gone ([`fixed`]) and requests for a person ([`person`]).
 
 mod answers;
 mod closing;
+mod fixed;
 mod interjections;
 mod person;
 
@@ -15,6 +16,7 @@ mod tests;
 
 pub use answers::*;
 pub use closing::*;
+pub use fixed::*;
 pub use interjections::*;
 pub use person::*;
 

@@ -8,6 +8,13 @@ use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::model::{ChatMessage, ModelError};
 
+/// The tool that opens a repair or review ticket.
+const TICKET: &str = "open_ticket";
+
+/// Said when the caller reports the problem gone.
+const FIXED_LINE: &str =
+    "Great, I'm glad it's working again. Is there anything else I can help with?";
+
 impl Policy {
     /// Handles new caller words (or the first turn after a handoff arrived).
     pub(super) fn caller_turn(
@@ -25,6 +32,17 @@ impl Policy {
             if confirm::is_acknowledged_farewell(t.user_text) {
                 if let Some(d) = self.goodbye(t) {
                     return Ok(d);
+                }
+            }
+            // "Done. Yes, now it is fast.": the problem is gone; nothing to check,
+            // repair or advise again.
+            if confirm::reports_fixed(t.user_text) {
+                let line = [FIXED_LINE]
+                    .iter()
+                    .chain(ANYTHING_ELSE)
+                    .find(|l| !said_before(&t.req.messages, l));
+                if let Some(line) = line {
+                    return Ok(Decision::Say((*line).into()));
                 }
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
@@ -142,8 +160,9 @@ impl Policy {
     }
 
     /// Asked about something already done in this call ("and the bill, you're texting
-    /// that?"): say so (`again`) instead of doing it twice. Asking for it again in so
-    /// many words ("send it again", "I didn't get it") does it again.
+    /// that?"), or a problem that persists after its ticket was opened: say so
+    /// (`again`) instead of doing it twice. Asking for it again in so many words
+    /// ("send it again", "I didn't get it") does it again.
     fn already_done(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
         let again = intent.again.as_deref()?;
         let tool = intent.tool.as_deref()?;
@@ -171,6 +190,21 @@ impl Policy {
             _ => false,
         });
         let said = said_before(&t.req.messages, again);
-        (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
+        // "I already tried that, it still whines": the ticket opened in this call
+        // already covers a problem that persists; a second one would not help.
+        let persists = tool == TICKET && {
+            let joined = format!(" {} ", words.join(" "));
+            [
+                " still ",
+                " already tried ",
+                " already did ",
+                " didn't help ",
+                " did not help ",
+            ]
+            .iter()
+            .any(|p| joined.contains(p))
+        };
+        let asked = t.user_text.contains('?') || persists;
+        (done && !redo && !said && asked).then(|| Decision::Say(again.into()))
     }
 }

@@ -116,6 +116,8 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Scored>, ModelError> {
+        let kept = without_ruled_out(text);
+        let text = kept.as_str();
         let length = words(text).len();
         let joined = format!(" {} ", words(text).join(" "));
         let holds = |needs: &[String]| {
@@ -174,6 +176,49 @@ impl Policy {
     }
 }
 
+/// The turn without the clauses that rule something out ("It is not the internet, the
+/// internet is working fine. It's the box: it whines all night."), so what is fine
+/// does not pull the turn towards its topic. A turn made only of such clauses is kept.
+pub(super) fn without_ruled_out(text: &str) -> String {
+    let clauses: Vec<&str> = text
+        .split_inclusive(['.', ',', ';', '!', '?'])
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    let kept: Vec<&str> = clauses.iter().copied().filter(|c| !rules_out(c)).collect();
+    if kept.is_empty() || kept.len() == clauses.len() {
+        return text.to_string();
+    }
+    kept.concat().trim().to_string()
+}
+
+/// "It's not the internet", "the wifi is working fine", "nothing wrong with the
+/// connection" — but not "it's not working" nor "it was fine but now it drops".
+fn rules_out(clause: &str) -> bool {
+    let joined = format!(" {} ", words(clause).join(" "));
+    if [" but ", " until ", " now ", " anymore ", " any more "]
+        .iter()
+        .any(|w| joined.contains(w))
+    {
+        return false;
+    }
+    const NOT_THE: &[&str] = &[
+        " it's not the ",
+        " it is not the ",
+        " it isn't the ",
+        " not the problem ",
+    ];
+    const FINE: &[&str] = &[
+        " working fine ",
+        " works fine ",
+        " is fine ",
+        " are fine ",
+        " working perfectly ",
+        " works perfectly ",
+        " nothing wrong with ",
+    ];
+    NOT_THE.iter().chain(FINE).any(|p| joined.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +264,22 @@ mod tests {
         assert!(w.first().unwrap().starts_with("w0 "));
         assert!(w.last().unwrap().ends_with("w69"));
         assert!(w.iter().all(|x| x.split(' ').count() <= WINDOW_WORDS));
+    }
+
+    #[test]
+    fn clauses_that_rule_something_out_are_left_out() {
+        assert_eq!(
+            super::without_ruled_out(
+                "Bonjour. It is not the internet, the internet is working fine. It's the box, it whines all night."
+            ),
+            "Bonjour. It's the box, it whines all night."
+        );
+        for kept in [
+            "It's not working, the light is red.",
+            "The wifi was working fine but now it drops every hour.",
+            "The internet is working fine.",
+        ] {
+            assert_eq!(super::without_ruled_out(kept), kept);
+        }
     }
 }

@@ -74,6 +74,18 @@ impl Policy {
             .find(|i| i.name == declined)
             .and_then(|i| i.tool.as_deref());
         let routing = self.route_turn(embedder, t.user_text).ok()?;
+        // "No, that's all… oh wait, one more thing: can you email me my bill?" — a
+        // request another agent serves goes to that agent.
+        if let Some(owner) = routing.owner.as_deref().filter(|o| {
+            *o != t.req.agent && *o != ANY && *o != HUMAN && has_tool(&t.req.tools, &transfer(o))
+        }) {
+            let best = routing.best.as_ref()?;
+            let reason = format!(
+                "intent {} score {:.2}: asked for with a refusal",
+                best.intent.name, best.score
+            );
+            return Some(self.handoff(t, owner, "intent", reason));
+        }
         let best = routing
             .best
             .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;

@@ -673,4 +673,5 @@ async fn a_no_that_names_nothing_or_something_else_does_not_decline() {
     }
 }
 
+mod outcomes;
 mod record;

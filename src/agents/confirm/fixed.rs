@@ -1,0 +1,136 @@
+//! The caller reports the problem gone ("now it is fast", "the light is green now and
+//! the internet works", "that fixed it", "it's back"): nothing is left to check or
+//! repair, so no status check, no ticket and no repeated advice follows.
+//!
+//! A working state counts only with a word of change ("now", "again", "back"), or as a
+//! phrase that is itself a change ("that fixed it", "problem solved"): "the internet is
+//! working fine, it's the router that whines" reports a problem elsewhere, not a fix.
+//! A clause after the report that names a new problem ("…but the TV still won't
+//! connect") or asks something keeps the turn a request.
+
+use super::{asks_something, ends_with_farewell, words};
+
+/// Phrases that are a fix in themselves.
+const FIXED: &[&str] = &[
+    "that fixed it",
+    "that did it",
+    "that did the trick",
+    "that worked",
+    "it worked",
+    "problem solved",
+    "it's fixed",
+    "its fixed",
+    "it is fixed",
+    "all fixed",
+    "sorted now",
+    "it's sorted",
+    "back online",
+    "back up and running",
+    "it's back",
+    "its back",
+    "it is back",
+    "internet is back",
+    "internet's back",
+    "my mistake",
+    "my fault",
+];
+
+/// A state that is fine, when said with a word of change.
+const WORKING: &[&str] = &[
+    "works", "working", "fast", "faster", "fine", "green", "normal",
+];
+
+/// Words of change: the state is new.
+const CHANGE: &[&str] = &["now", "again"];
+
+/// Words that keep a problem alive after the report.
+const STILL_WRONG: &[&str] = &[
+    "still",
+    "but",
+    "except",
+    "although",
+    "though",
+    "not",
+    "won't",
+    "doesn't",
+    "isn't",
+    "can't",
+    "cannot",
+    "haven't",
+    "never",
+    "keeps",
+    "slow",
+    "down",
+    "dead",
+    "red",
+    "wrong",
+    "incorrect",
+    "error",
+];
+
+/// True when the caller says the problem is gone and asks nothing more in the turn.
+/// A report that ends in a goodbye is a goodbye ("that fixed it, thanks, bye").
+pub fn reports_fixed(text: &str) -> bool {
+    if asks_something(text) || ends_with_farewell(text) {
+        return false;
+    }
+    let mut reported = false;
+    for clause in text.split(['.', '!', '?', ';']) {
+        let ws = words(clause);
+        if ws.is_empty() {
+            continue;
+        }
+        let joined = format!(" {} ", ws.join(" "));
+        let fixed = FIXED.iter().any(|p| joined.contains(&format!(" {p} ")));
+        let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
+        let changed = has(CHANGE) && has(WORKING);
+        if fixed || changed {
+            if has(STILL_WRONG) && !fixed {
+                return false;
+            }
+            reported = true;
+        } else if reported && has(STILL_WRONG) {
+            // "It works now. But the TV still won't connect."
+            return false;
+        }
+    }
+    reported
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reports_fixed;
+
+    #[test]
+    fn a_new_working_state_is_a_fix() {
+        for t in [
+            "Okay, one minute, I will do that... okay. Done. Yes, now it is fast, the page opened quickly.",
+            "Sorry, I'm back. The cable from the wall, it was not in properly, only half. I push until click, and now the light is green and the internet works. Haha, my mistake.",
+            "Oh hey, it's working again!",
+            "Yep, that fixed it.",
+            "Okay it's back, thank you.",
+            "Alright, restarted it and now everything loads fine.",
+        ] {
+            assert!(reports_fixed(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_state_without_change_or_with_a_problem_left_is_not() {
+        for t in [
+            "It is not the internet, the internet is working fine. It's the box, the router.",
+            "I restarted it and now it's even slower.",
+            "It works now, but the TV still won't connect.",
+            "Now it's working again but can you send me my bill?",
+            "The light is green but nothing loads.",
+            "I did that already and it still doesn't work.",
+            "Now the light is red.",
+            "Hi, I haven't opened your app in months and now it keeps telling me my password is incorrect.",
+            "Alright, that's the card I still use, so that's fine. Okay, thank you, bye now, walk good.",
+            "Very good, thank you so much, goodbye, I have to go back to my meeting now.",
+            "Yep, that fixed it. Thanks, bye!",
+        ] {
+            assert!(!reports_fixed(t), "{t}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! How a problem ends: the caller reports it fixed (nothing more is checked or
+//! advised), or it persists after its ticket was opened (no second ticket).
+
+use serde_json::json;
+
+use super::*;
+
+/// Technical has checked the line and advised a restart.
+fn advised() -> Vec<ChatMessage> {
+    vec![
+        user("my internet is really slow today"),
+        called("s1", "check_service_status", json!({})),
+        result("s1", json!({"all_ok": true, "region": "Atlanta", "services": []})),
+        said("Your area looks normal right now, so let's check your setup. Try restarting the modem and, if you can, test on a cable rather than Wi-Fi. If it's still slow, I can open a ticket for a technician."),
+    ]
+}
+
+#[tokio::test]
+async fn a_fix_reported_is_acknowledged_without_checking_again() {
+    let mut m = advised();
+    m.push(user(
+        "Okay, I did that. Yes, now it is fast, the page opened quickly.",
+    ));
+    let out = run(req("technical", m)).await;
+    assert_eq!(out.call, None, "nothing to check: {}", out.text);
+    assert!(out.text.contains("glad it's working again"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn a_problem_that_persists_after_its_ticket_opens_no_second_ticket() {
+    let m = vec![
+        user("the router makes a high whining noise all night"),
+        called("t1", "open_ticket", json!({"category": "technical", "summary": "router whines"})),
+        result("t1", json!({"ticket_id": 2, "follow_up": "within one business day"})),
+        said("I've opened ticket 2 for that, and a technician will follow up within one business day. Is there anything else?"),
+        user("I already tried turning it off and on yesterday. It still makes the noise."),
+    ];
+    let out = run(req("technical", m)).await;
+    assert_eq!(out.call, None, "no second ticket: {}", out.text);
+    assert!(out.text.contains("ticket is open"), "{}", out.text);
+}
