@@ -1,12 +1,13 @@
 //! The caller reports the problem gone ("now it is fast", "the light is green now and
-//! the internet works", "that fixed it", "it's back"): nothing is left to check or
-//! repair, so no status check, no ticket and no repeated advice follows.
+//! the internet works", "that fixed it"): nothing is left to check or repair, so no
+//! status check, no ticket and no repeated advice follows.
 //!
-//! A working state counts only with a word of change ("now", "again", "back"), or as a
-//! phrase that is itself a change ("that fixed it", "problem solved"): "the internet is
-//! working fine, it's the router that whines" reports a problem elsewhere, not a fix.
-//! A clause after the report that names a new problem ("…but the TV still won't
-//! connect") or asks something keeps the turn a request.
+//! A working state counts only with a word of change ("now", "again") in its clause,
+//! or as a phrase that is itself a change ("that fixed it", "back online"): "the
+//! internet is working fine, it's the router that whines" reports a problem elsewhere.
+//! A word of trouble in the report's clause or any clause after it ("…until now",
+//! "now nothing loads", "…but the TV still won't connect") keeps the turn a problem,
+//! and so does a question.
 
 use super::{asks_something, ends_with_farewell, words};
 
@@ -16,23 +17,19 @@ const FIXED: &[&str] = &[
     "that did it",
     "that did the trick",
     "that worked",
-    "it worked",
     "problem solved",
     "it's fixed",
     "its fixed",
     "it is fixed",
     "all fixed",
-    "sorted now",
     "it's sorted",
     "back online",
     "back up and running",
-    "it's back",
-    "its back",
-    "it is back",
     "internet is back",
     "internet's back",
-    "my mistake",
-    "my fault",
+    "connection is back",
+    "working again",
+    "works again",
 ];
 
 /// A state that is fine, when said with a word of change.
@@ -51,6 +48,9 @@ const STILL_WRONG: &[&str] = &[
     "although",
     "though",
     "not",
+    "no",
+    "nothing",
+    "none",
     "won't",
     "doesn't",
     "isn't",
@@ -59,6 +59,13 @@ const STILL_WRONG: &[&str] = &[
     "haven't",
     "never",
     "keeps",
+    "stopped",
+    "stops",
+    "gone",
+    "drops",
+    "dropped",
+    "until",
+    "then",
     "slow",
     "down",
     "dead",
@@ -68,31 +75,27 @@ const STILL_WRONG: &[&str] = &[
     "error",
 ];
 
-/// True when the caller says the problem is gone and asks nothing more in the turn.
 /// A report that ends in a goodbye is a goodbye ("that fixed it, thanks, bye").
 pub fn reports_fixed(text: &str) -> bool {
     if asks_something(text) || ends_with_farewell(text) {
         return false;
     }
     let mut reported = false;
-    for clause in text.split(['.', '!', '?', ';']) {
+    for clause in text.split(['.', '!', '?', ';', ',']) {
         let ws = words(clause);
         if ws.is_empty() {
             continue;
         }
         let joined = format!(" {} ", ws.join(" "));
-        let fixed = FIXED.iter().any(|p| joined.contains(&format!(" {p} ")));
         let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
+        let fixed = FIXED.iter().any(|p| joined.contains(&format!(" {p} ")));
         let changed = has(CHANGE) && has(WORKING);
-        if fixed || changed {
-            if has(STILL_WRONG) && !fixed {
-                return false;
-            }
-            reported = true;
-        } else if reported && has(STILL_WRONG) {
-            // "It works now. But the TV still won't connect."
+        if (fixed || changed || reported) && has(STILL_WRONG) {
+            // "It was working fine until now", "now nothing loads", "…then it went
+            // down again": trouble in or after the report.
             return false;
         }
+        reported |= fixed || changed;
     }
     reported
 }
@@ -108,7 +111,7 @@ mod tests {
             "Sorry, I'm back. The cable from the wall, it was not in properly, only half. I push until click, and now the light is green and the internet works. Haha, my mistake.",
             "Oh hey, it's working again!",
             "Yep, that fixed it.",
-            "Okay it's back, thank you.",
+            "Okay the internet is back, thank you.",
             "Alright, restarted it and now everything loads fine.",
         ] {
             assert!(reports_fixed(t), "{t}");
@@ -129,6 +132,13 @@ mod tests {
             "Alright, that's the card I still use, so that's fine. Okay, thank you, bye now, walk good.",
             "Very good, thank you so much, goodbye, I have to go back to my meeting now.",
             "Yep, that fixed it. Thanks, bye!",
+            "My internet stopped working again.",
+            "It was working fine until now.",
+            "Now nothing works.",
+            "Now the light is green and nothing loads.",
+            "It worked for about an hour, then it went down again.",
+            "Ugh, it's back, the buzzing from the router.",
+            "Oh, my mistake, I'm in Springfield, not Boston.",
         ] {
             assert!(!reports_fixed(t), "{t}");
         }

@@ -27,9 +27,10 @@
 //! max_words = 12                            # optional: only short turns match (vague topics)
 //! needs_any = ["how much", "cost"]          # optional: only turns holding one of these match
 //! given_when = [["endpoint"], ["error"]]   # optional: the request already answers `ask` when every group is named
-//! cues = ["charged twice"]                  # optional: a turn holding one ranks this intent first
+//! cues = ["charged twice", "text * bill"]   # optional: a turn holding one ranks this intent first ("*": up to five words, after a verb)
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
-//! record = "duplicates"                     # optional: the billing record's key that answers `tool` without a call
+//! record = "duplicates"                     # optional: the billing record's key ("duplicates", "invoices", "customer") that answers `tool` without a call
+//! persisting = true                         # optional: the turn says the problem just handled persists (no second ticket)
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -126,11 +127,17 @@ pub struct IntentSpec {
     #[serde(default)]
     pub given_when: Vec<Vec<String>>,
     /// The key of the caller's billing record (injected when billing takes the call)
-    /// that already holds what `tool` would return (`"duplicates"`, `"invoices"`):
+    /// that already holds what `tool` would return (`"duplicates"`, `"invoices"`,
+    /// `"customer"`):
     /// while the record holds it and nothing in the call has changed the account,
     /// the intent answers from the record instead of calling the tool.
     #[serde(default)]
     pub record: Option<String>,
+    /// The intent reports that the problem just dealt with persists ("I already tried
+    /// that, it still whines"): when the latest thing done was this intent's tool (the
+    /// ticket is open), `again` is said instead of doing it a second time.
+    #[serde(default)]
+    pub persisting: bool,
 }
 
 /// A second step of an intent: `confirm` runs it after the caller's yes (the refund

@@ -3,13 +3,12 @@
 //! turn, and finally routing to an intent — handled here, handed to its owner,
 //! clarified, or escalated.
 
+use serde_json::Value;
+
 use super::*;
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::model::{ChatMessage, ModelError};
-
-/// The tool that opens a repair or review ticket.
-const TICKET: &str = "open_ticket";
 
 /// Said when the caller reports the problem gone.
 const FIXED_LINE: &str =
@@ -34,9 +33,13 @@ impl Policy {
                     return Ok(d);
                 }
             }
-            // "Done. Yes, now it is fast.": the problem is gone; nothing to check,
-            // repair or advise again.
-            if confirm::reports_fixed(t.user_text) {
+            // "Done. Yes, now it is fast.": after we checked or advised something, the
+            // problem is gone; nothing to check, repair or advise again.
+            let acted = t.req.messages[..t.user_idx].iter().any(|m| {
+                matches!(m, ChatMessage::Assistant { tool_calls, .. }
+                    if tool_calls.iter().any(|c| !c.name.starts_with("transfer_to_")))
+            });
+            if acted && confirm::reports_fixed(t.user_text) {
                 let line = [FIXED_LINE]
                     .iter()
                     .chain(ANYTHING_ELSE)
@@ -125,7 +128,7 @@ impl Policy {
         if intent.confirm.is_some() && self.refused_in_words(embedder, t.user_text, &best)? {
             return Ok(Decision::Say(declined_text(t.spec)));
         }
-        if let Some(d) = self.already_done(t, intent) {
+        if let Some(d) = self.already_done(embedder, t, intent) {
             return Ok(d);
         }
         Ok(self.act(t, intent, None))
@@ -160,10 +163,10 @@ impl Policy {
     }
 
     /// Asked about something already done in this call ("and the bill, you're texting
-    /// that?"), or a problem that persists after its ticket was opened: say so
-    /// (`again`) instead of doing it twice. Asking for it again in so many words
+    /// that?"), or a problem that persists right after its ticket was opened
+    /// (`persisting`): say so (`again`) instead of doing it twice. Asking for it again in so many words
     /// ("send it again", "I didn't get it") does it again.
-    fn already_done(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+    fn already_done(&self, embedder: &Embedder, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
         let again = intent.again.as_deref()?;
         let tool = intent.tool.as_deref()?;
         let words = confirm::words(t.user_text);
@@ -190,21 +193,46 @@ impl Policy {
             _ => false,
         });
         let said = said_before(&t.req.messages, again);
-        // "I already tried that, it still whines": the ticket opened in this call
-        // already covers a problem that persists; a second one would not help.
-        let persists = tool == TICKET && {
-            let joined = format!(" {} ", words.join(" "));
-            [
-                " still ",
-                " already tried ",
-                " already did ",
-                " didn't help ",
-                " did not help ",
-            ]
-            .iter()
-            .any(|p| joined.contains(p))
-        };
-        let asked = t.user_text.contains('?') || persists;
-        (done && !redo && !said && asked).then(|| Decision::Say(again.into()))
+        // "I already tried that, it still whines" right after its ticket was opened:
+        // the ticket covers it; a second one would not help. The same problem told
+        // again with "still" counts too; another one ("the app still crashes") does not.
+        if !said {
+            if let Some(args) = last_tool_call(&t.req.messages[..t.user_idx], tool) {
+                let persists = [
+                    " still ",
+                    " already tried ",
+                    " already did ",
+                    " didn't help ",
+                ]
+                .iter()
+                .any(|p| format!(" {} ", words.join(" ")).contains(p));
+                let same_problem = || {
+                    let summary: Value = serde_json::from_str(&args).unwrap_or_default();
+                    let summary = summary["summary"].as_str().unwrap_or_default();
+                    let name = &intent.name;
+                    !summary.is_empty() && self.routes_to(embedder, summary, &t.req.agent, name)
+                };
+                if intent.persisting || (persists && same_problem()) {
+                    return Some(Decision::Say(again.into()));
+                }
+            }
+        }
+        (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
     }
+}
+
+/// The arguments of the latest tool call in `messages` (handoffs aside) when it was a
+/// successful call of `tool`.
+fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } => {
+            let (name, args) = find_call(messages, tool_call_id)?;
+            (!name.starts_with("transfer_to_"))
+                .then(|| (name == tool && !is_error(content)).then_some(args))
+        }
+        _ => None,
+    })?
 }

@@ -116,16 +116,13 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Scored>, ModelError> {
+        // Cues and required words are looked for in everything the caller said.
+        let turn_words = words(text);
         let kept = without_ruled_out(text);
         let text = kept.as_str();
         let length = words(text).len();
-        let joined = format!(" {} ", words(text).join(" "));
-        let holds = |needs: &[String]| {
-            needs.is_empty()
-                || needs
-                    .iter()
-                    .any(|n| joined.contains(&format!(" {} ", words(n).join(" "))))
-        };
+        let holds =
+            |needs: &[String]| needs.is_empty() || needs.iter().any(|n| phrase_in(&turn_words, n));
         let rank = |t: &str| {
             embedder
                 .embed(&normalise(t))
@@ -176,6 +173,45 @@ impl Policy {
     }
 }
 
+/// Whether `phrase` occurs in `turn` (words): contiguous, or with a `*` standing for up
+/// to five words ("text * bill" holds in "could you text her the March bill"). A
+/// wildcard phrase starts a verb, so not right after a determiner ("an email about my
+/// bill" is no request to email it).
+pub(super) fn phrase_in(turn: &[String], phrase: &str) -> bool {
+    const GAP: usize = 5;
+    const DETERMINERS: &[&str] = &["a", "an", "the", "your", "my", "this", "that", "his", "her"];
+    let parts: Vec<Vec<String>> = phrase
+        .split('*')
+        .map(words)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let wildcard = parts.len() > 1;
+    let at = |i: usize, part: &[String]| {
+        turn.len() >= i + part.len() && turn[i..i + part.len()] == *part
+    };
+    let Some(first) = parts.first() else {
+        return false;
+    };
+    (0..turn.len()).any(|start| {
+        if !at(start, first) {
+            return false;
+        }
+        if wildcard && start > 0 && DETERMINERS.contains(&turn[start - 1].as_str()) {
+            return false;
+        }
+        let mut pos = start + first.len();
+        parts[1..].iter().all(|part| {
+            match (pos..=(pos + GAP).min(turn.len())).find(|&i| at(i, part)) {
+                Some(i) => {
+                    pos = i + part.len();
+                    true
+                }
+                None => false,
+            }
+        })
+    })
+}
+
 /// The turn without the clauses that rule something out ("It is not the internet, the
 /// internet is working fine. It's the box: it whines all night."), so what is fine
 /// does not pull the turn towards its topic. A turn made only of such clauses is kept.
@@ -184,17 +220,36 @@ pub(super) fn without_ruled_out(text: &str) -> String {
         .split_inclusive(['.', ',', ';', '!', '?'])
         .filter(|c| !c.trim().is_empty())
         .collect();
-    let kept: Vec<&str> = clauses.iter().copied().filter(|c| !rules_out(c)).collect();
-    if kept.is_empty() || kept.len() == clauses.len() {
+    let joined = format!(" {} ", words(text).join(" "));
+    // "It's not the internet" rules the internet out only next to what it is instead.
+    let contrast = [
+        " it's the ",
+        " it is the ",
+        " its the ",
+        " only the ",
+        " just the ",
+    ]
+    .iter()
+    .any(|c| joined.contains(c));
+    let kept: Vec<&str> = clauses
+        .iter()
+        .copied()
+        .filter(|c| !rules_out(c, contrast))
+        .collect();
+    let left = kept.iter().map(|c| words(c).len()).sum::<usize>();
+    if left < 3 || kept.len() == clauses.len() {
         return text.to_string();
     }
     kept.concat().trim().to_string()
 }
 
-/// "It's not the internet", "the wifi is working fine", "nothing wrong with the
-/// connection" — but not "it's not working" nor "it was fine but now it drops".
-fn rules_out(clause: &str) -> bool {
-    let joined = format!(" {} ", words(clause).join(" "));
+/// A short clause that rules something out: "It's not the internet" (with a contrast
+/// in the turn), "the wifi is working fine", "nothing wrong with the connection" — but
+/// not "it's not working", "it's not the speed I'm paying for", nor "it was fine but
+/// now it drops".
+fn rules_out(clause: &str, contrast: bool) -> bool {
+    let ws = words(clause);
+    let joined = format!(" {} ", ws.join(" "));
     if [" but ", " until ", " now ", " anymore ", " any more "]
         .iter()
         .any(|w| joined.contains(w))
@@ -205,7 +260,7 @@ fn rules_out(clause: &str) -> bool {
         " it's not the ",
         " it is not the ",
         " it isn't the ",
-        " not the problem ",
+        " its not the ",
     ];
     const FINE: &[&str] = &[
         " working fine ",
@@ -216,7 +271,8 @@ fn rules_out(clause: &str) -> bool {
         " works perfectly ",
         " nothing wrong with ",
     ];
-    NOT_THE.iter().chain(FINE).any(|p| joined.contains(p))
+    (contrast && ws.len() <= 6 && NOT_THE.iter().any(|p| joined.contains(p)))
+        || (ws.len() <= 8 && FINE.iter().any(|p| joined.contains(p)))
 }
 
 #[cfg(test)]
@@ -278,6 +334,38 @@ mod tests {
             "It's not working, the light is red.",
             "The wifi was working fine but now it drops every hour.",
             "The internet is working fine.",
+        ] {
+            assert_eq!(super::without_ruled_out(kept), kept);
+        }
+    }
+
+    #[test]
+    fn a_wildcard_phrase_spans_a_few_words_after_a_verb() {
+        let w = |t: &str| crate::agents::confirm::words(t);
+        let turn = w("And could you text she the March bill too?");
+        assert!(super::phrase_in(&turn, "text * bill"));
+        assert!(super::phrase_in(&turn, "march bill"));
+        assert!(!super::phrase_in(&turn, "email * bill"));
+        assert!(!super::phrase_in(
+            &w("I sent you an email about my bill"),
+            "email * bill"
+        ));
+        assert!(!super::phrase_in(
+            &w("text me when the technician is coming about the bill"),
+            "text * bill"
+        ));
+        assert!(super::phrase_in(
+            &w("email me a copy of the bill"),
+            "email * bill"
+        ));
+    }
+
+    #[test]
+    fn a_not_the_clause_that_is_the_request_is_kept() {
+        for kept in [
+            "Hello, it's not the speed I'm paying for.",
+            "Yeah, it's not the first time I've been double charged.",
+            "Hi, um, my bill, it's not the amount I agreed to.",
         ] {
             assert_eq!(super::without_ruled_out(kept), kept);
         }

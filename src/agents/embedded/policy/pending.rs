@@ -56,8 +56,9 @@ impl Policy {
         named_other.then(|| self.act(t, intent, None))
     }
 
-    /// A request of this agent made in the same turn as a refusal of `declined`
-    /// (another intent, with a tool), done after a short acknowledgement.
+    /// A request made after a refusal of `declined` in the same turn: this agent's
+    /// own (another intent, with a tool) is done after a short acknowledgement, one
+    /// another agent serves is handed to it.
     pub(super) fn also_asked(
         &self,
         embedder: &Embedder,
@@ -73,7 +74,20 @@ impl Policy {
             .iter()
             .find(|i| i.name == declined)
             .and_then(|i| i.tool.as_deref());
-        let routing = self.route_turn(embedder, t.user_text).ok()?;
+        // What follows the refusal is the request ("No, I don't need the refund, the
+        // outage was why I called" asks nothing of billing's refund).
+        let clauses: Vec<&str> = t
+            .user_text
+            .split_inclusive(['.', ',', ';', '!', '?'])
+            .collect();
+        let after = clauses
+            .iter()
+            .rposition(|c| confirm::refuses(c))
+            .map_or(t.user_text.to_string(), |i| clauses[i + 1..].concat());
+        if !confirm::makes_request(t.user_text) {
+            return None;
+        }
+        let routing = self.route_turn(embedder, &after).ok()?;
         // "No, that's all… oh wait, one more thing: can you email me my bill?" — a
         // request another agent serves goes to that agent.
         if let Some(owner) = routing.owner.as_deref().filter(|o| {
@@ -86,6 +100,9 @@ impl Policy {
             );
             return Some(self.handoff(t, owner, "intent", reason));
         }
+        // This agent's own request is read in the whole turn (a long turn is read by
+        // its request sentence, which may come before the refusal's reasons).
+        let routing = self.route_turn(embedder, t.user_text).ok()?;
         let best = routing
             .best
             .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;
@@ -176,10 +193,19 @@ impl Policy {
             self.offer_from_record(t, said)
                 .map(|(tool, args, result)| (tool, args, result, false))
         };
-        // After a handoff that went through, what we said came from the record, if
-        // from anything.
+        // A result no offer is made from (a handoff that went through, an invoice
+        // sent before the offer in the same line): the offer, if any, came from the
+        // record.
+        let offers = |tool: &str| {
+            t.spec.intents.iter().any(|i| {
+                i.confirm
+                    .as_ref()
+                    .is_some_and(|c| i.tool.as_deref() == Some(tool) || c.tool == tool)
+            })
+        };
         let offer = match from_tool {
-            Some(o) if o.0.starts_with("transfer_to_") && !o.3 => from_record().or(Some(o)),
+            Some(o) if o.0.starts_with("transfer_to_") && o.3 => Some(o),
+            Some(o) if !offers(&o.0) => from_record().or(Some(o)),
             Some(o) => Some(o),
             None => from_record(),
         };

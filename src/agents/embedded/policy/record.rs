@@ -7,8 +7,9 @@
 //!
 //! The answer goes through the same steps as a tool result (replies, follow-ups, the
 //! next request of the turn), over a copy of the history that holds the call and the
-//! record's facts as its result. An offer made that way (the duplicate charge) is
-//! found again on the next turn by speaking it once more from the record.
+//! record's facts as its result. The real history keeps only what was said, so an
+//! offer made that way (the duplicate charge) is recognised on the next turn by
+//! rendering it again from the record and finding it (or its question) in our line.
 
 use serde_json::{json, Value};
 
@@ -17,7 +18,8 @@ use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::hooks::BILLING_RECORD_PREFIX;
 use crate::agents::model::ToolCall;
 
-/// The call id of a step answered from the record (never sent to a tool).
+/// The call id of a step answered from the record (never sent to a tool), numbered by
+/// how deep in a chain of record answers it is.
 pub(super) const RECORD_CALL_ID: &str = "billing_record";
 
 /// The facts (`json:` line) of the latest billing record note that found an account.
@@ -35,9 +37,15 @@ pub(super) fn record_facts(messages: &[ChatMessage]) -> Option<Value> {
 }
 
 /// True once a confirmed step (`"confirmed": true`: a refund, a plan change) was
-/// called in this call: the record no longer shows the account as it is.
+/// called since the latest record note: it no longer shows the account as it is.
 fn account_changed(messages: &[ChatMessage]) -> bool {
-    messages.iter().any(|m| match m {
+    let since = messages
+        .iter()
+        .rposition(|m| {
+            matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX))
+        })
+        .unwrap_or(0);
+    messages[since..].iter().any(|m| match m {
         ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
             serde_json::from_str::<Value>(&c.arguments)
                 .is_ok_and(|a| a.get("confirmed") == Some(&json!(true)))
@@ -56,7 +64,12 @@ fn result_from_record(
     arguments: &Value,
 ) -> Option<Value> {
     let key = intent.record.as_deref()?;
-    if account_changed(messages) {
+    // A call about someone else's account (`lookup_customer` with a phone and ZIP) or
+    // anything but how many is not what the record answers.
+    let other_args = arguments
+        .as_object()
+        .is_some_and(|a| a.keys().any(|k| k != "limit"));
+    if other_args || account_changed(messages) {
         return None;
     }
     let facts = record_facts(messages)?;
@@ -72,6 +85,13 @@ fn result_from_record(
         return None;
     }
     Some(json!({ key: list, "count": list.len(), "found": true }))
+}
+
+/// What `intent` says about the record (its first reply that renders), if it answers
+/// from the record and the record holds the answer.
+pub(super) fn reply_from_record(intent: &IntentSpec, messages: &[ChatMessage]) -> Option<String> {
+    let result = result_from_record(intent, messages, &json!({}))?;
+    choose_reply(&intent.replies, &result)
 }
 
 impl Policy {
@@ -103,17 +123,19 @@ impl Policy {
         let Some(result) = result.filter(|_| depth < 3) else {
             return Ok(step);
         };
+        tracing::debug!(agent = %req.agent, tool = %name, "answered from the billing record");
+        let id = format!("{RECORD_CALL_ID}_{depth}");
         let mut answered = req.clone();
         answered.messages.push(ChatMessage::Assistant {
             content: None,
             tool_calls: vec![ToolCall {
-                id: RECORD_CALL_ID.into(),
+                id: id.clone(),
                 name: name.clone(),
                 arguments: arguments.to_string(),
             }],
         });
         answered.messages.push(ChatMessage::Tool {
-            tool_call_id: RECORD_CALL_ID.into(),
+            tool_call_id: id,
             content: result.to_string(),
         });
         let next = self.decide_with_record(embedder, &answered, depth + 1)?;
@@ -122,7 +144,9 @@ impl Policy {
 
     /// An offer we made from the record (no tool call in the history): the tool, its
     /// (empty) arguments and the record's result, when `said` holds what one of this
-    /// agent's offering intents says about the record.
+    /// agent's offering intents says about the record — whole, or its closing question
+    /// alone (the runtime leaves out sentences already said in the call, so an offer
+    /// made a second time may keep only its question).
     pub(super) fn offer_from_record(
         &self,
         t: &Turn,
@@ -141,8 +165,22 @@ impl Policy {
                 return None;
             }
             let offer = choose_reply(&intent.replies, &result)?;
-            said.contains(offer.as_str())
-                .then(|| (tool.to_string(), "{}".to_string(), result))
+            let question = last_sentence(&offer).filter(|q| q.ends_with('?'));
+            let made = said.contains(offer.as_str())
+                || question.is_some_and(|q| said.trim_end().ends_with(q));
+            made.then(|| (tool.to_string(), "{}".to_string(), result))
         })
     }
+}
+
+/// The last sentence of `text` (after the last ". ", "! " or "? ").
+fn last_sentence(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let cut = text
+        .char_indices()
+        .filter(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + 1..].starts_with(' '))
+        .map(|(i, _)| i + 2)
+        .last()
+        .unwrap_or(0);
+    Some(&text[cut..]).filter(|s| !s.is_empty())
 }

@@ -133,7 +133,8 @@ impl Policy {
         let announced = ENUMERATION
             .iter()
             .any(|e| joined.contains(&format!(" {e} ")))
-            || (joined.contains(" also ") && words(text).len() <= SHORT_TURN_WORDS);
+            || ((joined.contains(" also ") || adds_with_too(text))
+                && words(text).len() <= SHORT_TURN_WORDS);
         if found.len() < 2 || !announced {
             found.clear();
         }
@@ -171,7 +172,7 @@ impl Policy {
             let after = &msgs[idx + 1..];
             let open: Vec<&Request> = requests
                 .iter()
-                .filter(|r| !self.served(r, agent, after))
+                .filter(|r| !self.served(r, agent, msgs, after))
                 .collect();
             let next = open
                 .iter()
@@ -206,8 +207,16 @@ impl Policy {
     }
 
     /// Whether `r` was served in `after` (the messages since its turn), seen by `agent`.
-    fn served(&self, r: &Request, agent: &str, after: &[ChatMessage]) -> bool {
+    fn served(
+        &self,
+        r: &Request,
+        agent: &str,
+        msgs: &[ChatMessage],
+        after: &[ChatMessage],
+    ) -> bool {
         let intent = &self.brains[&r.agent].intents[r.index];
+        // Answered from the billing record: what it says about the record was said.
+        let from_record = super::record::reply_from_record(intent, msgs);
         // An agent that had the floor since the turn and handed it on served its own.
         let had_floor = after.iter().any(|m| match m {
             ChatMessage::System { content } => {
@@ -229,15 +238,17 @@ impl Policy {
                 tool_calls,
                 content,
             } => {
-                tool_calls
-                    .iter()
-                    .any(|c| Some(c.name.as_str()) == intent.tool.as_deref())
-                    || content.as_deref().is_some_and(|c| {
-                        let c = c.trim();
-                        intent.ask.as_deref() == Some(c)
-                            || (intent.tool.is_none()
-                                && intent.replies.iter().any(|r| r.text() == c))
-                    })
+                // Its tool ran, or the step it offers did ("yes, refund the extra
+                // one" is served by the refund, not by looking the charge up again).
+                tool_calls.iter().any(|c| {
+                    Some(c.name.as_str()) == intent.tool.as_deref()
+                        || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name)
+                }) || content.as_deref().is_some_and(|c| {
+                    let c = c.trim();
+                    intent.ask.as_deref() == Some(c)
+                        || (intent.tool.is_none() && intent.replies.iter().any(|r| r.text() == c))
+                        || from_record.as_deref().is_some_and(|r| c.contains(r))
+                })
             }
             _ => false,
         })
@@ -271,6 +282,19 @@ pub(super) fn with_prefix(prefix: Option<&str>, step: Decision) -> Decision {
     }
 }
 
+/// A clause that ends in "too" ("…and could you text me the March bill too?"): a
+/// request added to another, not "too slow".
+fn adds_with_too(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.match_indices("too").any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + 3..].trim_start().chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric())
+            && after.is_none_or(|c| matches!(c, '.' | '?' | '!' | ',' | ';'))
+            && lower[..i].split_whitespace().count() >= 4
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +310,19 @@ mod tests {
             ]
         );
         assert_eq!(clauses("I was charged twice"), vec!["i was charged twice"]);
+    }
+
+    #[test]
+    fn a_request_ending_in_too_is_added_to_another() {
+        assert!(super::adds_with_too(
+            "Yes, go ahead, refund the extra one. And could you text she the March bill too?"
+        ));
+        assert!(super::adds_with_too(
+            "Refund it, and send me the invoice too."
+        ));
+        assert!(!super::adds_with_too(
+            "My internet is too slow to watch anything."
+        ));
+        assert!(!super::adds_with_too("Me too."));
     }
 }

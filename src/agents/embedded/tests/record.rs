@@ -120,3 +120,38 @@ async fn without_an_account_on_record_nothing_is_offered_from_it() {
         out.text
     );
 }
+
+#[tokio::test]
+async fn yes_to_an_offer_kept_only_as_its_question_still_refunds() {
+    // The runtime leaves out sentences already said in the call: a second offer may
+    // reach the history as its question alone.
+    let mut m = arrived("I was charged twice this month");
+    m.push(said(OFFER));
+    m.push(user("no, leave it"));
+    m.push(said("No problem, I'll leave it as it is. Is there anything else?"));
+    m.push(user("actually, yes, refund the double charge"));
+    m.push(said("I can refund the duplicate. Shall I go ahead?"));
+    m.push(user("yes, go ahead"));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(name, "issue_refund");
+    assert_eq!(args["charge_id"], 42);
+}
+
+#[tokio::test]
+async fn yes_to_an_offer_from_the_record_after_another_result_refunds() {
+    // "Text me my bill, and also I was charged twice": the invoice went out by a real
+    // tool call, then the offer came from the record in the same line.
+    let mut m = arrived("Two things: text me my bill, and also I was charged twice.");
+    m.push(called("s1", "send_invoice", json!({"channel": "sms"})));
+    m.push(result(
+        "s1",
+        json!({"status": "sent", "destination": "the phone number ending 0001"}),
+    ));
+    m.push(said(&format!(
+        "Done. I've sent your March 12 invoice for $59.99 to the phone number ending 0001. {OFFER}"
+    )));
+    m.push(user("yes, go ahead"));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(name, "issue_refund");
+    assert_eq!(args["charge_id"], 42);
+}
