@@ -62,6 +62,8 @@ fn parting_pleasantry(clause: &str) -> bool {
 pub(super) const FILLERS: &[&str] = &[
     "thanks", "thank", "you", "very", "much", "so", "again", "then", "ok", "okay", "for", "your",
     "help", "great", "perfect", "cheers",
+    // Whom the thanks are for ("thank you, brother", "thanks, my dear").
+    "brother", "sister", "mate", "man", "dear", "friend", "buddy", "boss", "my", "love", "honey",
 ];
 
 /// Words that show a turn asks for something (a request or a problem), so a farewell
@@ -209,6 +211,14 @@ pub fn ends_with_farewell(text: &str) -> bool {
         .split(['.', ',', ';', '!'])
         .filter(|c| !words(c).is_empty())
         .collect();
+    // A goodbye in the caller's own language after an English one ("thank you, that
+    // is all, bayartai"): one last word we do not know, after a farewell.
+    if clauses.len() > 1 && clauses.last().is_some_and(|c| foreign_parting(c)) {
+        let before = clauses[..clauses.len() - 1].join(",");
+        if ends_with_plain_farewell(&before) {
+            return true;
+        }
+    }
     while clauses.len() > 1 && clauses.last().is_some_and(|c| parting_pleasantry(c)) {
         let before = clauses[..clauses.len() - 1].join(",");
         if ends_with_plain_farewell(&before) {
@@ -217,6 +227,23 @@ pub fn ends_with_farewell(text: &str) -> bool {
         clauses.pop();
     }
     ends_with_plain_farewell(text)
+}
+
+/// A last clause of a word or two that says nothing we know ("bayartai", "ma'a
+/// salama"): not a
+/// turn of the conversation ("wait", "actually", "sorry", "hello", a yes or a no).
+fn foreign_parting(clause: &str) -> bool {
+    const NOT_PARTING: &[&str] = &[
+        "wait", "actually", "also", "sorry", "hello", "hmm", "what", "but", "and", "yes", "yeah",
+        "no", "nope", "please", "help", "again", "hold", "one", "though", "anyway", "right",
+        "okay", "ok", "alright", "well", "oh", "ah", "um", "uh", "so",
+    ];
+    let ws = words(clause);
+    (1..=2).contains(&ws.len())
+        && ws.iter().map(String::len).sum::<usize>() >= 4
+        && ws.iter().all(|w| {
+            !NOT_PARTING.contains(&w.as_str()) && w.chars().all(|c| c.is_alphabetic() || c == '\'')
+        })
 }
 
 /// `text` ends with a farewell, trailing politeness aside.

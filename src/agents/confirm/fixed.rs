@@ -30,6 +30,12 @@ const FIXED: &[&str] = &[
     "connection is back",
     "working again",
     "works again",
+    "has internet again",
+    "have internet again",
+    "internet again",
+    "lights come on",
+    "lights came on",
+    "lights are back",
 ];
 
 /// A state that is fine, when said with a word of change.
@@ -113,6 +119,7 @@ mod tests {
             "Yep, that fixed it.",
             "Okay the internet is back, thank you.",
             "Alright, restarted it and now everything loads fine.",
+            "I pressed it, now the lights come on, and the laptop has internet again.",
         ] {
             assert!(reports_fixed(t), "{t}");
         }

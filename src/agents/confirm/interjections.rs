@@ -137,11 +137,15 @@ pub(super) fn answers_or_asks(text: &str) -> bool {
             .any(|w| YES_WORDS.contains(&w.as_str()) && !soft(w))
         || has_yes_phrase(text)
         || text.contains('?')
-        || ws.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "need" | "want" | "help" | "how" | "why" | "what" | "when" | "where" | "which"
-            )
+        || ws
+            .iter()
+            .any(|w| matches!(w.as_str(), "need" | "want" | "help"))
+        // A question word opens a question; inside a clause it is a relative ("I go
+        // look behind the cabinet where it is").
+        || text.split(['.', ',', ';', '!', '?']).any(|clause| {
+            words(clause).first().is_some_and(|w| {
+                matches!(w.as_str(), "how" | "why" | "what" | "when" | "where" | "which")
+            })
         })
         || [" can you ", " could you ", " would you ", " i'd like "]
             .iter()

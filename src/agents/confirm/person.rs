@@ -53,6 +53,8 @@ pub fn asks_for_person(text: &str) -> bool {
             " put me through ",
             " transfer me ",
             " connect me ",
+            " call me back ",
+            " ring me back ",
         ]);
         let ask = talk
             || any(&[

@@ -264,3 +264,25 @@ fn a_surname_is_no_goodbye_but_a_farewell_of_its_own_is() {
         "We don't need anything, sorry for bothering you. Chau!"
     ));
 }
+
+#[test]
+fn a_goodbye_in_the_callers_language_after_an_english_one_is_a_goodbye() {
+    for f in [
+        "Thank you, that is all, bayartai.",
+        "Good. That was all I had. Kiitos, goodbye.",
+        "That's all, thanks, ameseginalehu.",
+        "That's it, thank you, ma'a salama.",
+        "Good, I'll tell her tonight. That's it, thank you brother, ma'a salama.",
+    ] {
+        assert!(ends_with_farewell(f), "{f}");
+    }
+    for n in [
+        "Thanks, bye. Wait.",
+        "That's all, thanks. Actually.",
+        "Okay thanks, refund.",
+        "Thank you, Springfield.",
+        "That's all, thanks. Actually, wait.",
+    ] {
+        assert!(!ends_with_farewell(n), "{n}");
+    }
+}

@@ -49,7 +49,11 @@ impl Policy {
                 }
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
-            if confirm::is_acknowledgement(t.user_text) {
+            // (A turn that also gives numbers — "makes sense, the phone is five five
+            // five…" — answers something.)
+            let gives_numbers =
+                slots::digits(t.user_text).is_some() || slots::phone(t.user_text).is_some();
+            if confirm::is_acknowledgement(t.user_text) && !gives_numbers {
                 if let Some(line) = ANYTHING_ELSE
                     .iter()
                     .find(|l| !said_before(&t.req.messages, l))
@@ -170,18 +174,25 @@ impl Policy {
         let again = intent.again.as_deref()?;
         let tool = intent.tool.as_deref()?;
         let words = confirm::words(t.user_text);
-        let redo = words
-            .iter()
-            .any(|w| matches!(w.as_str(), "again" | "resend" | "another"))
-            || [
-                "didn't get",
-                "haven't got",
-                "not received",
-                "never got",
-                "didn't come",
-            ]
-            .iter()
-            .any(|p| t.user_text.to_lowercase().contains(p));
+        // "Send it again" asks for it again; "I'm not touching it again" does not.
+        let redo = t.user_text.split(['.', ',', ';', '!', '?']).any(|clause| {
+            let ws = confirm::words(clause);
+            let negated = ws
+                .iter()
+                .any(|w| w == "not" || w == "never" || w.ends_with("n't"));
+            !negated
+                && ws
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "again" | "resend" | "another"))
+        }) || [
+            "didn't get",
+            "haven't got",
+            "not received",
+            "never got",
+            "didn't come",
+        ]
+        .iter()
+        .any(|p| t.user_text.to_lowercase().contains(p));
         let done = t.req.messages.iter().any(|m| match m {
             ChatMessage::Tool {
                 tool_call_id,

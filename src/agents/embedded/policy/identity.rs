@@ -62,14 +62,16 @@ fn identity(messages: &[ChatMessage]) -> Identity {
                 let tool = find_call(messages, tool_call_id)
                     .map(|(n, _)| n)
                     .unwrap_or_default();
-                if lookup(&result, "error").and_then(Value::as_str)
-                    == Some("customer_not_identified")
-                {
+                let error = lookup(&result, "error").and_then(Value::as_str);
+                // A number given without its ZIP ("verification_required") is not
+                // verified yet either: the ZIP still has to come.
+                if matches!(
+                    error,
+                    Some("customer_not_identified" | "verification_required")
+                ) {
                     state = Identity::NotOnFile;
-                } else if tool == LOOKUP && result["found"] == json!(true) {
-                    state = Identity::Known;
-                } else if lookup(&result, "error").is_none()
-                    && NEEDS_CUSTOMER.contains(&tool.as_str())
+                } else if (tool == LOOKUP && result["found"] == json!(true))
+                    || (error.is_none() && NEEDS_CUSTOMER.contains(&tool.as_str()))
                 {
                     state = Identity::Known;
                 }
@@ -119,11 +121,21 @@ impl Policy {
         });
         // Asked for both, given the number only ("…and the ZIP, hang on, I'll punch it
         // in"): wait for the ZIP rather than look the number up without it.
-        if phone_now.is_some() && zip_now.is_none() && state == Identity::NotOnFile {
+        // A ZIP given a turn or two before the number ("the zip I know by heart… the
+        // phone is saved in my other phone") goes with it.
+        let zip_now = zip_now.or_else(|| {
+            phone_now
+                .as_ref()
+                .and_then(|_| callers.iter().skip(1).take(2).find_map(|c| slots::zip(c)))
+        });
+        // Another number than the caller's own is only ever checked with its ZIP.
+        if phone_now.is_some() && zip_now.is_none() {
             return Ok(Some(Decision::Say(ASK_ZIP.into())));
         }
+        // The ZIP we asked for, for a number given before.
+        let asked_zip = super::last_spoken(&history[..t.user_idx]) == Some(ASK_ZIP);
         if let Some(phone) = phone {
-            if state == Identity::NotOnFile || phone_now.is_some() {
+            if state == Identity::NotOnFile || phone_now.is_some() || asked_zip {
                 let mut arguments = json!({ "phone": phone });
                 if let Some(zip) = zip_now {
                     arguments["zip_code"] = json!(zip);
@@ -221,12 +233,25 @@ impl Policy {
         }
         // The question the number interrupted ("…by text or by email?" "It's under my
         // husband's number, … send it to the email"): that request goes on.
-        if let Some(intent) = super::last_spoken(&history[..t.user_idx]).and_then(|said| {
-            t.spec
-                .intents
-                .iter()
-                .find(|i| i.ask.as_deref() == Some(said))
-        }) {
+        // (It may lie a question or two back: the ZIP was asked for after the number.)
+        let asked = history[..t.user_idx]
+            .iter()
+            .rev()
+            .filter_map(|m| match m {
+                ChatMessage::Assistant {
+                    content: Some(c),
+                    tool_calls,
+                } if tool_calls.is_empty() => Some(c.trim()),
+                _ => None,
+            })
+            .take(3)
+            .find_map(|said| {
+                t.spec
+                    .intents
+                    .iter()
+                    .find(|i| i.ask.as_deref() == Some(said))
+            });
+        if let Some(intent) = asked {
             return Ok(Some(self.act(t, intent, None)));
         }
         // The latest caller request that this agent serves with a tool: before the
@@ -235,10 +260,16 @@ impl Policy {
         let agent = t.req.agent.as_str();
         let unasked = identity(&history[..t.user_idx]) == Identity::Unknown;
         let end = if unasked { t.user_idx + 1 } else { t.user_idx };
-        for m in history[..end].iter().rev() {
+        for (i, m) in history[..end].iter().enumerate().rev() {
             let ChatMessage::User { content } = m else {
                 continue;
             };
+            // A turn that gave the account's number or ZIP answered our question; the
+            // request came before it (unless the number came with it, unasked).
+            let details = account_number(t, content).is_some() || slots::zip(content).is_some();
+            if details && !(unasked && i == t.user_idx) {
+                continue;
+            }
             let routing = self.route_turn(embedder, content)?;
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {

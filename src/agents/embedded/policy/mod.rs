@@ -23,6 +23,7 @@ mod pending;
 mod record;
 mod requests;
 mod results;
+mod standing_offer;
 
 use super::embedder::Embedder;
 use super::intents::{normalise, IntentIndex, Scored};

@@ -63,13 +63,25 @@ fn result_from_record(
     messages: &[ChatMessage],
     arguments: &Value,
 ) -> Option<Value> {
+    if account_changed(messages) {
+        return None;
+    }
+    record_result(intent, messages, arguments)
+}
+
+/// What `intent`'s tool would have returned from the record, fresh or not.
+fn record_result(
+    intent: &IntentSpec,
+    messages: &[ChatMessage],
+    arguments: &Value,
+) -> Option<Value> {
     let key = intent.record.as_deref()?;
     // A call about someone else's account (`lookup_customer` with a phone and ZIP) or
     // anything but how many is not what the record answers.
     let other_args = arguments
         .as_object()
         .is_some_and(|a| a.keys().any(|k| k != "limit"));
-    if other_args || account_changed(messages) {
+    if other_args {
         return None;
     }
     let facts = record_facts(messages)?;
@@ -87,10 +99,11 @@ fn result_from_record(
     Some(json!({ key: list, "count": list.len(), "found": true }))
 }
 
-/// What `intent` says about the record (its first reply that renders), if it answers
-/// from the record and the record holds the answer.
+/// What `intent` said, or would say, about the record (its first reply that renders),
+/// if it answers from the record and the record holds the answer — also once the
+/// account has changed since (what was said then was said).
 pub(super) fn reply_from_record(intent: &IntentSpec, messages: &[ChatMessage]) -> Option<String> {
-    let result = result_from_record(intent, messages, &json!({}))?;
+    let result = record_result(intent, messages, &json!({}))?;
     choose_reply(&intent.replies, &result)
 }
 

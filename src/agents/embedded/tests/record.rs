@@ -128,7 +128,9 @@ async fn yes_to_an_offer_kept_only_as_its_question_still_refunds() {
     let mut m = arrived("I was charged twice this month");
     m.push(said(OFFER));
     m.push(user("no, leave it"));
-    m.push(said("No problem, I'll leave it as it is. Is there anything else?"));
+    m.push(said(
+        "No problem, I'll leave it as it is. Is there anything else?",
+    ));
     m.push(user("actually, yes, refund the double charge"));
     m.push(said("I can refund the duplicate. Shall I go ahead?"));
     m.push(user("yes, go ahead"));
