@@ -39,3 +39,46 @@ async fn a_problem_that_persists_after_its_ticket_opens_no_second_ticket() {
     assert_eq!(out.call, None, "no second ticket: {}", out.text);
     assert!(out.text.contains("ticket is open"), "{}", out.text);
 }
+
+/// Billing has quoted a move to Basic (no record note: the quote is a tool result).
+fn quoted_basic() -> Vec<ChatMessage> {
+    vec![
+        user("I want to move down to the Basic plan"),
+        called("q1", "change_plan", json!({"plan": "basic"})),
+        result(
+            "q1",
+            json!({"status": "needs_confirmation", "plan": "basic",
+                   "from": {"name": "Pro", "monthly": "$89.99", "speed_mbps": 1000},
+                   "to": {"name": "Basic", "monthly": "$39.99", "speed_mbps": 100}}),
+        ),
+        said(
+            "Basic is $39.99 a month with 100 megabits, instead of $89.99 now. Shall I switch you?",
+        ),
+        user("Okay. But will my overdue March bill get cheaper too if I change now?"),
+        said("No, a change applies from your next bill. Anything else on the bill?"),
+    ]
+}
+
+#[tokio::test]
+async fn an_offer_stands_through_a_side_question() {
+    let mut m = quoted_basic();
+    m.push(user(
+        "Ah, okay. Fine, yes, please go ahead and change me to the Basic.",
+    ));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(name, "change_plan");
+    assert_eq!(args, json!({"plan": "basic", "confirmed": true}));
+}
+
+#[tokio::test]
+async fn a_yes_naming_another_option_does_not_take_up_the_standing_offer() {
+    let mut m = quoted_basic();
+    m.push(user("Okay, yes, then put me on the Plus instead."));
+    let out = run(req("billing", m)).await;
+    assert_ne!(
+        out.call.as_ref().map(|(_, a)| a.get("confirmed").cloned()),
+        Some(Some(json!(true))),
+        "nothing is changed without a quote for Plus: {:?}",
+        out.call
+    );
+}
