@@ -179,7 +179,9 @@ const OTHER_ACTIONS: &[&str] = &[
 /// A clause that only says go ahead ("go ahead", "do it", "please do"), about nothing
 /// else.
 fn plain_go_ahead(clause: &str) -> bool {
-    has_yes_phrase(clause)
+    // A bare "yes" (a clause of its own) takes the "no" back too; "…to make sure it
+    // was real" does not.
+    (has_yes_phrase(clause) || (words(clause).len() <= 2 && strong_yes(clause)))
         && !refusing_clause(clause)
         && !words(clause)
             .iter()

@@ -286,3 +286,16 @@ fn a_goodbye_in_the_callers_language_after_an_english_one_is_a_goodbye() {
         assert!(!ends_with_farewell(n), "{n}");
     }
 }
+
+#[test]
+fn a_plain_yes_after_thinking_aloud_takes_the_offer() {
+    let t =
+        "Hm. So not on the bill. No niin, then the card. Yes, put the extra one back on the card.";
+    assert!(!refuses(t), "{t}");
+    assert!(accepts(t), "{t}");
+    // The last word is still a refusal here.
+    assert!(refuses("Yes, I see it. But no, leave it for now."));
+    assert!(refuses(
+        "Oh, no, don't, actually. I just wanted to make sure it was a real double charge. Okay."
+    ));
+}
