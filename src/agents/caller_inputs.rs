@@ -15,15 +15,43 @@ use crate::agents::model::ChatMessage;
 use crate::agents::runner::{Runtime, TurnState};
 use crate::agents::trace::Trigger;
 
-/// What the runtime says on a silent line, in turn (never the same twice in a row).
-pub(crate) const REPROMPTS: [&str; 2] = [
+/// What the runtime says on a silent line: the first not yet said in the call, so a
+/// second silent spell later in the call hears other words (never the same twice in
+/// a row).
+pub(crate) const REPROMPTS: [&str; 4] = [
     "Are you still there?",
     "I'm still here whenever you're ready. How can I help?",
+    "Hello? I'm still on the line.",
+    "Take your time, I'm here when you're ready.",
 ];
 
-/// What the runtime says to a turn recognised with low confidence.
-pub(crate) const LOW_CONFIDENCE_LINE: &str =
-    "Sorry, I didn't quite catch that. Could you say it again?";
+/// What the runtime says to a turn recognised with low confidence: the first not yet
+/// said in the call.
+pub(crate) const LOW_CONFIDENCE_LINES: [&str; 3] = [
+    "Sorry, I didn't quite catch that. Could you say it again?",
+    "Sorry, the line broke up a little there. Could you say that once more?",
+    "I missed some of that, I'm afraid. Could you repeat it?",
+];
+
+/// The first of `lines` not yet said in this call; when all were, the one after the
+/// line said last (so the same line never comes twice in a row).
+fn unsaid<'a>(conv: &Conversation, lines: &[&'a str]) -> &'a str {
+    let said = |line: &str| {
+        conv.history.iter().any(
+            |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == line),
+        )
+    };
+    if let Some(line) = lines.iter().find(|l| !said(l)) {
+        return line;
+    }
+    let last = conv.history.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c), ..
+        } => lines.iter().position(|l| c.trim() == *l),
+        _ => None,
+    });
+    lines[last.map_or(0, |i| (i + 1) % lines.len())]
+}
 
 impl Runtime {
     pub(crate) async fn handle_input(
@@ -66,7 +94,8 @@ impl Runtime {
                             .escalate(conv, ts, Trigger::Confidence, reason, events)
                             .await;
                     }
-                    self.say(conv, ts, LOW_CONFIDENCE_LINE, events);
+                    let line = unsaid(conv, &LOW_CONFIDENCE_LINES);
+                    self.say(conv, ts, line, events);
                     return Ok(());
                 }
                 conv.low_confidence_streak = 0;
@@ -119,8 +148,9 @@ impl Runtime {
             self.say(conv, ts, "I haven't heard anything for a while, so I'll let you go. Feel free to call back any time. Goodbye!", events);
             self.end_call(conv, ts, events);
         } else {
-            // Never the same words twice in a row on a silent line.
-            let line = REPROMPTS[conv.silence_streak.saturating_sub(1) as usize % 2];
+            // Never the same words twice in a row on a silent line, nor the words of
+            // an earlier silent spell.
+            let line = unsaid(conv, &REPROMPTS);
             self.say(conv, ts, line, events);
         }
         Ok(())

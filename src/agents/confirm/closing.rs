@@ -215,7 +215,14 @@ pub fn ends_with_farewell(text: &str) -> bool {
     // is all, bayartai"): one last word we do not know, after a farewell.
     if clauses.len() > 1 && clauses.last().is_some_and(|c| foreign_parting(c)) {
         let before = clauses[..clauses.len() - 1].join(",");
-        if ends_with_plain_farewell(&before) {
+        // Only after thanks or a goodbye: "That's it, totally dark" answers a question.
+        let thanked = words(&before).iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "thanks" | "thank" | "bye" | "goodbye" | "cheers"
+            )
+        });
+        if thanked && ends_with_plain_farewell(&before) {
             return true;
         }
     }

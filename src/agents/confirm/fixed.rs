@@ -48,6 +48,12 @@ const CHANGE: &[&str] = &["now", "again"];
 
 /// Words that keep a problem alive after the report.
 const STILL_WRONG: &[&str] = &[
+    "lost",
+    "out",
+    "only",
+    "orange",
+    "blinking",
+    "flashing",
     "still",
     "but",
     "except",
@@ -146,6 +152,8 @@ mod tests {
             "It worked for about an hour, then it went down again.",
             "Ugh, it's back, the buzzing from the router.",
             "Oh, my mistake, I'm in Springfield, not Boston.",
+            "Ugh, we just lost internet again.",
+            "Only the power lights come on, blinking orange.",
         ] {
             assert!(!reports_fixed(t), "{t}");
         }

@@ -142,11 +142,7 @@ pub(super) fn answers_or_asks(text: &str) -> bool {
             .any(|w| matches!(w.as_str(), "need" | "want" | "help"))
         // A question word opens a question; inside a clause it is a relative ("I go
         // look behind the cabinet where it is").
-        || text.split(['.', ',', ';', '!', '?']).any(|clause| {
-            words(clause).first().is_some_and(|w| {
-                matches!(w.as_str(), "how" | "why" | "what" | "when" | "where" | "which")
-            })
-        })
+        || super::closing::opens_with_question_word(text)
         || [" can you ", " could you ", " would you ", " i'd like "]
             .iter()
             .any(|p| joined.contains(p))

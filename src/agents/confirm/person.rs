@@ -53,9 +53,29 @@ pub fn asks_for_person(text: &str) -> bool {
             " put me through ",
             " transfer me ",
             " connect me ",
-            " call me back ",
-            " ring me back ",
         ]);
+        // "Can you have a real person call me back?" — not "the agent said someone
+        // would call me back".
+        let call_back = any(&[" call me back ", " ring me back "])
+            && any(&[
+                " can ",
+                " could ",
+                " please ",
+                " have ",
+                " get ",
+                " i want ",
+                " i need ",
+                " i'd like ",
+            ])
+            && !any(&[
+                " said ",
+                " told ",
+                " promised ",
+                " supposed ",
+                " they'd ",
+                " would call ",
+            ]);
+        let talk = talk || call_back;
         let ask = talk
             || any(&[
                 " get me ",

@@ -282,6 +282,8 @@ fn a_goodbye_in_the_callers_language_after_an_english_one_is_a_goodbye() {
         "Okay thanks, refund.",
         "Thank you, Springfield.",
         "That's all, thanks. Actually, wait.",
+        "That's it, totally dark.",
+        "That's it, Netflix.",
     ] {
         assert!(!ends_with_farewell(n), "{n}");
     }
@@ -297,5 +299,18 @@ fn a_plain_yes_after_thinking_aloud_takes_the_offer() {
     assert!(refuses("Yes, I see it. But no, leave it for now."));
     assert!(refuses(
         "Oh, no, don't, actually. I just wanted to make sure it was a real double charge. Okay."
+    ));
+}
+
+#[test]
+fn a_call_back_asked_for_is_a_request_for_a_person_a_call_back_reported_is_not() {
+    assert!(asks_for_person(
+        "Can you have a real person call me back after six, to make sure it's working?"
+    ));
+    assert!(!asks_for_person(
+        "The agent said someone would call me back about my refund and nobody did."
+    ));
+    assert!(!asks_for_person(
+        "I spoke to a rep last week who said they'd call me back."
     ));
 }

@@ -282,3 +282,42 @@ async fn a_repeated_sentence_goes_whole_not_as_a_fragment() {
     assert_eq!(said, "Sorry about that. Shall I open a ticket?", "{said}");
     h.assert_consumed();
 }
+
+#[tokio::test]
+async fn a_second_silent_or_unclear_spell_hears_other_words() {
+    let h = Harness::new();
+    h.model("triage").say("triage", "Okay, let me check that.");
+    h.model("triage").say("triage", "Sure, go on.");
+    let mut conv = h.start(None);
+    let mumble = CallerInput::Speech {
+        text: "mm uh".into(),
+        confidence: 0.2,
+    };
+    let clear = |t: &str| CallerInput::Speech {
+        text: t.into(),
+        confidence: 0.9,
+    };
+    let (_, s1) = h.turn(&mut conv, CallerInput::Silence).await;
+    let (_, m1) = h.turn(&mut conv, mumble.clone()).await;
+    h.turn(&mut conv, clear("My internet is down.")).await;
+    let (_, s2) = h.turn(&mut conv, CallerInput::Silence).await;
+    let (_, m2) = h.turn(&mut conv, mumble).await;
+    h.turn(&mut conv, clear("Sorry, I said the internet is down."))
+        .await;
+    assert_eq!(says(&s1), vec!["Are you still there?"]);
+    assert_eq!(
+        says(&m1),
+        vec!["Sorry, I didn't quite catch that. Could you say it again?"]
+    );
+    assert_ne!(
+        says(&s2),
+        says(&s1),
+        "a later silent spell gets other words"
+    );
+    assert_ne!(
+        says(&m2),
+        says(&m1),
+        "a later unclear turn gets other words"
+    );
+    h.assert_consumed();
+}

@@ -52,7 +52,7 @@ impl Policy {
             // (A turn that also gives numbers — "makes sense, the phone is five five
             // five…" — answers something.)
             let gives_numbers =
-                slots::digits(t.user_text).is_some() || slots::phone(t.user_text).is_some();
+                slots::zip(t.user_text).is_some() || slots::phone(t.user_text).is_some();
             if confirm::is_acknowledgement(t.user_text) && !gives_numbers {
                 if let Some(line) = ANYTHING_ELSE
                     .iter()
@@ -190,6 +190,11 @@ impl Policy {
             "not received",
             "never got",
             "didn't come",
+            "didn't arrive",
+            "never came",
+            "never arrived",
+            "hasn't arrived",
+            "resend",
         ]
         .iter()
         .any(|p| t.user_text.to_lowercase().contains(p));

@@ -70,7 +70,7 @@ pub(super) fn last_spoken(messages: &[ChatMessage]) -> Option<&str> {
 /// A line the runtime says on its own on a silent or unclear line.
 pub(super) fn is_runtime_prompt(text: &str) -> bool {
     crate::agents::caller_inputs::REPROMPTS.contains(&text)
-        || text == crate::agents::caller_inputs::LOW_CONFIDENCE_LINE
+        || crate::agents::caller_inputs::LOW_CONFIDENCE_LINES.contains(&text)
 }
 
 /// The question we last asked aloud, if our last line ended with one.

@@ -123,10 +123,31 @@ impl Policy {
         // in"): wait for the ZIP rather than look the number up without it.
         // A ZIP given a turn or two before the number ("the zip I know by heart… the
         // phone is saved in my other phone") goes with it.
+        // (Not one already tried with another number, unless "same ZIP".)
+        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let same_zip = [
+            " same zip",
+            " zip is the same",
+            " zip's the same",
+            " same zip code",
+        ]
+        .iter()
+        .any(|p| said.contains(p));
+        let tried = |zip: &String| {
+            history.iter().any(|m| {
+                matches!(m, ChatMessage::Assistant { tool_calls, .. }
+                    if tool_calls.iter().any(|c| c.name == LOOKUP && c.arguments.contains(zip.as_str())))
+            })
+        };
         let zip_now = zip_now.or_else(|| {
-            phone_now
-                .as_ref()
-                .and_then(|_| callers.iter().skip(1).take(2).find_map(|c| slots::zip(c)))
+            phone_now.as_ref().and_then(|_| {
+                callers
+                    .iter()
+                    .skip(1)
+                    .take(2)
+                    .find_map(|c| slots::zip(c))
+                    .filter(|z| !tried(z) || same_zip)
+            })
         });
         // Another number than the caller's own is only ever checked with its ZIP.
         if phone_now.is_some() && zip_now.is_none() {
@@ -267,7 +288,7 @@ impl Policy {
             // A turn that gave the account's number or ZIP answered our question; the
             // request came before it (unless the number came with it, unasked).
             let details = account_number(t, content).is_some() || slots::zip(content).is_some();
-            if details && !(unasked && i == t.user_idx) {
+            if details && !(unasked && i == t.user_idx) && !confirm::makes_request(content) {
                 continue;
             }
             let routing = self.route_turn(embedder, content)?;

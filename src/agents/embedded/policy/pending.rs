@@ -290,7 +290,7 @@ impl Policy {
         }
         // "Fine, yes, change me to the Basic" after a side question: the offer made
         // before it still stands.
-        if let Some(d) = self.standing_offer(embedder, t) {
+        if let Some(d) = self.standing_offer(t) {
             return Some(d);
         }
         // A question for a missing value: "Which plan would you like?"

@@ -1,15 +1,14 @@
 //! An offer that still stands after a side question: "Basic is $39.99… Shall I switch
 //! you?" → "Will my overdue bill get cheaper too?" → (answered) → "Fine, yes, go ahead
 //! and change me to the Basic." The yes comes a turn or two after the offer, so it is
-//! not the answer to our last question; it takes up the offer when it says yes and
-//! names it — the same option (`$enum` argument) or, for an offer without options, a
-//! request for the same intent — and nothing has taken the offer up or turned it down
-//! since.
+//! not the answer to our last question; it takes up the offer when it says go ahead in
+//! so many words (no question) and states the same option (`$enum` argument; offers
+//! without options, such as a refund, do not stand), and no caller turn since the offer
+//! turned it down and nothing has taken it up.
 
 use serde_json::Value;
 
 use super::*;
-use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::ChatMessage;
 
 /// How many caller turns back an offer may have been made.
@@ -17,8 +16,23 @@ const LOOKBACK_TURNS: usize = 3;
 
 impl Policy {
     /// The confirmed step of an earlier offer the caller's yes names, if any.
-    pub(super) fn standing_offer(&self, embedder: &Embedder, t: &Turn) -> Option<Decision> {
-        if !confirm::is_clear_yes(t.user_text) && !confirm::accepts(t.user_text) {
+    pub(super) fn standing_offer(&self, t: &Turn) -> Option<Decision> {
+        // A go-ahead in so many words, not a question that happens to say yes
+        // ("yes, does Plus include a modem?").
+        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let go_ahead = confirm::has_yes_phrase(t.user_text)
+            || [
+                " change ",
+                " switch ",
+                " put me ",
+                " put us ",
+                " move me ",
+                " move us ",
+                " do it ",
+            ]
+            .iter()
+            .any(|v| joined.contains(v));
+        if !confirm::accepts(t.user_text) || t.user_text.contains('?') || !go_ahead {
             return None;
         }
         let msgs = &t.req.messages[..t.user_idx];
@@ -27,7 +41,7 @@ impl Policy {
             match m {
                 ChatMessage::User { content } => {
                     // A refusal since the offer turned it down.
-                    if turns > 0 && confirm::refuses(content) {
+                    if confirm::refuses(content) {
                         return None;
                     }
                     turns += 1;
@@ -41,9 +55,7 @@ impl Policy {
                 } => {
                     let (tool, args) = find_call(msgs, tool_call_id)?;
                     let result = parse_result(content);
-                    if let Some(d) =
-                        self.offer_named(embedder, t, &msgs[i + 1..], &tool, &args, &result)
-                    {
+                    if let Some(d) = self.offer_named(t, &msgs[i + 1..], &tool, &args, &result) {
                         return Some(d);
                     }
                     // The latest result that is an offer decides; an older one is gone.
@@ -73,7 +85,6 @@ impl Policy {
     /// caller's words name it and nothing after it (`since`) took it up.
     fn offer_named(
         &self,
-        embedder: &Embedder,
         t: &Turn,
         since: &[ChatMessage],
         tool: &str,
@@ -101,16 +112,15 @@ impl Policy {
             .filter(|(_, v)| v.as_str().is_some_and(|s| s.starts_with("$enum")))
             .map(|(k, _)| k)
             .collect();
-        let named = if enums.is_empty() {
-            self.routes_to(embedder, t.user_text, &t.req.agent, &intent.name)
-        } else {
-            enums.iter().all(|key| {
+        // Only an offer among options (a plan) is named unmistakably; a yes about a
+        // refund a turn later may be about another charge.
+        let named = !enums.is_empty()
+            && enums.iter().all(|key| {
                 let options = args::enum_options(&t.req.tools, tool, key);
                 slots::choose(t.user_text, &options, &intent.synonyms).is_some_and(|o| {
                     prev.get(key.as_str()).and_then(Value::as_str) == Some(o.as_str())
                 })
-            })
-        };
+            });
         if !named {
             return None;
         }

@@ -82,3 +82,24 @@ async fn a_yes_naming_another_option_does_not_take_up_the_standing_offer() {
         out.call
     );
 }
+
+#[tokio::test]
+async fn a_standing_offer_is_not_taken_by_a_question_or_after_a_no() {
+    let confirmed = |out: &Out| {
+        out.call
+            .as_ref()
+            .is_some_and(|(_, a)| a.get("confirmed") == Some(&json!(true)))
+    };
+    let mut m = quoted_basic();
+    m.push(user("Yes, and does the Basic include a modem?"));
+    let out = run(req("billing", m)).await;
+    assert!(!confirmed(&out), "a question is no go-ahead: {out:?}");
+
+    let mut m = quoted_basic();
+    m[4] = user("No thanks, not now. But will my overdue March bill get cheaper?");
+    m.push(user(
+        "Okay, fine, go ahead and change me to the Basic then.",
+    ));
+    let out = run(req("billing", m)).await;
+    assert!(!confirmed(&out), "turned down since the quote: {out:?}");
+}
