@@ -215,6 +215,15 @@ fn unconditional(text: &str) -> String {
         .collect()
 }
 
+/// The caller's turn agrees to an action (the tools' own check before moving money or
+/// changing a plan): a yes with no word of refusal anywhere, or a yes that
+/// [`accepts`] judges clause by clause — so "Yes, go ahead. And since this morning
+/// pages load half and then stop, is something wrong?" agrees, while "yes… no, wait"
+/// does not.
+pub fn agrees(text: &str) -> bool {
+    is_affirmative(text) || accepts(text)
+}
+
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
     !is_negative(text) && (has_yes_phrase(text) || plain_yes(text))

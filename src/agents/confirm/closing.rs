@@ -135,8 +135,14 @@ pub(super) fn asks_something(text: &str) -> bool {
     let text = substance.as_str();
     let ws = words(text);
     let joined = format!(" {} ", ws.join(" "));
+    // "Okay, no problem, I'm going back to sleep" reports nothing.
+    let markers = joined
+        .replace(" no problem ", " ")
+        .replace(" not a problem ", " ");
     text.contains('?')
-        || ws.iter().any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+        || markers
+            .split_whitespace()
+            .any(|w| REQUEST_MARKERS.contains(&w))
         || opens_with_question_word(text)
         || [
             " can you ",

@@ -314,3 +314,22 @@ fn a_call_back_asked_for_is_a_request_for_a_person_a_call_back_reported_is_not()
         "I spoke to a rep last week who said they'd call me back."
     ));
 }
+
+#[test]
+fn a_yes_with_another_request_agrees_a_yes_taken_back_does_not() {
+    assert!(agrees(
+        "Yes, go ahead. And one more thing, since this morning the internet is strange, pages load half and then stop. Is something happening in our area?"
+    ));
+    assert!(!agrees("Yes. No, wait, don't."));
+    assert!(!agrees("No, leave it."));
+}
+
+#[test]
+fn no_problem_is_no_problem_reported() {
+    assert!(is_acknowledged_farewell(
+        "No, I don't have internet with you people. Then it was those robot sales calls, eh. Okay, no problem, I'm going back to sleep, I work nights at the mall, bye-bye."
+    ));
+    assert!(!is_acknowledged_farewell(
+        "I still have a problem with my bill. Bye."
+    ));
+}

@@ -66,7 +66,7 @@ pub(super) async fn issue_refund(
         .get("confirmed")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if !confirmed_flag || !confirm::is_affirmative(&ctx.last_caller_text) {
+    if !confirmed_flag || !confirm::agrees(&ctx.last_caller_text) {
         return Ok(ToolOutput::ok(json!({
             "status": "needs_confirmation",
             "charge_id": charge_id,
@@ -118,7 +118,7 @@ pub(super) async fn change_plan(ctx: &ToolContext, args: &Value) -> Result<ToolO
         .get("confirmed")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if !confirmed || !confirm::is_affirmative(&ctx.last_caller_text) {
+    if !confirmed || !confirm::agrees(&ctx.last_caller_text) {
         let code = plan.clone();
         let new = ctx
             .store
