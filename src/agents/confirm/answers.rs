@@ -217,11 +217,13 @@ fn unconditional(text: &str) -> String {
 
 /// The caller's turn agrees to an action (the tools' own check before moving money or
 /// changing a plan): a yes with no word of refusal anywhere, or a yes that
-/// [`accepts`] judges clause by clause — so "Yes, go ahead. And since this morning
+/// [`accepts`] judges clause by clause and that is a clear yes — so "Yes, go ahead. And since this morning
 /// pages load half and then stop, is something wrong?" agrees, while "yes… no, wait"
 /// does not.
 pub fn agrees(text: &str) -> bool {
-    is_affirmative(text) || accepts(text)
+    // Judged by clause, the yes must be a clear one ("yes", "go ahead", not "okay, I
+    // don't know").
+    is_affirmative(text) || (accepts(text) && strong_yes(&unconditional(text)))
 }
 
 /// The caller clearly said yes. "please" alone counts only as a whole reply.

@@ -322,6 +322,7 @@ fn a_yes_with_another_request_agrees_a_yes_taken_back_does_not() {
     ));
     assert!(!agrees("Yes. No, wait, don't."));
     assert!(!agrees("No, leave it."));
+    assert!(!agrees("Okay, I don't know."));
 }
 
 #[test]
