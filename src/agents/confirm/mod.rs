@@ -20,6 +20,12 @@ pub use fixed::*;
 pub use interjections::*;
 pub use person::*;
 
+/// A word that negates its clause ("not", "never", "don't", "isn't"); a bare "no" is
+/// left to the caller, as it is often a correction ("no, email").
+pub fn negates(word: &str) -> bool {
+    word == "not" || word == "never" || word.ends_with("n't")
+}
+
 /// The caller's words, lower-case, with typographic apostrophes made plain.
 pub fn words(text: &str) -> Vec<String> {
     text.to_lowercase()

@@ -23,9 +23,7 @@ pub(super) const PEOPLE: &[&str] = &[
 /// need a person, just…" is not a request).
 pub fn asks_for_person(text: &str) -> bool {
     text.split(['.', '!', '?', ';', ',']).map(words).any(|ws| {
-        let negated = ws
-            .iter()
-            .any(|w| w == "not" || w == "no" || w == "never" || w.ends_with("n't"));
+        let negated = ws.iter().any(|w| w == "no" || negates(w));
         if negated {
             return false;
         }

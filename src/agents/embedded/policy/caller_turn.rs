@@ -177,9 +177,7 @@ impl Policy {
         // "Send it again" asks for it again; "I'm not touching it again" does not.
         let redo = t.user_text.split(['.', ',', ';', '!', '?']).any(|clause| {
             let ws = confirm::words(clause);
-            let negated = ws
-                .iter()
-                .any(|w| w == "not" || w == "never" || w.ends_with("n't"));
+            let negated = ws.iter().any(|w| confirm::negates(w));
             !negated
                 && ws
                     .iter()

@@ -8,7 +8,7 @@
 
 use super::super::intents::{normalise, Scored};
 use super::{Policy, Routing};
-use crate::agents::confirm::words;
+use crate::agents::confirm::{negates, words};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::ModelError;
 
@@ -49,9 +49,7 @@ pub fn request_focus(text: &str) -> Option<String> {
     let idx = parts.iter().rposition(|s| {
         let ws = words(s);
         let joined = format!(" {} ", ws.join(" "));
-        let negated = ws
-            .iter()
-            .any(|w| w == "not" || w == "no" || w == "never" || w.ends_with("n't"));
+        let negated = ws.iter().any(|w| w == "no" || negates(w));
         !negated && REQUEST_MARKERS.iter().any(|m| joined.contains(m))
     })?;
     let mut focus = parts[idx].to_string();

@@ -55,9 +55,9 @@ fn account_changed(messages: &[ChatMessage]) -> bool {
 }
 
 /// What `intent`'s tool would return, from the record: `{<key>: …, "found": true}`
-/// (and `"count"` for a list),
-/// or `None` when the intent has no `record` key, there is no record, the account
-/// changed, or the call asks for more items (`limit`) than the record can list.
+/// (and `"count"` for a list), or `None` when the intent has no `record` key, there is
+/// no record, the account changed, or the call asks for more items (`limit`) than the
+/// record can list or for anything else (another account's phone and ZIP).
 fn result_from_record(
     intent: &IntentSpec,
     messages: &[ChatMessage],
