@@ -105,14 +105,41 @@ pub(super) const FIRM_CLOSINGS: &[&str] = &[
     "that's it",
 ];
 
+/// A question tag that only checks what we said ("and the ticket, somebody answers
+/// within one day, yes?", "so that's Friday, right?"): it asks for no new step.
+const TAGS: &[&str] = &[
+    "yes", "yeah", "right", "correct", "yes no", "no", "ok", "okay",
+];
+
+/// The sentences of `text` that ask something, leaving out question tags that only
+/// check what we said (no request word in them).
+fn questions_asked(text: &str) -> usize {
+    text.split_inclusive(['.', '!', '?'])
+        .filter(|s| s.trim_end().ends_with('?'))
+        .filter(|s| {
+            let clauses: Vec<&str> = s.split(',').collect();
+            let tag = words(clauses.last().copied().unwrap_or(""));
+            let checks = clauses.len() > 1
+                && TAGS.contains(&tag.join(" ").as_str())
+                && !words(s)
+                    .iter()
+                    .any(|w| REQUEST_MARKERS.contains(&w.as_str()))
+                && !opens_with_question_word(s);
+            !checks
+        })
+        .count()
+}
+
 /// "…it won't be done by one. Fine, I'll start it after three. That's all I needed,
-/// thanks, bye.": a firm closing at the end, no question and no request in the turn.
+/// thanks, bye.": a firm closing at the end, no question and no request in the turn
+/// (a question tag checking what we said aside: "…one day, yes? Fine. That's
+/// everything.").
 pub(super) fn closes_firmly(text: &str) -> bool {
     let joined = format!(" {} ", words(text).join(" "));
     FIRM_CLOSINGS
         .iter()
         .any(|c| joined.contains(&format!(" {c} ")))
-        && !text.contains('?')
+        && questions_asked(text) == 0
         && ![
             " can you ",
             " could you ",
@@ -222,12 +249,15 @@ pub fn ends_with_farewell(text: &str) -> bool {
     if clauses.len() > 1 && clauses.last().is_some_and(|c| foreign_parting(c)) {
         let before = clauses[..clauses.len() - 1].join(",");
         // Only after thanks or a goodbye: "That's it, totally dark" answers a question.
+        let joined = format!(" {} ", words(&before).join(" "));
         let thanked = words(&before).iter().any(|w| {
             matches!(
                 w.as_str(),
                 "thanks" | "thank" | "bye" | "goodbye" | "cheers"
             )
-        });
+        }) || [" that's all ", " that is all ", " that's everything "]
+            .iter()
+            .any(|c| joined.ends_with(c));
         if thanked && ends_with_plain_farewell(&before) {
             return true;
         }

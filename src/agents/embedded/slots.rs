@@ -129,8 +129,15 @@ pub fn zip(text: &str) -> Option<String> {
 /// ("not March, the February one" → 2). "May" counts only where it names a month
 /// ("the May bill", "for May"), not in "may I".
 pub fn month(text: &str) -> Option<u32> {
+    months(text).last().copied()
+}
+
+/// Every month (1–12) the caller asks for, in the order named, each once ("the
+/// January bill and the February bill" → [1, 2]); negated ones left out, as in
+/// [`month`].
+pub fn months(text: &str) -> Vec<u32> {
     let ws = words(text);
-    let mut found = None;
+    let mut found: Vec<u32> = Vec::new();
     for (i, w) in ws.iter().enumerate() {
         // "February's bill", "Feb", "Sept".
         let w = w.trim_end_matches("'s").trim_end_matches("’s");
@@ -150,6 +157,19 @@ pub fn month(text: &str) -> Option<u32> {
         if matches!(prev, Some("not" | "no" | "never")) {
             continue;
         }
+        // "The January one I already have": named, not asked for.
+        let is_month = |w: &String| {
+            crate::calendar::MONTHS
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(w))
+        };
+        if ws[i + 1..(i + 6).min(ws.len())]
+            .iter()
+            .take_while(|w| !is_month(w))
+            .any(|w| w == "already")
+        {
+            continue;
+        }
         if w == "may" {
             let next = ws.get(i + 1).map(String::as_str);
             let names_month = matches!(prev, Some("in" | "for" | "the" | "from" | "of" | "last"))
@@ -158,9 +178,41 @@ pub fn month(text: &str) -> Option<u32> {
                 continue;
             }
         }
-        found = Some(m as u32 + 1);
+        let m = m as u32 + 1;
+        found.retain(|&f| f != m);
+        found.push(m);
     }
     found
+}
+
+/// Several months asked for together ("the January bill and the February bill",
+/// "both January and February"): every two named in a row are joined by "and",
+/// "plus" or "both", with no correction between ("January, no, sorry, February" asks
+/// for one, and so does "February. The January one I already have"). Empty otherwise.
+pub fn months_together(text: &str) -> Vec<u32> {
+    let ws = words(text);
+    let at: Vec<usize> = (0..ws.len()).filter(|&i| month(&ws[i]).is_some()).collect();
+    if at.len() < 2 {
+        return Vec::new();
+    }
+    let joined = at.windows(2).all(|w| {
+        let between = &ws[w[0] + 1..w[1]];
+        let joins = between
+            .iter()
+            .any(|b| matches!(b.as_str(), "and" | "plus" | "both" | "also"));
+        let corrects = between.iter().any(|b| {
+            matches!(
+                b.as_str(),
+                "no" | "not" | "sorry" | "mean" | "actually" | "instead" | "wait" | "or"
+            )
+        });
+        joins && !corrects && between.len() <= 6
+    });
+    if joined {
+        months(text)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Short month names as recognisers write them; "jan", "mar" and "may" are words or
@@ -279,7 +331,9 @@ pub fn place(text: &str) -> Option<String> {
             continue;
         }
         let mut name = tokens[i + 1].to_string();
-        if let Some(next) = tokens.get(i + 2).filter(|t| capital(t)) {
+        // "…down in Denver. Is that you?": a name ends with its sentence.
+        let ends_sentence = raw[i + 1].ends_with(|c: char| c.is_ascii_punctuation());
+        if let Some(next) = tokens.get(i + 2).filter(|t| capital(t) && !ends_sentence) {
             name.push(' ');
             name.push_str(next);
         }
@@ -294,6 +348,14 @@ mod tests {
 
     #[test]
     fn places_named_after_a_preposition() {
+        assert_eq!(
+            place("Is there an outage in Denver? Is that you folks?").as_deref(),
+            Some("Denver")
+        );
+        assert_eq!(
+            place("she lives in San Antonio now").as_deref(),
+            Some("San Antonio")
+        );
         assert_eq!(
             place("So my son just moved out to Riverside, he's got his own account").as_deref(),
             Some("Riverside")
@@ -362,6 +424,30 @@ mod tests {
             Some(2)
         );
         assert_eq!(month("email me the march invoice"), Some(3));
+        assert_eq!(
+            months("Send me the January bill and the February bill, both of them"),
+            vec![1, 2]
+        );
+        assert_eq!(months("not March, the February one"), vec![2]);
+        assert_eq!(
+            month("Can you email me the bill for February, no, sorry, March. The February one I already have."),
+            Some(3)
+        );
+        assert_eq!(
+            months_together("Send me the January bill and the February bill, both of them"),
+            vec![1, 2]
+        );
+        assert_eq!(
+            months_together(
+                "SMS me the bill for January, no, sorry, February. The January one I already have."
+            ),
+            Vec::<u32>::new()
+        );
+        assert_eq!(
+            months_together("January or February, whichever"),
+            Vec::<u32>::new()
+        );
+        assert_eq!(months("March, I mean the march one"), vec![3]);
         assert_eq!(month("may I get my bill by email"), None);
         assert_eq!(month("the May bill please"), Some(5));
         assert_eq!(month("my latest bill"), None);

@@ -26,6 +26,7 @@
 //! accept = "change_plan"                    # optional: a yes to this intent's closing question asks for that intent
 //! max_words = 12                            # optional: only short turns match (vague topics)
 //! needs_any = ["how much", "cost"]          # optional: only turns holding one of these match
+//! unless_any = ["only asking"]              # optional: turns holding one of these never match
 //! given_when = [["endpoint"], ["error"]]   # optional: the request already answers `ask` when every group is named
 //! cues = ["charged twice", "text * bill"]   # optional: a turn holding one ranks this intent first ("*": up to five words, after a verb)
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
@@ -113,6 +114,10 @@ pub struct IntentSpec {
     /// question says "how much" or "cost"; "go up to your top plan" is a change).
     #[serde(default)]
     pub needs_any: Vec<String>,
+    /// Turns holding one of these words or phrases never match the intent ("is there
+    /// a faster one? I'm only asking" asks the prices, it changes no plan).
+    #[serde(default)]
+    pub unless_any: Vec<String>,
     /// Phrases that name this intent outright ("charged twice"): a turn holding one
     /// ranks it first, whatever else the turn's words resemble.
     #[serde(default)]

@@ -62,10 +62,24 @@ pub(super) fn resolve(
         "$caller" => caller_phone(&t.req.messages).map(Value::String),
         // A place the caller names in this turn ("is something going on out in
         // Riverside?"); unnamed, the tool takes the caller's own.
-        "$place" => callers
-            .first()
-            .and_then(|c| slots::place(c))
-            .map(Value::String),
+        // A clause in focus is lower-case: the place is read in the whole turn, and
+        // counts when the clause names it.
+        "$place" => {
+            let clause = callers.first()?;
+            slots::place(clause)
+                .or_else(|| {
+                    let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
+                        return None;
+                    };
+                    let place = slots::place(content)?;
+                    let named =
+                        format!(" {} ", crate::agents::confirm::words(clause).join(" ")).contains(
+                            &format!(" {} ", crate::agents::confirm::words(&place).join(" ")),
+                        );
+                    named.then_some(place)
+                })
+                .map(Value::String)
+        }
         "$phone" => callers
             .iter()
             .find_map(|c| slots::phone(c))

@@ -26,6 +26,9 @@ impl Policy {
             if let Some(d) = self.pending(embedder, t) {
                 return Ok(d);
             }
+            if let Some(d) = self.latest_bill_accepted(t) {
+                return Ok(d);
+            }
             // "Alright, I'll try that. Thanks, bye.": nothing asked, the caller is
             // leaving; never open something new for the words before the goodbye.
             if confirm::is_acknowledged_farewell(t.user_text) {
@@ -79,6 +82,8 @@ impl Policy {
                 return Ok(d);
             }
         } else if let Some(d) = self.invoice_for_another_month(t) {
+            return Ok(d);
+        } else if let Some(d) = self.asks_about_channel_used(t) {
             return Ok(d);
         }
         // Arriving on a bare "yes" to the question that brought the caller here: the
@@ -195,7 +200,8 @@ impl Policy {
             "resend",
         ]
         .iter()
-        .any(|p| t.user_text.to_lowercase().contains(p));
+        .any(|p| t.user_text.to_lowercase().contains(p))
+            || self.names_other_option(t, intent, tool);
         let done = t.req.messages.iter().any(|m| match m {
             ChatMessage::Tool {
                 tool_call_id,
@@ -232,6 +238,26 @@ impl Policy {
             }
         }
         (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
+    }
+}
+
+impl Policy {
+    /// The caller names another option than the one `tool` was last called with ("can
+    /// you text it to me as well?" after an email): asking for it again, that way.
+    fn names_other_option(&self, t: &Turn, intent: &IntentSpec, tool: &str) -> bool {
+        let Some(last) = super::history::last_call_of(&t.req.messages[..t.user_idx], tool) else {
+            return false;
+        };
+        let last: Value = serde_json::from_str(&last).unwrap_or_default();
+        intent.args.iter().any(|(key, spec)| {
+            spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum")
+                && slots::choose(
+                    t.user_text,
+                    &args::enum_options(&t.req.tools, tool, key),
+                    &intent.synonyms,
+                )
+                .is_some_and(|o| last.get(key).and_then(Value::as_str) != Some(o.as_str()))
+        })
     }
 }
 

@@ -128,7 +128,9 @@ impl Policy {
                     let mut ranked = self.index.rank(&e);
                     ranked.retain(|s| {
                         let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
-                        intent.max_words.is_none_or(|max| length <= max) && holds(&intent.needs_any)
+                        intent.max_words.is_none_or(|max| length <= max)
+                            && holds(&intent.needs_any)
+                            && !intent.unless_any.iter().any(|n| phrase_in(&turn_words, n))
                     });
                     // A cue names the intent outright: it goes first, confidently.
                     let top = ranked.first().map_or(self.config.min_score, |s| s.score);

@@ -119,3 +119,15 @@ pub(super) fn called(messages: &[ChatMessage], tool: &str) -> bool {
         _ => false,
     })
 }
+
+/// The arguments of the latest call of `tool` in `messages`.
+pub(super) fn last_call_of(messages: &[ChatMessage], tool: &str) -> Option<String> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls
+            .iter()
+            .rev()
+            .find(|c| c.name == tool)
+            .map(|c| c.arguments.clone()),
+        _ => None,
+    })
+}

@@ -183,16 +183,26 @@ impl Policy {
         }
         // What the caller asks for: a tool that needs the account waits for the check.
         let agent = t.req.agent.as_str();
-        let routing = self.route_turn(embedder, t.user_text)?;
+        let mut routing = self.route_turn(embedder, t.user_text)?;
+        // Arriving for one request of several in the turn: that one is what we serve.
+        if arrival {
+            let requests = self.requests(embedder, t.user_text)?;
+            if let Some(r) = requests.iter().find(|r| r.owner == agent) {
+                routing = self.route_turn(embedder, &r.clause)?;
+            }
+        }
         let ours = routing.owner.as_deref() == Some(agent);
-        let tool = routing.best.as_ref().and_then(|b| {
-            self.brains[&b.intent.agent].intents[b.intent.index]
-                .tool
-                .as_deref()
-        });
+        let intent = routing
+            .best
+            .as_ref()
+            .map(|b| &self.brains[&b.intent.agent].intents[b.intent.index]);
+        let tool = intent.and_then(|i| i.tool.as_deref());
         let needs = ours && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool));
+        // "How much are your plans?" is answered from what we say to everyone.
+        let answered_plainly =
+            ours && intent.is_some_and(|i| i.tool.is_none() && i.route.is_none());
         let asked_before = super::said_before(history, caller_phrase("customer_not_identified"));
-        if needs || (arrival && !asked_before) {
+        if needs || (arrival && !asked_before && !answered_plainly) {
             let ask = if asked_before {
                 ASK_AGAIN
             } else {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 mod args;
+mod bills_by_month;
 mod caller_turn;
 mod closing;
 mod focus;
@@ -246,9 +247,13 @@ impl Policy {
                         return Ok(d);
                     }
                     let text = self.answer_result(&turn, intent, &name, &result);
+                    let text = bills_by_month::once_done(&turn, text);
                     // Another request of the same turn still waits: go on to it, unless
                     // the reply asks something of its own.
                     if let Some(report) = without_anything_else(&text) {
+                        if let Some(d) = self.more_bills(&turn, &name, &result, &report) {
+                            return Ok(d);
+                        }
                         let next = self.next_request(
                             embedder,
                             &turn,
@@ -285,10 +290,16 @@ impl Policy {
         if !has_tool(&t.req.tools, tool) {
             return Decision::Say(t.spec.fallback.clone().unwrap_or_else(|| FALLBACK.into()));
         }
+        if let Some(d) = self.bill_not_issued(t, intent) {
+            return d;
+        }
         if let Some(d) = self.invoice_list_first(t, intent) {
             return d;
         }
         match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
+            Ok(arguments) if let Some(known) = results::known_result(t, tool, &arguments) => {
+                Decision::Say(self.answer_result(t, Some(intent), tool, &known))
+            }
             Ok(arguments) => Decision::Call {
                 say: intent.say.clone(),
                 name: tool.clone(),
@@ -422,4 +433,22 @@ fn choose_reply(replies: &[Reply], result: &Value) -> Option<String> {
         }
         render(r.text(), result)
     })
+}
+
+/// The clauses a turn is split into when it holds several requests (diagnostics).
+#[cfg(test)]
+pub(crate) fn requests_clauses(text: &str) -> Vec<String> {
+    requests::clauses(text)
+}
+
+#[cfg(test)]
+impl Policy {
+    /// The intents ranked for one caller text, as routing sees it (diagnostics).
+    pub(crate) fn rank_for_diagnostics(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Vec<Scored>, ModelError> {
+        self.rank_turn(embedder, text)
+    }
 }

@@ -193,7 +193,7 @@ fn last_sentence(text: &str) -> Option<&str> {
         .char_indices()
         .filter(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + 1..].starts_with(' '))
         .map(|(i, _)| i + 2)
-        .last()
+        .next_back()
         .unwrap_or(0);
     Some(&text[cut..]).filter(|s| !s.is_empty())
 }

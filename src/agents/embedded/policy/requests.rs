@@ -28,6 +28,11 @@ const JOINERS: &[&str] = &[
 const ENUMERATION: &[&str] = &[
     "two things",
     "two quick things",
+    "two questions",
+    "two quick questions",
+    "couple of questions",
+    "couple questions",
+    "few questions",
     "couple of things",
     "couple things",
     "few things",
@@ -37,6 +42,19 @@ const ENUMERATION: &[&str] = &[
     "while i have you",
     "oh and",
     "as well",
+];
+/// Announcements that count the requests to follow.
+const COUNTS: &[&str] = &[
+    "two things",
+    "two quick things",
+    "two questions",
+    "two quick questions",
+    "couple of things",
+    "couple things",
+    "couple of questions",
+    "couple questions",
+    "few things",
+    "few questions",
 ];
 /// A plain "also" announces a second request only in a short turn (in a story it
 /// joins events: "I also restarted the router").
@@ -98,7 +116,15 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Request>, ModelError> {
-        let parts = clauses(text);
+        let mut parts = clauses(text);
+        // "I'm moving to Boston and choosing a company. Two questions: …": what comes
+        // before a count of the requests is the story, not one of them.
+        if let Some(at) = parts.iter().position(|c| {
+            let c = format!(" {c} ");
+            COUNTS.iter().any(|n| c.contains(&format!(" {n} ")))
+        }) {
+            parts.drain(..at);
+        }
         if parts.len() < 2 {
             return Ok(Vec::new());
         }

@@ -10,6 +10,31 @@ use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::embedded::templates::lookup;
 use crate::agents::model::ModelError;
 
+/// Tools whose result nothing in a call changes: asked again with the same arguments
+/// ("is it only my house or the whole area?" after the status check), the result in
+/// hand answers.
+const STABLE_RESULTS: &[&str] = &["check_service_status"];
+
+/// The result of an earlier successful call of `tool` with these `arguments` in the
+/// call, when the tool's answer cannot have changed since.
+pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Value> {
+    if !STABLE_RESULTS.contains(&tool) {
+        return None;
+    }
+    let msgs = &t.req.messages;
+    msgs.iter().rev().find_map(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } if !is_error(content) => {
+            let (name, args) = find_call(msgs, tool_call_id)?;
+            let args: Value = serde_json::from_str(&args).ok()?;
+            (name == tool && &args == arguments).then(|| parse_result(content))
+        }
+        _ => None,
+    })
+}
+
 impl Policy {
     /// The intent of this agent whose tool produced a result (when several intents
     /// share the tool, the one closest to the caller's words).

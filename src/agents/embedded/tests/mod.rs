@@ -675,3 +675,27 @@ async fn a_no_that_names_nothing_or_something_else_does_not_decline() {
 
 mod outcomes;
 mod record;
+mod requests_in_full;
+
+/// Diagnostics, not a check: prints how each clause of `ROUTE_TEXT` is ranked
+/// (`ROUTE_TEXT="…" cargo test --lib route_diagnostics -- --ignored --nocapture`).
+#[test]
+#[ignore = "diagnostic printout"]
+fn route_diagnostics() {
+    let b = brain();
+    let text = std::env::var("ROUTE_TEXT").unwrap_or_default();
+    let mut parts = vec![text.clone()];
+    parts.extend(policy::requests_clauses(&text));
+    for part in parts {
+        let ranked = b
+            .policy()
+            .rank_for_diagnostics(b.embedder(), &part)
+            .unwrap();
+        let top: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|s| format!("{}/{} {:.3}", s.intent.agent, s.intent.name, s.score))
+            .collect();
+        println!("{part:?} -> {top:?}");
+    }
+}

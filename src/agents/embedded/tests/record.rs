@@ -9,7 +9,7 @@ use crate::agents::hooks::BILLING_RECORD_PREFIX;
 
 /// The system note `fetch_billing_record` injects, with a duplicate (charges 41 and
 /// 42, 42 refundable) and two invoices, the latest past due.
-fn record_note() -> ChatMessage {
+pub(super) fn record_note() -> ChatMessage {
     let facts = json!({
         "found": true,
         "customer": {"name": "Dana Whitfield", "first_name": "Dana",
@@ -29,7 +29,7 @@ fn record_note() -> ChatMessage {
 }
 
 /// A call handed to billing for `request`, the record injected on arrival.
-fn arrived(request: &str) -> Vec<ChatMessage> {
+pub(super) fn arrived(request: &str) -> Vec<ChatMessage> {
     vec![
         user(request),
         called(

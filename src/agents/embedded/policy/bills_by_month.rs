@@ -1,0 +1,226 @@
+//! Bills asked for by month, beyond one bill that exists: a month whose bill is not
+//! issued yet ("could you text me the March bill?" when February's is the latest: said
+//! so, and the latest offered instead — never sent unasked), and several months in one
+//! request ("the January bill and the February bill, both of them, by email": one
+//! `send_invoice` per bill, on the channel of the first).
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::agents::embedded::spec::IntentSpec;
+
+/// The question that ends the line offering the latest bill instead of one not issued.
+pub(super) const NOT_ISSUED_QUESTION: &str = "Shall I send you that one instead?";
+
+/// How many months past the latest bill a named month counts as not issued yet (a
+/// month further on, or one before the bills we know of, needs the full list).
+const MONTHS_AHEAD: u32 = 2;
+
+/// The intent sends an invoice of the month named (an `$invoice` argument).
+pub(super) fn sends_invoice(intent: &IntentSpec) -> bool {
+    intent
+        .args
+        .values()
+        .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")))
+}
+
+/// The latest bill known in the call: the newest on the caller's billing record or in
+/// a fetched `list_invoices` result, in `list_invoices`' shape.
+fn latest_known_invoice(messages: &[ChatMessage]) -> Option<Value> {
+    let mut known: Vec<Value> = record::record_facts(messages)
+        .and_then(|f| f.get("invoices").and_then(Value::as_array).cloned())
+        .unwrap_or_default();
+    for m in messages {
+        let ChatMessage::Tool { content, .. } = m else {
+            continue;
+        };
+        let Ok(result) = serde_json::from_str::<Value>(content) else {
+            continue;
+        };
+        if let Some(list) = result.get("invoices").and_then(Value::as_array) {
+            known.extend(list.iter().cloned());
+        }
+    }
+    known
+        .into_iter()
+        .filter(|i| i["period"].is_string())
+        .max_by(|a, b| a["period"].as_str().cmp(&b["period"].as_str()))
+}
+
+/// The month (1–12) of an invoice's `period` ("2026-02" → 2).
+fn period_month(invoice: &Value) -> Option<u32> {
+    invoice["period"].as_str()?.rsplit('-').next()?.parse().ok()
+}
+
+/// The id of the bill for `month` known in the call (record or fetched list).
+fn known_bill(messages: &[ChatMessage], month: u32) -> Option<i64> {
+    args::invoice_on_record(messages, month).or_else(|| args::invoice_of_month(messages, month))
+}
+
+impl Policy {
+    /// The caller names a month just after the latest bill known ("the March bill"
+    /// when February's is the newest): nothing is sent; we say there is none yet and
+    /// offer the latest.
+    pub(super) fn bill_not_issued(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+        if !sends_invoice(intent) {
+            return None;
+        }
+        let msgs = &t.req.messages;
+        let month = slots::month(t.user_text)?;
+        if known_bill(msgs, month).is_some() {
+            return None;
+        }
+        let latest = latest_known_invoice(msgs)?;
+        let ahead = (month + 12 - period_month(&latest)?) % 12;
+        if !(1..=MONTHS_AHEAD).contains(&ahead) {
+            return None;
+        }
+        let name = crate::calendar::MONTHS.get(month as usize - 1)?;
+        Some(Decision::Say(format!(
+            "I don't see a {name} bill yet; the latest one is your {} invoice for {}. {NOT_ISSUED_QUESTION}",
+            latest["issued_spoken"].as_str()?,
+            latest["amount"].as_str()?,
+        )))
+    }
+
+    /// The caller's answer to [`NOT_ISSUED_QUESTION`]: a yes (or the latest month
+    /// named) sends the latest bill, on the channel named now or in the request.
+    pub(super) fn latest_bill_accepted(&self, t: &Turn) -> Option<Decision> {
+        let before = &t.req.messages[..t.user_idx];
+        let said = last_spoken(before)?;
+        if !said.trim_end().ends_with(NOT_ISSUED_QUESTION) {
+            return None;
+        }
+        let latest = latest_known_invoice(before)?;
+        let names_latest = slots::month(t.user_text) == period_month(&latest);
+        if confirm::refuses(t.user_text) && !names_latest {
+            return Some(
+                self.goodbye(t)
+                    .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+            );
+        }
+        if !(names_latest || confirm::accepts(t.user_text)) {
+            return None;
+        }
+        let intent = t.spec.intents.iter().find(|i| sends_invoice(i))?;
+        let tool = intent.tool.as_deref()?;
+        match self.act(t, intent, None) {
+            Decision::Call {
+                say,
+                name,
+                mut arguments,
+            } if name == tool => {
+                arguments["invoice_id"] = latest["id"].clone();
+                Some(Decision::Call {
+                    say,
+                    name,
+                    arguments,
+                })
+            }
+            other => Some(other),
+        }
+    }
+
+    /// After a bill was sent: another month named in the same request and not sent yet
+    /// is sent too, on the same channel; `report` (what was just sent) is said first.
+    pub(super) fn more_bills(
+        &self,
+        t: &Turn,
+        tool: &str,
+        result: &Value,
+        report: &str,
+    ) -> Option<Decision> {
+        if tool != SEND_INVOICE || lookup(result, "status").and_then(Value::as_str) != Some("sent")
+        {
+            return None;
+        }
+        let msgs = &t.req.messages;
+        // The request that named the months: this turn, or the one a question about
+        // the channel interrupted.
+        let (asked_at, months) = msgs[..=t.user_idx]
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(i, m)| match m {
+                ChatMessage::User { content } => Some((i, slots::months_together(content))),
+                _ => None,
+            })
+            .take(3)
+            .find(|(_, months)| months.len() > 1)?;
+        let sent: Vec<u32> = msgs[asked_at..]
+            .iter()
+            .filter_map(|m| match m {
+                ChatMessage::Tool {
+                    tool_call_id,
+                    content,
+                } if find_call(msgs, tool_call_id).is_some_and(|(n, _)| n == SEND_INVOICE) => {
+                    let r: Value = serde_json::from_str(content).ok()?;
+                    period_month(r.get("invoice")?)
+                }
+                _ => None,
+            })
+            .collect();
+        let (month, id) = months
+            .iter()
+            .filter(|m| !sent.contains(m))
+            .find_map(|&m| known_bill(msgs, m).map(|id| (m, id)))?;
+        let last_args = last_call_of(msgs, SEND_INVOICE)?;
+        let last: Value = serde_json::from_str(&last_args).unwrap_or_default();
+        tracing::debug!(month, id, "another month of the same request");
+        Some(Decision::Call {
+            say: Some(report.to_string()),
+            name: SEND_INVOICE.into(),
+            arguments: json!({ "channel": last["channel"], "invoice_id": id }),
+        })
+    }
+}
+
+const SEND_INVOICE: &str = "send_invoice";
+
+/// A report after another one this turn drops its leading "Done." ("Done. I've sent
+/// your February… I've sent your January…").
+pub(super) fn once_done(t: &Turn, text: String) -> String {
+    let said_done = t.req.messages[t.user_idx..].iter().any(|m| {
+        matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim_start().starts_with("Done."))
+    });
+    match text.strip_prefix("Done. ") {
+        Some(rest) if said_done => rest.to_string(),
+        _ => text,
+    }
+}
+
+impl Policy {
+    /// "They are both going to the email, yes?": a question about the step just done
+    /// that names the channel it used (and asks for nothing new) is answered by its
+    /// `again` line, not routed as a new request.
+    pub(super) fn asks_about_channel_used(&self, t: &Turn) -> Option<Decision> {
+        let before = &t.req.messages[..t.user_idx];
+        if !t.user_text.contains('?')
+            || confirm::makes_request(t.user_text)
+            || slots::month(t.user_text).is_some()
+        {
+            return None;
+        }
+        // The latest step done (handoffs aside) and its channel.
+        let (tool, args) = before.iter().rev().find_map(|m| match m {
+            ChatMessage::Assistant { tool_calls, .. } => tool_calls
+                .iter()
+                .rev()
+                .find(|c| !c.name.starts_with("transfer_to_"))
+                .map(|c| (c.name.clone(), c.arguments.clone())),
+            _ => None,
+        })?;
+        let channel = serde_json::from_str::<Value>(&args).ok()?["channel"]
+            .as_str()?
+            .to_string();
+        let intent = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.tool.as_deref() == Some(tool.as_str()) && i.again.is_some())?;
+        let options = args::enum_options(&t.req.tools, &tool, "channel");
+        let named = slots::choose(t.user_text, &options, &intent.synonyms)?;
+        let again = intent.again.clone()?;
+        (*named == channel).then_some(Decision::Say(again))
+    }
+}

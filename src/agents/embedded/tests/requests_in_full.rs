@@ -1,0 +1,255 @@
+//! Requests served whole: bills by month (one not issued yet, several in one
+//! request), a question about the channel just used, a status question with no
+//! trouble of its own, a price question that changes nothing, an API error named by
+//! its path, two requests after a story, and a closing after a question tag.
+
+use serde_json::json;
+
+use super::record::arrived;
+use super::*;
+
+const SEND_RESULT_MARCH: &str = r#"{"status": "sent", "channel": "email", "destination": "the email address at example.com",
+    "invoice": {"id": 9, "period": "2026-03", "issued_spoken": "March 12", "amount": "$59.99"}}"#;
+
+#[tokio::test]
+async fn a_month_not_issued_yet_is_said_and_the_latest_offered() {
+    let out = run(req(
+        "billing",
+        arrived("Could you text me the April bill, please?"),
+    ))
+    .await;
+    assert_eq!(out.call, None, "nothing is sent unasked");
+    assert!(
+        out.text.contains("I don't see a April bill yet"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("March 12"), "{}", out.text);
+    let mut m = arrived("Could you text me the April bill, please?");
+    m.push(said(&out.text));
+    m.push(user("Ah, right, then that one, yes please."));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(name, "send_invoice");
+    assert_eq!(args, json!({"channel": "sms", "invoice_id": 9}));
+}
+
+#[tokio::test]
+async fn a_no_to_the_latest_bill_sends_nothing() {
+    let mut m = arrived("Could you text me the April bill, please?");
+    let offer = run(req("billing", m.clone())).await.text;
+    m.push(said(&offer));
+    m.push(user("No, leave it, I'll wait for April."));
+    assert_eq!(run(req("billing", m)).await.call, None);
+}
+
+#[tokio::test]
+async fn two_months_in_one_request_send_two_bills_on_one_channel() {
+    let ask = "Send me the February bill and the March bill, both of them, by email.";
+    let mut m = arrived(ask);
+    let (name, args) = run(req("billing", m.clone())).await.call.unwrap();
+    assert_eq!(
+        (name.as_str(), &args["invoice_id"]),
+        ("send_invoice", &json!(9))
+    );
+    m.push(called("s1", "send_invoice", args));
+    m.push(ChatMessage::Tool {
+        tool_call_id: "s1".into(),
+        content: SEND_RESULT_MARCH.into(),
+    });
+    let out = run(req("billing", m)).await;
+    let (name, args) = out.call.expect("the second bill is sent too");
+    assert_eq!(name, "send_invoice");
+    assert_eq!(args, json!({"channel": "email", "invoice_id": 8}));
+    assert!(
+        out.text.starts_with("Done. I've sent your March 12"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn a_corrected_month_sends_one_bill() {
+    let ask = "Can you email me the bill for February, no, sorry, March. The February one I already have.";
+    let mut m = arrived(ask);
+    let (_, args) = run(req("billing", m.clone())).await.call.unwrap();
+    assert_eq!(args["invoice_id"], json!(9));
+    m.push(called("s1", "send_invoice", args));
+    m.push(ChatMessage::Tool {
+        tool_call_id: "s1".into(),
+        content: SEND_RESULT_MARCH.into(),
+    });
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None, "one bill asked for: {}", out.text);
+}
+
+#[tokio::test]
+async fn a_question_about_the_channel_just_used_is_answered_not_rerouted() {
+    let mut m = arrived("Email me my March bill please");
+    m.push(called(
+        "s1",
+        "send_invoice",
+        json!({"channel": "email", "invoice_id": 9}),
+    ));
+    m.push(ChatMessage::Tool {
+        tool_call_id: "s1".into(),
+        content: SEND_RESULT_MARCH.into(),
+    });
+    m.push(said("Done. I've sent your March 12 invoice for $59.99 to the email address at example.com. Anything else?"));
+    m.push(user("It's going to the email, not to the phone, yes?"));
+    let out = run(req("billing", m.clone())).await;
+    assert_eq!(out.call, None);
+    assert!(out.text.starts_with("Yes, it's on its way"), "{}", out.text);
+    // Another channel named is a request, not a check.
+    m.pop();
+    m.push(user("Can you text it to me as well?"));
+    let out = run(req("billing", m)).await;
+    assert!(
+        !out.text.starts_with("Yes, it's on its way"),
+        "{}",
+        out.text
+    );
+}
+
+fn status(region: &str, known: bool) -> Value {
+    json!({"region": region, "known_region": known, "all_ok": true, "services": []})
+}
+
+#[tokio::test]
+async fn a_status_question_gets_the_status_and_no_remedy() {
+    let ask = "I'm moving to Boston in the fall. Is your service there working okay, any outages?";
+    let m = vec![user(ask)];
+    let (name, args) = run(req("technical", m.clone())).await.call.unwrap();
+    assert_eq!(name, "check_service_status");
+    assert_eq!(args, json!({"region": "Boston"}));
+    let mut m = m;
+    m.push(called("c1", "check_service_status", args));
+    m.push(result("c1", status("Boston", true)));
+    let out = run(req("technical", m)).await;
+    assert!(out.text.contains("running normally"), "{}", out.text);
+    assert!(
+        !out.text.contains("restart"),
+        "no remedy for no trouble: {}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn a_region_we_do_not_serve_is_never_called_healthy() {
+    let m = vec![
+        user("my daughter's internet in Denver is down, is there an outage in Denver?"),
+        called("c1", "check_service_status", json!({"region": "Denver"})),
+        result("c1", status("Denver", false)),
+    ];
+    let out = run(req("technical", m)).await;
+    assert!(
+        out.text
+            .contains("don't have any service information for Denver"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn the_same_status_asked_again_is_answered_from_the_check_in_hand() {
+    let m = vec![
+        user("my internet is down, I live in Riverside"),
+        called("c1", "check_service_status", json!({"region": "Riverside"})),
+        result(
+            "c1",
+            json!({"region": "Riverside", "known_region": true, "all_ok": false,
+                   "services": [{"service": "internet", "status": "degraded", "message": "Fiber cut, fix by 6 pm"}]}),
+        ),
+        said("There's a known problem in Riverside: Fiber cut, fix by 6 pm. I'm sorry about that."),
+        user("So is it only my house, or the whole area in Riverside?"),
+    ];
+    let out = run(req("technical", m)).await;
+    assert_eq!(out.call, None, "no second check: {}", out.text);
+    assert!(out.text.contains("Fiber cut"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn asking_what_there_is_while_changing_nothing_gets_the_prices() {
+    let mut m = arrived("What plan do I have, and how fast is it supposed to be?");
+    let first = run(req("billing", m.clone())).await;
+    assert_eq!(first.call, None);
+    assert!(
+        first.text.starts_with("You're on the Plus plan"),
+        "{}",
+        first.text
+    );
+    m.push(said(&first.text));
+    m.push(user(
+        "And is there a faster one? I'm not changing anything today, I'm only asking.",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None);
+    assert!(out.text.starts_with("We have three plans"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn an_api_path_with_a_status_names_an_api_error_and_opens_a_ticket() {
+    let turn = "Since yesterday every POST to slash v two slash orders gives four twenty-two, unprocessable entity.";
+    let out = run(req("triage", vec![user(turn)])).await;
+    assert_eq!(out.call.unwrap().0, "transfer_to_technical");
+    let m = vec![
+        user(turn),
+        called(
+            "h1",
+            "transfer_to_technical",
+            json!({"reason": "x", "trigger": "intent"}),
+        ),
+        result("h1", json!({"ok": true})),
+    ];
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(
+        name, "open_ticket",
+        "endpoint and error given: no question first"
+    );
+    assert_eq!(args["category"], json!("technical"));
+}
+
+#[tokio::test]
+async fn the_story_before_two_questions_is_not_one_of_them() {
+    let turn = "I'm a grad student, I'm moving to Boston and choosing an internet company. \
+                Two questions: is your service in Boston working okay right now? And how much are your plans?";
+    let out = run(req("triage", vec![user(turn)])).await;
+    assert_eq!(
+        out.call.unwrap().0,
+        "transfer_to_technical",
+        "the status question first, not a plan change read from the story"
+    );
+}
+
+#[tokio::test]
+async fn a_price_question_from_a_number_not_on_file_needs_no_account() {
+    let m = vec![
+        user("How much are your plans?"),
+        called("h1", "transfer_to_billing", json!({"reason": "x", "trigger": "intent"})),
+        ChatMessage::System {
+            content: format!(
+                "{}: no account matches the calling number (+15550109999). \
+                 Ask for the phone number on the account and its ZIP code, then use lookup_customer.\njson: {}",
+                crate::agents::hooks::BILLING_RECORD_PREFIX,
+                json!({"found": false, "phone": "+15550109999"})
+            ),
+        },
+        result("h1", json!({"ok": true})),
+    ];
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None);
+    assert!(out.text.starts_with("We have three plans"), "{}", out.text);
+}
+
+#[test]
+fn a_question_tag_then_a_firm_closing_closes() {
+    use crate::agents::confirm::is_acknowledged_farewell;
+    assert!(is_acknowledged_farewell(
+        "Settings, then Webhooks, good. And the ticket, somebody answers within one day, yes? Fine. That's everything, na shledanou."
+    ));
+    assert!(!is_acknowledged_farewell(
+        "And you'll refund it too, yes? That's everything, bye."
+    ));
+    assert!(!is_acknowledged_farewell(
+        "Can you email me the bill? That's everything, bye."
+    ));
+}
