@@ -253,3 +253,44 @@ fn a_question_tag_then_a_firm_closing_closes() {
         "Can you email me the bill? That's everything, bye."
     ));
 }
+
+#[tokio::test]
+async fn a_note_on_the_account_is_a_billing_ticket_opened_once() {
+    let ask = "The confirmation number is H K seven seven four two. Can you put a note on the account so nobody adds a late fee?";
+    let mut m = arrived(ask);
+    let (name, args) = run(req("billing", m.clone())).await.call.unwrap();
+    assert_eq!(name, "open_ticket");
+    assert_eq!(args["category"], json!("billing"));
+    m.push(called("t1", "open_ticket", args));
+    m.push(result(
+        "t1",
+        json!({"status": "open", "ticket_id": 2, "follow_up": "within one business day"}),
+    ));
+    let out = run(req("billing", m.clone())).await;
+    assert!(out.text.contains("request 2"), "{}", out.text);
+    assert!(
+        !out.text.contains("team"),
+        "no other team is named: {}",
+        out.text
+    );
+    m.push(said(&out.text));
+    m.push(user(
+        "Well, can you at least write it up so somebody gets back to me?",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None, "one ticket: {}", out.text);
+}
+
+#[tokio::test]
+async fn a_story_about_the_statement_is_not_a_note_request() {
+    let story =
+        "Every month I go through my card statement line by line, and on the twelfth of March \
+                 there's fifty-nine ninety-nine twice, so can I get one of those back?";
+    let out = run(req("billing", arrived(story))).await;
+    assert_ne!(
+        out.call.map(|c| c.0).as_deref(),
+        Some("open_ticket"),
+        "{}",
+        out.text
+    );
+}
