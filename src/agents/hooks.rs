@@ -1,6 +1,9 @@
 //! `on_handoff` hooks: work done before the receiving agent speaks, whose result is
 //! injected as a system message. `fetch_billing_record` finds the caller by phone
-//! number and gives billing their plan, recent charges and any duplicate charges.
+//! number and gives billing their plan, recent charges and any duplicate charges;
+//! `fetch_caller_identity` only says whether the calling number matches an account
+//! (for an agent that needs no billing facts, so it knows before any tool whether to
+//! ask for the account's phone number and ZIP).
 
 use serde_json::json;
 
@@ -9,7 +12,7 @@ use crate::store::customers::{self, dollars};
 use crate::store::StoreError;
 
 /// Hook names a `[[handoffs]]` entry may use as `on_handoff`.
-pub const KNOWN_HOOKS: &[&str] = &["fetch_billing_record"];
+pub const KNOWN_HOOKS: &[&str] = &["fetch_billing_record", "fetch_caller_identity"];
 
 /// How many of the latest invoices and charges the billing record lists; a shorter
 /// list is the account's whole history.
@@ -28,6 +31,9 @@ pub fn record_cap(key: &str) -> Option<usize> {
 /// Prefix of the system message `fetch_billing_record` injects.
 pub const BILLING_RECORD_PREFIX: &str = "Billing record for this caller";
 
+/// Prefix of the system message `fetch_caller_identity` injects.
+pub const CALLER_IDENTITY_PREFIX: &str = "Caller identity";
+
 /// What a hook produced.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HookOutput {
@@ -41,6 +47,7 @@ pub struct HookOutput {
 pub async fn run(name: &str, ctx: &ToolContext) -> Result<HookOutput, StoreError> {
     match name {
         "fetch_billing_record" => fetch_billing_record(ctx).await,
+        "fetch_caller_identity" => fetch_caller_identity(ctx).await,
         _ => Ok(HookOutput::default()),
     }
 }
@@ -137,6 +144,32 @@ pub async fn fetch_billing_record(ctx: &ToolContext) -> Result<HookOutput, Store
     text.push_str(&format!("\njson: {facts}"));
     Ok(HookOutput {
         system_message: Some(text),
+        customer_id: Some(c.id),
+    })
+}
+
+/// Whether the calling number matches an account, and whose (name and plan only).
+/// The message has a readable part and a `json:` line (`{"found": bool, …}`).
+pub async fn fetch_caller_identity(ctx: &ToolContext) -> Result<HookOutput, StoreError> {
+    let customer = crate::agents::tools::current_customer(ctx).await?;
+    let Some(c) = customer else {
+        let number = ctx.phone.clone().unwrap_or_else(|| "unknown".into());
+        return Ok(HookOutput {
+            system_message: Some(format!(
+                "{CALLER_IDENTITY_PREFIX}: no account matches the calling number ({number}). \
+                 Before anything that needs the account, ask for the phone number on it and its ZIP code, then use lookup_customer.\njson: {}",
+                json!({"found": false, "phone": number})
+            )),
+            customer_id: None,
+        });
+    };
+    Ok(HookOutput {
+        system_message: Some(format!(
+            "{CALLER_IDENTITY_PREFIX} (from the account system, not said by the caller): the calling number is on the account of {}, {} plan.\njson: {}",
+            c.name,
+            c.plan.name,
+            json!({"found": true, "name": c.name, "plan": c.plan.code})
+        )),
         customer_id: Some(c.id),
     })
 }

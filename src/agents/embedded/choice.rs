@@ -143,20 +143,50 @@ pub fn choose_stated<'a>(
             !negated && (framed || as_verb || approved)
         })
     };
-    let picked = choose(text, options, synonyms)?;
-    let named = std::iter::once(picked.as_str()).chain(
-        synonyms
-            .get(picked)
-            .into_iter()
-            .flatten()
-            .map(String::as_str),
-    );
-    named.into_iter().any(stated).then_some(picked)
+    // The last option mentioned that is stated as a choice: "email me a reset link,
+    // my cell is dead" chooses email, though the phone is mentioned last.
+    let mut remaining: Vec<String> = options.to_vec();
+    while let Some(picked) = choose(text, &remaining, synonyms).cloned() {
+        let named = std::iter::once(picked.as_str()).chain(
+            synonyms
+                .get(&picked)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        if named.into_iter().any(stated) {
+            return options.iter().find(|o| **o == picked);
+        }
+        remaining.retain(|o| *o != picked);
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_stated_before_another_mentioned_in_passing_is_chosen() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> = [
+            (
+                "sms".to_string(),
+                vec!["text".to_string(), "my cell".to_string()],
+            ),
+            ("email".to_string(), vec!["mail".to_string()]),
+        ]
+        .into();
+        let pick = |t: &str| choose_stated(t, &opts, &syn).map(String::as_str);
+        assert_eq!(
+            pick("I forgot the password. Can you email me a reset link? My cell is dead."),
+            Some("email")
+        );
+        assert_eq!(
+            pick("I forgot the password and my cell is dead, I'm on a work phone"),
+            None
+        );
+    }
 
     #[test]
     fn a_channel_mentioned_in_passing_is_not_chosen() {

@@ -86,6 +86,11 @@ pub struct IntentSpec {
     pub args: toml::Table,
     #[serde(default)]
     pub ask: Option<String>,
+    /// Asked instead of `ask` once `ask` was said in the call and the value is still
+    /// missing (after the account was verified, after an interjection): the same
+    /// question in other words, so no reply repeats verbatim.
+    #[serde(default)]
+    pub ask_again: Option<String>,
     /// Caller words for `$enum` values, e.g. `{ sms = ["text", "message"] }`.
     #[serde(default)]
     pub synonyms: std::collections::BTreeMap<String, Vec<String>>,
@@ -143,6 +148,19 @@ pub struct IntentSpec {
     /// ticket is open), `again` is said instead of doing it a second time.
     #[serde(default)]
     pub persisting: bool,
+}
+
+impl IntentSpec {
+    /// Whether `said` (a line of ours) is this intent's question for a missing value:
+    /// `ask` or `ask_again`, on its own or after a lead-in ("Thanks, I've found your
+    /// account. So, should…").
+    pub fn asks(&self, said: &str) -> bool {
+        let said = said.trim();
+        [&self.ask, &self.ask_again]
+            .into_iter()
+            .flatten()
+            .any(|q| said == q || said.ends_with(&format!(" {q}")))
+    }
 }
 
 /// A second step of an intent: `confirm` runs it after the caller's yes (the refund

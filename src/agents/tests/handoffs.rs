@@ -91,8 +91,15 @@ async fn technical_requests_go_to_technical() {
         .expect("status call");
     assert_eq!(call.result["region"], "Riverside");
     assert_eq!(call.result["all_ok"], false);
-    // The second technical request sees the tool result.
+    // The identity hook ran before technical spoke: who is calling, no billing facts.
     let reqs = h.model("technical").requests();
+    let identity = system_notes(&reqs[0])
+        .into_iter()
+        .find(|n| n.starts_with(crate::agents::hooks::CALLER_IDENTITY_PREFIX))
+        .expect("caller identity injected");
+    assert!(identity.contains("\"found\":true"), "{identity}");
+    assert!(!identity.contains("charge"), "no billing facts: {identity}");
+    // The second technical request sees the tool result.
     assert!(
         matches!(reqs[1].messages.last(), Some(ChatMessage::Tool { content, .. }) if content.contains("degraded"))
     );
@@ -440,5 +447,32 @@ async fn summary_filter_replaces_long_history_on_handoff() {
         }]
     );
     assert!(filters::history_chars(&req.messages[1..]) < 3000);
+    h.assert_consumed();
+}
+
+#[tokio::test]
+async fn technical_knows_a_number_not_on_file_before_any_tool() {
+    let h = Harness::new();
+    h.model("triage").call(
+        "triage",
+        "transfer_to_technical",
+        json!({"reason": "password", "trigger": "intent"}),
+    );
+    h.model("technical").say(
+        "technical",
+        "I couldn't find an account for the number you're calling from. What's the phone number on the account, and its ZIP code?",
+    );
+    let mut conv = h.start(Some("+15550009999"));
+    h.say(
+        &mut conv,
+        "I forgot my password, can you email me a reset link?",
+    )
+    .await;
+    let reqs = h.model("technical").requests();
+    let identity = system_notes(&reqs[0])
+        .into_iter()
+        .find(|n| n.starts_with(crate::agents::hooks::CALLER_IDENTITY_PREFIX))
+        .expect("caller identity injected");
+    assert!(identity.contains("\"found\":false"), "{identity}");
     h.assert_consumed();
 }

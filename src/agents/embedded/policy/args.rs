@@ -40,20 +40,16 @@ pub(super) fn resolve(
                 } if tool_calls.is_empty() => Some(c.as_str()),
                 _ => None,
             })?;
-            t.spec
-                .intents
-                .iter()
-                .any(|i| i.ask.as_deref() == Some(asked))
-                .then(|| {
-                    let mut said: Vec<&str> = callers
-                        .iter()
-                        .filter(|c| crate::agents::confirm::interjection(c).is_none())
-                        .take(2)
-                        .copied()
-                        .collect();
-                    said.reverse();
-                    json!(said.join(" "))
-                })
+            t.spec.intents.iter().any(|i| i.asks(asked)).then(|| {
+                let mut said: Vec<&str> = callers
+                    .iter()
+                    .filter(|c| crate::agents::confirm::interjection(c).is_none())
+                    .take(2)
+                    .copied()
+                    .collect();
+                said.reverse();
+                json!(said.join(" "))
+            })
         }
         "$digits" => callers
             .iter()

@@ -12,7 +12,7 @@ use super::{confirm, find_call, has_tool, parse_result, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
 use crate::agents::embedded::templates::lookup;
-use crate::agents::hooks::BILLING_RECORD_PREFIX;
+use crate::agents::hooks::{BILLING_RECORD_PREFIX, CALLER_IDENTITY_PREFIX};
 use crate::agents::model::{ChatMessage, ModelError};
 use crate::agents::tools::{caller_phrase, NEEDS_CUSTOMER};
 
@@ -31,6 +31,8 @@ const NO_ACCOUNT: &str =
     "I couldn't find an account under that number. Could you check the number and tell me again?";
 /// Verified, but nothing asked before it to go back to.
 const VERIFIED: &str = "Thanks, I've found your account. What can I help you with?";
+/// Said before a question still open when the account was found.
+const FOUND: &str = "Thanks, I've found your account.";
 
 /// Where the caller's identity stands in this call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,10 @@ fn identity(messages: &[ChatMessage]) -> Identity {
     let mut state = Identity::Unknown;
     for m in messages {
         match m {
-            ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX) => {
+            ChatMessage::System { content }
+                if content.starts_with(BILLING_RECORD_PREFIX)
+                    || content.starts_with(CALLER_IDENTITY_PREFIX) =>
+            {
                 state = if content.contains("\"found\":false") {
                     Identity::NotOnFile
                 } else {
@@ -202,7 +207,12 @@ impl Policy {
         let answered_plainly =
             ours && intent.is_some_and(|i| i.tool.is_none() && i.route.is_none());
         let asked_before = super::said_before(history, caller_phrase("customer_not_identified"));
-        if needs || (arrival && !asked_before && !answered_plainly) {
+        // Billing serves nothing without the account: arriving there, it is asked for
+        // at once. Elsewhere (an outage question) only a tool that needs it asks.
+        let billing_record = history.iter().any(
+            |m| matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX)),
+        );
+        if needs || (arrival && billing_record && !asked_before && !answered_plainly) {
             let ask = if asked_before {
                 ASK_AGAIN
             } else {
@@ -276,14 +286,13 @@ impl Policy {
                 _ => None,
             })
             .take(3)
-            .find_map(|said| {
-                t.spec
-                    .intents
-                    .iter()
-                    .find(|i| i.ask.as_deref() == Some(said))
-            });
+            .find_map(|said| t.spec.intents.iter().find(|i| i.asks(said)));
         if let Some(intent) = asked {
-            return Ok(Some(self.act(t, intent, None)));
+            let step = self.act(t, intent, None);
+            // Still missing what we asked: say the account was found, and ask again.
+            let asks = matches!(&step, Decision::Say(s) if Some(s) == intent.ask_again.as_ref());
+            let prefix = asks.then_some(FOUND);
+            return Ok(Some(super::requests::with_prefix(prefix, step)));
         }
         // The latest caller request that this agent serves with a tool: before the
         // number was given when we asked for it, or in the same turn when the caller

@@ -305,7 +305,13 @@ impl Policy {
                 name: tool.clone(),
                 arguments,
             },
-            Err(_) => Decision::Say(intent.ask.clone().unwrap_or_else(|| FALLBACK.into())),
+            Err(_) => {
+                let ask = intent.ask.clone().unwrap_or_else(|| FALLBACK.into());
+                let again = intent.ask_again.clone().filter(|a| {
+                    said_before(&t.req.messages, &ask) && !said_before(&t.req.messages, a)
+                });
+                Decision::Say(again.unwrap_or(ask))
+            }
         }
     }
 
@@ -320,9 +326,18 @@ impl Policy {
     ) -> Result<Value, String> {
         let mut out = Map::new();
         let mut callers = caller_lines(&t.req.messages[..=t.user_idx]);
-        // A turn served in parts reads its values from the clause in focus.
-        if let Some(latest) = callers.first_mut() {
-            *latest = t.user_text;
+        // A turn served in parts reads its values from the clause in focus; an earlier
+        // request served now (after the account was verified) reads them from itself
+        // first, then from what was said since ("…could you send it to the email?").
+        let in_latest = callers.first().is_some_and(|latest| {
+            let latest = confirm::words(latest).join(" ");
+            latest.contains(&confirm::words(t.user_text).join(" "))
+        });
+        if in_latest {
+            callers[0] = t.user_text;
+        } else {
+            callers.retain(|c| *c != t.user_text);
+            callers.insert(0, t.user_text);
         }
         for (key, spec) in mapping {
             let (value, optional) = match spec.as_str() {

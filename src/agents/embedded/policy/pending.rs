@@ -294,11 +294,7 @@ impl Policy {
             return Some(d);
         }
         // A question for a missing value: "Which plan would you like?"
-        let intent = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.ask.as_deref() == Some(said))?;
+        let intent = t.spec.intents.iter().find(|i| i.asks(said))?;
         // A free answer (no option to name) that is a request for another agent ("so
         // bump us up to Plus then") is not the answer.
         let free = !intent

@@ -271,7 +271,7 @@ impl Policy {
                         || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name)
                 }) || content.as_deref().is_some_and(|c| {
                     let c = c.trim();
-                    intent.ask.as_deref() == Some(c)
+                    intent.asks(c)
                         || (intent.tool.is_none() && intent.replies.iter().any(|r| r.text() == c))
                         || from_record.as_deref().is_some_and(|r| c.contains(r))
                 })

@@ -294,3 +294,92 @@ async fn a_story_about_the_statement_is_not_a_note_request() {
         out.text
     );
 }
+
+#[tokio::test]
+async fn a_question_the_verification_interrupted_is_asked_again_in_other_words_and_answered() {
+    let ask = "I can send you a link to reset it. Would you like it by text message or by email?";
+    let mut m = vec![
+        ChatMessage::System {
+            content: "Caller number: +15557770001".into(),
+        },
+        user("I'm on a work phone. I forgot the password, can you send me a reset link?"),
+        said(ask),
+        user("The phone on the account is five five five, one two three, zero zero zero four."),
+        said("Thanks. And the ZIP code on the account?"),
+        user("0 2 1 0 1"),
+        called(
+            "l1",
+            "lookup_customer",
+            json!({"phone": "5551230004", "zip_code": "02101"}),
+        ),
+        result(
+            "l1",
+            json!({"found": true, "customer": {"name": "Tom O'Brien", "first_name": "Tom",
+            "plan": {"code": "basic", "name": "Basic", "monthly": "$39.99", "speed_mbps": 100}}}),
+        ),
+    ];
+    let out = run(req("technical", m.clone())).await;
+    assert_eq!(out.call, None);
+    assert_eq!(
+        out.text,
+        "Thanks, I've found your account. So, should the reset link go by text message or by email?"
+    );
+    m.push(said(&out.text));
+    m.push(user("Email please."));
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(name, "reset_password");
+    assert_eq!(args["channel"], json!("email"));
+}
+
+fn not_on_file_note() -> ChatMessage {
+    ChatMessage::System {
+        content: format!(
+            "{}: no account matches the calling number (+15550109999). Before anything that needs the account, \
+             ask for the phone number on it and its ZIP code, then use lookup_customer.\njson: {}",
+            crate::agents::hooks::CALLER_IDENTITY_PREFIX,
+            json!({"found": false, "phone": "+15550109999"})
+        ),
+    }
+}
+
+#[tokio::test]
+async fn technical_asks_for_the_account_before_a_reset_for_a_number_not_on_file() {
+    let m = vec![
+        user("I forgot my password, can you email me a reset link?"),
+        called(
+            "h1",
+            "transfer_to_technical",
+            json!({"reason": "x", "trigger": "intent"}),
+        ),
+        not_on_file_note(),
+        result("h1", json!({"ok": true})),
+    ];
+    let out = run(req("technical", m)).await;
+    assert_eq!(
+        out.call, None,
+        "no reset_password before verification: {}",
+        out.text
+    );
+    assert!(
+        out.text.contains("phone number on the account"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn an_outage_question_from_a_number_not_on_file_needs_no_account() {
+    let m = vec![
+        user("Is there an outage in Austin right now?"),
+        called(
+            "h1",
+            "transfer_to_technical",
+            json!({"reason": "x", "trigger": "intent"}),
+        ),
+        not_on_file_note(),
+        result("h1", json!({"ok": true})),
+    ];
+    let (name, args) = run(req("technical", m)).await.call.unwrap();
+    assert_eq!(name, "check_service_status");
+    assert_eq!(args, json!({"region": "Austin"}));
+}
