@@ -206,7 +206,46 @@ pub fn defers(text: &str) -> bool {
             .filter(|w| DIGIT_WORDS.contains(&w.as_str()))
             .count()
             >= 3;
-    holds && !numbers && !answers_or_asks(text)
+    // "…I'll go look after my shift. Thank you, bye." leaves; it holds nothing.
+    holds
+        && !numbers
+        && (!answers_or_asks(text) || hold_ends_turn(text))
+        && !ends_with_farewell(text)
+}
+
+/// "Restart the whole phone? Okay. Hold on, it is turning off now.", "Okay. My husband
+/// is home, let me text him to do that. One moment.": the turn ends on the hold, and
+/// what comes before it only takes in what we said — a short echo question at most,
+/// no yes or no of its own, nothing asked for.
+fn hold_ends_turn(text: &str) -> bool {
+    let sentences: Vec<&str> = text
+        .split_inclusive(['.', '?', '!'])
+        .filter(|s| !words(s).is_empty())
+        .collect();
+    let Some(last) = sentences.last() else {
+        return false;
+    };
+    let last_words = format!(" {} ", words(last).join(" "));
+    if !DEFERRALS
+        .iter()
+        .any(|p| last_words.contains(&format!(" {p} ")))
+        || last.contains('?')
+    {
+        return false;
+    }
+    let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
+    sentences.iter().all(|s| {
+        let ws = words(s);
+        let joined = format!(" {} ", ws.join(" "));
+        let echo = !s.trim_end().ends_with('?') || ws.len() <= 5;
+        echo && !ws.iter().any(|w| {
+            ANSWERS.contains(&w.as_str())
+                || (YES_WORDS.contains(&w.as_str()) && !soft(w))
+                || matches!(w.as_str(), "need" | "want" | "help")
+        }) && ![" can you ", " could you ", " would you ", " i'd like "]
+            .iter()
+            .any(|p| joined.contains(p))
+    })
 }
 
 /// The caller asks what we just said, inside a longer turn ("sorry, the dog was

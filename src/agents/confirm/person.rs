@@ -52,9 +52,10 @@ pub fn asks_for_person(text: &str) -> bool {
             " transfer me ",
             " connect me ",
         ]);
-        // "Can you have a real person call me back?" — not "the agent said someone
-        // would call me back".
-        let call_back = any(&[" call me back ", " ring me back "])
+        // "Can you have a real person call me back?", "please have somebody call me
+        // about it" — not "the agent said someone would call me back".
+        // "Please have somebody call me about it, after two is best."
+        let call_back = any(&[" call me ", " ring me ", " give me a call ", " phone me "])
             && any(&[
                 " can ",
                 " could ",

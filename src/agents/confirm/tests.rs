@@ -313,6 +313,15 @@ fn a_call_back_asked_for_is_a_request_for_a_person_a_call_back_reported_is_not()
     assert!(!asks_for_person(
         "I spoke to a rep last week who said they'd call me back."
     ));
+    assert!(asks_for_person(
+        "Then yes, please have somebody call me about it. After two is best."
+    ));
+    assert!(!asks_for_person(
+        "Why did somebody call me from this number?"
+    ));
+    assert!(!asks_for_person(
+        "Please don't have anyone call me, just email."
+    ));
 }
 
 #[test]
@@ -333,4 +342,22 @@ fn no_problem_is_no_problem_reported() {
     assert!(!is_acknowledged_farewell(
         "I still have a problem with my bill. Bye."
     ));
+}
+
+#[test]
+fn a_hold_after_taking_in_our_advice_is_a_hold() {
+    assert!(defers(
+        "Okay. My husband is home, let me text him to do that. One moment."
+    ));
+    assert!(defers(
+        "Restart the whole phone? Okay. Hold on, it is turning off now."
+    ));
+}
+
+#[test]
+fn a_goodbye_after_a_hold_phrase_leaves() {
+    assert!(!defers(
+        "So my sister, until six, okay. And my mother, I'll go look after my shift. Thank you, bye."
+    ));
+    assert!(!defers("Hang on, no, don't do that."));
 }

@@ -120,6 +120,46 @@ pub fn phone(text: &str) -> Option<String> {
     })
 }
 
+/// The phone number in `text` is where the caller wants something sent ("could you
+/// text the bill to his phone instead of mine? His number is…"), not the number of an
+/// account: a destination is named and nothing says the account is under it.
+pub fn phone_is_destination(text: &str) -> bool {
+    const DESTINATION: &[&str] = &[
+        "to his phone",
+        "to her phone",
+        "to his number",
+        "to her number",
+        "to his cell",
+        "to her cell",
+        "to his mobile",
+        "to her mobile",
+        "instead of mine",
+        "to this number instead",
+        "to another number",
+        "to a different number",
+        "to my husband's",
+        "to my wife's",
+        "to my son's",
+        "to my daughter's",
+        "to my partner's",
+    ];
+    const ACCOUNT: &[&str] = &[
+        "account",
+        "under his",
+        "under her",
+        "under my",
+        "registered",
+        "in his name",
+        "in her name",
+        "on file",
+        "the number on",
+    ];
+    let said = format!(" {} ", words(text).join(" "));
+    phone(text).is_some()
+        && DESTINATION.iter().any(|p| said.contains(&format!(" {p} ")))
+        && !ACCOUNT.iter().any(|p| said.contains(&format!(" {p} ")))
+}
+
 /// The last five-digit run (a US ZIP code) the caller says.
 pub fn zip(text: &str) -> Option<String> {
     digit_runs(text).into_iter().rev().find(|d| d.len() == 5)
@@ -215,6 +255,27 @@ pub fn months_together(text: &str) -> Vec<u32> {
     }
 }
 
+/// Months asked for in sentences of their own ("January by text, that one's for me.
+/// And February by email."): each sentence's month (as [`month`] reads it) with the
+/// sentence, in order, each month once. Fewer than two: empty.
+pub fn months_by_sentence(text: &str) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for sentence in text.split_inclusive(['.', '?', '!', ';']) {
+        let Some(m) = month(sentence) else {
+            continue;
+        };
+        match out.iter_mut().find(|(seen, _)| *seen == m) {
+            // The month's latest sentence says most about it ("January by text").
+            Some(entry) => entry.1 = sentence.trim().to_string(),
+            None => out.push((m, sentence.trim().to_string())),
+        }
+    }
+    if out.len() < 2 {
+        out.clear();
+    }
+    out
+}
+
 /// Short month names as recognisers write them; "jan", "mar" and "may" are words or
 /// names too often to count.
 const MONTH_ABBREVIATIONS: &[(&str, u32)] = &[
@@ -260,6 +321,13 @@ pub fn previous_bill(text: &str) -> bool {
 /// or "around", not a month, a day or a word that starts sentences. The last one
 /// named wins. Recognisers capitalise names, which is what this reads.
 pub fn place(text: &str) -> Option<String> {
+    places(text).pop()
+}
+
+/// Every place the caller names, each once, in the order last named ("my sister in
+/// Riverside and my mother in Springfield" → Riverside, Springfield), as [`place`]
+/// reads them.
+pub fn places(text: &str) -> Vec<String> {
     const NOT_PLACES: &[&str] = &[
         "i",
         "i'm",
@@ -315,7 +383,7 @@ pub fn place(text: &str) -> Option<String> {
             && t.chars().skip(1).all(|c| c.is_lowercase() || c == '-')
             && !NOT_PLACES.contains(&t.to_lowercase().as_str())
     };
-    let mut found = None;
+    let mut found = Vec::new();
     for i in 0..tokens.len().saturating_sub(1) {
         if !matches!(
             tokens[i].to_lowercase().as_str(),
@@ -337,7 +405,9 @@ pub fn place(text: &str) -> Option<String> {
             name.push(' ');
             name.push_str(next);
         }
-        found = Some(name);
+        // In the order last named: `place` reads the last one.
+        found.retain(|f| *f != name);
+        found.push(name);
     }
     found
 }
@@ -347,7 +417,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_number_to_send_to_is_no_account_number() {
+        assert!(phone_is_destination(
+            "could you text the bill to his phone instead of mine? His number is five five five, eight two six, four four one nine."
+        ));
+        assert!(!phone_is_destination(
+            "The account is under my husband's number, five five five, one two three, zero zero zero four."
+        ));
+        assert!(!phone_is_destination(
+            "It's his number, 5551230004. And ZIP, 02101."
+        ));
+    }
+
+    #[test]
     fn places_named_after_a_preposition() {
+        assert_eq!(
+            places("My sister lives in Riverside and my mother in Springfield. Is something going on in Riverside? And in Springfield?"),
+            vec!["Riverside".to_string(), "Springfield".to_string()]
+        );
         assert_eq!(
             place("Is there an outage in Denver? Is that you folks?").as_deref(),
             Some("Denver")
@@ -429,6 +516,15 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(months("not March, the February one"), vec![2]);
+        let asked = months_by_sentence(
+            "The December one, text it to me, no, wait, not December, January. January by text. And February by email.",
+        );
+        assert_eq!(
+            asked.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(asked[0].1, "January by text.");
+        assert!(months_by_sentence("Not March. The February one, please.").is_empty());
         assert_eq!(
             month("Can you email me the bill for February, no, sorry, March. The February one I already have."),
             Some(3)

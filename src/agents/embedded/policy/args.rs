@@ -67,12 +67,11 @@ pub(super) fn resolve(
                     let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
                         return None;
                     };
-                    let place = slots::place(content)?;
-                    let named =
-                        format!(" {} ", crate::agents::confirm::words(clause).join(" ")).contains(
-                            &format!(" {} ", crate::agents::confirm::words(&place).join(" ")),
-                        );
-                    named.then_some(place)
+                    let said = format!(" {} ", crate::agents::confirm::words(clause).join(" "));
+                    slots::places(content).into_iter().find(|place| {
+                        let place = crate::agents::confirm::words(place).join(" ");
+                        said.contains(&format!(" {place} "))
+                    })
                 })
                 .map(Value::String)
         }

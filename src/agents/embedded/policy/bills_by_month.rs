@@ -137,12 +137,37 @@ impl Policy {
         let msgs = &t.req.messages;
         // The request that named the months: this turn, or the one a question about
         // the channel interrupted.
+        let invoice_intent = t.spec.intents.iter().find(|i| sends_invoice(i));
+        let options = args::enum_options(&t.req.tools, SEND_INVOICE, "channel");
+        // Each month with the words that asked for it ("January by text. And
+        // February by email.").
         let (asked_at, months) = msgs[..=t.user_idx]
             .iter()
             .enumerate()
             .rev()
             .filter_map(|(i, m)| match m {
-                ChatMessage::User { content } => Some((i, slots::months_together(content))),
+                ChatMessage::User { content } => {
+                    let together: Vec<(u32, String)> = slots::months_together(content)
+                        .into_iter()
+                        .map(|m| (m, String::new()))
+                        .collect();
+                    // A month in a sentence of its own counts when that sentence
+                    // says how to send it ("I got the January one fine. Can you
+                    // text me February?" asks for one bill).
+                    let asked = if together.is_empty() {
+                        let stated = |words: &str| {
+                            invoice_intent.is_some_and(|i| {
+                                slots::choose_stated(words, &options, &i.synonyms).is_some()
+                            })
+                        };
+                        let mut by_sentence = slots::months_by_sentence(content);
+                        by_sentence.retain(|(_, words)| stated(words));
+                        by_sentence
+                    } else {
+                        together
+                    };
+                    Some((i, asked))
+                }
                 _ => None,
             })
             .take(3)
@@ -160,17 +185,22 @@ impl Policy {
                 _ => None,
             })
             .collect();
-        let (month, id) = months
+        let (month, id, words) = months
             .iter()
-            .filter(|m| !sent.contains(m))
-            .find_map(|&m| known_bill(msgs, m).map(|id| (m, id)))?;
+            .filter(|(m, _)| !sent.contains(m))
+            .find_map(|(m, words)| known_bill(msgs, *m).map(|id| (*m, id, words)))?;
         let last_args = last_call_of(msgs, SEND_INVOICE)?;
         let last: Value = serde_json::from_str(&last_args).unwrap_or_default();
+        // The channel named with this month, else the one just used.
+        let channel = invoice_intent
+            .and_then(|i| slots::choose_stated(words, &options, &i.synonyms))
+            .map(|c| json!(c))
+            .unwrap_or_else(|| last["channel"].clone());
         tracing::debug!(month, id, "another month of the same request");
         Some(Decision::Call {
             say: Some(report.to_string()),
             name: SEND_INVOICE.into(),
-            arguments: json!({ "channel": last["channel"], "invoice_id": id }),
+            arguments: json!({ "channel": channel, "invoice_id": id }),
         })
     }
 }
@@ -189,7 +219,21 @@ pub(super) fn once_done(t: &Turn, text: String) -> String {
     }
 }
 
+/// Said when the caller asks for a bill to go to a number that is not the account's.
+const ONLY_ON_FILE: &str =
+    "I can only send it to the phone number or the email address on the account, not to another number.";
+
 impl Policy {
+    /// "Could you text the bill to his phone instead of mine? His number is…": bills go
+    /// only to the account's own phone or email; say so, and ask which (nothing sent).
+    pub(super) fn to_another_number(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+        if !sends_invoice(intent) || !slots::phone_is_destination(t.user_text) {
+            return None;
+        }
+        let question = intent.ask_again.as_deref().or(intent.ask.as_deref())?;
+        Some(Decision::Say(format!("{ONLY_ON_FILE} {question}")))
+    }
+
     /// "They are both going to the email, yes?": a question about the step just done
     /// that names the channel it used (and asks for nothing new) is answered by its
     /// `again` line, not routed as a new request.

@@ -28,6 +28,11 @@ impl Policy {
         {
             return None;
         }
+        // The caller's own plan is no help when the calling number matches no account
+        // (a withheld number, a studio line): the first result stands on its own.
+        if then.tool == "lookup_customer" && super::identity::not_on_file(&t.req.messages) {
+            return None;
+        }
         let arguments = self
             .fill_args(t, &then.args, &then.tool, Some(result), &intent.synonyms)
             .ok()?;

@@ -339,9 +339,16 @@ impl Policy {
     }
 }
 
+/// The calling number is known to match no account, and none was verified since.
+pub(super) fn not_on_file(messages: &[ChatMessage]) -> bool {
+    identity(messages) == Identity::NotOnFile
+}
+
 /// A phone number in `text` that is not the one the caller is calling from.
 fn account_number(t: &Turn, text: &str) -> Option<String> {
     let normal = crate::store::customers::normalize_phone;
     let calling = super::args::caller_phone(&t.req.messages).map(|p| normal(&p));
-    slots::phone(text).filter(|p| Some(normal(p)) != calling)
+    slots::phone(text)
+        .filter(|p| Some(normal(p)) != calling)
+        .filter(|_| !slots::phone_is_destination(text))
 }

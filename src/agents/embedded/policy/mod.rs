@@ -21,6 +21,7 @@ mod identity;
 mod interjections;
 mod offer_questions;
 mod pending;
+mod plan_direction;
 mod record;
 mod requests;
 mod results;
@@ -293,6 +294,9 @@ impl Policy {
         if let Some(d) = self.bill_not_issued(t, intent) {
             return d;
         }
+        if let Some(d) = self.to_another_number(t, intent) {
+            return d;
+        }
         if let Some(d) = self.invoice_list_first(t, intent) {
             return d;
         }
@@ -300,6 +304,7 @@ impl Policy {
             Ok(arguments) if let Some(known) = results::known_result(t, tool, &arguments) => {
                 Decision::Say(self.answer_result(t, Some(intent), tool, &known))
             }
+            Ok(arguments) if let Some(d) = self.against_direction(t, tool, &arguments) => d,
             Ok(arguments) => Decision::Call {
                 say: intent.say.clone(),
                 name: tool.clone(),

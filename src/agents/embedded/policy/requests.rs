@@ -74,6 +74,17 @@ pub(super) struct Request {
     pub index: usize,
     /// The agent that serves it.
     pub owner: String,
+    /// The place the clause names, when the intent takes one ("is something going on
+    /// in Riverside? And in Springfield?" asks the same thing of two places).
+    pub place: Option<String>,
+}
+
+/// Whether `intent` reads a place from the caller (a `$place` argument).
+fn takes_place(intent: &crate::agents::embedded::spec::IntentSpec) -> bool {
+    intent
+        .args
+        .values()
+        .any(|v| v.as_str().is_some_and(|s| s.starts_with("$place")))
 }
 
 /// The clauses of a caller turn: its sentences, split again at joiners ("…my last
@@ -116,7 +127,26 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Request>, ModelError> {
-        let mut parts = clauses(text);
+        let joined = format!(" {} ", words(text).join(" "));
+        let enumerated = ENUMERATION
+            .iter()
+            .any(|e| joined.contains(&format!(" {e} ")))
+            || ((joined.contains(" also ") || adds_with_too(text))
+                && words(text).len() <= SHORT_TURN_WORDS);
+        // Two questions asked are two requests ("…both called me saying it's slow. Is
+        // something going on in Riverside? And in Springfield?"): the questions are
+        // the requests, the story around them is not.
+        let questions: Vec<String> = text
+            .split_inclusive(['.', '?', '!', ';'])
+            .filter(|s| s.trim_end().ends_with('?'))
+            .flat_map(clauses)
+            .collect();
+        let asked_twice = text.matches('?').count() >= 2;
+        let mut parts = if asked_twice && !enumerated {
+            questions
+        } else {
+            clauses(text)
+        };
         // "I'm moving to Boston and choosing a company. Two questions: …": what comes
         // before a count of the requests is the story, not one of them.
         if let Some(at) = parts.iter().position(|c| {
@@ -129,12 +159,35 @@ impl Policy {
             return Ok(Vec::new());
         }
         let mut found: Vec<Request> = Vec::new();
+        let places = crate::agents::embedded::slots::places(text);
         for clause in parts {
             if clause.split(' ').count() < MIN_CLAUSE_WORDS {
                 continue;
             }
+            let said = format!(" {clause} ");
+            let place = places
+                .iter()
+                .find(|p| said.contains(&format!(" {} ", words(p).join(" "))))
+                .cloned();
+            // "…in Riverside? And in Springfield?": the same request of another place.
+            let same_of_another_place = found
+                .last()
+                .filter(|prev| {
+                    takes_place(&self.brains[&prev.agent].intents[prev.index])
+                        && place.is_some()
+                        && prev.place.is_some()
+                        && prev.place != place
+                })
+                .cloned();
             let routing = self.route_turn(embedder, &clause)?;
             let (Some(owner), Some(best)) = (routing.owner, routing.best) else {
+                if let Some(prev) = same_of_another_place {
+                    found.push(Request {
+                        clause,
+                        place,
+                        ..prev
+                    });
+                }
                 continue;
             };
             if owner == ANY || owner == HUMAN {
@@ -143,8 +196,12 @@ impl Policy {
             let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
             let duplicate = found.iter().any(|r| {
                 let other = &self.brains[&r.agent].intents[r.index];
-                (r.agent == best.intent.agent && r.index == best.intent.index)
-                    || (intent.tool.is_some() && other.tool == intent.tool)
+                let same = (r.agent == best.intent.agent && r.index == best.intent.index)
+                    || (intent.tool.is_some() && other.tool == intent.tool);
+                same && !(takes_place(intent)
+                    && place.is_some()
+                    && r.place.is_some()
+                    && r.place != place)
             });
             if !duplicate {
                 found.push(Request {
@@ -152,16 +209,11 @@ impl Policy {
                     agent: best.intent.agent.clone(),
                     index: best.intent.index,
                     owner,
+                    place: place.filter(|_| takes_place(intent)),
                 });
             }
         }
-        let joined = format!(" {} ", words(text).join(" "));
-        let announced = ENUMERATION
-            .iter()
-            .any(|e| joined.contains(&format!(" {e} ")))
-            || ((joined.contains(" also ") || adds_with_too(text))
-                && words(text).len() <= SHORT_TURN_WORDS);
-        if found.len() < 2 || !announced {
+        if found.len() < 2 || !(enumerated || asked_twice) {
             found.clear();
         }
         Ok(found)
@@ -267,8 +319,14 @@ impl Policy {
                 // Its tool ran, or the step it offers did ("yes, refund the extra
                 // one" is served by the refund, not by looking the charge up again).
                 tool_calls.iter().any(|c| {
-                    Some(c.name.as_str()) == intent.tool.as_deref()
-                        || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name)
+                    // A request about a place is served by a call about that place.
+                    let here = r.place.as_ref().is_none_or(|p| {
+                        c.arguments
+                            .to_lowercase()
+                            .contains(&format!("\"{}\"", p.to_lowercase()))
+                    });
+                    here && (Some(c.name.as_str()) == intent.tool.as_deref()
+                        || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name))
                 }) || content.as_deref().is_some_and(|c| {
                     let c = c.trim();
                     intent.asks(c)

@@ -48,18 +48,46 @@ impl Policy {
         let candidates: Vec<usize> = (0..spec.intents.len())
             .filter(|&i| spec.intents[i].tool.as_deref() == Some(tool))
             .collect();
+        // A turn holding several requests: the one this call served (by its place).
+        let args = last_call_of(&t.req.messages, tool)
+            .unwrap_or_default()
+            .to_lowercase();
+        let from_request = self
+            .requests(embedder, t.user_text)?
+            .into_iter()
+            .find(|r| {
+                r.agent == t.req.agent
+                    && candidates.contains(&r.index)
+                    && r.place
+                        .as_ref()
+                        .is_none_or(|p| args.contains(&format!("\"{}\"", p.to_lowercase())))
+            })
+            .map(|r| r.index);
         let chosen = match candidates.as_slice() {
             [] => None,
             [only] => Some(*only),
+            _ if from_request.is_some() => from_request,
             _ => {
-                let e = embedder
-                    .embed(&normalise(t.user_text))
-                    .map_err(|e| ModelError::Other(e.to_string()))?;
-                self.index
-                    .rank(&e)
-                    .into_iter()
-                    .find(|s| s.intent.agent == t.req.agent && candidates.contains(&s.intent.index))
-                    .map(|s| s.intent.index)
+                // Ranked as routing ranks (cues, `needs_any`, `unless_any` apply), so
+                // the intent that called the tool answers.
+                let ranked = self.rank_turn(embedder, t.user_text)?;
+                let pick = |ranked: Vec<Scored>| {
+                    ranked
+                        .into_iter()
+                        .find(|s| {
+                            s.intent.agent == t.req.agent && candidates.contains(&s.intent.index)
+                        })
+                        .map(|s| s.intent.index)
+                };
+                match pick(ranked) {
+                    Some(i) => Some(i),
+                    None => {
+                        let e = embedder
+                            .embed(&normalise(t.user_text))
+                            .map_err(|e| ModelError::Other(e.to_string()))?;
+                        pick(self.index.rank(&e))
+                    }
+                }
             }
         };
         Ok(chosen.map(|i| &spec.intents[i]))

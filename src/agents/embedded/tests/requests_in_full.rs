@@ -383,3 +383,171 @@ async fn an_outage_question_from_a_number_not_on_file_needs_no_account() {
     assert_eq!(name, "check_service_status");
     assert_eq!(args, json!({"region": "Austin"}));
 }
+
+#[tokio::test]
+async fn the_same_question_of_two_places_checks_each() {
+    let turn = "My sister lives in Riverside and my mother in Springfield, both called me saying it's slow. \
+                Is something going on in Riverside? And in Springfield?";
+    let mut m = vec![user(turn)];
+    let (name, args) = run(req("technical", m.clone())).await.call.unwrap();
+    assert_eq!(
+        (name.as_str(), args),
+        ("check_service_status", json!({"region": "Riverside"}))
+    );
+    m.push(called(
+        "c1",
+        "check_service_status",
+        json!({"region": "Riverside"}),
+    ));
+    m.push(result("c1", status("Riverside", true)));
+    let out = run(req("technical", m)).await;
+    let (name, args) = out.call.expect("Springfield is checked too");
+    assert_eq!(
+        (name.as_str(), args),
+        ("check_service_status", json!({"region": "Springfield"}))
+    );
+    assert!(out.text.contains("Riverside"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn a_plan_asked_for_against_the_way_the_caller_wants_to_go_is_not_quoted() {
+    // Dana is on Plus ($59.99): "down to the top one" goes up, "up to Basic" goes down.
+    let out = run(req(
+        "billing",
+        arrived("I want to go down to the pro plan to save some money"),
+    ))
+    .await;
+    assert_eq!(out.call, None, "no quote: {}", out.text);
+    assert!(
+        out.text.contains("would cost more, not less"),
+        "{}",
+        out.text
+    );
+    let out = run(req(
+        "billing",
+        arrived("Can you upgrade me to Basic, I need faster internet"),
+    ))
+    .await;
+    assert_eq!(out.call, None, "no quote: {}", out.text);
+    assert!(out.text.contains("slower, not faster"), "{}", out.text);
+    // The way it goes: quoted.
+    let (name, args) = run(req(
+        "billing",
+        arrived("I want to go down to the basic plan to save money"),
+    ))
+    .await
+    .call
+    .unwrap();
+    assert_eq!(
+        (name.as_str(), args),
+        ("change_plan", json!({"plan": "basic"}))
+    );
+}
+
+#[tokio::test]
+async fn leave_it_changes_no_plan() {
+    let out = run(req(
+        "billing",
+        arrived(
+            "The cheapest already? Okay, then leave it, don't change anything. Thank you, bye.",
+        ),
+    ))
+    .await;
+    assert_ne!(
+        out.call.map(|c| c.0).as_deref(),
+        Some("change_plan"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn a_bill_to_another_number_is_refused_and_the_channels_on_file_offered() {
+    let ask = "Could you text the bill to his phone instead of mine? His number is five five five, eight two six, four four one nine.";
+    let out = run(req("billing", arrived(ask))).await;
+    assert_eq!(
+        out.call, None,
+        "nothing sent to a number not on the account"
+    );
+    assert!(
+        out.text.starts_with(
+            "I can only send it to the phone number or the email address on the account"
+        ),
+        "{}",
+        out.text
+    );
+    let mut m = arrived(ask);
+    m.push(said(&out.text));
+    m.push(user("Oh. Then the email, please."));
+    let (name, args) = run(req("billing", m)).await.call.unwrap();
+    assert_eq!(
+        (name.as_str(), &args["channel"]),
+        ("send_invoice", &json!("email"))
+    );
+    // Triage does not take the number for an account to verify.
+    let out = run(req("triage", vec![user(ask)])).await;
+    assert_eq!(out.call.unwrap().0, "transfer_to_billing");
+}
+
+#[tokio::test]
+async fn one_bill_per_month_each_on_the_channel_named_with_it() {
+    let ask = "I need two bills. January by text, that one's for me. And March by email, for my accountant.";
+    let mut m = arrived(ask);
+    let (name, args) = run(req("billing", m.clone())).await.call.unwrap();
+    assert_eq!(name, "send_invoice");
+    assert_eq!(args, json!({"channel": "email", "invoice_id": 9}));
+    m.push(called("s1", "send_invoice", args));
+    m.push(ChatMessage::Tool {
+        tool_call_id: "s1".into(),
+        content: SEND_RESULT_MARCH.into(),
+    });
+    // January is not on this record (February and March are): nothing is sent for it.
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None, "{}", out.text);
+    // A month only mentioned is not asked for.
+    let mut m = arrived("I got the February bill fine. Can you email me March?");
+    let (_, args) = run(req("billing", m.clone())).await.call.unwrap();
+    m.push(called("s1", "send_invoice", args));
+    m.push(ChatMessage::Tool {
+        tool_call_id: "s1".into(),
+        content: SEND_RESULT_MARCH.into(),
+    });
+    assert_eq!(run(req("billing", m)).await.call, None);
+}
+
+#[tokio::test]
+async fn the_limit_of_a_plan_named_needs_no_look_at_the_callers_plan() {
+    let out = run(req(
+        "technical",
+        vec![user(
+            "How many requests a minute does the Pro plan give you?",
+        )],
+    ))
+    .await;
+    assert_eq!(out.call, None);
+    assert!(out.text.contains("Pro 6000"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn one_device_failing_while_others_work_gets_a_step_on_that_device() {
+    let out = run(req(
+        "technical",
+        vec![user("My laptop won't join the Wi-Fi since an update, but my phone is on the same Wi-Fi and it's fine.")],
+    ))
+    .await;
+    assert_eq!(out.call, None, "no ticket, no status check: {}", out.text);
+    assert!(
+        out.text.contains("forget the Wi-Fi network"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn moving_the_service_to_a_new_address_needs_a_person() {
+    let turn = "We're moving at the end of the month, across town, still in Austin, and I want to take my internet with me. How does that work?";
+    assert_eq!(
+        run(req("triage", vec![user(turn)])).await.call.unwrap().0,
+        "transfer_to_human"
+    );
+}

@@ -1,0 +1,106 @@
+//! A plan change asked for in one direction whose plan goes the other way ("he put us
+//! on the most expensive plan, I want to go down to the middle one" from a caller
+//! already on the cheapest): the caller's belief is corrected from the plan on record
+//! and nothing is quoted or changed. The `change_plan` tool lists its plans from the
+//! cheapest to the dearest (`basic`, `plus`, `pro`).
+
+use serde_json::Value;
+
+use super::*;
+
+/// Words asking to pay less.
+const DOWN: &[&str] = &[
+    "go down",
+    "move down",
+    "drop down",
+    "step down",
+    "downgrade",
+    "cheaper",
+    "lower",
+    "save money",
+    "save some money",
+    "less expensive",
+    "pay less",
+];
+/// Words asking for more.
+const UP: &[&str] = &[
+    "go up",
+    "move up",
+    "bump up",
+    "step up",
+    "upgrade",
+    "faster",
+    "quicker",
+    "more speed",
+];
+
+/// The caller's current plan (code, name, monthly price) from the billing record or
+/// the latest `lookup_customer` result.
+fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {
+    let from_lookup = messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } if find_call(messages, tool_call_id).is_some_and(|(n, _)| n == "lookup_customer") => {
+            let r: Value = serde_json::from_str(content).ok()?;
+            r.get("customer").cloned()
+        }
+        _ => None,
+    });
+    let customer =
+        from_lookup.or_else(|| record::record_facts(messages)?.get("customer").cloned())?;
+    let plan = customer.get("plan")?;
+    Some((
+        plan["code"].as_str()?.to_string(),
+        plan["name"].as_str()?.to_string(),
+        plan["monthly"].as_str()?.to_string(),
+    ))
+}
+
+impl Policy {
+    /// The plan the caller named goes against the way they asked to go: say so
+    /// instead of quoting it.
+    pub(super) fn against_direction(
+        &self,
+        t: &Turn,
+        tool: &str,
+        arguments: &Value,
+    ) -> Option<Decision> {
+        let target = arguments.get("plan")?.as_str()?;
+        let plans = args::enum_options(&t.req.tools, tool, "plan");
+        let rank = |code: &str| plans.iter().position(|p| p == code);
+        let (code, name, monthly) = current_plan(&t.req.messages)?;
+        let (now, wanted) = (rank(&code)?, rank(target)?);
+        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let asks = |ps: &[&str]| ps.iter().any(|p| said.contains(&format!(" {p} ")));
+        let (down, up) = (asks(DOWN), asks(UP));
+        let target_name = {
+            let mut c = target.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        };
+        let text = if down && !up && wanted > now {
+            let lowest = if now == 0 {
+                ", our lowest-priced plan"
+            } else {
+                ""
+            };
+            format!(
+                "You're on the {name} plan at {monthly} a month now{lowest}, so {target_name} would cost more, not less. I've left your plan as it is. Anything else?"
+            )
+        } else if up && !down && wanted < now {
+            let top = if now + 1 == plans.len() {
+                ", our fastest plan"
+            } else {
+                ""
+            };
+            format!(
+                "You're on the {name} plan at {monthly} a month now{top}, so {target_name} would be slower, not faster. I've left your plan as it is. Anything else?"
+            )
+        } else {
+            return None;
+        };
+        Some(Decision::Say(text))
+    }
+}
