@@ -165,7 +165,7 @@ pub async fn fetch_caller_identity(ctx: &ToolContext) -> Result<HookOutput, Stor
     };
     Ok(HookOutput {
         system_message: Some(format!(
-            "{CALLER_IDENTITY_PREFIX} (from the account system, not said by the caller): the calling number is on the account of {}, {} plan.\njson: {}",
+            "{CALLER_IDENTITY_PREFIX} (from the account system, not said by the caller): this call is on the account of {}, {} plan.\njson: {}",
             c.name,
             c.plan.name,
             json!({"found": true, "name": c.name, "plan": c.plan.code})

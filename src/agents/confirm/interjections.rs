@@ -234,17 +234,27 @@ fn hold_ends_turn(text: &str) -> bool {
         return false;
     }
     let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
+    // "Go ahead. Hang on, let me grab a pen." answers yes; "Is there an outage? Hang
+    // on." asks. An echo of our advice ("Restart the whole phone?") does neither.
+    const ASKING: &[&str] = &[
+        "is", "are", "can", "could", "do", "does", "did", "will", "would", "what", "when", "where",
+        "why", "how", "which", "who", "should",
+    ];
     sentences.iter().all(|s| {
         let ws = words(s);
         let joined = format!(" {} ", ws.join(" "));
-        let echo = !s.trim_end().ends_with('?') || ws.len() <= 5;
-        echo && !ws.iter().any(|w| {
-            ANSWERS.contains(&w.as_str())
-                || (YES_WORDS.contains(&w.as_str()) && !soft(w))
-                || matches!(w.as_str(), "need" | "want" | "help")
-        }) && ![" can you ", " could you ", " would you ", " i'd like "]
-            .iter()
-            .any(|p| joined.contains(p))
+        let opening: String = ws.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
+        let echo = !s.trim_end().ends_with('?')
+            || (ws.len() <= 5 && !ws.first().is_some_and(|w| ASKING.contains(&w.as_str())));
+        echo && !has_yes_phrase(&opening)
+            && !ws.iter().any(|w| {
+                ANSWERS.contains(&w.as_str())
+                    || (YES_WORDS.contains(&w.as_str()) && !soft(w))
+                    || matches!(w.as_str(), "need" | "want" | "help")
+            })
+            && ![" can you ", " could you ", " would you ", " i'd like "]
+                .iter()
+                .any(|p| joined.contains(p))
     })
 }
 

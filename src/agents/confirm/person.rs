@@ -60,11 +60,15 @@ pub fn asks_for_person(text: &str) -> bool {
                 " can ",
                 " could ",
                 " please ",
-                " have ",
-                " get ",
                 " i want ",
                 " i need ",
                 " i'd like ",
+                " have someone ",
+                " have somebody ",
+                " have a ",
+                " get someone ",
+                " get somebody ",
+                " get a ",
             ])
             && !any(&[
                 " said ",
@@ -73,6 +77,9 @@ pub fn asks_for_person(text: &str) -> bool {
                 " supposed ",
                 " they'd ",
                 " would call ",
+                " had ",
+                " times ",
+                " already ",
             ]);
         let talk = talk || call_back;
         let ask = talk

@@ -320,6 +320,10 @@ fn a_call_back_asked_for_is_a_request_for_a_person_a_call_back_reported_is_not()
         "Why did somebody call me from this number?"
     ));
     assert!(!asks_for_person(
+        "I have had somebody call me three times about this already."
+    ));
+    assert!(!asks_for_person("You have people call me at dinner time."));
+    assert!(!asks_for_person(
         "Please don't have anyone call me, just email."
     ));
 }
@@ -360,4 +364,7 @@ fn a_goodbye_after_a_hold_phrase_leaves() {
         "So my sister, until six, okay. And my mother, I'll go look after my shift. Thank you, bye."
     ));
     assert!(!defers("Hang on, no, don't do that."));
+    assert!(!defers("Go ahead. Hang on, let me grab a pen."));
+    assert!(!defers("Sounds good. One moment."));
+    assert!(!defers("Is there an outage? Hang on."));
 }

@@ -35,7 +35,7 @@ pub fn choose<'a>(
                 .iter()
                 .zip(&target)
                 .all(|(w, t)| same(w, t))
-                && (i == 0 || !matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never"))
+                && !negated_before(&ws, i)
         })
     };
     options
@@ -52,6 +52,18 @@ pub fn choose<'a>(
         })
         .max_by_key(|(at, _)| *at)
         .map(|(_, o)| o)
+}
+
+/// A mention at word `i` is turned down by a negation just before it ("text, not
+/// email", "I cannot read a text", "don't send an email"); a bare "no" is a correction
+/// ("no, email"), not a negation.
+fn negated_before(ws: &[String], i: usize) -> bool {
+    ws[i.saturating_sub(3)..i].iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "not" | "don't" | "dont" | "never" | "cannot" | "can't" | "cant" | "won't" | "without"
+        )
+    })
 }
 
 /// [`choose`], counting only a choice the caller *states*, not one of the options
@@ -139,7 +151,7 @@ pub fn choose_stated<'a>(
                 }
                 _ => false,
             };
-            let negated = i > 0 && matches!(ws[i - 1].as_str(), "not" | "don't" | "dont" | "never");
+            let negated = negated_before(&ws, i);
             !negated && (framed || as_verb || approved)
         })
     };
@@ -165,6 +177,26 @@ pub fn choose_stated<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_channel_turned_down_a_few_words_before_is_not_chosen() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> =
+            [("sms".to_string(), vec!["text".to_string()])].into();
+        assert_eq!(
+            choose(
+                "Yes, email is best. My phone is broken, I cannot read a text.",
+                &opts,
+                &syn
+            )
+            .map(String::as_str),
+            Some("email")
+        );
+        assert_eq!(
+            choose("Don't send an email, text it", &opts, &syn).map(String::as_str),
+            Some("sms")
+        );
+    }
 
     #[test]
     fn a_channel_stated_before_another_mentioned_in_passing_is_chosen() {

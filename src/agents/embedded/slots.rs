@@ -133,10 +133,14 @@ pub fn phone_is_destination(text: &str) -> bool {
         "to her cell",
         "to his mobile",
         "to her mobile",
-        "instead of mine",
         "to this number instead",
         "to another number",
         "to a different number",
+        "to my husband",
+        "to my wife",
+        "to my son",
+        "to my daughter",
+        "to my partner",
         "to my husband's",
         "to my wife's",
         "to my son's",
@@ -176,6 +180,18 @@ pub fn month(text: &str) -> Option<u32> {
 /// January bill and the February bill" → [1, 2]); negated ones left out, as in
 /// [`month`].
 pub fn months(text: &str) -> Vec<u32> {
+    let mut found: Vec<u32> = Vec::new();
+    for sentence in text.split_inclusive(['.', '?', '!', ';']) {
+        for m in months_in_sentence(sentence) {
+            found.retain(|&f| f != m);
+            found.push(m);
+        }
+    }
+    found
+}
+
+/// The months asked for in one sentence, in order ([`months`]).
+fn months_in_sentence(text: &str) -> Vec<u32> {
     let ws = words(text);
     let mut found: Vec<u32> = Vec::new();
     for (i, w) in ws.iter().enumerate() {
@@ -197,17 +213,19 @@ pub fn months(text: &str) -> Vec<u32> {
         if matches!(prev, Some("not" | "no" | "never")) {
             continue;
         }
-        // "The January one I already have": named, not asked for.
+        // "The January one I already have", "I already have February's": named, not
+        // asked for ("already" in the same sentence, next to the month).
         let is_month = |w: &String| {
             crate::calendar::MONTHS
                 .iter()
                 .any(|n| n.eq_ignore_ascii_case(w))
         };
-        if ws[i + 1..(i + 6).min(ws.len())]
+        let after = ws[i + 1..(i + 6).min(ws.len())]
             .iter()
             .take_while(|w| !is_month(w))
-            .any(|w| w == "already")
-        {
+            .any(|w| w == "already");
+        let before = ws[i.saturating_sub(3)..i].iter().any(|w| w == "already");
+        if after || before {
             continue;
         }
         if w == "may" {
@@ -227,7 +245,7 @@ pub fn months(text: &str) -> Vec<u32> {
 
 /// Several months asked for together ("the January bill and the February bill",
 /// "both January and February"): every two named in a row are joined by "and",
-/// "plus" or "both", with no correction between ("January, no, sorry, February" asks
+/// "plus", "both" or "also" within three words, with no correction between ("January, no, sorry, February" asks
 /// for one, and so does "February. The January one I already have"). Empty otherwise.
 pub fn months_together(text: &str) -> Vec<u32> {
     let ws = words(text);
@@ -246,7 +264,7 @@ pub fn months_together(text: &str) -> Vec<u32> {
                 "no" | "not" | "sorry" | "mean" | "actually" | "instead" | "wait" | "or"
             )
         });
-        joins && !corrects && between.len() <= 6
+        joins && !corrects && between.len() <= 3
     });
     if joined {
         months(text)
@@ -427,6 +445,12 @@ mod tests {
         assert!(!phone_is_destination(
             "It's his number, 5551230004. And ZIP, 02101."
         ));
+        assert!(!phone_is_destination(
+            "I'm calling from my wife's phone instead of mine. My number is 555-123-0002."
+        ));
+        assert!(phone_is_destination(
+            "Text it to my wife, her number is 555 826 4419."
+        ));
     }
 
     #[test]
@@ -516,6 +540,14 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(months("not March, the February one"), vec![2]);
+        assert_eq!(
+            month("Can you email me the January bill? I already have February's."),
+            Some(1)
+        );
+        assert_eq!(
+            month("Can you resend the February bill? I already deleted it."),
+            Some(2)
+        );
         let asked = months_by_sentence(
             "The December one, text it to me, no, wait, not December, January. January by text. And February by email.",
         );

@@ -1,8 +1,10 @@
 //! Bills asked for by month, beyond one bill that exists: a month whose bill is not
 //! issued yet ("could you text me the March bill?" when February's is the latest: said
-//! so, and the latest offered instead — never sent unasked), and several months in one
+//! so, and the latest offered instead — never sent unasked), several months in one
 //! request ("the January bill and the February bill, both of them, by email": one
-//! `send_invoice` per bill, on the channel of the first).
+//! `send_invoice` per bill, each on the channel named with it, else the one just used),
+//! a bill asked for a number that is not the account's (refused; the channels on file
+//! offered), and a question about the channel just used.
 
 use serde_json::{json, Value};
 
@@ -67,6 +69,11 @@ impl Policy {
         }
         let msgs = &t.req.messages;
         let month = slots::month(t.user_text)?;
+        // "The bill that's due in April" names a due date, not the bill's month.
+        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
+        if said.contains(" due in ") || said.contains(" due on ") || said.contains(" due by ") {
+            return None;
+        }
         if known_bill(msgs, month).is_some() {
             return None;
         }
@@ -170,8 +177,20 @@ impl Policy {
                 }
                 _ => None,
             })
-            .take(3)
+            .take(2)
             .find(|(_, months)| months.len() > 1)?;
+        // An earlier turn counts only when our question about this same request came
+        // between ("…January and February." "Email or text?" "Email.").
+        if asked_at < t.user_idx {
+            let between = &msgs[asked_at + 1..t.user_idx];
+            let asked_channel = between.iter().any(|m| {
+                matches!(m, ChatMessage::Assistant { content: Some(c), .. }
+                    if invoice_intent.is_some_and(|i| i.asks(c)))
+            });
+            if !asked_channel {
+                return None;
+            }
+        }
         let sent: Vec<u32> = msgs[asked_at..]
             .iter()
             .filter_map(|m| match m {
@@ -239,9 +258,17 @@ impl Policy {
     /// `again` line, not routed as a new request.
     pub(super) fn asks_about_channel_used(&self, t: &Turn) -> Option<Decision> {
         let before = &t.req.messages[..t.user_idx];
+        // "I got the text but the link says it's expired?" reports a problem.
+        const TROUBLE: &[&str] = &[
+            "expired", "expire", "expires", "work", "works", "working", "broken", "wrong", "error",
+            "invalid", "never", "didn't", "doesn't", "isn't", "can't", "won't",
+        ];
         if !t.user_text.contains('?')
             || confirm::makes_request(t.user_text)
             || slots::month(t.user_text).is_some()
+            || confirm::words(t.user_text)
+                .iter()
+                .any(|w| TROUBLE.contains(&w.as_str()))
         {
             return None;
         }

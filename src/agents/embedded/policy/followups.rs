@@ -83,10 +83,27 @@ impl Policy {
         if !said.trim_end().ends_with('?') {
             return None;
         }
+        // The tools called before the caller's turn, handoffs aside: a chained step
+        // spoke only when it followed its intent's own tool (a lookup made to verify
+        // the caller is no healthy-line follow-up).
+        let calls: Vec<String> = calls_since(&t.req.messages[..t.user_idx])
+            .into_iter()
+            .filter(|n| !n.starts_with("transfer_to_"))
+            .collect();
+        let chained = |first: &Option<String>, then: &str| match calls.as_slice() {
+            [.., a, b] => b == then && first.as_deref() == Some(a.as_str()),
+            _ => false,
+        };
         let intent = t.spec.intents.iter().find(|i| {
             i.accept.is_some()
                 && match (&i.then, &spoke_about) {
-                    (Some(then), Some(tool)) => &then.tool == tool,
+                    (Some(then), Some(tool)) => &then.tool == tool && chained(&i.tool, &then.tool),
+                    // Its own tool's result, and the line was about it (a rate limit
+                    // from the plan looked up: "…Would you like a bigger plan?").
+                    (None, Some(tool)) => {
+                        i.tool.as_deref() == Some(tool.as_str())
+                            && calls.last().is_some_and(|c| c == tool)
+                    }
                     (None, None) => i.tool.is_none() && i.replies.iter().any(|r| r.text() == said),
                     _ => false,
                 }

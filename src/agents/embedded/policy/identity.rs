@@ -3,8 +3,10 @@
 //! ([`NEEDS_CUSTOMER`]), checked with `lookup_customer`, and the request that needed
 //! them is then served. Nothing about an account is said before the check passes.
 //!
-//! The state is read from the history: the billing record's note (`"found": false`),
-//! a tool's `customer_not_identified` refusal, and `lookup_customer` results.
+//! The state is read from the history: the billing record's or the caller-identity
+//! note (`"found": false`), a tool's `customer_not_identified` refusal, and
+//! `lookup_customer` results. Arriving at billing (which serves nothing without the
+//! account) the account is asked for at once; elsewhere only before a tool that needs it.
 
 use serde_json::{json, Value};
 

@@ -16,7 +16,10 @@ const DOWN: &[&str] = &[
     "step down",
     "downgrade",
     "cheaper",
-    "lower",
+    "lower plan",
+    "lower price",
+    "lower tier",
+    "lower bill",
     "save money",
     "save some money",
     "less expensive",
@@ -34,9 +37,29 @@ const UP: &[&str] = &[
     "more speed",
 ];
 
-/// The caller's current plan (code, name, monthly price) from the billing record or
-/// the latest `lookup_customer` result.
+/// The caller's current plan (code, name, monthly price): the plan of a change made in
+/// the call, else the latest `lookup_customer` result, else the billing record.
 fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {
+    let changed = messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Tool { content, .. } => {
+            let r: Value = serde_json::from_str(content).ok()?;
+            (r["status"] == "changed")
+                .then(|| r.get("to").cloned())
+                .flatten()
+        }
+        _ => None,
+    });
+    if let Some(to) = changed {
+        // The change result names the plan; its code is the name in lower case.
+        let name = to["name"].as_str()?.to_string();
+        return Some((
+            to["code"]
+                .as_str()
+                .map_or_else(|| name.to_lowercase(), str::to_string),
+            name,
+            to["monthly"].as_str()?.to_string(),
+        ));
+    }
     let from_lookup = messages.iter().rev().find_map(|m| match m {
         ChatMessage::Tool {
             tool_call_id,
@@ -71,8 +94,19 @@ impl Policy {
         let rank = |code: &str| plans.iter().position(|p| p == code);
         let (code, name, monthly) = current_plan(&t.req.messages)?;
         let (now, wanted) = (rank(&code)?, rank(target)?);
-        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
-        let asks = |ps: &[&str]| ps.iter().any(|p| said.contains(&format!(" {p} ")));
+        // "I don't need anything faster" asks for nothing faster.
+        let ws = confirm::words(t.user_text);
+        let asks = |ps: &[&str]| {
+            ps.iter().any(|p| {
+                let p: Vec<&str> = p.split(' ').collect();
+                (0..ws.len().saturating_sub(p.len() - 1)).any(|i| {
+                    ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p)
+                        && !ws[i.saturating_sub(4)..i]
+                            .iter()
+                            .any(|w| confirm::negates(w))
+                })
+            })
+        };
         let (down, up) = (asks(DOWN), asks(UP));
         let target_name = {
             let mut c = target.chars();

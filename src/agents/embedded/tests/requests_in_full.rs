@@ -551,3 +551,24 @@ async fn moving_the_service_to_a_new_address_needs_a_person() {
         "transfer_to_human"
     );
 }
+
+#[tokio::test]
+async fn direction_words_turned_down_or_about_speed_do_not_block_a_change() {
+    // Dana is on Plus: "I don't need anything faster, put me on Basic" goes down as asked.
+    let (name, _) = run(req(
+        "billing",
+        arrived("I don't need anything faster, put me on the basic plan"),
+    ))
+    .await
+    .call
+    .unwrap();
+    assert_eq!(name, "change_plan");
+    let (name, _) = run(req(
+        "billing",
+        arrived("My speeds are lower than they should be, put me on the pro plan"),
+    ))
+    .await
+    .call
+    .unwrap();
+    assert_eq!(name, "change_plan");
+}
