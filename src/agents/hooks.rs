@@ -168,7 +168,20 @@ pub async fn fetch_caller_identity(ctx: &ToolContext) -> Result<HookOutput, Stor
             "{CALLER_IDENTITY_PREFIX} (from the account system, not said by the caller): this call is on the account of {}, {} plan.\njson: {}",
             c.name,
             c.plan.name,
-            json!({"found": true, "name": c.name, "plan": c.plan.code})
+            json!({
+                "found": true,
+                "name": c.name,
+                "plan": c.plan.code,
+                // What the calling line is (no billing facts): where it is served and
+                // what the plan gives, so a healthy-line answer needs no lookup.
+                "region": c.region,
+                "plan_details": {
+                    "code": c.plan.code,
+                    "name": c.plan.name,
+                    "monthly": crate::store::customers::dollars(c.plan.monthly_cents),
+                    "speed_mbps": c.plan.speed_mbps,
+                },
+            })
         )),
         customer_id: Some(c.id),
     })

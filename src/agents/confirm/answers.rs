@@ -122,6 +122,16 @@ pub(super) const REFUSALS: &[&str] = &[
     "talk to them",
     "ask my",
     "not sure",
+    // Keeping things as they are ("never mind, I'll stay as I am").
+    "never mind",
+    "nevermind",
+    "stay as i am",
+    "stay as we are",
+    "stay where i am",
+    "stay where we are",
+    "stay on my plan",
+    "i won't change",
+    "we won't change",
 ];
 
 /// The caller turns our offer down in some clause: one that opens with a refusal
@@ -131,13 +141,53 @@ pub(super) const REFUSALS: &[&str] = &[
 /// no, that's fair… okay, just the extra one then, go ahead"): the caller's last word
 /// on the offer counts.
 pub fn refuses(text: &str) -> bool {
-    let clauses: Vec<&str> = text.split(['.', ',', ';', '!', '?']).collect();
-    let Some(last_refusal) = clauses.iter().rposition(|c| refusing_clause(c)) else {
+    // Each clause, with whether its sentence is a question: a "yes?" tag ("my bill is
+    // still paid, yes?") takes no "wait" back.
+    let clauses: Vec<(&str, bool)> = text
+        .split_inclusive(['.', '!', '?'])
+        .flat_map(|sentence| {
+            let question = sentence.trim_end().ends_with('?');
+            sentence
+                .split([',', ';', '.', '!', '?'])
+                .map(move |c| (c, question))
+        })
+        .collect();
+    // "Wait, before you do anything: is my bill still paid?" asks first; it refuses
+    // nothing (the offer still stands).
+    let asks = text.contains('?');
+    let Some(last_refusal) = clauses
+        .iter()
+        .rposition(|(c, _)| refusing_clause(c) && !(asks && hesitating_clause(c)))
+    else {
         return false;
     };
     !clauses[last_refusal + 1..]
         .iter()
-        .any(|c| plain_go_ahead(c))
+        .any(|(c, question)| !question && plain_go_ahead(c))
+}
+
+/// `text` without its questions: "If you give one back, my bill is still paid, yes?"
+/// asks; it agrees to nothing.
+fn without_questions(text: &str) -> String {
+    text.split_inclusive(['.', '!', '?'])
+        .filter(|sentence| !sentence.trim_end().ends_with('?'))
+        .collect()
+}
+
+/// A clause that only holds the caller back ("wait, wait", "hang on", "hold on a
+/// second").
+fn hesitating_clause(clause: &str) -> bool {
+    let ws = words(clause);
+    let joined = format!(" {} ", ws.join(" "));
+    let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
+    opener.is_some_and(|w| matches!(w.as_str(), "wait" | "hold" | "hang"))
+        && !REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
+        && !ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "no" | "don't" | "dont" | "not" | "cancel" | "stop"
+            )
+        })
 }
 
 fn refusing_clause(clause: &str) -> bool {
@@ -197,7 +247,7 @@ pub fn accepts(text: &str) -> bool {
         return false;
     }
     // "Hang on, before you do it, does…?": a yes phrase in a condition agrees to nothing.
-    let said = unconditional(text);
+    let said = unconditional(&without_questions(text));
     strong_yes(&said) || (plain_yes(&said) && !text.contains('?'))
 }
 
@@ -223,10 +273,11 @@ fn unconditional(text: &str) -> String {
 pub fn agrees(text: &str) -> bool {
     // Judged by clause, the yes must be a clear one ("yes", "go ahead", not "okay, I
     // don't know").
-    is_affirmative(text) || (accepts(text) && strong_yes(&unconditional(text)))
+    is_affirmative(text) || (accepts(text) && strong_yes(&unconditional(&without_questions(text))))
 }
 
 /// The caller clearly said yes. "please" alone counts only as a whole reply.
 pub fn is_affirmative(text: &str) -> bool {
-    !is_negative(text) && (has_yes_phrase(text) || plain_yes(text))
+    let said = without_questions(text);
+    !is_negative(text) && (has_yes_phrase(&said) || plain_yes(&said))
 }

@@ -117,8 +117,18 @@ fn offers_taken_or_refused_clause_by_clause() {
         "ok thanks bye",
         "Hang on, before you do it. Does the cheaper price start now, or only on the next bill?",
         "if you do it today, will I pay twice?",
+        // A "yes?" tag asks; it takes no "wait" back.
+        "Wait, wait, before you do anything. If you give one back, my March bill is still paid, yes? I don't want some letter next month saying I'm behind.",
+        "And that starts today, yes?",
     ] {
         assert!(!accepts(t), "{t}");
+    }
+    // The tools' own check: a "yes?" tag agrees to nothing either.
+    for t in [
+        "Wait, wait, before you do anything. If you give one back, my March bill is still paid, yes? I don't want some letter next month saying I'm behind.",
+        "And that starts today, yes?",
+    ] {
+        assert!(!agrees(t), "{t}");
     }
     assert!(refuses(
         "No. I'm not paying more for that. Leave it as it is."

@@ -253,11 +253,15 @@ pub fn months_together(text: &str) -> Vec<u32> {
     if at.len() < 2 {
         return Vec::new();
     }
+    let joiner = |b: &String| matches!(b.as_str(), "and" | "plus" | "both" | "also");
+    // "January, February and March": a list whose last two are joined.
+    let listed = at
+        .windows(2)
+        .last()
+        .is_some_and(|w| ws[w[0] + 1..w[1]].iter().any(joiner));
     let joined = at.windows(2).all(|w| {
         let between = &ws[w[0] + 1..w[1]];
-        let joins = between
-            .iter()
-            .any(|b| matches!(b.as_str(), "and" | "plus" | "both" | "also"));
+        let joins = between.iter().any(joiner) || (between.is_empty() && listed);
         let corrects = between.iter().any(|b| {
             matches!(
                 b.as_str(),
@@ -342,6 +346,36 @@ pub fn place(text: &str) -> Option<String> {
     places(text).pop()
 }
 
+/// The place an answer to "which city or area?" opens with ("Riverside. The shop's on
+/// Magnolia." → Riverside): a capitalised name making up its first sentence (up to two
+/// words), or any place [`places`] reads.
+pub fn place_answer(text: &str) -> Option<String> {
+    if let Some(p) = place(text) {
+        return Some(p);
+    }
+    let first = text.split(['.', '!', '?', ',']).next()?.trim();
+    let ws: Vec<&str> = first.split_whitespace().collect();
+    let capital = |t: &&str| {
+        t.chars().next().is_some_and(char::is_uppercase)
+            && t.chars().skip(1).all(|c| c.is_lowercase() || c == '-')
+    };
+    // Words that open any answer, not a name.
+    const OPENERS: &[&str] = &[
+        "yes", "yeah", "yep", "no", "nope", "hello", "hi", "hiya", "hey", "howdy", "okay", "ok",
+        "sorry", "thanks", "well", "um", "uh", "sure", "wait", "what", "pardon", "right",
+        "alright", "fine", "good",
+    ];
+    let opener = ws
+        .iter()
+        .any(|w| OPENERS.contains(&w.to_lowercase().as_str()));
+    (!ws.is_empty()
+        && ws.len() <= 2
+        && !opener
+        && ws.iter().all(capital)
+        && places(&format!("in {first}")).len() == 1)
+        .then(|| ws.join(" "))
+}
+
 /// Every place the caller names, each once, in the order last named ("my sister in
 /// Riverside and my mother in Springfield" → Riverside, Springfield), as [`place`]
 /// reads them.
@@ -405,7 +439,7 @@ pub fn places(text: &str) -> Vec<String> {
     for i in 0..tokens.len().saturating_sub(1) {
         if !matches!(
             tokens[i].to_lowercase().as_str(),
-            "in" | "to" | "at" | "near" | "around"
+            "in" | "to" | "at" | "near" | "around" | "round"
         ) {
             continue;
         }
@@ -569,6 +603,29 @@ mod tests {
             months_together(
                 "SMS me the bill for January, no, sorry, February. The January one I already have."
             ),
+            Vec::<u32>::new()
+        );
+        assert_eq!(
+            place_answer("Riverside. The shop's on Magnolia.").as_deref(),
+            Some("Riverside")
+        );
+        assert_eq!(
+            place_answer("Austin. They live in Austin, close to the university.").as_deref(),
+            Some("Austin")
+        );
+        assert_eq!(place_answer("Yes. It is slow."), None);
+        assert_eq!(place_answer("Hello? Are you there?"), None);
+        assert_eq!(place_answer("Sorry, what?"), None);
+        assert_eq!(
+            place("Is there some sort of problem with the internet round Springfield?").as_deref(),
+            Some("Springfield")
+        );
+        assert_eq!(
+            months_together("January, February and, yes, March. Can you send all three?"),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            months_together("January, February, no, March"),
             Vec::<u32>::new()
         );
         assert_eq!(

@@ -73,6 +73,21 @@ pub(super) fn resolve(
                         said.contains(&format!(" {place} "))
                     })
                 })
+                // "Riverside. The shop's on Magnolia." answering our "Which city or
+                // area?": the name the answer opens with.
+                .or_else(|| {
+                    let asked = t.req.messages[..t.user_idx]
+                        .iter()
+                        .rev()
+                        .find_map(|m| match m {
+                            ChatMessage::Assistant {
+                                content: Some(c), ..
+                            } if !c.trim().is_empty() => Some(c.contains("Which city or area")),
+                            _ => None,
+                        })
+                        == Some(true);
+                    asked.then(|| slots::place_answer(clause)).flatten()
+                })
                 .map(Value::String)
         }
         "$phone" => callers
@@ -232,6 +247,13 @@ pub(super) fn caller_phone(messages: &[ChatMessage]) -> Option<String> {
     messages.iter().find_map(|m| match m {
         ChatMessage::System { content } => slots::phone(content),
         _ => None,
+    })
+}
+
+/// The runtime said the calling number is withheld ("the calling number is unknown").
+pub(super) fn number_withheld(messages: &[ChatMessage]) -> bool {
+    messages.iter().any(|m| {
+        matches!(m, ChatMessage::System { content } if content.contains("calling number is unknown"))
     })
 }
 

@@ -10,6 +10,9 @@ use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::spec::IntentSpec;
 use crate::agents::model::{ChatMessage, ModelError};
 
+/// Said when the caller will try our advice later.
+const WILL_TRY_LINE: &str = "Sounds good. If it still happens after that, call us back and we'll open a ticket so it gets fixed. Is there anything else I can help with?";
+
 /// Said when the caller reports the problem gone.
 const FIXED_LINE: &str =
     "Great, I'm glad it's working again. Is there anything else I can help with?";
@@ -51,6 +54,52 @@ impl Policy {
                     return Ok(Decision::Say((*line).into()));
                 }
             }
+            // "Okay, I'll do that tonight. And if it's still cooking, I call back,
+            // right?" after our advice: nothing tried yet, nothing to repair now.
+            let advised = previous_line(&t.req.messages[..t.user_idx])
+                .is_some_and(|l| l.contains("If it still") || l.contains("If it's still"));
+            if advised
+                && confirm::will_try(t.user_text)
+                && !said_before(&t.req.messages, WILL_TRY_LINE)
+            {
+                if confirm::ends_with_farewell(t.user_text) {
+                    if let Some(d) = self.goodbye(t) {
+                        return Ok(d);
+                    }
+                }
+                return Ok(Decision::Say(WILL_TRY_LINE.into()));
+            }
+            // "I already looked in Settings, Webhooks; the address is right." after our
+            // advice: it was tried, and the problem stands; it needs a ticket.
+            let gave_advice = previous_line(&t.req.messages[..t.user_idx]).is_some_and(|l| {
+                t.spec
+                    .intents
+                    .iter()
+                    .any(|i| i.tool.is_none() && i.replies.iter().any(|r| r.text() == l))
+            });
+            let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
+            let tried = [
+                " already looked",
+                " already checked",
+                " already tried",
+                " already did",
+                " already done",
+                " already restarted",
+                " already updated",
+                " already reinstalled",
+            ]
+            .iter()
+            .any(|p| joined.contains(p));
+            if gave_advice && tried && !confirm::reports_fixed(t.user_text) {
+                if let Some(still) = t
+                    .spec
+                    .intents
+                    .iter()
+                    .find(|i| i.persisting && i.tool.is_some())
+                {
+                    return Ok(self.act(t, still, None));
+                }
+            }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
             // five…" — answers something.)
@@ -84,6 +133,8 @@ impl Policy {
         } else if let Some(d) = self.invoice_for_another_month(t) {
             return Ok(d);
         } else if let Some(d) = self.asks_about_channel_used(t) {
+            return Ok(d);
+        } else if let Some(d) = self.on_another_channel(t) {
             return Ok(d);
         }
         // Arriving on a bare "yes" to the question that brought the caller here: the
@@ -242,6 +293,47 @@ impl Policy {
 }
 
 impl Policy {
+    /// "It came, but my screen is cracked, I can't press the link. Can you send it to
+    /// my email also?": after this agent sent something on one channel, asking for it
+    /// on another is the same request again, that way (not a new problem).
+    fn on_another_channel(&self, t: &Turn) -> Option<Decision> {
+        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let asks_to_send = [" send ", " resend ", " email it ", " text it ", " mail it "]
+            .iter()
+            .any(|p| joined.contains(p));
+        let same_thing = [
+            " it ",
+            " one ",
+            " that ",
+            " link ",
+            " again ",
+            " also ",
+            " too ",
+            " as well ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p));
+        if !asks_to_send || !same_thing || confirm::refuses(t.user_text) {
+            return None;
+        }
+        let before = &t.req.messages[..t.user_idx];
+        let intent = t.spec.intents.iter().find(|i| {
+            i.tool.as_deref().is_some_and(|tool| {
+                super::history::called(before, tool) && self.names_other_option(t, i, tool)
+            })
+        })?;
+        // Something else asked for in so many words ("send me the March bill by email")
+        // is that request.
+        if self
+            .cued_intents(t.user_text)
+            .iter()
+            .any(|n| *n != intent.name)
+        {
+            return None;
+        }
+        Some(self.act(t, intent, None))
+    }
+
     /// The caller names another option than the one `tool` was last called with ("can
     /// you text it to me as well?" after an email): asking for it again, that way.
     fn names_other_option(&self, t: &Turn, intent: &IntentSpec, tool: &str) -> bool {
@@ -275,4 +367,14 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
         }
         _ => None,
     })?
+}
+
+/// Our latest line before the caller's turn, if any.
+fn previous_line(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c), ..
+        } if !c.trim().is_empty() => Some(c.as_str()),
+        _ => None,
+    })
 }

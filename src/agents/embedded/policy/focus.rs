@@ -108,6 +108,22 @@ impl Policy {
         Ok(self.pick(&self.rank_turn(embedder, text)?, |_| true))
     }
 
+    /// The names of the intents whose cues the caller's words hold (their
+    /// `unless_any` words aside).
+    pub(super) fn cued_intents(&self, text: &str) -> Vec<&str> {
+        let turn_words = words(text);
+        self.brains
+            .values()
+            .flat_map(|b| b.intents.iter())
+            .filter(|i| {
+                !i.cues.is_empty()
+                    && i.cues.iter().any(|c| phrase_in(&turn_words, c))
+                    && !i.unless_any.iter().any(|n| phrase_in(&turn_words, n))
+            })
+            .map(|i| i.name.as_str())
+            .collect()
+    }
+
     /// The intents ranked for a caller turn, reading a long turn in parts.
     pub(super) fn rank_turn(
         &self,
@@ -234,13 +250,30 @@ pub(super) fn without_ruled_out(text: &str) -> String {
     let kept: Vec<&str> = clauses
         .iter()
         .copied()
-        .filter(|c| !rules_out(c, contrast))
+        .filter(|c| !rules_out(c, contrast) && !hypothetical(c))
         .collect();
     let left = kept.iter().map(|c| words(c).len()).sum::<usize>();
     if left < 3 || kept.len() == clauses.len() {
         return text.to_string();
     }
     kept.concat().trim().to_string()
+}
+
+/// A condition about what may come ("and if it's still cooking, …", "in case it
+/// drops again"): no report of how things are.
+fn hypothetical(clause: &str) -> bool {
+    let ws = words(clause);
+    let first = ws.iter().position(|w| {
+        !matches!(
+            w.as_str(),
+            "and" | "but" | "so" | "okay" | "ok" | "oh" | "then"
+        )
+    });
+    first.is_some_and(|i| {
+        ws[i] == "if"
+            || ws[i] == "unless"
+            || (ws[i] == "in" && ws.get(i + 1).is_some_and(|w| w == "case"))
+    })
 }
 
 /// A short clause that rules something out: "It's not the internet" (with a contrast

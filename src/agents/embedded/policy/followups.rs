@@ -33,6 +33,13 @@ impl Policy {
         if then.tool == "lookup_customer" && super::identity::not_on_file(&t.req.messages) {
             return None;
         }
+        // The calling line's plan is known from the caller-identity note: answered
+        // from it, no lookup.
+        if then.tool == "lookup_customer" {
+            if let Some(known) = super::identity::customer_of_calling_line(&t.req.messages) {
+                return super::choose_reply(&then.replies, &known).map(Decision::Say);
+            }
+        }
         let arguments = self
             .fill_args(t, &then.args, &then.tool, Some(result), &intent.synonyms)
             .ok()?;
@@ -97,7 +104,18 @@ impl Policy {
         let intent = t.spec.intents.iter().find(|i| {
             i.accept.is_some()
                 && match (&i.then, &spoke_about) {
-                    (Some(then), Some(tool)) => &then.tool == tool && chained(&i.tool, &then.tool),
+                    (Some(then), Some(tool)) => {
+                        (&then.tool == tool && chained(&i.tool, &then.tool))
+                            // Its chained reply given from what is known without the
+                            // second call (the calling line's plan).
+                            || (i.tool.as_deref() == Some(tool.as_str())
+                                && then.replies.iter().any(|r| {
+                                    let q = super::side_question::last_sentences(r.text(), 1);
+                                    q.ends_with('?')
+                                        && !q.contains('{')
+                                        && said.trim_end().ends_with(q)
+                                }))
+                    }
                     // Its own tool's result, and the line was about it (a rate limit
                     // from the plan looked up: "…Would you like a bigger plan?").
                     (None, Some(tool)) => {
@@ -128,19 +146,44 @@ impl Policy {
                 .map(|i| (agent.as_str(), i))
         })?;
         // "…and the middle one?" after the prices: naming an option asks for it too.
-        let names_option = target.tool.as_deref().is_some_and(|tool| {
-            target.args.iter().any(|(key, spec)| {
-                spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum")
-                    && slots::choose(
-                        t.user_text,
-                        &args::enum_options(&t.req.tools, tool, key),
-                        &target.synonyms,
-                    )
-                    .is_some()
+        let named = target.tool.as_deref().and_then(|tool| {
+            target.args.iter().find_map(|(key, spec)| {
+                (spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum"))
+                    .then(|| {
+                        slots::choose(
+                            t.user_text,
+                            &args::enum_options(&t.req.tools, tool, key),
+                            &target.synonyms,
+                        )
+                        .map(|o| o.to_string())
+                    })
+                    .flatten()
             })
         });
+        let names_option = named.is_some();
         if !confirm::accepts(t.user_text) && !names_option {
             return None;
+        }
+        // "So for now it's thirty-nine ninety-nine. Then text me the February bill":
+        // an option echoed beside another request in so many words is no yes.
+        let other_request = self
+            .cued_intents(t.user_text)
+            .iter()
+            .any(|n| *n != name && *n != intent.name);
+        if other_request && !confirm::is_clear_yes(t.user_text) {
+            return None;
+        }
+        // "And the middle one, the five hundred?" from someone with no account here:
+        // a price question, not a plan change.
+        if names_option
+            && !confirm::accepts(t.user_text)
+            && t.user_text.contains('?')
+            && super::identity::not_on_file(&t.req.messages)
+        {
+            let said_of = named.as_deref().and_then(|o| option_in(said, o))?;
+            return Some(Decision::Say(format!(
+                "{said_of}. Anything else I can help with?"
+            )));
         }
         let owner = target.route.as_deref().unwrap_or(agent);
         if owner == t.req.agent {
@@ -220,6 +263,14 @@ impl Policy {
         let Some(asked) = asked else {
             return Ok(None);
         };
+        // That request was served already (a list fetched later for "is there anything
+        // I still owe?" sends nothing again).
+        let asked_at = t.req.messages[..=t.user_idx]
+            .iter()
+            .rposition(|m| matches!(m, ChatMessage::User { content } if content == asked));
+        if asked_at.is_some_and(|i| super::history::called(&t.req.messages[i..], "send_invoice")) {
+            return Ok(None);
+        }
         let ranked = self.rank_turn(embedder, asked)?;
         let routing = self.pick(&ranked, |s| s.intent.agent == t.req.agent);
         let Some(best) = routing.best.filter(|_| routing.owner.is_some()) else {
@@ -271,4 +322,40 @@ fn calls_since(messages: &[ChatMessage]) -> Vec<String> {
             _ => Vec::new(),
         })
         .collect()
+}
+
+/// What our line `said` says of `option` ("…, Plus at 59.99 with 500 megabits, …" →
+/// "Plus is 59.99 with 500 megabits"), when it names it.
+fn option_in(said: &str, option: &str) -> Option<String> {
+    said.split([':', ','])
+        .flat_map(|part| part.split(". "))
+        .map(|part| {
+            part.trim()
+                .trim_end_matches('.')
+                .trim_start_matches("and ")
+                .trim()
+        })
+        .find(|part| {
+            part.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(option))
+        })
+        .map(|part| part.replacen(" at ", " is ", 1))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_option_is_read_from_the_line_that_listed_it() {
+        let said = "We have three plans: Basic at 39.99 a month with 100 megabits, Plus at 59.99 with 500 megabits, and Pro at 89.99 with a gigabit. Would you like to switch to one of them?";
+        assert_eq!(
+            super::option_in(said, "plus").as_deref(),
+            Some("Plus is 59.99 with 500 megabits")
+        );
+        assert_eq!(
+            super::option_in(said, "pro").as_deref(),
+            Some("Pro is 89.99 with a gigabit")
+        );
+        assert_eq!(super::option_in("Anything else?", "pro"), None);
+    }
 }

@@ -89,6 +89,35 @@ fn identity(messages: &[ChatMessage]) -> Identity {
     state
 }
 
+/// The calling line's customer as the caller-identity note gave it (name, region and
+/// plan, in `lookup_customer`'s shape), while no other account was verified since.
+pub(super) fn customer_of_calling_line(messages: &[ChatMessage]) -> Option<Value> {
+    let note = messages.iter().find_map(|m| match m {
+        ChatMessage::System { content } if content.starts_with(CALLER_IDENTITY_PREFIX) => {
+            Some(content.as_str())
+        }
+        _ => None,
+    })?;
+    let verified_since = messages.iter().any(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| c.name == LOOKUP),
+        _ => false,
+    });
+    if verified_since {
+        return None;
+    }
+    let facts: Value = serde_json::from_str(note.rsplit_once("json: ")?.1.trim()).ok()?;
+    (facts["found"] == json!(true) && facts["plan_details"].is_object()).then(|| {
+        json!({
+            "found": true,
+            "customer": {
+                "name": facts["name"],
+                "region": facts["region"],
+                "plan": facts["plan_details"],
+            },
+        })
+    })
+}
+
 impl Policy {
     /// The caller gives an account's number (not the one they call from) while no
     /// account is verified: [`Policy::identify`] must see the turn first.

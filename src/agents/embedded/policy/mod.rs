@@ -25,6 +25,7 @@ mod plan_direction;
 mod record;
 mod requests;
 mod results;
+mod side_question;
 mod standing_offer;
 
 use super::embedder::Embedder;
@@ -185,7 +186,8 @@ impl Policy {
 
     /// Decides the next step for a request.
     pub fn decide(&self, embedder: &Embedder, req: &ChatRequest) -> Result<Decision, ModelError> {
-        self.decide_with_record(embedder, req, 0)
+        let decision = self.decide_with_record(embedder, req, 0)?;
+        Ok(self.offer_kept(req, decision))
     }
 
     /// The next step, before a tool call is checked against the billing record.
@@ -344,10 +346,14 @@ impl Policy {
             callers.retain(|c| *c != t.user_text);
             callers.insert(0, t.user_text);
         }
+        // A place is only optional when the calling number is an account's (the tool
+        // then knows where the caller is); otherwise it is asked for, not guessed.
+        let no_account =
+            identity::not_on_file(&t.req.messages) || args::number_withheld(&t.req.messages);
         for (key, spec) in mapping {
             let (value, optional) = match spec.as_str() {
                 Some(s) if s.starts_with('$') => {
-                    let optional = s.ends_with('?');
+                    let optional = s.ends_with('?') && !(s == "$place?" && no_account);
                     (
                         resolve(
                             s.trim_end_matches('?'),

@@ -295,12 +295,47 @@ impl Policy {
         }
         // A question for a missing value: "Which plan would you like?"
         let intent = t.spec.intents.iter().find(|i| i.asks(said))?;
-        // A free answer (no option to name) that is a request for another agent ("so
-        // bump us up to Plus then") is not the answer.
-        let free = !intent
+        // "Ah, so no discount. Never mind, I'll stay as I am. Goodbye.": nothing to fill.
+        // A refusal with an option named after it ("not the cheapest, the middle one")
+        // is the answer, unless the caller is leaving.
+        let turn_words = confirm::words(t.user_text);
+        // (A free answer — "slash v one slash usage, no, sorry, slash v one slash
+        // invoices" — corrects itself; it refuses nothing.)
+        let has_enum = intent
             .args
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$enum")));
+        let names_option = intent.tool.as_deref().is_some_and(|tool| {
+            intent.args.iter().any(|(key, spec)| {
+                spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum")
+                    && slots::choose(
+                        t.user_text,
+                        &args::enum_options(&t.req.tools, tool, key),
+                        &intent.synonyms,
+                    )
+                    .is_some()
+            })
+        });
+        if intent
+            .unless_any
+            .iter()
+            .any(|n| super::focus::phrase_in(&turn_words, n))
+            || (confirm::refuses(t.user_text)
+                && (confirm::ends_with_farewell(t.user_text) || (has_enum && !names_option)))
+        {
+            // "No wait, it's the charge on my card": the caller turns to something
+            // another agent serves.
+            if !confirm::ends_with_farewell(t.user_text) && self.routes_elsewhere(embedder, t) {
+                return None;
+            }
+            return Some(
+                self.goodbye(t)
+                    .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
+            );
+        }
+        // A free answer (no option to name) that is a request for another agent ("so
+        // bump us up to Plus then") is not the answer.
+        let free = !has_enum;
         if free && !echoes(said, t.user_text) && self.routes_elsewhere(embedder, t) {
             return None;
         }

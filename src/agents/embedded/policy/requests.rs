@@ -329,9 +329,18 @@ impl Policy {
                         || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name))
                 }) || content.as_deref().is_some_and(|c| {
                     let c = c.trim();
+                    // (An answer given with a waiting offer asked again in place of
+                    // its own closing question counts.)
+                    let answer = super::side_question::without_closing_question;
                     intent.asks(c)
-                        || (intent.tool.is_none() && intent.replies.iter().any(|r| r.text() == c))
-                        || from_record.as_deref().is_some_and(|r| c.contains(r))
+                        || (intent.tool.is_none()
+                            && intent
+                                .replies
+                                .iter()
+                                .any(|r| r.text() == c || c.starts_with(answer(r.text()))))
+                        || from_record
+                            .as_deref()
+                            .is_some_and(|r| c.contains(answer(r)))
                 })
             }
             _ => false,
