@@ -27,6 +27,7 @@ pub(super) const YES_WORDS: &[&str] = &[
 
 pub(super) const YES_PHRASES: &[&str] = &[
     "go ahead",
+    "go on then",
     "do it",
     "do that",
     "please do",

@@ -13,6 +13,7 @@ pub fn choose<'a>(
     synonyms: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Option<&'a String> {
     let ws = words(text);
+    let starts = clause_starts(text);
     // Where an option (or a synonym of it) is mentioned last, not counting mentions
     // right after a negation ("text, not email"; a bare "no" is a correction, not a
     // negation: "no, email"): the last choice stated wins, so a
@@ -35,7 +36,7 @@ pub fn choose<'a>(
                 .iter()
                 .zip(&target)
                 .all(|(w, t)| same(w, t))
-                && !negated_before(&ws, i)
+                && !negated_before(&ws, i, &starts)
         })
     };
     options
@@ -54,11 +55,30 @@ pub fn choose<'a>(
         .map(|(_, o)| o)
 }
 
+/// The word indices (into `words(text)`) where each clause of `text` starts.
+fn clause_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for clause in text.split_inclusive(['.', '!', '?', ',', ';']) {
+        starts.push(at);
+        at += words(clause).len();
+    }
+    starts
+}
+
 /// A mention at word `i` is turned down by a negation just before it ("text, not
 /// email", "I cannot read a text", "don't send an email"); a bare "no" is a correction
 /// ("no, email"), not a negation.
-fn negated_before(ws: &[String], i: usize) -> bool {
-    ws[i.saturating_sub(3)..i].iter().any(|w| {
+fn negated_before(ws: &[String], i: usize, clause_starts: &[usize]) -> bool {
+    // Within the mention's own clause: "…doesn't exist anymore. Email, please." does
+    // not turn the email down.
+    let clause = clause_starts
+        .iter()
+        .copied()
+        .filter(|&s| s <= i)
+        .max()
+        .unwrap_or(0);
+    ws[i.saturating_sub(3).max(clause)..i].iter().any(|w| {
         matches!(
             w.as_str(),
             "not" | "don't" | "dont" | "never" | "cannot" | "can't" | "cant" | "won't" | "without"
@@ -78,6 +98,7 @@ pub fn choose_stated<'a>(
     synonyms: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Option<&'a String> {
     let ws = words(text);
+    let starts = clause_starts(text);
     if ws.len() <= 5 {
         return choose(text, options, synonyms);
     }
@@ -139,6 +160,30 @@ pub fn choose_stated<'a>(
                 ),
                 [] => false,
             };
+            // "text my March bill to my cell", "email the receipt": the option used as
+            // a verb on a bill or link (not "the text my wife sent").
+            let sends_thing = matches!(
+                after.first().map(String::as_str),
+                Some("my" | "the" | "our" | "a")
+            ) && !matches!(
+                before.last().map(String::as_str),
+                Some("the" | "a" | "an" | "my" | "your" | "that" | "this")
+            ) && ws[i + target.len()..(i + target.len() + 4).min(ws.len())]
+                .iter()
+                .any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "bill"
+                            | "bills"
+                            | "invoice"
+                            | "invoices"
+                            | "statement"
+                            | "receipt"
+                            | "link"
+                            | "copy"
+                    )
+                });
+            let as_verb = as_verb || sends_thing;
             let approved = match after {
                 [w, ..] if matches!(w.as_str(), "please" | "works" | "preferably" | "instead") => {
                     true
@@ -151,7 +196,7 @@ pub fn choose_stated<'a>(
                 }
                 _ => false,
             };
-            let negated = negated_before(&ws, i);
+            let negated = negated_before(&ws, i, &starts);
             !negated && (framed || as_verb || approved)
         })
     };
@@ -216,6 +261,20 @@ mod tests {
         );
         assert_eq!(
             pick("I forgot the password and my cell is dead, I'm on a work phone"),
+            None
+        );
+        // A negation in an earlier clause turns nothing later down.
+        assert_eq!(
+            pick("Not by text, that old number doesn't exist anymore. Email, please."),
+            Some("email")
+        );
+        // Used as a verb on the bill.
+        assert_eq!(
+            pick("Hi, this is Priya. Could you text my March bill to my cell? I want to pay it."),
+            Some("sms")
+        );
+        assert_eq!(
+            pick("I read the text my wife got about the bill and it looked odd to me"),
             None
         );
     }

@@ -112,6 +112,29 @@ pub fn digit_runs(text: &str) -> Vec<String> {
 /// The first phone number the caller says: ten digits, or eleven starting with the
 /// country code 1 (`+1…` kept as given: `+15551234567`; otherwise the digits).
 pub fn phone(text: &str) -> Option<String> {
+    // "…zero zero zero three, sorry, no, zero zero zero two": the end corrected after
+    // the number was said (up to four digits, right after the correction).
+    let lower = text.to_lowercase();
+    let mut said: Option<String> = None;
+    for part in lower.split(" sorry").flat_map(|p| p.split(" i mean")) {
+        match (whole_phone(part), &said) {
+            (Some(p), _) => said = Some(p),
+            (None, Some(before)) => {
+                let Some(tail) = digit_runs(part).into_iter().next() else {
+                    continue;
+                };
+                if (1..=4).contains(&tail.len()) && tail.len() < before.len() {
+                    said = Some(format!("{}{tail}", &before[..before.len() - tail.len()]));
+                }
+            }
+            _ => {}
+        }
+    }
+    said.or_else(|| whole_phone(text))
+}
+
+/// The first run of digits in `text` that makes a whole phone number.
+fn whole_phone(text: &str) -> Option<String> {
     let plus = text.contains('+');
     digit_runs(text).into_iter().find_map(|d| match d.len() {
         10 => Some(d),
@@ -604,6 +627,18 @@ mod tests {
                 "SMS me the bill for January, no, sorry, February. The January one I already have."
             ),
             Vec::<u32>::new()
+        );
+        assert_eq!(
+            phone("His number is five five five, one two three, zero zero zero three, sorry, no, zero zero zero two. Two at the end. And the ZIP is nine two five zero one.").as_deref(),
+            Some("5551230002")
+        );
+        assert_eq!(
+            phone("It's 555 123 0004, I mean 0005, and the ZIP is 02108").as_deref(),
+            Some("5551230005")
+        );
+        assert_eq!(
+            phone("555 123 0004, sorry, the ZIP is 02108").as_deref(),
+            Some("5551230004")
         );
         assert_eq!(
             place_answer("Riverside. The shop's on Magnolia.").as_deref(),

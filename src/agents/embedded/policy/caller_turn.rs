@@ -114,6 +114,21 @@ impl Policy {
                 }
             }
         }
+        // Handed over on "…it's about my bill. Hang on, it's loud here.": wait.
+        if arrival
+            && matches!(
+                confirm::interjection(t.user_text),
+                Some(confirm::Interjection::Wait)
+            )
+        {
+            let before = interjections::past_interjections(&t.req.messages[..t.user_idx], |c| {
+                self.is_retry(c)
+            });
+            return Ok(Decision::Say(reply_to_interjection(
+                confirm::Interjection::Wait,
+                &before,
+            )));
+        }
         // An explicit request for a person is never routed elsewhere.
         if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
             let reason = "caller asked for a person".to_string();
@@ -144,7 +159,14 @@ impl Policy {
             && confirm::words(t.user_text).len() <= 5)
             .then(|| last_question(&t.req.messages[..t.user_idx]))
             .flatten();
-        let ranked = self.rank_turn(embedder, accepted_question.unwrap_or(t.user_text))?;
+        let asked_before_hold = pending::before_hold(t.user_text)
+            .filter(|_| caller_lines(&t.req.messages[..t.user_idx]).is_empty());
+        let ranked = self.rank_turn(
+            embedder,
+            accepted_question
+                .or(asked_before_hold.as_deref())
+                .unwrap_or(t.user_text),
+        )?;
         let agent = t.req.agent.as_str();
         let routing = self.pick(&ranked, |s| {
             s.intent.owner == agent

@@ -109,20 +109,22 @@ impl Policy {
                             // Its chained reply given from what is known without the
                             // second call (the calling line's plan).
                             || (i.tool.as_deref() == Some(tool.as_str())
-                                && then.replies.iter().any(|r| {
-                                    let q = super::side_question::last_sentences(r.text(), 1);
-                                    q.ends_with('?')
-                                        && !q.contains('{')
-                                        && said.trim_end().ends_with(q)
-                                }))
+                                && ends_with_question_of(&then.replies, said))
                     }
                     // Its own tool's result, and the line was about it (a rate limit
                     // from the plan looked up: "…Would you like a bigger plan?").
+                    // (Its own question, not one asked after a verification lookup.)
                     (None, Some(tool)) => {
                         i.tool.as_deref() == Some(tool.as_str())
                             && calls.last().is_some_and(|c| c == tool)
+                            && asks_its_question(i, said)
                     }
-                    (None, None) => i.tool.is_none() && i.replies.iter().any(|r| r.text() == said),
+                    (None, None) => {
+                        (i.tool.is_none() && i.replies.iter().any(|r| r.text() == said))
+                            // Answered from what was known without a call (the calling
+                            // line's plan): its closing question was asked.
+                            || (i.tool.is_some() && asks_its_question(i, said))
+                    }
                     _ => false,
                 }
         })?;
@@ -322,6 +324,19 @@ fn calls_since(messages: &[ChatMessage]) -> Vec<String> {
             _ => Vec::new(),
         })
         .collect()
+}
+
+/// Whether `said` ends with the closing question of one of `intent`'s replies.
+fn asks_its_question(intent: &IntentSpec, said: &str) -> bool {
+    ends_with_question_of(&intent.replies, said)
+}
+
+/// Whether `said` ends with the closing question (no placeholders) of one of `replies`.
+fn ends_with_question_of(replies: &[crate::agents::embedded::spec::Reply], said: &str) -> bool {
+    replies.iter().any(|r| {
+        let q = super::side_question::last_sentences(r.text(), 1);
+        q.ends_with('?') && !q.contains('{') && said.trim_end().ends_with(q)
+    })
 }
 
 /// What our line `said` says of `option` ("…, Plus at 59.99 with 500 megabits, …" →

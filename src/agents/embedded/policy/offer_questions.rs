@@ -31,14 +31,34 @@ const REPLACES: &[&str] = &[
     "replace",
 ];
 
+/// Phrases that ask for a refund to go somewhere else than the card charged.
+const ELSEWHERE: &[&str] = &[
+    "new card",
+    "other card",
+    "another card",
+    "different card",
+    "a check",
+    "a cheque",
+    "in cash",
+    "bank account",
+    "bank transfer",
+    "instead of the card",
+    "instead of putting it on the card",
+    "not on the card",
+];
+
 /// How the answers open: an answer leaves the offer open (see [`is_answer`]).
 const TIMING_OPENING: &str = "It takes effect ";
 const PRICE_OPENING: &str = "It would replace what you pay now: ";
+const DESTINATION_ANSWER: &str =
+    "A refund can only go back to the card that was charged; I can't send it anywhere else.";
 
 /// Whether `said` (ours) answered a question about the offer and asked its question
 /// again: the offer is still the open question.
 pub(super) fn is_answer(said: &str) -> bool {
-    said.starts_with(TIMING_OPENING) || said.starts_with(PRICE_OPENING)
+    said.starts_with(TIMING_OPENING)
+        || said.starts_with(PRICE_OPENING)
+        || said.starts_with(DESTINATION_ANSWER)
 }
 
 /// Whether `text` asks something (a question mark, or a question word first).
@@ -50,6 +70,15 @@ fn is_question(text: &str) -> bool {
                 "when" | "does" | "do" | "is" | "will" | "would" | "how" | "what"
             )
         })
+}
+
+/// Where a refund goes, if `text` asks for it elsewhere ("could you mail us a check
+/// instead?") and `result` offers a refund of a charge.
+pub(super) fn destination_answer(text: &str, result: &Value) -> Option<String> {
+    let joined = format!(" {} ", words(text).join(" "));
+    let asks = ELSEWHERE.iter().any(|p| joined.contains(&format!(" {p} ")));
+    let refund = lookup(result, "duplicates.0").is_some();
+    (asks && refund).then(|| DESTINATION_ANSWER.to_string())
 }
 
 /// When the offer takes effect, if `text` asks that and `result` says it.

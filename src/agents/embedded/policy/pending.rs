@@ -22,7 +22,8 @@ impl Policy {
     /// effect, whether the new price replaces the old), then the offer's question.
     fn answer_about_offer(&self, t: &Turn, result: &Value) -> Option<Decision> {
         let answer = offer_questions::timing_answer(t.user_text, result)
-            .or_else(|| offer_questions::price_answer(t.user_text, result))?;
+            .or_else(|| offer_questions::price_answer(t.user_text, result))
+            .or_else(|| offer_questions::destination_answer(t.user_text, result))?;
         let before = &t.req.messages[..t.user_idx];
         let question = last_spoken(before).and_then(offer_questions::question_in)?;
         Some(Decision::Say(format!("{answer} {question}")))
@@ -155,6 +156,22 @@ impl Policy {
         let msgs = &t.req.messages;
         let before = past_interjections(&msgs[..t.user_idx], |c| self.is_retry(c));
         if let Some(kind) = confirm::interjection(t.user_text) {
+            // "Hi, it's about my bill. Hang on, it's loud here.": the request goes to
+            // its agent first, who then waits.
+            let waits = matches!(kind, confirm::Interjection::Wait);
+            let asked = before_hold(t.user_text).unwrap_or_default();
+            let elsewhere = |text: &str| {
+                self.route_turn(embedder, text).is_ok_and(|r| {
+                    r.owner
+                        .is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
+                })
+            };
+            // (Only the call's first request: later, a hold mostly follows our advice —
+            // "let me text him to do that. One moment.")
+            let first_turn = caller_lines(&t.req.messages[..t.user_idx]).is_empty();
+            if waits && first_turn && !asked.trim().is_empty() && elsewhere(&asked) {
+                return None;
+            }
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
         }
         // "When did you say it'd be sorted?": they missed what we said; say it again.
@@ -187,7 +204,11 @@ impl Policy {
                 let (tool, prev_args) = find_call(msgs, tool_call_id)?;
                 Some((tool, prev_args, parse_result(content), is_error(content)))
             }
-            _ => None,
+            // The offer asked again after a side question: the result it was made from.
+            _ => reasked_offer(&msgs[..t.user_idx], said).and_then(|(id, content)| {
+                let (tool, prev_args) = find_call(msgs, id)?;
+                Some((tool, prev_args, parse_result(content), is_error(content)))
+            }),
         };
         let from_record = || {
             self.offer_from_record(t, said)
@@ -305,15 +326,18 @@ impl Policy {
             .args
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$enum")));
+        // ("Not by text, that number is gone. Email, please." names email.)
         let names_option = intent.tool.as_deref().is_some_and(|tool| {
             intent.args.iter().any(|(key, spec)| {
+                let options = args::enum_options(&t.req.tools, tool, key);
                 spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum")
-                    && slots::choose(
-                        t.user_text,
-                        &args::enum_options(&t.req.tools, tool, key),
-                        &intent.synonyms,
-                    )
-                    .is_some()
+                    && (slots::choose(t.user_text, &options, &intent.synonyms).is_some()
+                        || crate::agents::embedded::choice::choose_stated(
+                            t.user_text,
+                            &options,
+                            &intent.synonyms,
+                        )
+                        .is_some())
             })
         });
         if intent
@@ -349,4 +373,48 @@ impl Policy {
         .ok()
         .map(|_| self.act(t, intent, None))
     }
+}
+
+/// The tool result (call id, content) an earlier line of ours made an offer from, when
+/// `said` asks that offer's question again (within the last few caller turns).
+fn reasked_offer<'a>(messages: &'a [ChatMessage], said: &str) -> Option<(&'a str, &'a str)> {
+    let question = super::side_question::last_sentences(said, 1);
+    if !question.ends_with('?') {
+        return None;
+    }
+    let mut turns = 0;
+    for (i, m) in messages.iter().enumerate().rev() {
+        match m {
+            ChatMessage::User { .. } => {
+                turns += 1;
+                if turns > 3 {
+                    return None;
+                }
+            }
+            ChatMessage::Assistant {
+                content: Some(c), ..
+            } if i > 0 && c.trim_end().ends_with(question) => {
+                if let ChatMessage::Tool {
+                    tool_call_id,
+                    content,
+                } = &messages[i - 1]
+                {
+                    return Some((tool_call_id.as_str(), content.as_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What the caller asked before a hold that ends the turn ("Hi, it's about my bill.
+/// Hang on, it's loud here." → "Hi, it's about my bill."), if both are there.
+pub(super) fn before_hold(text: &str) -> Option<String> {
+    let sentences: Vec<&str> = text.split_inclusive(['.', '?', '!']).collect();
+    let at = sentences
+        .iter()
+        .position(|s| matches!(confirm::interjection(s), Some(confirm::Interjection::Wait)))?;
+    let asked: String = sentences[..at].concat();
+    (!asked.trim().is_empty()).then(|| asked.trim().to_string())
 }

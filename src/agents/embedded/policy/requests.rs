@@ -7,6 +7,7 @@
 //! Served is read from the history: an own request's tool was called (or its reply
 //! said) after the turn, or its owner has had the floor since.
 
+use super::history::without_anything_else;
 use super::{has_tool, transfer, Decision, Policy, Turn, ANY, HUMAN};
 use crate::agents::confirm::words;
 use crate::agents::embedded::embedder::Embedder;
@@ -61,6 +62,22 @@ const COUNTS: &[&str] = &[
 const SHORT_TURN_WORDS: usize = 40;
 /// Clauses shorter than this are not routed on their own.
 const MIN_CLAUSE_WORDS: usize = 3;
+/// What a second request in the same question opens with ("can you help me get in,
+/// and tell me where…?").
+const JOINED_ASKS: &[&str] = &[
+    "tell me",
+    "send",
+    "email",
+    "text",
+    "check",
+    "reset",
+    "show me",
+    "give me",
+    "can you",
+    "could you",
+    "also",
+];
+
 /// How many of the latest caller turns may still hold requests being served after a
 /// reply (the turn that asked, and a "yes" to an offer made on the way).
 pub(super) const LOOKBACK_TURNS: usize = 2;
@@ -213,7 +230,16 @@ impl Policy {
                 });
             }
         }
-        if found.len() < 2 || !(enumerated || asked_twice) {
+        // "Can you help me get in, and tell me where I change the webhook address?":
+        // one question that asks two things.
+        let joined_question = text.split_inclusive(['.', '?', '!']).any(|s| {
+            let s = s.to_lowercase();
+            s.trim_end().ends_with('?')
+                && JOINED_ASKS
+                    .iter()
+                    .any(|a| s.contains(&format!(", and {a} ")))
+        });
+        if found.len() < 2 || !(enumerated || asked_twice || joined_question) {
             found.clear();
         }
         Ok(found)
@@ -269,6 +295,43 @@ impl Policy {
                     user_text: &next.clause,
                 };
                 let step = self.act(&focus, &self.brains[&next.agent].intents[next.index], None);
+                // A request answered in words ("where do I change the webhook?") leaves
+                // the next one of the turn waiting: go on to it in the same reply.
+                if let Decision::Say(text) = &step {
+                    let report = without_anything_else(text);
+                    // (Only in a turn of exactly two requests: a third found in a
+                    // story is more likely read in than asked.)
+                    let later = open
+                        .iter()
+                        .find(|r| !std::ptr::eq(**r, next))
+                        .filter(|_| requests.len() == 2);
+                    if let (Some(report), Some(later)) = (report, later) {
+                        let said = match prefix {
+                            Some(p) => format!("{p} {report}"),
+                            None => report,
+                        };
+                        if later.owner == agent {
+                            let focus = Turn {
+                                user_text: &later.clause,
+                                ..focus
+                            };
+                            let step = self.act(
+                                &focus,
+                                &self.brains[&later.agent].intents[later.index],
+                                None,
+                            );
+                            return Ok(Some(with_prefix(Some(&said), step)));
+                        }
+                        if has_tool(&t.req.tools, &transfer(&later.owner)) {
+                            let reason = format!(
+                                "second request in one turn: intent {} belongs to {}",
+                                self.brains[&later.agent].intents[later.index].name, later.owner
+                            );
+                            let step = self.handoff(t, &later.owner, "intent", reason);
+                            return Ok(Some(with_prefix(Some(&said), step)));
+                        }
+                    }
+                }
                 return Ok(Some(with_prefix(prefix, step)));
             }
             if !has_tool(&t.req.tools, &transfer(&next.owner)) {

@@ -6,6 +6,9 @@
 
 use super::*;
 
+/// Said for a side question nothing here answers.
+const NOT_KNOWN: &str = "I'm sorry, I don't have information on that here.";
+
 impl Policy {
     /// `decision` with the waiting offer asked again, when the caller asked something
     /// else instead of answering it.
@@ -50,11 +53,17 @@ impl Policy {
         let Some(question) = offer_question(spec, prev) else {
             return decision;
         };
-        if text.trim_end().ends_with(question) || self.is_clarification(text) {
+        if text.trim_end().ends_with(question) {
             return decision;
         }
-        let body = without_closing_question(text);
         let offer = last_sentences(prev, 2);
+        // A question nothing here answers ("does somebody have to come out to the
+        // house for that?"): said so plainly, nothing invented, and the offer stands.
+        let body = if self.is_clarification(text) {
+            NOT_KNOWN
+        } else {
+            without_closing_question(text)
+        };
         if body.is_empty() || offer.is_empty() {
             return decision;
         }
