@@ -73,6 +73,29 @@ pub(super) fn resolve(
                         said.contains(&format!(" {place} "))
                     })
                 })
+                // No account to say where the caller is: a place named anywhere in the
+                // turn ("…about work on the network in Austin, and now my internet is
+                // dead").
+                .or_else(|| {
+                    let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
+                        return None;
+                    };
+                    let no_account = super::identity::not_on_file(&t.req.messages)
+                        || number_withheld(&t.req.messages);
+                    no_account
+                        .then(|| {
+                            slots::place(content).or_else(|| {
+                                // …or the place already checked in this call.
+                                let args = super::history::last_call_of(
+                                    &t.req.messages[..t.user_idx],
+                                    tool,
+                                )?;
+                                let args: Value = serde_json::from_str(&args).ok()?;
+                                args.get(key)?.as_str().map(str::to_string)
+                            })
+                        })
+                        .flatten()
+                })
                 // "Riverside. The shop's on Magnolia." answering our "Which city or
                 // area?": the name the answer opens with.
                 .or_else(|| {

@@ -304,7 +304,8 @@ impl Policy {
         }
         match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
             Ok(arguments) if let Some(known) = results::known_result(t, tool, &arguments) => {
-                Decision::Say(self.answer_result(t, Some(intent), tool, &known))
+                let text = self.answer_result(t, Some(intent), tool, &known);
+                Decision::Say(results::as_said_before(&t.req.messages, text))
             }
             Ok(arguments) if let Some(d) = self.against_direction(t, tool, &arguments) => d,
             Ok(arguments) => Decision::Call {

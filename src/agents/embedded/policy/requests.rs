@@ -62,6 +62,32 @@ const COUNTS: &[&str] = &[
 const SHORT_TURN_WORDS: usize = 40;
 /// Clauses shorter than this are not routed on their own.
 const MIN_CLAUSE_WORDS: usize = 3;
+/// A question that only checks what was said: it ends on a tag ("…, right?", "…,
+/// yes?", "…, no?", "…, correct?").
+fn tag_question(sentence: &str) -> bool {
+    let ws = words(sentence);
+    let tagged = sentence
+        .trim_end()
+        .trim_end_matches('?')
+        .rsplit_once(',')
+        .is_some_and(|(_, tag)| {
+            matches!(
+                words(tag).join(" ").as_str(),
+                "right"
+                    | "yes"
+                    | "no"
+                    | "correct"
+                    | "yeah"
+                    | "isn't it"
+                    | "is it"
+                    | "don't you"
+                    | "ok"
+                    | "okay"
+            )
+        });
+    tagged && ws.len() > 2
+}
+
 /// What a second request in the same question opens with ("can you help me get in,
 /// and tell me where…?").
 const JOINED_ASKS: &[&str] = &[
@@ -153,12 +179,14 @@ impl Policy {
         // Two questions asked are two requests ("…both called me saying it's slow. Is
         // something going on in Riverside? And in Springfield?"): the questions are
         // the requests, the story around them is not.
-        let questions: Vec<String> = text
+        // (A tag question — "there is no plan above Pro, right?" — only checks what we
+        // said; it asks for nothing.)
+        let asking: Vec<&str> = text
             .split_inclusive(['.', '?', '!', ';'])
-            .filter(|s| s.trim_end().ends_with('?'))
-            .flat_map(clauses)
+            .filter(|s| s.trim_end().ends_with('?') && !tag_question(s))
             .collect();
-        let asked_twice = text.matches('?').count() >= 2;
+        let questions: Vec<String> = asking.iter().flat_map(|s| clauses(s)).collect();
+        let asked_twice = asking.len() >= 2;
         let mut parts = if asked_twice && !enumerated {
             questions
         } else {
@@ -211,6 +239,11 @@ impl Policy {
                 continue;
             }
             let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+            // "…it still doesn't work" reports on the problem told with it; it is no
+            // request of its own.
+            if intent.persisting {
+                continue;
+            }
             let duplicate = found.iter().any(|r| {
                 let other = &self.brains[&r.agent].intents[r.index];
                 let same = (r.agent == best.intent.agent && r.index == best.intent.index)

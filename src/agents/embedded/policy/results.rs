@@ -42,6 +42,31 @@ pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Va
     })
 }
 
+/// An answer from a result already in hand that we gave before ("tonight from one to
+/// three, yes?"): confirmed in other words, its opening sentence only, never the same
+/// reply again.
+pub(super) fn as_said_before(messages: &[ChatMessage], text: String) -> String {
+    let opening = text
+        .split_inclusive(". ")
+        .next()
+        .unwrap_or(&text)
+        .trim()
+        .to_string();
+    let said = messages.iter().any(
+        |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(&opening)),
+    );
+    if !said {
+        return text;
+    }
+    let mut chars = opening.chars();
+    let lowered = chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default();
+    let lowered = lowered.trim_end_matches('.');
+    format!("Yes, as I said, {lowered}. Is there anything else?")
+}
+
 impl Policy {
     /// The intent of this agent whose tool produced a result (when several intents
     /// share the tool, the one closest to the caller's words).

@@ -79,7 +79,13 @@ fn offer_question<'a>(spec: &'a BrainSpec, said: &str) -> Option<&'a str> {
         .filter(|i| i.confirm.is_some())
         .flat_map(|i| i.replies.iter())
         .filter_map(|r| last_sentences(r.text(), 1).into())
-        .find(|q: &&str| q.ends_with('?') && !q.contains('{') && said.trim_end().ends_with(q))
+        .find(|q: &&str| {
+            // ("Anything else?" closes; it offers nothing.)
+            q.ends_with('?')
+                && !q.contains('{')
+                && !q.to_lowercase().contains("anything else")
+                && said.trim_end().ends_with(q)
+        })
 }
 
 /// The last `n` sentences of `text` (cut after ". ", "! " or "? ").
