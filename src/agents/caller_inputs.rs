@@ -104,7 +104,11 @@ impl Runtime {
                     content: text.clone(),
                 });
                 ts.has_user = true;
-                if std::mem::take(&mut conv.human_offered) && confirm::is_affirmative(&text) {
+                // A yes to our offer of a person — not "okay, just text me the bill,
+                // thanks, bye", which asks for something else and leaves.
+                let takes_person = confirm::accepts(&text)
+                    && (!confirm::makes_request(&text) || confirm::asks_for_person(&text));
+                if std::mem::take(&mut conv.human_offered) && takes_person {
                     return self
                         .escalate(
                             conv,

@@ -138,12 +138,12 @@ async fn first_token_and_total_timeouts_end_the_request() {
         c.max_tokens = Some(1000);
         c.total_timeout = Duration::from_millis(250);
     });
+    // A prompt this model answers at length, sampled greedily so the answer does not
+    // change from run to run (a short sampled answer could finish inside the deadline).
+    let mut long = request("Write a very long essay about fiber internet.");
+    long.temperature = Some(0.0);
     let t0 = Instant::now();
-    let (text, deltas, finish, err) = complete(
-        &total,
-        request("Write the numbers from 1 to 500 in words, separated by commas."),
-    )
-    .await;
+    let (text, deltas, finish, err) = complete(&total, long).await;
     assert!(
         matches!(err, Some(ModelError::Timeout(250))),
         "{err:?} {finish:?} after {deltas} deltas: {text:?}"

@@ -28,6 +28,8 @@ pub(super) const FAREWELLS: &[&str] = &[
     "bye for now",
     "have a good one",
     "have a good night",
+    "good night",
+    "goodnight",
     "have a good evening",
     "have a great day",
     "adiós",

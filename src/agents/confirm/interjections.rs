@@ -209,8 +209,35 @@ pub fn defers(text: &str) -> bool {
     // "…I'll go look after my shift. Thank you, bye." leaves; it holds nothing.
     holds
         && !numbers
-        && (!answers_or_asks(text) || hold_ends_turn(text))
+        && (!answers_or_asks(text) || hold_ends_turn(text) || doing_it_now(text))
         && !ends_with_farewell(text)
+}
+
+/// Phrases that say the caller is doing our advice right now.
+const DOING_IT_NOW: &[&str] = &[
+    "doing it now",
+    "doing that now",
+    "trying it now",
+    "trying that now",
+    "restarting it now",
+    "restarting now",
+];
+
+/// "Restarting the phone, no, I haven't done that. Hang on, doing it now.": the turn
+/// ends on a hold while the caller carries out our advice, and asks nothing.
+fn doing_it_now(text: &str) -> bool {
+    let Some(last) = text
+        .split_inclusive(['.', '?', '!'])
+        .filter(|s| !words(s).is_empty())
+        .last()
+    else {
+        return false;
+    };
+    let last = format!(" {} ", words(last).join(" "));
+    !text.contains('?')
+        && DOING_IT_NOW
+            .iter()
+            .any(|p| last.contains(&format!(" {p} ")))
 }
 
 /// "Restart the whole phone? Okay. Hold on, it is turning off now.", "Okay. My husband

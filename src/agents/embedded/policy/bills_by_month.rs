@@ -177,17 +177,20 @@ impl Policy {
                 }
                 _ => None,
             })
-            .take(2)
+            .take(4)
             .find(|(_, months)| months.len() > 1)?;
         // An earlier turn counts only when our question about this same request came
-        // between ("…January and February." "Email or text?" "Email.").
+        // between ("…January and February." "Email or text?" "Email."), or the account
+        // was verified for it (the number and ZIP asked and given).
         if asked_at < t.user_idx {
             let between = &msgs[asked_at + 1..t.user_idx];
             let asked_channel = between.iter().any(|m| {
                 matches!(m, ChatMessage::Assistant { content: Some(c), .. }
                     if invoice_intent.is_some_and(|i| i.asks(c)))
             });
-            if !asked_channel {
+            let verified = super::history::called(&msgs[asked_at + 1..], "lookup_customer")
+                && !super::history::called(between, SEND_INVOICE);
+            if !asked_channel && !verified {
                 return None;
             }
         }

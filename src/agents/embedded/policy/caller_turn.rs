@@ -34,7 +34,17 @@ impl Policy {
             }
             // "Alright, I'll try that. Thanks, bye.": nothing asked, the caller is
             // leaving; never open something new for the words before the goodbye.
-            if confirm::is_acknowledged_farewell(t.user_text) {
+            // ("Just text me the bill, and that's all, thanks, bye" asks first.) After
+            // our "anything else?", a goodbye that asks nothing closes whatever the
+            // caller tells of their plans before it ("I'll try the number on the bill
+            // first, and if that doesn't work… Cheers, good night.").
+            let served = previous_line(&t.req.messages[..t.user_idx])
+                .is_some_and(|l| l.to_lowercase().contains("anything else"));
+            let plain_goodbye =
+                served && confirm::ends_with_farewell(t.user_text) && !t.user_text.contains('?');
+            if (confirm::is_acknowledged_farewell(t.user_text) || plain_goodbye)
+                && !confirm::makes_request(t.user_text)
+            {
                 if let Some(d) = self.goodbye(t) {
                     return Ok(d);
                 }
@@ -77,20 +87,7 @@ impl Policy {
                     .iter()
                     .any(|i| i.tool.is_none() && i.replies.iter().any(|r| r.text() == l))
             });
-            let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
-            let tried = [
-                " already looked",
-                " already checked",
-                " already tried",
-                " already did",
-                " already done",
-                " already restarted",
-                " already updated",
-                " already reinstalled",
-            ]
-            .iter()
-            .any(|p| joined.contains(p));
-            if gave_advice && tried && !confirm::reports_fixed(t.user_text) {
+            if gave_advice && already_tried(t.user_text) && !confirm::reports_fixed(t.user_text) {
                 if let Some(still) = t
                     .spec
                     .intents
@@ -212,6 +209,21 @@ impl Policy {
         }
         if let Some(d) = self.already_done(embedder, t, intent) {
             return Ok(d);
+        }
+        // Advice the caller says they already followed ("…I already looked in
+        // Settings, Webhooks, there's only our one address"): the ticket instead.
+        if intent.tool.is_none()
+            && already_tried(t.user_text)
+            && !confirm::reports_fixed(t.user_text)
+        {
+            if let Some(still) = t
+                .spec
+                .intents
+                .iter()
+                .find(|i| i.persisting && i.tool.is_some())
+            {
+                return Ok(self.act(t, still, None));
+            }
         }
         Ok(self.act(t, intent, None))
     }
@@ -389,6 +401,24 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
         }
         _ => None,
     })?
+}
+
+/// The caller says they already did what advice would say ("I already looked in
+/// Settings", "already restarted it").
+fn already_tried(text: &str) -> bool {
+    let joined = format!(" {} ", confirm::words(text).join(" "));
+    [
+        " already looked",
+        " already checked",
+        " already tried",
+        " already did",
+        " already done",
+        " already restarted",
+        " already updated",
+        " already reinstalled",
+    ]
+    .iter()
+    .any(|p| joined.contains(p))
 }
 
 /// Our latest line before the caller's turn, if any.

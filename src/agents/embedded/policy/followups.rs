@@ -289,6 +289,71 @@ impl Policy {
 
 const LIST_INVOICES: &str = "list_invoices";
 
+impl Policy {
+    /// "Can you send the reset link both ways, by text and by email?": after the call
+    /// on one channel, the same call on each other channel the turn named (`report`,
+    /// the first result's reply, is said first).
+    pub(super) fn every_channel_named(
+        &self,
+        t: &Turn,
+        tool: &str,
+        report: &str,
+    ) -> Option<Decision> {
+        let joined = format!(" {} ", crate::agents::confirm::words(t.user_text).join(" "));
+        if ![" both ", " each ", " and by ", " as well as "]
+            .iter()
+            .any(|p| joined.contains(p))
+        {
+            return None;
+        }
+        let intent = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.tool.as_deref() == Some(tool))?;
+        let msgs = &t.req.messages;
+        let last = super::history::last_call_of(&msgs[t.user_idx..], tool)?;
+        let last: Value = serde_json::from_str(&last).ok()?;
+        intent.args.iter().find_map(|(key, spec)| {
+            if spec.as_str().map(|s| s.trim_end_matches('?')) != Some("$enum") {
+                return None;
+            }
+            let options = args::enum_options(&t.req.tools, tool, key);
+            let named: Vec<&String> = options
+                .iter()
+                .filter(|o| {
+                    slots::choose(t.user_text, std::slice::from_ref(*o), &intent.synonyms).is_some()
+                })
+                .collect();
+            if named.len() < 2 {
+                return None;
+            }
+            // The channels already used since the turn.
+            let used: Vec<String> = msgs[t.user_idx..]
+                .iter()
+                .filter_map(|m| match m {
+                    ChatMessage::Assistant { tool_calls, .. } => Some(tool_calls),
+                    _ => None,
+                })
+                .flatten()
+                .filter(|c| c.name == tool)
+                .filter_map(|c| {
+                    let a: Value = serde_json::from_str(&c.arguments).ok()?;
+                    a.get(key)?.as_str().map(str::to_string)
+                })
+                .collect();
+            let next = named.into_iter().find(|o| !used.contains(o))?;
+            let mut arguments = last.clone();
+            arguments[key.as_str()] = json!(next);
+            Some(Decision::Call {
+                say: Some(report.to_string()),
+                name: tool.to_string(),
+                arguments,
+            })
+        })
+    }
+}
+
 /// How a handoff reason names the intent the caller accepted (read back on arrival).
 const ACCEPTED: &str = "the caller accepted the offer:";
 

@@ -257,6 +257,11 @@ impl Policy {
                         if let Some(d) = self.more_bills(&turn, &name, &result, &report) {
                             return Ok(d);
                         }
+                        if !is_error(content) {
+                            if let Some(d) = self.every_channel_named(&turn, &name, &report) {
+                                return Ok(d);
+                            }
+                        }
                         let next = self.next_request(
                             embedder,
                             &turn,
