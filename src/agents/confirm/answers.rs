@@ -175,6 +175,22 @@ fn without_questions(text: &str) -> String {
         .collect()
 }
 
+/// The turn holds the caller back before answering ("Hold on, before I say yes…",
+/// "Wait, …"): its first clause hesitates, or it says it will answer later.
+pub fn hesitates(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    let first = text.split([',', '.', ';', '!', '?']).next().unwrap_or("");
+    hesitating_clause(first)
+        || [
+            " before i say yes ",
+            " before i decide ",
+            " before you do ",
+            " before you do anything ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p))
+}
+
 /// A clause that only holds the caller back ("wait, wait", "hang on", "hold on a
 /// second").
 fn hesitating_clause(clause: &str) -> bool {

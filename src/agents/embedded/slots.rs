@@ -114,23 +114,37 @@ pub fn digit_runs(text: &str) -> Vec<String> {
 pub fn phone(text: &str) -> Option<String> {
     // "…zero zero zero three, sorry, no, zero zero zero two": the end corrected after
     // the number was said (up to four digits, right after the correction).
+    // The group said wrong may leave the number a digit short or long ("…one two
+    // three, zero zero one, sorry, zero zero zero one"): the correction replaces it, so
+    // the number is the first 10 − k digits said, then the k corrected.
     let lower = text.to_lowercase();
     let mut said: Option<String> = None;
     for part in lower.split(" sorry").flat_map(|p| p.split(" i mean")) {
-        match (whole_phone(part), &said) {
-            (Some(p), _) => said = Some(p),
-            (None, Some(before)) => {
-                let Some(tail) = digit_runs(part).into_iter().next() else {
-                    continue;
-                };
-                if (1..=4).contains(&tail.len()) && tail.len() < before.len() {
-                    said = Some(format!("{}{tail}", &before[..before.len() - tail.len()]));
+        let tail = digit_runs(part).into_iter().next();
+        match (whole_phone(part), &said, tail) {
+            (Some(p), _, _) => said = Some(p),
+            (None, Some(before), Some(tail)) if (1..=4).contains(&tail.len()) => {
+                let before = before
+                    .strip_prefix('1')
+                    .filter(|b| b.len() == 10)
+                    .unwrap_or(before);
+                let keep = 10 - tail.len();
+                if before.len() >= keep {
+                    said = Some(format!("{}{tail}", &before[..keep]));
                 }
             }
-            _ => {}
+            _ => {
+                // A number said nearly whole before its correction.
+                said = digit_runs(part)
+                    .into_iter()
+                    .rev()
+                    .find(|d| (8..=11).contains(&d.len()))
+                    .or(said.take());
+            }
         }
     }
-    said.or_else(|| whole_phone(text))
+    said.filter(|p| p.len() == 10 || (p.len() == 11 && p.starts_with('1')))
+        .or_else(|| whole_phone(text))
 }
 
 /// The first run of digits in `text` that makes a whole phone number.
@@ -640,6 +654,11 @@ mod tests {
             phone("555 123 0004, sorry, the ZIP is 02108").as_deref(),
             Some("5551230004")
         );
+        assert_eq!(
+            phone("The account phone is five five five, one two three, zero zero one, sorry, zero zero zero one. And the ZIP is six two seven zero four.").as_deref(),
+            Some("5551230001")
+        );
+        assert_eq!(phone("my ZIP is 62704, sorry, 62705"), None);
         assert_eq!(
             place_answer("Riverside. The shop's on Magnolia.").as_deref(),
             Some("Riverside")

@@ -307,6 +307,20 @@ impl Policy {
                 if self.routes_to(embedder, t.user_text, &t.req.agent, &intent.name) {
                     return Some(Decision::Say(OFFER_STANDS.into()));
                 }
+                // "Hold on, before I say yes: for that one, does somebody have to come
+                // out?": a question about the offer, not a new matter for another
+                // agent; nothing here answers it, and the offer stands.
+                if offer
+                    && t.user_text.contains('?')
+                    && confirm::hesitates(t.user_text)
+                    && self.routes_elsewhere(embedder, t)
+                {
+                    let question = super::side_question::last_sentences(said, 1);
+                    return Some(Decision::Say(format!(
+                        "{} {question}",
+                        super::side_question::NOT_KNOWN
+                    )));
+                }
             }
         }
         // "Fine, yes, change me to the Basic" after a side question: the offer made

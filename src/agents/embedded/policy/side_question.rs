@@ -7,7 +7,7 @@
 use super::*;
 
 /// Said for a side question nothing here answers.
-const NOT_KNOWN: &str = "I'm sorry, I don't have information on that here.";
+pub(super) const NOT_KNOWN: &str = "I'm sorry, I don't have information on that here.";
 
 impl Policy {
     /// `decision` with the waiting offer asked again, when the caller asked something
