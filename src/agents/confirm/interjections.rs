@@ -228,8 +228,7 @@ const DOING_IT_NOW: &[&str] = &[
 fn doing_it_now(text: &str) -> bool {
     let Some(last) = text
         .split_inclusive(['.', '?', '!'])
-        .filter(|s| !words(s).is_empty())
-        .last()
+        .rfind(|s| !words(s).is_empty())
     else {
         return false;
     };

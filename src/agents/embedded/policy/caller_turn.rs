@@ -87,15 +87,11 @@ impl Policy {
                     .iter()
                     .any(|i| i.tool.is_none() && i.replies.iter().any(|r| r.text() == l))
             });
-            if gave_advice && already_tried(t.user_text) && !confirm::reports_fixed(t.user_text) {
-                if let Some(still) = t
-                    .spec
-                    .intents
-                    .iter()
-                    .find(|i| i.persisting && i.tool.is_some())
-                {
-                    return Ok(self.act(t, still, None));
-                }
+            if let Some(d) = gave_advice
+                .then(|| self.advice_already_followed(t))
+                .flatten()
+            {
+                return Ok(d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
@@ -212,18 +208,13 @@ impl Policy {
         }
         // Advice the caller says they already followed ("…I already looked in
         // Settings, Webhooks, there's only our one address"): the ticket instead.
-        if intent.tool.is_none()
-            && already_tried(t.user_text)
-            && !confirm::reports_fixed(t.user_text)
+        if let Some(d) = intent
+            .tool
+            .is_none()
+            .then(|| self.advice_already_followed(t))
+            .flatten()
         {
-            if let Some(still) = t
-                .spec
-                .intents
-                .iter()
-                .find(|i| i.persisting && i.tool.is_some())
-            {
-                return Ok(self.act(t, still, None));
-            }
+            return Ok(d);
         }
         Ok(self.act(t, intent, None))
     }
@@ -401,6 +392,22 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
         }
         _ => None,
     })?
+}
+
+impl Policy {
+    /// The caller already did what our advice says and the problem stands: the
+    /// ticket (this agent's `persisting` intent) instead of the advice.
+    fn advice_already_followed(&self, t: &Turn) -> Option<Decision> {
+        if !already_tried(t.user_text) || confirm::reports_fixed(t.user_text) {
+            return None;
+        }
+        let still = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.persisting && i.tool.is_some())?;
+        Some(self.act(t, still, None))
+    }
 }
 
 /// The caller says they already did what advice would say ("I already looked in

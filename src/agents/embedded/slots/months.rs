@@ -1,0 +1,173 @@
+//! The months a caller asks bills for: one named ("February's bill", "Sept"), several
+//! asked together or each in its own sentence, and "the bill before the latest one".
+
+use crate::agents::confirm::words;
+
+/// The month (1–12) the caller asks for: the last one named that is not negated
+/// ("not March, the February one" → 2). "May" counts only where it names a month
+/// ("the May bill", "for May"), not in "may I".
+pub fn month(text: &str) -> Option<u32> {
+    months(text).last().copied()
+}
+
+/// Every month (1–12) the caller asks for, in the order named, each once ("the
+/// January bill and the February bill" → [1, 2]); negated ones left out, as in
+/// [`month`].
+pub fn months(text: &str) -> Vec<u32> {
+    let mut found: Vec<u32> = Vec::new();
+    for sentence in text.split_inclusive(['.', '?', '!', ';']) {
+        for m in months_in_sentence(sentence) {
+            found.retain(|&f| f != m);
+            found.push(m);
+        }
+    }
+    found
+}
+
+/// The months asked for in one sentence, in order ([`months`]).
+fn months_in_sentence(text: &str) -> Vec<u32> {
+    let ws = words(text);
+    let mut found: Vec<u32> = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        // "February's bill", "Feb", "Sept".
+        let w = w.trim_end_matches("'s").trim_end_matches("’s");
+        let Some(m) = crate::calendar::MONTHS
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(w))
+            .or_else(|| {
+                MONTH_ABBREVIATIONS
+                    .iter()
+                    .find(|(short, _)| *short == w)
+                    .map(|(_, m)| *m as usize - 1)
+            })
+        else {
+            continue;
+        };
+        let prev = i.checked_sub(1).map(|p| ws[p].as_str());
+        if matches!(prev, Some("not" | "no" | "never")) {
+            continue;
+        }
+        // "The January one I already have", "I already have February's": named, not
+        // asked for ("already" in the same sentence, next to the month).
+        let is_month = |w: &String| {
+            crate::calendar::MONTHS
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(w))
+        };
+        let after = ws[i + 1..(i + 6).min(ws.len())]
+            .iter()
+            .take_while(|w| !is_month(w))
+            .any(|w| w == "already");
+        let before = ws[i.saturating_sub(3)..i].iter().any(|w| w == "already");
+        if after || before {
+            continue;
+        }
+        if w == "may" {
+            let next = ws.get(i + 1).map(String::as_str);
+            let names_month = matches!(prev, Some("in" | "for" | "the" | "from" | "of" | "last"))
+                || matches!(next, Some("bill" | "invoice" | "statement" | "one"));
+            if !names_month {
+                continue;
+            }
+        }
+        let m = m as u32 + 1;
+        found.retain(|&f| f != m);
+        found.push(m);
+    }
+    found
+}
+
+/// Several months asked for together ("the January bill and the February bill",
+/// "both January and February"): every two named in a row are joined by "and",
+/// "plus", "both" or "also" within three words, with no correction between ("January, no, sorry, February" asks
+/// for one, and so does "February. The January one I already have"). Empty otherwise.
+pub fn months_together(text: &str) -> Vec<u32> {
+    let ws = words(text);
+    let at: Vec<usize> = (0..ws.len()).filter(|&i| month(&ws[i]).is_some()).collect();
+    if at.len() < 2 {
+        return Vec::new();
+    }
+    let joiner = |b: &String| matches!(b.as_str(), "and" | "plus" | "both" | "also");
+    // "January, February and March": a list whose last two are joined.
+    let listed = at
+        .windows(2)
+        .last()
+        .is_some_and(|w| ws[w[0] + 1..w[1]].iter().any(joiner));
+    let joined = at.windows(2).all(|w| {
+        let between = &ws[w[0] + 1..w[1]];
+        let joins = between.iter().any(joiner) || (between.is_empty() && listed);
+        let corrects = between.iter().any(|b| {
+            matches!(
+                b.as_str(),
+                "no" | "not" | "sorry" | "mean" | "actually" | "instead" | "wait" | "or"
+            )
+        });
+        joins && !corrects && between.len() <= 3
+    });
+    if joined {
+        months(text)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Months asked for in sentences of their own ("January by text, that one's for me.
+/// And February by email."): each sentence's month (as [`month`] reads it) with the
+/// sentence, in order, each month once. Fewer than two: empty.
+pub fn months_by_sentence(text: &str) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for sentence in text.split_inclusive(['.', '?', '!', ';']) {
+        let Some(m) = month(sentence) else {
+            continue;
+        };
+        match out.iter_mut().find(|(seen, _)| *seen == m) {
+            // The month's latest sentence says most about it ("January by text").
+            Some(entry) => entry.1 = sentence.trim().to_string(),
+            None => out.push((m, sentence.trim().to_string())),
+        }
+    }
+    if out.len() < 2 {
+        out.clear();
+    }
+    out
+}
+
+/// Short month names as recognisers write them; "jan", "mar" and "may" are words or
+/// names too often to count.
+const MONTH_ABBREVIATIONS: &[(&str, u32)] = &[
+    ("feb", 2),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+];
+
+/// Phrases that ask for the bill before the latest one.
+const PREVIOUS_BILL: &[&str] = &[
+    "before the latest",
+    "before the last one",
+    "before the most recent",
+    "the one before",
+    "previous bill",
+    "previous invoice",
+    "previous statement",
+    "previous one",
+    "prior bill",
+    "prior invoice",
+    "second to last",
+    "second last",
+];
+
+/// The caller asks for the bill before the latest ("the bill before the latest one",
+/// "my previous invoice").
+pub fn previous_bill(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    PREVIOUS_BILL
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")))
+}
