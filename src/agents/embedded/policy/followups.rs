@@ -398,10 +398,9 @@ fn asks_its_question(intent: &IntentSpec, said: &str) -> bool {
 
 /// Whether `said` ends with the closing question (no placeholders) of one of `replies`.
 fn ends_with_question_of(replies: &[crate::agents::embedded::spec::Reply], said: &str) -> bool {
-    replies.iter().any(|r| {
-        let q = super::side_question::last_sentences(r.text(), 1);
-        q.ends_with('?') && !q.contains('{') && said.trim_end().ends_with(q)
-    })
+    replies
+        .iter()
+        .any(|r| super::side_question::asked_in(r, said).is_some())
 }
 
 /// What our line `said` says of `option` ("…, Plus at 59.99 with 500 megabits, …" →

@@ -78,14 +78,16 @@ fn offer_question<'a>(spec: &'a BrainSpec, said: &str) -> Option<&'a str> {
         .iter()
         .filter(|i| i.confirm.is_some())
         .flat_map(|i| i.replies.iter())
-        .filter_map(|r| last_sentences(r.text(), 1).into())
-        .find(|q: &&str| {
-            // ("Anything else?" closes; it offers nothing.)
-            q.ends_with('?')
-                && !q.contains('{')
-                && !q.to_lowercase().contains("anything else")
-                && said.trim_end().ends_with(q)
-        })
+        .filter_map(|r| asked_in(r, said))
+        // ("Anything else?" closes; it offers nothing.)
+        .find(|q| !q.to_lowercase().contains("anything else"))
+}
+
+/// The fixed closing question of a reply template ("…Shall I go ahead?") when our line
+/// `said` ends with it.
+pub(super) fn asked_in<'a>(reply: &'a Reply, said: &str) -> Option<&'a str> {
+    let q = last_sentences(reply.text(), 1);
+    (q.ends_with('?') && !q.contains('{') && said.trim_end().ends_with(q)).then_some(q)
 }
 
 /// The last `n` sentences of `text` (cut after ". ", "! " or "? ").
