@@ -178,22 +178,11 @@ impl Policy {
                 return None;
             }
             let offer = choose_reply(&intent.replies, &result)?;
-            let question = last_sentence(&offer).filter(|q| q.ends_with('?'));
+            let question =
+                Some(super::side_question::last_sentences(&offer, 1)).filter(|q| q.ends_with('?'));
             let made = said.contains(offer.as_str())
                 || question.is_some_and(|q| said.trim_end().ends_with(q));
             made.then(|| (tool.to_string(), "{}".to_string(), result))
         })
     }
-}
-
-/// The last sentence of `text` (after the last ". ", "! " or "? ").
-fn last_sentence(text: &str) -> Option<&str> {
-    let text = text.trim();
-    let cut = text
-        .char_indices()
-        .filter(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + 1..].starts_with(' '))
-        .map(|(i, _)| i + 2)
-        .next_back()
-        .unwrap_or(0);
-    Some(&text[cut..]).filter(|s| !s.is_empty())
 }
