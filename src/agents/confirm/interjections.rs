@@ -316,5 +316,25 @@ pub fn asks_to_repeat(text: &str) -> bool {
     ]
     .iter()
     .any(|p| joined.contains(p));
-    asks && !text.chars().any(|c| c.is_ascii_digit()) && lw.len() <= 8
+    // "Sorry, which number did it go to?": a question about where what we just did
+    // went, answered by what we said.
+    let asks_where = lw
+        .iter()
+        .any(|w| matches!(w.as_str(), "which" | "what" | "where"))
+        && [
+            " did it go ",
+            " did that go ",
+            " did you send it ",
+            " did you send that ",
+            " did you send it to ",
+            " was it sent ",
+            " was that sent ",
+            " did it get sent ",
+            " number was that ",
+            " email was that ",
+            " address was that ",
+        ]
+        .iter()
+        .any(|p| joined.contains(p));
+    (asks || asks_where) && !text.chars().any(|c| c.is_ascii_digit()) && lw.len() <= 8
 }

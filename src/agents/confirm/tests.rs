@@ -261,6 +261,12 @@ fn a_question_about_our_question_is_a_repeat_unless_it_answers() {
         "Sorry, I am back. It was a delivery. What did you ask me?"
     ));
     assert!(!asks_to_repeat("Did you ask for my zip? It's 62704."));
+    assert!(asks_to_repeat("sorry, which number did it go to?"));
+    assert!(asks_to_repeat("Wait, where did you send it?"));
+    assert!(!asks_to_repeat("Which number is on my account?"));
+    assert!(!asks_to_repeat(
+        "Where did my payment go? I paid on the fifth."
+    ));
     assert!(!asks_to_repeat(
         "Did you ask for my zip? It's six two seven oh four."
     ));

@@ -91,6 +91,10 @@ pub struct IntentSpec {
     /// question in other words, so no reply repeats verbatim.
     #[serde(default)]
     pub ask_again: Option<String>,
+    /// Asked when the caller wants an older bill without saying which ("one of my
+    /// old statements"): the month is needed before anything is sent.
+    #[serde(default)]
+    pub ask_month: Option<String>,
     /// Caller words for `$enum` values, e.g. `{ sms = ["text", "message"] }`.
     #[serde(default)]
     pub synonyms: std::collections::BTreeMap<String, Vec<String>>,
@@ -156,7 +160,7 @@ impl IntentSpec {
     /// account. So, should…").
     pub fn asks(&self, said: &str) -> bool {
         let said = said.trim();
-        [&self.ask, &self.ask_again]
+        [&self.ask, &self.ask_again, &self.ask_month]
             .into_iter()
             .flatten()
             .any(|q| said == q || said.ends_with(&format!(" {q}")))

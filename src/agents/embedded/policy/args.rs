@@ -134,6 +134,17 @@ pub(super) fn resolve(
                         slots::choose(c, &options, synonyms)
                     }
                 })
+                // A clause in focus that points back ("…what can I get for like
+                // forty? Actually, just switch me to that one"): the choice named
+                // elsewhere in the same turn.
+                .or_else(|| {
+                    let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
+                        return None;
+                    };
+                    (!incidental && content.as_str() != t.user_text)
+                        .then(|| slots::choose(content, &options, synonyms))
+                        .flatten()
+                })
                 .or_else(|| offered_option(t, &options, synonyms))
                 .map(|s| json!(s))
         }

@@ -220,6 +220,25 @@ impl Policy {
         })
     }
 
+    /// "Email me one of my old statements": an older bill with no month named in the
+    /// call's requests so far — asked which month before anything is sent (the
+    /// latest would be the wrong one).
+    pub(super) fn older_bill_month_first(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
+        let ask = intent.ask_month.as_ref()?;
+        if !slots::older_bill_unnamed(t.user_text) {
+            return None;
+        }
+        // Answered already ("The January one.") in a later line.
+        let lines = super::history::caller_lines(&t.req.messages[..=t.user_idx]);
+        if lines
+            .iter()
+            .any(|l| args::requested_month(l, &t.req.messages).is_some())
+        {
+            return None;
+        }
+        Some(Decision::Say(ask.clone()))
+    }
+
     /// "Bung March in as well": a month named with "as well", "too" or "also" after
     /// this agent sent an invoice in the call — the same request, for that month.
     pub(super) fn invoice_for_another_month(&self, t: &Turn) -> Option<Decision> {

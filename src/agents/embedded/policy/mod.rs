@@ -253,7 +253,7 @@ impl Policy {
                     let text = bills_by_month::once_done(&turn, text);
                     // Another request of the same turn still waits: go on to it, unless
                     // the reply asks something of its own.
-                    if let Some(report) = without_anything_else(&text) {
+                    if let Some(report) = requests::report_before_next(intent, &text) {
                         if let Some(d) = self.more_bills(&turn, &name, &result, &report) {
                             return Ok(d);
                         }
@@ -302,6 +302,9 @@ impl Policy {
             return d;
         }
         if let Some(d) = self.to_another_number(t, intent) {
+            return d;
+        }
+        if let Some(d) = self.older_bill_month_first(t, intent) {
             return d;
         }
         if let Some(d) = self.invoice_list_first(t, intent) {

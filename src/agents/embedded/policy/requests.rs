@@ -272,6 +272,18 @@ impl Policy {
                     .iter()
                     .any(|a| s.contains(&format!(", and {a} ")))
         });
+        // "What can I get for like forty? Actually, just switch me to that one": the
+        // change asked for answers the price question that leads to it.
+        let tools: Vec<String> = found
+            .iter()
+            .filter_map(|r| self.brains[&r.agent].intents[r.index].tool.clone())
+            .collect();
+        found.retain(|r| {
+            self.brains[&r.agent].intents[r.index]
+                .accept
+                .as_ref()
+                .is_none_or(|a| !tools.contains(a))
+        });
         if found.len() < 2 || !(enumerated || asked_twice || joined_question) {
             found.clear();
         }
@@ -331,7 +343,11 @@ impl Policy {
                 // A request answered in words ("where do I change the webhook?") leaves
                 // the next one of the turn waiting: go on to it in the same reply.
                 if let Decision::Say(text) = &step {
-                    let report = without_anything_else(text);
+                    // (An answer's own follow-up offer — "Would you like me to go
+                    // through any charge on it?" — waits behind the request still
+                    // asked: "I'm past due? Can you text me that bill?")
+                    let intent = &self.brains[&next.agent].intents[next.index];
+                    let report = report_before_next(Some(intent), text);
                     // (Only in a turn of exactly two requests: a third found in a
                     // story is more likely read in than asked.)
                     let later = open
@@ -442,6 +458,27 @@ impl Policy {
             _ => false,
         })
     }
+}
+
+/// What a reply reports when another request of the turn still waits: the reply
+/// without its closing "Anything else?", or without the answer's own follow-up offer
+/// (an intent with no confirm step: "Would you like me to go through any charge on
+/// it?" waits behind "…can you text me that bill?"). `None` when the reply asks
+/// something that must be answered first.
+pub(super) fn report_before_next(
+    intent: Option<&crate::agents::embedded::spec::IntentSpec>,
+    text: &str,
+) -> Option<String> {
+    without_anything_else(text).or_else(|| {
+        intent
+            .filter(|i| {
+                i.confirm.is_none()
+                    && i.replies
+                        .iter()
+                        .any(|r| super::side_question::asked_in(r, text).is_some())
+            })
+            .map(|_| super::side_question::without_closing_question(text).to_string())
+    })
 }
 
 /// `step` with `prefix` spoken before it.

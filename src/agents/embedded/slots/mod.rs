@@ -411,6 +411,13 @@ mod tests {
         ));
         assert!(previous_bill("can you resend my previous invoice"));
         assert!(!previous_bill("my latest bill please"));
+        assert!(older_bill_unnamed(
+            "could someone email me a copy of one of my old statements?"
+        ));
+        assert!(!older_bill_unnamed(
+            "email me my old statement from January"
+        ));
+        assert!(!older_bill_unnamed("email me my latest statement"));
     }
 
     #[test]

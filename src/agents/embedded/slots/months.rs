@@ -163,6 +163,44 @@ const PREVIOUS_BILL: &[&str] = &[
     "second last",
 ];
 
+/// Words that ask for an older bill without saying which one.
+const OLDER_BILL: &[&str] = &[
+    "old statement",
+    "old statements",
+    "old bill",
+    "old bills",
+    "old invoice",
+    "old invoices",
+    "older statement",
+    "older statements",
+    "older bill",
+    "older bills",
+    "older invoice",
+    "older invoices",
+    "earlier statement",
+    "earlier bill",
+    "earlier invoice",
+    "past statement",
+    "past statements",
+    "past bill",
+    "past invoice",
+    "back statement",
+    "previous statements",
+    "previous bills",
+    "previous invoices",
+];
+
+/// The caller wants an older bill but has not said which ("a copy of one of my old
+/// statements"); [`month`] and [`previous_bill`] find none in `text`.
+pub fn older_bill_unnamed(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    OLDER_BILL
+        .iter()
+        .any(|p| joined.contains(&format!(" {p} ")))
+        && month(text).is_none()
+        && !previous_bill(text)
+}
+
 /// The caller asks for the bill before the latest ("the bill before the latest one",
 /// "my previous invoice").
 pub fn previous_bill(text: &str) -> bool {
