@@ -99,7 +99,8 @@ pub fn interjection(text: &str) -> Option<Interjection> {
         }
         return defers(text)
             .then_some(Interjection::Wait)
-            .or_else(|| leading_interjection(text));
+            .or_else(|| leading_interjection(text))
+            .or_else(|| trailing_wait(text));
     }
     [
         Interjection::StillThere,
@@ -123,6 +124,24 @@ pub(super) fn leading_interjection(text: &str) -> Option<Interjection> {
         return None;
     }
     interjection(first)
+}
+
+/// "Okay, the box is in the hall. Wait, please.": a short remark on the way to do
+/// something, then a hold; nothing asked or answered before it.
+fn trailing_wait(text: &str) -> Option<Interjection> {
+    let body = text.trim_end().trim_end_matches(['.', '!']);
+    let cut = body.rfind(['.', '?', '!'])?;
+    let (first, last) = body.split_at(cut + 1);
+    if interjection(last) != Some(Interjection::Wait) {
+        return None;
+    }
+    let said = words(first);
+    (!said.is_empty()
+        && said.len() <= 10
+        && !first.contains('?')
+        && !answers_or_asks(first)
+        && !ends_with_farewell(first))
+    .then_some(Interjection::Wait)
 }
 
 /// The text answers a question (yes or no) or asks for something of its own.

@@ -262,6 +262,11 @@ fn a_question_about_our_question_is_a_repeat_unless_it_answers() {
     ));
     assert!(!asks_to_repeat("Did you ask for my zip? It's 62704."));
     assert!(asks_to_repeat("sorry, which number did it go to?"));
+    assert_eq!(
+        interjection("Okay, the box is in the hall. Wait, please."),
+        Some(Interjection::Wait)
+    );
+    assert_eq!(interjection("Can you text me the bill? Hang on."), None);
     assert!(asks_to_repeat("Wait, where did you send it?"));
     assert!(!asks_to_repeat("Which number is on my account?"));
     assert!(!asks_to_repeat(

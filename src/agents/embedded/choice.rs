@@ -135,7 +135,9 @@ pub fn choose_stated<'a>(
             };
             let sent_before = ws[i.saturating_sub(12)..i].iter().any(send_verb);
             let to_it = match before {
-                [.., to, det] if to == "to" => matches!(det.as_str(), "my" | "the" | "our"),
+                [.., to, det] if to == "to" => {
+                    matches!(det.as_str(), "my" | "the" | "our" | "her" | "his" | "their")
+                }
                 [.., to] => to == "to",
                 _ => false,
             };

@@ -168,6 +168,9 @@ pub(super) fn resolve(
 /// before the latest bill on record ("the bill before the latest one").
 pub(super) fn requested_month(text: &str, messages: &[ChatMessage]) -> Option<u32> {
     slots::month(text).or_else(|| {
+        if slots::paid_bill(text) {
+            return latest_paid_on_record(messages);
+        }
         if !slots::previous_bill(text) {
             return None;
         }
@@ -207,6 +210,16 @@ fn invoices_on_record(messages: &[ChatMessage]) -> Option<Vec<(i64, u32)>> {
             })
             .collect(),
     )
+}
+
+/// The month (1–12) of the latest paid invoice on the caller's billing record.
+fn latest_paid_on_record(messages: &[ChatMessage]) -> Option<u32> {
+    let facts = super::record::record_facts(messages)?;
+    facts.get("invoices")?.as_array()?.iter().find_map(|inv| {
+        (inv["status"].as_str() == Some("paid"))
+            .then(|| inv["period"].as_str()?.rsplit('-').next()?.parse().ok())
+            .flatten()
+    })
 }
 
 /// The id of the invoice for `month` (1–12) among those on the caller's billing

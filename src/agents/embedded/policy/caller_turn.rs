@@ -81,16 +81,13 @@ impl Policy {
             }
             // "I already looked in Settings, Webhooks; the address is right." after our
             // advice: it was tried, and the problem stands; it needs a ticket.
-            let gave_advice = previous_line(&t.req.messages[..t.user_idx]).is_some_and(|l| {
+            let advice = previous_line(&t.req.messages[..t.user_idx]).filter(|l| {
                 t.spec
                     .intents
                     .iter()
-                    .any(|i| i.tool.is_none() && i.replies.iter().any(|r| r.text() == l))
+                    .any(|i| i.tool.is_none() && i.replies.iter().any(|r| r.text() == *l))
             });
-            if let Some(d) = gave_advice
-                .then(|| self.advice_already_followed(t))
-                .flatten()
-            {
+            if let Some(d) = advice.and_then(|a| self.advice_already_followed(t, a)) {
                 return Ok(d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
@@ -131,7 +128,7 @@ impl Policy {
             return Ok(d);
         }
         // Several requests in this turn: one at a time, each on its own clause.
-        if let Some(d) = self.next_request(embedder, t, None, 1)? {
+        if let Some(d) = self.next_request(embedder, t, None, 1, false)? {
             return Ok(d);
         }
         if arrival {
@@ -206,16 +203,8 @@ impl Policy {
         if let Some(d) = self.already_done(embedder, t, intent) {
             return Ok(d);
         }
-        // Advice the caller says they already followed ("…I already looked in
-        // Settings, Webhooks, there's only our one address"): the ticket instead.
-        if let Some(d) = intent
-            .tool
-            .is_none()
-            .then(|| self.advice_already_followed(t))
-            .flatten()
-        {
-            return Ok(d);
-        }
+        // (Advice the caller says they already followed — "…I already looked in
+        // Settings, Webhooks, there's only our one address" — is a ticket: `act`.)
         Ok(self.act(t, intent, None))
     }
 
@@ -392,40 +381,6 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
         }
         _ => None,
     })?
-}
-
-impl Policy {
-    /// The caller already did what our advice says and the problem stands: the
-    /// ticket (this agent's `persisting` intent) instead of the advice.
-    fn advice_already_followed(&self, t: &Turn) -> Option<Decision> {
-        if !already_tried(t.user_text) || confirm::reports_fixed(t.user_text) {
-            return None;
-        }
-        let still = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.persisting && i.tool.is_some())?;
-        Some(self.act(t, still, None))
-    }
-}
-
-/// The caller says they already did what advice would say ("I already looked in
-/// Settings", "already restarted it").
-fn already_tried(text: &str) -> bool {
-    let joined = format!(" {} ", confirm::words(text).join(" "));
-    [
-        " already looked",
-        " already checked",
-        " already tried",
-        " already did",
-        " already done",
-        " already restarted",
-        " already updated",
-        " already reinstalled",
-    ]
-    .iter()
-    .any(|p| joined.contains(p))
 }
 
 /// Our latest line before the caller's turn, if any.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+mod advice;
 mod args;
 mod bills_by_month;
 mod caller_turn;
@@ -251,9 +252,20 @@ impl Policy {
                     }
                     let text = self.answer_result(&turn, intent, &name, &result);
                     let text = bills_by_month::once_done(&turn, text);
+                    // "…I already switched the box off and on, twice, nothing." and a
+                    // healthy network: the ticket, not the restart again.
+                    let persisting = spec
+                        .intents
+                        .iter()
+                        .any(|i| i.persisting && i.tool.as_deref() == Some(name.as_str()));
+                    if !persisting && !is_error(content) {
+                        if let Some(d) = self.instead_of_advice_followed(&turn, &text) {
+                            return Ok(d);
+                        }
+                    }
                     // Another request of the same turn still waits: go on to it, unless
                     // the reply asks something of its own.
-                    if let Some(report) = requests::report_before_next(intent, &text) {
+                    if let Some(report) = without_anything_else(&text) {
                         if let Some(d) = self.more_bills(&turn, &name, &result, &report) {
                             return Ok(d);
                         }
@@ -267,8 +279,17 @@ impl Policy {
                             &turn,
                             Some(&report),
                             requests::LOOKBACK_TURNS,
+                            false,
                         )?;
                         if let Some(d) = next {
+                            return Ok(d);
+                        }
+                    } else if let Some(report) = requests::report_before_next(intent, &text) {
+                        // (Its own follow-up offer waits only behind a request of this
+                        // same turn: "I'm past due? Can you text me that bill?")
+                        if let Some(d) =
+                            self.next_request(embedder, &turn, Some(&report), 1, true)?
+                        {
                             return Ok(d);
                         }
                     }
@@ -293,6 +314,11 @@ impl Policy {
             let text = choose_reply(&intent.replies, &json!({}))
                 .or_else(|| t.spec.fallback.clone())
                 .unwrap_or_else(|| FALLBACK.into());
+            // Advice the caller already followed ("I've updated it, I've restarted
+            // the phone, it still does it"): the ticket instead.
+            if let Some(d) = self.instead_of_advice_followed(t, &text) {
+                return d;
+            }
             return Decision::Say(text);
         };
         if !has_tool(&t.req.tools, tool) {

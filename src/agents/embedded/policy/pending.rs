@@ -354,6 +354,13 @@ impl Policy {
                         .is_some())
             })
         });
+        // ("The January one. Not the latest…" answers which month's bill.)
+        let names_option = names_option
+            || (intent
+                .ask_month
+                .as_deref()
+                .is_some_and(|q| said.trim_end().ends_with(q))
+                && args::requested_month(t.user_text, &t.req.messages).is_some());
         if intent
             .unless_any
             .iter()

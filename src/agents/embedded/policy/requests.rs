@@ -293,12 +293,17 @@ impl Policy {
     /// The next request still to serve from a recent turn that held several: this
     /// agent's own first (as an action on its clause), else a handoff to the owner of
     /// the first one not served. `say` is spoken first (the reply just made).
+    ///
+    /// `fresh_only` (going on past an answer's own follow-up offer): a request whose
+    /// step was already taken in the call is not gone on to ("…will that also get
+    /// cheaper if I change now?" asks about the change already offered).
     pub(super) fn next_request(
         &self,
         embedder: &Embedder,
         t: &Turn,
         say: Option<&str>,
         lookback: usize,
+        fresh_only: bool,
     ) -> Result<Option<Decision>, ModelError> {
         let msgs = &t.req.messages;
         let turns: Vec<usize> = msgs[..=t.user_idx]
@@ -321,7 +326,8 @@ impl Policy {
             let after = &msgs[idx + 1..];
             let open: Vec<&Request> = requests
                 .iter()
-                .filter(|r| !self.served(r, agent, msgs, after))
+                .filter(|r| !self.served(r, agent, content, msgs, after))
+                .filter(|r| !fresh_only || !self.taken_before(r, t))
                 .collect();
             let next = open
                 .iter()
@@ -350,10 +356,15 @@ impl Policy {
                     let report = report_before_next(Some(intent), text);
                     // (Only in a turn of exactly two requests: a third found in a
                     // story is more likely read in than asked.)
+                    // (Past an answer's own follow-up offer, only to a step not yet
+                    // taken in the call: "…will that also get cheaper if I change
+                    // now?" asks about the change already offered.)
+                    let past_offer = without_anything_else(text).is_none();
                     let later = open
                         .iter()
                         .find(|r| !std::ptr::eq(**r, next))
-                        .filter(|_| requests.len() == 2);
+                        .filter(|_| requests.len() == 2)
+                        .filter(|r| !past_offer || !self.taken_before(r, t));
                     if let (Some(report), Some(later)) = (report, later) {
                         let said = match prefix {
                             Some(p) => format!("{p} {report}"),
@@ -396,11 +407,21 @@ impl Policy {
         Ok(None)
     }
 
-    /// Whether `r` was served in `after` (the messages since its turn), seen by `agent`.
+    /// Whether the tool of `r` already ran in the call before this turn.
+    fn taken_before(&self, r: &Request, t: &Turn) -> bool {
+        self.brains[&r.agent].intents[r.index]
+            .tool
+            .as_deref()
+            .is_some_and(|tool| super::history::called(&t.req.messages[..t.user_idx], tool))
+    }
+
+    /// Whether `r` was served in `after` (the messages since its turn `turn`), seen by
+    /// `agent`.
     fn served(
         &self,
         r: &Request,
         agent: &str,
+        turn: &str,
         msgs: &[ChatMessage],
         after: &[ChatMessage],
     ) -> bool {
@@ -438,7 +459,16 @@ impl Policy {
                             .contains(&format!("\"{}\"", p.to_lowercase()))
                     });
                     here && (Some(c.name.as_str()) == intent.tool.as_deref()
-                        || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name))
+                        || intent.confirm.as_ref().is_some_and(|s| s.tool == c.name)
+                        // (Advice the turn says was already followed is served by
+                        // the ticket opened in its place.)
+                        || (intent.tool.is_none()
+                            && intent.replies.iter().any(|reply| {
+                                super::advice::asks_step_taken(turn, reply.text())
+                            })
+                            && self.brains[&r.agent].intents.iter().any(|i| {
+                                i.persisting && i.tool.as_deref() == Some(c.name.as_str())
+                            })))
                 }) || content.as_deref().is_some_and(|c| {
                     let c = c.trim();
                     // (An answer given with a waiting offer asked again in place of

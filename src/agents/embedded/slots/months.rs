@@ -163,6 +163,28 @@ const PREVIOUS_BILL: &[&str] = &[
     "second last",
 ];
 
+/// Words that ask for a bill by its being paid ("the most recent paid one").
+const PAID_BILL: &[&str] = &[
+    "paid one",
+    "been paid",
+    "paid bill",
+    "paid invoice",
+    "paid statement",
+    "one that's paid",
+    "one that is paid",
+    "one that's been paid",
+    "marked paid",
+    "shows paid",
+    "says paid",
+];
+
+/// The caller asks for the latest bill that is paid ("it has to be one that's been
+/// paid… can you email me the most recent paid one?").
+pub fn paid_bill(text: &str) -> bool {
+    let joined = format!(" {} ", words(text).join(" "));
+    PAID_BILL.iter().any(|p| joined.contains(&format!(" {p} ")))
+}
+
 /// Words that ask for an older bill without saying which one.
 const OLDER_BILL: &[&str] = &[
     "old statement",

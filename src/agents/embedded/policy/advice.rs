@@ -1,0 +1,217 @@
+//! Advice the caller already followed: "I've updated it, I've restarted the phone, it
+//! still does it", "I already switched the box off and on, twice, nothing". Advice that
+//! names a step the caller says they took is not given; the problem stands, so the
+//! agent's persisting intent (the ticket) follows instead — on the turn that reports
+//! it, before or after our advice, and after a status check that found the network
+//! healthy.
+
+use super::*;
+
+/// The kinds of step advice asks for, with the words that name each in our advice.
+const ADVICE: &[(Step, &[&str])] = &[
+    (Step::Restart, &["restart", "unplug", "reboot"]),
+    (Step::Update, &["update"]),
+    (Step::Reinstall, &["reinstall"]),
+    (Step::Check, &["check", "look in", "settings"]),
+];
+
+/// A step of advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Restart,
+    Update,
+    Reinstall,
+    Check,
+    /// "I already tried that", "did all that": whatever the advice was.
+    Any,
+}
+
+/// The steps the caller says they already took, in so many words.
+fn steps_taken(text: &str) -> Vec<Step> {
+    let ws = confirm::words(text);
+    let joined = format!(" {} ", ws.join(" "));
+    let has = |ps: &[&str]| ps.iter().any(|p| joined.contains(&format!(" {p} ")));
+    let mut out = Vec::new();
+    if has(&[
+        "already tried",
+        "already did",
+        "already done",
+        "tried everything",
+        "did all that",
+        "done all that",
+    ]) {
+        out.push(Step::Any);
+    }
+    // "switched the box off and on", "turned it off and back on": a power cycle done,
+    // not a line that drops "off and on".
+    let power_cycled = ws.iter().enumerate().any(|(i, w)| {
+        matches!(w.as_str(), "switched" | "turned" | "flipped" | "cycled")
+            && ws[i + 1..(i + 6).min(ws.len())].windows(2).any(|p| {
+                matches!(
+                    (p[0].as_str(), p[1].as_str()),
+                    ("off", "and") | ("on", "and")
+                )
+            })
+    });
+    if power_cycled
+        || has(&[
+            "already restarted",
+            "i restarted",
+            "i've restarted",
+            "i have restarted",
+            "we restarted",
+            "we've restarted",
+            "i rebooted",
+            "i've rebooted",
+            "we rebooted",
+            "i unplugged",
+            "i've unplugged",
+            "we unplugged",
+            "power cycled",
+            "tried restarting",
+            "tried rebooting",
+            "tried unplugging",
+            "restarted the phone",
+            "restarted my phone",
+            "restarted the router",
+            "restarted the modem",
+            "restarted the box",
+            "restarted it",
+            "rebooted it",
+        ])
+    {
+        out.push(Step::Restart);
+    }
+    if has(&[
+        "already updated",
+        "i updated",
+        "i've updated",
+        "i have updated",
+        "we updated",
+        "updated it",
+        "updated the app",
+        "it's up to date",
+        "it is up to date",
+        "app is up to date",
+        "no update available",
+        "latest version already",
+        "already on the latest",
+    ]) {
+        out.push(Step::Update);
+    }
+    if has(&[
+        "already reinstalled",
+        "i reinstalled",
+        "i've reinstalled",
+        "reinstalled it",
+        "deleted and reinstalled",
+        "uninstalled and reinstalled",
+        "deleting and reinstalling",
+    ]) {
+        out.push(Step::Reinstall);
+    }
+    if has(&["already looked", "already checked"]) {
+        out.push(Step::Check);
+    }
+    out
+}
+
+/// Whether `advice` (our reply) asks for a step the caller says in `text` they took.
+pub(super) fn asks_step_taken(text: &str, advice: &str) -> bool {
+    let taken = steps_taken(text);
+    if taken.is_empty() || confirm::reports_fixed(text) {
+        return false;
+    }
+    // Every step the advice asks for was taken ("update the app and restart your
+    // phone" is not followed by an update alone).
+    let advice = advice.to_lowercase();
+    let asked: Vec<Step> = ADVICE
+        .iter()
+        .filter(|(_, words)| words.iter().any(|w| advice.contains(w)))
+        .map(|(step, _)| *step)
+        .collect();
+    !asked.is_empty() && (taken.contains(&Step::Any) || asked.iter().all(|s| taken.contains(s)))
+}
+
+impl Policy {
+    /// The ticket (this agent's `persisting` intent) when the caller says they already
+    /// did what our `advice` says and the problem stands.
+    pub(super) fn advice_already_followed(&self, t: &Turn, advice: &str) -> Option<Decision> {
+        if !asks_step_taken(t.user_text, advice) {
+            return None;
+        }
+        let still = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.persisting && i.tool.is_some())?;
+        Some(self.act(t, still, None))
+    }
+
+    /// The ticket in place of advice the caller already followed: `text` is the reply
+    /// we would give; what it says before its advice is kept ("I don't see any outage
+    /// in Springfield right now.").
+    pub(super) fn instead_of_advice_followed(&self, t: &Turn, text: &str) -> Option<Decision> {
+        // (Read in the whole turn: a turn served in parts holds the steps taken in
+        // a clause of their own.)
+        let said = match t.req.messages.get(t.user_idx) {
+            Some(ChatMessage::User { content }) => content.as_str(),
+            _ => t.user_text,
+        };
+        if !asks_step_taken(said, text) {
+            return None;
+        }
+        let still = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.persisting && i.tool.is_some())?;
+        // The first sentence when it reports rather than advises.
+        let first = text
+            .split_inclusive(['.', '!'])
+            .next()
+            .map(str::trim)
+            .filter(|s| {
+                !ADVICE
+                    .iter()
+                    .any(|(_, ws)| ws.iter().any(|w| s.to_lowercase().contains(w)))
+            })
+            .filter(|s| s.len() < text.trim().len());
+        Some(requests::with_prefix(first, self.act(t, still, None)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_taken_are_read_from_what_the_caller_did() {
+        let restart = "Please restart your modem: unplug it for thirty seconds.";
+        assert!(asks_step_taken(
+            "No internet at all. I already switched the box off and on, twice, nothing.",
+            restart
+        ));
+        assert!(!asks_step_taken(
+            "My internet keeps going off and on all evening.",
+            restart
+        ));
+        let app = "Please update the app to the latest version and restart your phone.";
+        assert!(asks_step_taken(
+            "It buzzes me at three every morning. I've updated it, I've restarted the phone, it still does it.",
+            app
+        ));
+        assert!(!asks_step_taken(
+            "I restarted it and now it works, thanks.",
+            app
+        ));
+        assert!(!asks_step_taken(
+            "The app closes as soon as I open it.",
+            app
+        ));
+        assert!(!asks_step_taken(
+            "I updated the app on Sunday already, but it is still quiet.",
+            app
+        ));
+    }
+}
