@@ -124,15 +124,21 @@ pub(super) fn resolve(
             // offering the options, only a stated choice counts.
             let incidental = INCIDENTAL_ARGS.contains(&key);
             let answering = incidental && asked_to_choose(t, &options, synonyms);
-            callers
-                .iter()
-                .enumerate()
-                .find_map(|(i, c)| {
-                    if incidental && !(answering && i == 0) {
-                        slots::choose_stated(c, &options, synonyms)
-                    } else {
-                        slots::choose(c, &options, synonyms)
-                    }
+            // "…my internet's the cheap one, so I wanna move up to the next plan": one
+            // step from the current plan, whatever else the turn names.
+            let relative = (key == "plan")
+                .then(|| callers.first())
+                .flatten()
+                .and_then(|c| super::plan_direction::relative_plan(c, &options, &t.req.messages));
+            relative
+                .or_else(|| {
+                    callers.iter().enumerate().find_map(|(i, c)| {
+                        if incidental && !(answering && i == 0) {
+                            slots::choose_stated(c, &options, synonyms)
+                        } else {
+                            slots::choose(c, &options, synonyms)
+                        }
+                    })
                 })
                 // A clause in focus that points back ("…what can I get for like
                 // forty? Actually, just switch me to that one"): the choice named

@@ -37,6 +37,49 @@ const UP: &[&str] = &[
     "more speed",
 ];
 
+/// A plan named by its step from the current one ("move up to the next plan", "one
+/// down from what I have").
+const NEXT_UP: &[&str] = &[
+    "next plan",
+    "next plan up",
+    "next one up",
+    "one up",
+    "next tier",
+    "next tier up",
+    "one tier up",
+    "next level up",
+    "a step up",
+];
+const NEXT_DOWN: &[&str] = &[
+    "next plan down",
+    "next one down",
+    "one down",
+    "one tier down",
+    "next tier down",
+    "a step down",
+];
+
+/// The plan one step up or down from the caller's current plan, when `text` names it
+/// that way; `plans` are the tool's options, cheapest first.
+pub(super) fn relative_plan<'a>(
+    text: &str,
+    plans: &'a [String],
+    messages: &[ChatMessage],
+) -> Option<&'a String> {
+    let ws = confirm::words(text);
+    let says = |ps: &[&str]| ps.iter().any(|p| super::focus::phrase_in(&ws, p));
+    let step: isize = if says(NEXT_DOWN) {
+        -1
+    } else if says(NEXT_UP) {
+        1
+    } else {
+        return None;
+    };
+    let (code, _, _) = current_plan(messages)?;
+    let now = plans.iter().position(|p| *p == code)?;
+    plans.get(now.checked_add_signed(step)?)
+}
+
 /// The caller's current plan (code, name, monthly price): the plan of a change made in
 /// the call, else the latest `lookup_customer` result, else the billing record.
 fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {

@@ -181,9 +181,25 @@ impl Policy {
         // the requests, the story around them is not.
         // (A tag question — "there is no plan above Pro, right?" — only checks what we
         // said; it asks for nothing.)
-        let asking: Vec<&str> = text
-            .split_inclusive(['.', '?', '!', ';'])
-            .filter(|s| s.trim_end().ends_with('?') && !tag_question(s))
+        let sentences: Vec<&str> = text.split_inclusive(['.', '?', '!', ';']).collect();
+        let asking: Vec<String> = sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.trim_end().ends_with('?') && !tag_question(s))
+            .map(|(i, s)| {
+                // "…a password link yesterday, and it says it's expired. Can you text
+                // me a fresh one?": a question about "one" is read with the sentence
+                // that names it.
+                let prev = i.checked_sub(1).map(|p| sentences[p]);
+                match prev.filter(|p| !p.trim_end().ends_with('?') && points_back(s)) {
+                    Some(p) => format!(
+                        "{} {}",
+                        p.trim_end_matches(['.', '!', ';']).trim(),
+                        s.trim()
+                    ),
+                    None => s.to_string(),
+                }
+            })
             .collect();
         let questions: Vec<String> = asking.iter().flat_map(|s| clauses(s)).collect();
         let asked_twice = asking.len() >= 2;
@@ -536,6 +552,19 @@ pub(super) fn with_prefix(prefix: Option<&str>, step: Decision) -> Decision {
             arguments,
         },
     }
+}
+
+/// A question whose object is only "one" ("can you text me a fresh one?", "send
+/// another one?"): what it asks for is named before it.
+fn points_back(question: &str) -> bool {
+    let ws = words(question);
+    ws.windows(2).any(|w| {
+        w[1] == "one"
+            && matches!(
+                w[0].as_str(),
+                "fresh" | "new" | "another" | "different" | "second"
+            )
+    })
 }
 
 /// A clause that ends in "too" ("…and could you text me the March bill too?"): a

@@ -55,9 +55,12 @@ pub fn digit_runs(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < tokens.len() {
         let (tok, sep) = &tokens[i];
-        let next_is_digit = tokens
-            .get(i + 1)
-            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) || digit_word(n).is_some());
+        let next_is_digit = tokens.get(i + 1).is_some_and(|(n, _)| {
+            n.chars().all(|c| c.is_ascii_digit())
+                || digit_word(n).is_some()
+                // ("triple oh one": "oh" is zero after a repeat word.)
+                || (matches!(tok.as_str(), "double" | "triple") && matches!(n.as_str(), "oh" | "o"))
+        });
         // "seventy-three" / "seventy three" is 73; "thirty" alone is 30.
         let unit_after_tens = tokens
             .get(i + 1)
@@ -308,6 +311,10 @@ mod tests {
             Some("5551230002".into())
         );
         assert_eq!(zip("about twenty minutes ago"), None);
+        assert_eq!(
+            phone("It is five five five, one two three, triple oh one. And zip code, six two seven oh four."),
+            Some("5551230001".into())
+        );
     }
 
     #[test]
