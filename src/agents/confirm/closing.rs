@@ -187,10 +187,47 @@ pub(super) fn asks_something(text: &str) -> bool {
 /// The turn asks for something in so many words ("what I need is…", "can you…",
 /// "email me…").
 pub fn makes_request(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
+    let ws = words(text);
+    // "What I actually need is…", "we really want…": the caller's own need, however
+    // it is put.
+    // ("That's all I needed" closes.)
+    let own_need = ws.windows(3).enumerate().any(|(i, w)| {
+        let closing = i > 0 && matches!(ws[i - 1].as_str(), "all" | "everything" | "anything");
+        // ("I only wanted to know" asks nothing.)
+        let verb = if matches!(w[1].as_str(), "need" | "want" | "needed" | "wanted") {
+            i + 1
+        } else {
+            i + 2
+        };
+        let to_know = ws.get(verb + 1).is_some_and(|w| w == "to")
+            && ws.get(verb + 2).is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "know" | "check" | "ask" | "say" | "tell" | "let" | "hear" | "see"
+                )
+            });
+        !closing
+            && !to_know
+            && matches!(w[0].as_str(), "i" | "we")
+            && (matches!(w[1].as_str(), "need" | "want" | "needed" | "wanted")
+                || (matches!(
+                    w[1].as_str(),
+                    "actually" | "really" | "just" | "still" | "only"
+                ) && matches!(w[2].as_str(), "need" | "want" | "needed" | "wanted")))
+    });
+    if own_need {
+        return true;
+    }
+    let joined = format!(" {} ", ws.join(" "));
     [
-        " need ",
-        " want ",
+        // (The caller's own need: "…how they want to do it" asks nothing of us.)
+        " i need ",
+        " we need ",
+        " i still need ",
+        " i want ",
+        " we want ",
+        " i'd want ",
+        " i wanted ",
         " can you ",
         " could you ",
         " would you ",

@@ -116,7 +116,10 @@ pub fn interjection(text: &str) -> Option<Interjection> {
 pub(super) fn leading_interjection(text: &str) -> Option<Interjection> {
     let cut = text.find(['.', '?', '!'])?;
     let (first, rest) = text.split_at(cut + 1);
-    if rest.trim().is_empty() || answers_or_asks(rest) || ends_with_farewell(rest) {
+    // ("One second, it's in the log. POST, slash v two, slash devices.": read out.)
+    let reads_out =
+        rest.chars().any(|c| c.is_ascii_digit()) || words(rest).iter().any(|w| w == "slash");
+    if rest.trim().is_empty() || answers_or_asks(rest) || ends_with_farewell(rest) || reads_out {
         return None;
     }
     let first_words = words(first);
@@ -219,7 +222,10 @@ pub fn defers(text: &str) -> bool {
     const DIGIT_WORDS: &[&str] = &[
         "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
     ];
+    // (…and so does a path read out: "one second, it's in the log. POST, slash v two,
+    // slash devices".)
     let numbers = text.chars().any(|c| c.is_ascii_digit())
+        || ws.iter().filter(|w| *w == "slash").count() >= 2
         || ws
             .iter()
             .filter(|w| DIGIT_WORDS.contains(&w.as_str()))
@@ -240,6 +246,17 @@ const DOING_IT_NOW: &[&str] = &[
     "trying that now",
     "restarting it now",
     "restarting now",
+    "i'm doing the",
+    "i'm doing it",
+    "i am doing the",
+    "i am doing it",
+    "i'm trying it",
+    "i'm trying the",
+    "i'm pulling the plug",
+    "i'm unplugging",
+    "i'm restarting",
+    "i'm switching it",
+    "i'm turning it",
 ];
 
 /// "Restarting the phone, no, I haven't done that. Hang on, doing it now.": the turn

@@ -267,6 +267,9 @@ fn a_question_about_our_question_is_a_repeat_unless_it_answers() {
         Some(Interjection::Wait)
     );
     assert_eq!(interjection("Can you text me the bill? Hang on."), None);
+    assert!(defers(
+        "Oh. Of course, they still have the old one. Okay, hold on, I'm doing the TV first."
+    ));
     assert!(asks_to_repeat("Wait, where did you send it?"));
     assert!(!asks_to_repeat("Which number is on my account?"));
     assert!(!asks_to_repeat(
@@ -388,4 +391,20 @@ fn a_goodbye_after_a_hold_phrase_leaves() {
     assert!(!defers("Go ahead. Hang on, let me grab a pen."));
     assert!(!defers("Sounds good. One moment."));
     assert!(!defers("Is there an outage? Hang on."));
+}
+
+#[test]
+fn a_request_is_the_callers_own_need_however_put() {
+    assert!(makes_request(
+        "No, please don't refund it. What I actually need is the March invoice, emailed to me."
+    ));
+    assert!(!makes_request(
+        "I'll ask their finance office how they want to do it, then."
+    ));
+    assert!(!makes_request(
+        "So that was it. That's all I needed, thank you, goodbye."
+    ));
+    assert!(!makes_request(
+        "Don't bother with anything else, I only wanted to know."
+    ));
 }

@@ -133,7 +133,86 @@ pub(super) fn asks_step_taken(text: &str, advice: &str) -> bool {
     !asked.is_empty() && (taken.contains(&Step::Any) || asked.iter().all(|s| taken.contains(s)))
 }
 
+/// Our advice promises the ticket if the problem persists ("If it's still down after
+/// that, I can open a repair ticket.").
+fn offers_ticket_if_it_persists(line: &str) -> bool {
+    let l = line.to_lowercase();
+    (l.contains("if it's still") || l.contains("if it still")) && l.contains("ticket")
+}
+
+/// Words that report the problem unchanged after a step was tried.
+const UNCHANGED: &[&str] = &[
+    "dropped again",
+    "down again",
+    "out again",
+    "off again",
+    "red again",
+    "doing it again",
+    "happened again",
+    "happening again",
+    "crashed again",
+    "froze again",
+    "same as before",
+    "exactly the same",
+    "still the same",
+    "still down",
+    "still not",
+    "still no",
+    "still nothing",
+    "still doesn't",
+    "still does",
+    "still won't",
+    "still can't",
+    "still red",
+    "still off",
+    "still slow",
+    "didn't help",
+    "didn't work",
+    "did not help",
+    "did not work",
+    "no change",
+    "nothing changed",
+    "no difference",
+    "same problem",
+];
+
+/// The caller reports the problem unchanged ("It's back on, and the light is red
+/// again, exactly the same as before. Nothing connects.").
+fn reports_unchanged(text: &str) -> bool {
+    let joined = format!(" {} ", confirm::words(text).join(" "));
+    !confirm::reports_fixed(text)
+        && !text.contains('?')
+        && UNCHANGED.iter().any(|p| joined.contains(&format!(" {p} ")))
+}
+
 impl Policy {
+    /// The ticket our advice promised: the caller tried it (a hold in between is
+    /// looked past) and the problem is unchanged.
+    pub(super) fn problem_stands(&self, t: &Turn) -> Option<Decision> {
+        if !reports_unchanged(t.user_text) {
+            return None;
+        }
+        let before = super::interjections::past_interjections(&t.req.messages[..t.user_idx], |c| {
+            self.is_retry(c)
+        });
+        let advice = before.iter().find_map(|m| match m {
+            ChatMessage::Assistant {
+                content: Some(c),
+                tool_calls,
+            } if tool_calls.is_empty() && !c.trim().is_empty() => Some(c.as_str()),
+            _ => None,
+        })?;
+        if !offers_ticket_if_it_persists(advice) {
+            return None;
+        }
+        let still = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.persisting && i.tool.is_some())?;
+        Some(self.act(t, still, None))
+    }
+
     /// The ticket (this agent's `persisting` intent) when the caller says they already
     /// did what our `advice` says and the problem stands.
     pub(super) fn advice_already_followed(&self, t: &Turn, advice: &str) -> Option<Decision> {

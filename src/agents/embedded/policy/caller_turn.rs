@@ -26,6 +26,9 @@ impl Policy {
         arrival: bool,
     ) -> Result<Decision, ModelError> {
         if !arrival {
+            if let Some(d) = self.another_area(t) {
+                return Ok(d);
+            }
             if let Some(d) = self.pending(embedder, t) {
                 return Ok(d);
             }
@@ -40,8 +43,18 @@ impl Policy {
             // first, and if that doesn't work… Cheers, good night.").
             let served = previous_line(&t.req.messages[..t.user_idx])
                 .is_some_and(|l| l.to_lowercase().contains("anything else"));
-            let plain_goodbye =
-                served && confirm::ends_with_farewell(t.user_text) && !t.user_text.contains('?');
+            // (A short question that only echoes what we said — "No double charge?" —
+            // asks nothing new.)
+            let asks_new = t
+                .user_text
+                .split_inclusive(['.', '?', '!'])
+                .filter(|s| s.trim_end().ends_with('?'))
+                .any(|q| {
+                    confirm::words(q).len() > 5
+                        || !previous_line(&t.req.messages[..t.user_idx])
+                            .is_some_and(|l| super::history::echoes(l, q))
+                });
+            let plain_goodbye = served && confirm::ends_with_farewell(t.user_text) && !asks_new;
             if (confirm::is_acknowledged_farewell(t.user_text) || plain_goodbye)
                 && !confirm::makes_request(t.user_text)
             {
@@ -63,6 +76,11 @@ impl Policy {
                 if let Some(line) = line {
                     return Ok(Decision::Say((*line).into()));
                 }
+            }
+            // "It's back on, and the light is red again, exactly the same as before."
+            // after our restart advice: the ticket it promised.
+            if let Some(d) = self.problem_stands(t) {
+                return Ok(d);
             }
             // "Okay, I'll do that tonight. And if it's still cooking, I call back,
             // right?" after our advice: nothing tried yet, nothing to repair now.
@@ -134,6 +152,14 @@ impl Policy {
         if arrival {
             if let Some(d) = self.arrived_for(t) {
                 return Ok(d);
+            }
+            // Verified by the agent before us on a keyed ZIP: the request came before.
+            if let Some(asked) = identity::request_before_details(t) {
+                let focus = Turn {
+                    user_text: &asked,
+                    ..*t
+                };
+                return self.caller_turn(embedder, &focus, arrival);
             }
         } else if let Some(d) = self.invoice_for_another_month(t) {
             return Ok(d);
@@ -297,7 +323,18 @@ impl Policy {
                     let name = &intent.name;
                     !summary.is_empty() && self.routes_to(embedder, summary, &t.req.agent, name)
                 };
-                if intent.persisting || (persists && same_problem()) {
+                // (Details told right after the ticket was opened — "Cables are all
+                // snug, nothing loose." — add to it; they open no second one.)
+                let last_caller = t.req.messages[..t.user_idx]
+                    .iter()
+                    .rposition(|m| matches!(m, ChatMessage::User { .. }))
+                    .unwrap_or(0);
+                let just_opened =
+                    super::history::called(&t.req.messages[last_caller..t.user_idx], tool);
+                let adds_details = just_opened
+                    && !t.user_text.contains('?')
+                    && !confirm::makes_request(t.user_text);
+                if intent.persisting || (persists && same_problem()) || adds_details {
                     return Some(Decision::Say(again.into()));
                 }
             }

@@ -239,6 +239,37 @@ impl Policy {
         Some(Decision::Say(ask.clone()))
     }
 
+    /// "I had it wrong, it's Riverside, not Riverdale." after our "…it isn't one of the
+    /// areas we serve. Is there another area I can check?": the same check, there.
+    pub(super) fn another_area(&self, t: &Turn) -> Option<Decision> {
+        let said = super::history::last_spoken(&t.req.messages[..t.user_idx])?;
+        if !said.ends_with("Is there another area I can check?") {
+            return None;
+        }
+        let place = slots::corrected_place(t.user_text)?;
+        let before = &t.req.messages[..t.user_idx];
+        let intent = t.spec.intents.iter().find(|i| {
+            i.tool
+                .as_deref()
+                .is_some_and(|tool| super::history::called(before, tool))
+                && i.replies
+                    .iter()
+                    .any(|r| r.text().ends_with("Is there another area I can check?"))
+        })?;
+        let tool = intent.tool.clone()?;
+        let key = intent
+            .args
+            .iter()
+            .find(|(_, v)| v.as_str().is_some_and(|s| s.starts_with("$place")))?
+            .0
+            .clone();
+        Some(Decision::Call {
+            say: None,
+            name: tool,
+            arguments: json!({ key: place }),
+        })
+    }
+
     /// "Bung March in as well": a month named with "as well", "too" or "also" after
     /// this agent sent an invoice in the call — the same request, for that month.
     pub(super) fn invoice_for_another_month(&self, t: &Turn) -> Option<Decision> {

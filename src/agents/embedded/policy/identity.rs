@@ -338,9 +338,19 @@ impl Policy {
             // A turn that gave the account's number or ZIP answered our question; the
             // request came before it (unless the number came with it, unasked).
             let details = account_number(t, content).is_some() || slots::zip(content).is_some();
-            if details && !(unasked && i == t.user_idx) && !confirm::makes_request(content) {
+            // (…unless it asked for something besides: "please move us up to the five
+            // hundred one. His number is five five five…" — read without the details.)
+            let besides = details.then(|| without_account_details(content)).flatten();
+            // (A turn of details alone — a keyed ZIP — asks nothing, given unasked or not.)
+            let only_details = details_only(content);
+            if details
+                && besides.is_none()
+                && (only_details || !(unasked && i == t.user_idx))
+                && !confirm::makes_request(content)
+            {
                 continue;
             }
+            let content = besides.as_deref().unwrap_or(content);
             let routing = self.route_turn(embedder, content)?;
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {
@@ -373,6 +383,57 @@ impl Policy {
 /// The calling number is known to match no account, and none was verified since.
 pub(super) fn not_on_file(messages: &[ChatMessage]) -> bool {
     identity(messages) == Identity::NotOnFile
+}
+
+/// A turn that only gives digits: keys pressed, or a number with a word or two.
+pub(super) fn details_only(text: &str) -> bool {
+    text.starts_with("(The caller pressed")
+        || confirm::words(text)
+            .iter()
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+            .count()
+            < 3
+}
+
+/// The request a caller made before the turns that only gave the account's details
+/// (read without those details), when we arrive on such a turn: "please move us up to
+/// the five hundred one. His number is…" → "[keypad 02101]" → verified at triage.
+pub(super) fn request_before_details(t: &Turn) -> Option<String> {
+    if !details_only(t.user_text) {
+        return None;
+    }
+    t.req.messages[..t.user_idx]
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            ChatMessage::User { content } if !details_only(content) => {
+                Some(without_account_details(content).unwrap_or_else(|| content.clone()))
+            }
+            _ => None,
+        })
+}
+
+/// `text` without the sentences that give an account's number or ZIP, when enough is
+/// left to hold a request of its own.
+fn without_account_details(text: &str) -> Option<String> {
+    // (Talk about the details — "The zip code, wait, I will type it" — goes with them.)
+    let about_details = |s: &str| {
+        let ws = confirm::words(s);
+        ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "zip" | "postcode" | "keypad" | "keys" | "type" | "punch"
+            )
+        })
+    };
+    let kept: String = text
+        .split_inclusive(['.', '?', '!'])
+        .filter(|s| slots::phone(s).is_none() && slots::zip(s).is_none() && !about_details(s))
+        .collect();
+    let asks = kept.contains('?')
+        || confirm::makes_request(&kept)
+        || confirm::words(&kept).iter().any(|w| w == "please");
+    (asks && confirm::words(&kept).len() >= 6).then(|| kept.trim().to_string())
 }
 
 /// A phone number in `text` that is not the one the caller is calling from.

@@ -339,7 +339,9 @@ impl Policy {
         match self.fill_args(t, &intent.args, tool, result, &intent.synonyms) {
             Ok(arguments) if let Some(known) = results::known_result(t, tool, &arguments) => {
                 let text = self.answer_result(t, Some(intent), tool, &known);
-                Decision::Say(results::as_said_before(&t.req.messages, text))
+                let text = results::as_said_before(&t.req.messages, text);
+                // ("No double charge? … That's all, goodbye.": the answer, then goodbye.)
+                self.maybe_close(t, tool, &known, text)
             }
             Ok(arguments) if let Some(d) = self.against_direction(t, tool, &arguments) => d,
             Ok(arguments) => Decision::Call {

@@ -13,7 +13,13 @@ use crate::agents::model::ModelError;
 /// Tools whose result nothing in a call changes: asked again with the same arguments
 /// ("is it only my house or the whole area?" after the status check), the result in
 /// hand answers.
-const STABLE_RESULTS: &[&str] = &["check_service_status"];
+/// (An account's charges and invoices stay as they were until a confirmed step — a
+/// refund, a plan change — is taken after the earlier call.)
+const STABLE_RESULTS: &[&str] = &[
+    "check_service_status",
+    "find_duplicate_charges",
+    "list_invoices",
+];
 
 /// The result of an earlier successful call of `tool` with these `arguments` in the
 /// call, when the tool's answer cannot have changed since.
@@ -29,14 +35,24 @@ pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Va
         return None;
     }
     let msgs = &t.req.messages;
-    msgs.iter().rev().find_map(|m| match m {
+    let confirmed_after = |i: usize| {
+        msgs[i..].iter().any(|m| match m {
+            ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
+                serde_json::from_str::<Value>(&c.arguments)
+                    .is_ok_and(|a| a.get("confirmed") == Some(&Value::Bool(true)))
+            }),
+            _ => false,
+        })
+    };
+    msgs.iter().enumerate().rev().find_map(|(i, m)| match m {
         ChatMessage::Tool {
             tool_call_id,
             content,
         } if !is_error(content) => {
             let (name, args) = find_call(msgs, tool_call_id)?;
             let args: Value = serde_json::from_str(&args).ok()?;
-            (name == tool && &args == arguments).then(|| parse_result(content))
+            (name == tool && &args == arguments && !confirmed_after(i))
+                .then(|| parse_result(content))
         }
         _ => None,
     })
@@ -58,10 +74,19 @@ pub(super) fn as_said_before(messages: &[ChatMessage], text: String) -> String {
     if !said {
         return text;
     }
+    // ("I've checked…" keeps its capital I.)
+    let keeps_capital = opening.starts_with("I ") || opening.starts_with("I'");
     let mut chars = opening.chars();
     let lowered = chars
         .next()
-        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .map(|c| {
+            let c = if keeps_capital {
+                c.to_string()
+            } else {
+                c.to_lowercase().collect()
+            };
+            c + chars.as_str()
+        })
         .unwrap_or_default();
     let lowered = lowered.trim_end_matches('.');
     format!("Yes, as I said, {lowered}. Is there anything else?")

@@ -83,7 +83,7 @@ pub fn digit_runs(text: &str) -> Vec<String> {
                 None => Some(format!("{t}0")),
             }
         } else if matches!(tok.as_str(), "oh" | "o")
-            && (!run.is_empty() || (next_is_digit && sep.trim().is_empty()))
+            && (!run.is_empty() || (next_is_digit && sep.trim().chars().all(|c| c == '-')))
         {
             // "oh" is zero inside a number, an interjection before a comma.
             Some("0".into())
@@ -128,8 +128,35 @@ pub fn phone(text: &str) -> Option<String> {
     // the number is the first 10 − k digits said, then the k corrected.
     let lower = text.to_lowercase();
     let mut said: Option<String> = None;
-    for part in lower.split(" sorry").flat_map(|p| p.split(" i mean")) {
-        let tail = digit_runs(part).into_iter().next();
+    let parts = lower
+        .split(" sorry")
+        .flat_map(|p| p.split(" i mean"))
+        .flat_map(|p| p.split(" no,"));
+    for part in parts {
+        // The corrected digits come right after the correction, or open a sentence of
+        // it ("…no, two, zero zero zero two"; "sorry, that's her old one. Zero zero
+        // zero one"); a digit named inside a sentence ("…sorry, the seven is the
+        // depot") corrects nothing. The first group said is the correction.
+        let opens_with_digits = |sentence: &str| {
+            let ws = words(sentence);
+            let digit_at = |i: usize| ws.get(i).is_some_and(|w| !digit_runs(w).is_empty());
+            digit_at(0)
+                || (digit_at(1)
+                    && ws.first().is_some_and(|w| {
+                        matches!(
+                            w.as_str(),
+                            "it's" | "its" | "it" | "is" | "um" | "uh" | "that's"
+                        )
+                    }))
+        };
+        let tail = part
+            .split_inclusive(['.', '!', '?'])
+            .find(|sentence| opens_with_digits(sentence))
+            .and_then(|sentence| {
+                sentence
+                    .split(',')
+                    .find_map(|g| digit_runs(g).into_iter().next())
+            });
         match (whole_phone(part), &said, tail) {
             (Some(p), _, _) => said = Some(p),
             (None, Some(before), Some(tail)) if (1..=4).contains(&tail.len()) => {
@@ -239,6 +266,18 @@ mod tests {
     }
 
     #[test]
+    fn a_place_named_as_a_correction() {
+        assert_eq!(
+            corrected_place(
+                "I had it wrong, it's Riverside, not Riverdale, I always mix those two up."
+            ),
+            Some("Riverside".into())
+        );
+        assert_eq!(corrected_place("Austin. Sorry."), Some("Austin".into()));
+        assert_eq!(corrected_place("it's fine, thanks"), None);
+    }
+
+    #[test]
     fn places_named_after_a_preposition() {
         assert_eq!(
             places("My sister lives in Riverside and my mother in Springfield. Is something going on in Riverside? And in Springfield?"),
@@ -311,6 +350,14 @@ mod tests {
             Some("5551230002".into())
         );
         assert_eq!(zip("about twenty minutes ago"), None);
+        assert_eq!(
+            zip("And the ZIP's oh-two-one, oh-one."),
+            Some("02101".into())
+        );
+        assert_eq!(
+            phone("The number on the account, my cell, is five five five, one two three, zero zero zero seven, no, two, zero zero zero two, sorry, the seven is the depot. The ZIP is nine two five zero one."),
+            Some("5551230002".into())
+        );
         assert_eq!(
             phone("It is five five five, one two three, triple oh one. And zip code, six two seven oh four."),
             Some("5551230001".into())

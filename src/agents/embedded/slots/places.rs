@@ -26,7 +26,7 @@ pub fn place_answer(text: &str) -> Option<String> {
     const OPENERS: &[&str] = &[
         "yes", "yeah", "yep", "no", "nope", "hello", "hi", "hiya", "hey", "howdy", "okay", "ok",
         "sorry", "thanks", "well", "um", "uh", "sure", "wait", "what", "pardon", "right",
-        "alright", "fine", "good",
+        "alright", "fine", "good", "huh", "hmm", "oh", "ah", "oops",
     ];
     let opener = ws
         .iter()
@@ -42,6 +42,22 @@ pub fn place_answer(text: &str) -> Option<String> {
 /// Every place the caller names, each once, in the order last named ("my sister in
 /// Riverside and my mother in Springfield" → Riverside, Springfield), as [`place`]
 /// reads them.
+/// The place a caller names as a correction ("I had it wrong, it's Riverside, not
+/// Riverdale"): a name after "it's" / "it is" / "actually", read as "in <name>"; else
+/// [`place_answer`].
+pub fn corrected_place(text: &str) -> Option<String> {
+    let ws: Vec<&str> = text.split_whitespace().collect();
+    ws.windows(2)
+        .filter(|w| {
+            let lead = w[0]
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                .to_lowercase();
+            matches!(lead.as_str(), "it's" | "its" | "actually" | "is") && !w[0].ends_with(',')
+        })
+        .find_map(|w| places(&format!("in {}", w[1])).pop())
+        .or_else(|| place_answer(text))
+}
+
 pub fn places(text: &str) -> Vec<String> {
     const NOT_PLACES: &[&str] = &[
         "i",
