@@ -256,7 +256,7 @@ impl Policy {
                     .any(|(_, ws)| ws.iter().any(|w| s.to_lowercase().contains(w)))
             })
             .filter(|s| s.len() < text.trim().len());
-        Some(requests::with_prefix(first, self.act(t, still, None)))
+        Some(serving::with_prefix(first, self.act(t, still, None)))
     }
 }
 

@@ -323,7 +323,7 @@ impl Policy {
             // Still missing what we asked: say the account was found, and ask again.
             let asks = matches!(&step, Decision::Say(s) if Some(s) == intent.ask_again.as_ref());
             let prefix = asks.then_some(FOUND);
-            return Ok(Some(super::requests::with_prefix(prefix, step)));
+            return Ok(Some(super::serving::with_prefix(prefix, step)));
         }
         // The latest caller request that this agent serves with a tool: before the
         // number was given when we asked for it, or in the same turn when the caller

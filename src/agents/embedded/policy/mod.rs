@@ -26,6 +26,7 @@ mod plan_direction;
 mod record;
 mod requests;
 mod results;
+mod serving;
 mod side_question;
 mod standing_offer;
 
@@ -278,13 +279,13 @@ impl Policy {
                             embedder,
                             &turn,
                             Some(&report),
-                            requests::LOOKBACK_TURNS,
+                            serving::LOOKBACK_TURNS,
                             false,
                         )?;
                         if let Some(d) = next {
                             return Ok(d);
                         }
-                    } else if let Some(report) = requests::report_before_next(intent, &text) {
+                    } else if let Some(report) = serving::report_before_next(intent, &text) {
                         // (Its own follow-up offer waits only behind a request of this
                         // same turn: "I'm past due? Can you text me that bill?")
                         if let Some(d) =

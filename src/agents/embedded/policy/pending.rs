@@ -115,7 +115,7 @@ impl Policy {
             return None;
         }
         let step = self.act(t, intent, None);
-        Some(requests::with_prefix(Some(LEFT_AS_IS), step))
+        Some(serving::with_prefix(Some(LEFT_AS_IS), step))
     }
 
     /// True when the caller's words route confidently to another agent's intent.

@@ -152,7 +152,7 @@ impl Policy {
             content: result.to_string(),
         });
         let next = self.decide_with_record(embedder, &answered, depth + 1)?;
-        Ok(requests::with_prefix(say.as_deref(), next))
+        Ok(serving::with_prefix(say.as_deref(), next))
     }
 
     /// An offer we made from the record (no tool call in the history): the tool, its
