@@ -210,7 +210,7 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.persisting && i.tool.is_some())?;
-        Some(self.act(t, still, None))
+        Some(with_problem_told(self.act(t, still, None), &t.req.messages[..t.user_idx]))
     }
 
     /// The ticket (this agent's `persisting` intent) when the caller says they already
@@ -224,7 +224,7 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.persisting && i.tool.is_some())?;
-        Some(self.act(t, still, None))
+        Some(with_problem_told(self.act(t, still, None), &t.req.messages[..t.user_idx]))
     }
 
     /// The ticket in place of advice the caller already followed: `text` is the reply
@@ -257,6 +257,37 @@ impl Policy {
             })
             .filter(|s| s.len() < text.trim().len());
         Some(serving::with_prefix(first, self.act(t, still, None)))
+    }
+}
+
+/// A ticket opened because the problem stands, its summary holding the problem as
+/// first told (the caller's first words in the call), then what happened since: the
+/// technician reads "the internet keeps cutting out… — it's back on, but it just
+/// dropped again", not the last line alone.
+fn with_problem_told(step: Decision, before: &[ChatMessage]) -> Decision {
+    let Decision::Call {
+        say,
+        name,
+        arguments,
+    } = step
+    else {
+        return step;
+    };
+    let first = before.iter().find_map(|m| match m {
+        ChatMessage::User { content } if !content.trim().is_empty() => Some(content.trim()),
+        _ => None,
+    });
+    let mut args = arguments;
+    if let (Some(first), Some(summary)) = (first, args.get("summary").and_then(|s| s.as_str())) {
+        if !summary.contains(first) {
+            let joined = format!("{first} — since then: {summary}");
+            args["summary"] = serde_json::Value::String(joined);
+        }
+    }
+    Decision::Call {
+        say,
+        name,
+        arguments: args,
     }
 }
 
