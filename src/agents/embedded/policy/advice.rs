@@ -210,7 +210,10 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.persisting && i.tool.is_some())?;
-        Some(with_problem_told(self.act(t, still, None), &t.req.messages[..t.user_idx]))
+        Some(with_problem_told(
+            self.act(t, still, None),
+            &t.req.messages[..t.user_idx],
+        ))
     }
 
     /// The ticket (this agent's `persisting` intent) when the caller says they already
@@ -224,7 +227,10 @@ impl Policy {
             .intents
             .iter()
             .find(|i| i.persisting && i.tool.is_some())?;
-        Some(with_problem_told(self.act(t, still, None), &t.req.messages[..t.user_idx]))
+        Some(with_problem_told(
+            self.act(t, still, None),
+            &t.req.messages[..t.user_idx],
+        ))
     }
 
     /// The ticket in place of advice the caller already followed: `text` is the reply

@@ -41,8 +41,11 @@ impl Policy {
             // our "anything else?", a goodbye that asks nothing closes whatever the
             // caller tells of their plans before it ("I'll try the number on the bill
             // first, and if that doesn't work… Cheers, good night.").
-            let served = previous_line(&t.req.messages[..t.user_idx])
-                .is_some_and(|l| l.to_lowercase().contains("anything else"));
+            // (Our line asked nothing — "…That would explain the slow speeds." — serves
+            // as well.)
+            let served = previous_line(&t.req.messages[..t.user_idx]).is_some_and(|l| {
+                l.to_lowercase().contains("anything else") || !l.trim_end().ends_with('?')
+            });
             // (A short question that only echoes what we said — "No double charge?" —
             // asks nothing new.)
             let asks_new = t
@@ -50,7 +53,7 @@ impl Policy {
                 .split_inclusive(['.', '?', '!'])
                 .filter(|s| s.trim_end().ends_with('?'))
                 .any(|q| {
-                    confirm::words(q).len() > 5
+                    confirm::words(q).len() > 12
                         || !previous_line(&t.req.messages[..t.user_idx])
                             .is_some_and(|l| super::history::echoes(l, q))
                 });

@@ -351,6 +351,29 @@ impl Policy {
                 continue;
             }
             let content = besides.as_deref().unwrap_or(content);
+            // A turn of several requests ("Two things. …is there a problem in
+            // Riverside? And I need my March bill sent to my email."): this agent's
+            // own request with a tool, on its clause.
+            let own = self.requests(embedder, content)?.into_iter().find(|r| {
+                r.owner == agent
+                    && self.brains[&r.agent].intents[r.index]
+                        .tool
+                        .as_deref()
+                        .is_some_and(|tool| tool != LOOKUP)
+            });
+            if let Some(r) = own {
+                let earlier = Turn {
+                    req: t.req,
+                    spec: t.spec,
+                    user_idx: t.user_idx,
+                    user_text: &r.clause,
+                };
+                return Ok(Some(self.act(
+                    &earlier,
+                    &self.brains[&r.agent].intents[r.index],
+                    None,
+                )));
+            }
             let routing = self.route_turn(embedder, content)?;
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {

@@ -157,7 +157,22 @@ impl Policy {
                 .map(|f| f.to_uppercase().chain(c).collect::<String>())
                 .unwrap_or_default()
         };
-        let text = if down && !up && wanted > now {
+        let text = if wanted == now && !t.req.messages[..t.user_idx].iter().any(|m| {
+            matches!(m, ChatMessage::Assistant { tool_calls, .. } if tool_calls.iter().any(|c| c.name == tool))
+        }) {
+            // "Put me on whatever your cheapest plan is" from a caller on it already:
+            // said from the record, nothing quoted.
+            let rank_note = if now == 0 {
+                ", our lowest-priced plan"
+            } else if now + 1 == plans.len() {
+                ", our fastest plan"
+            } else {
+                ""
+            };
+            format!(
+                "You're already on the {name} plan at {monthly} a month{rank_note}, so there's nothing to change. Anything else?"
+            )
+        } else if down && !up && wanted > now {
             let lowest = if now == 0 {
                 ", our lowest-priced plan"
             } else {
