@@ -29,7 +29,7 @@ pub fn choose<'a>(
                 || (target.len() == 1
                     && t.len() >= 4
                     && w.strip_prefix(t)
-                        .is_some_and(|rest| matches!(rest, "ed" | "ing" | "s" | "d")))
+                        .is_some_and(|rest| matches!(rest, "ed" | "ing" | "s" | "d" | "'s")))
         };
         (0..=ws.len() - target.len()).rev().find(|&i| {
             ws[i..i + target.len()]
@@ -113,7 +113,7 @@ pub fn choose_stated<'a>(
                     || (target.len() == 1
                         && t.len() >= 4
                         && w.strip_prefix(t)
-                            .is_some_and(|r| matches!(r, "ed" | "ing" | "s" | "d")))
+                            .is_some_and(|r| matches!(r, "ed" | "ing" | "s" | "d" | "'s")))
             };
             if !ws[i..i + target.len()]
                 .iter()
@@ -156,10 +156,16 @@ pub fn choose_stated<'a>(
             // to me" (not "an email to you").
             let as_verb = match after {
                 [to, who, ..] if to == "to" => matches!(who.as_str(), "me" | "us" | "my"),
-                [w, ..] => matches!(
-                    w.as_str(),
-                    "me" | "us" | "it" | "them" | "that" | "over" | "across" | "through"
-                ),
+                [w, ..] => {
+                    matches!(
+                        w.as_str(),
+                        "me" | "us" | "it" | "them" | "that" | "over" | "across" | "through"
+                    ) || (matches!(w.as_str(), "her" | "him")
+                        && !matches!(
+                            before.last().map(String::as_str),
+                            Some("the" | "a" | "an" | "my" | "your" | "that" | "this")
+                        ))
+                }
                 [] => false,
             };
             // "text my March bill to my cell", "email the receipt": the option used as
@@ -188,6 +194,13 @@ pub fn choose_stated<'a>(
             let as_verb = as_verb || sends_thing;
             let approved = match after {
                 [w, ..] if matches!(w.as_str(), "please" | "works" | "preferably" | "instead") => {
+                    true
+                }
+                // "email's better", "text's fine".
+                [w, ..]
+                    if ws[i + target.len() - 1].ends_with("'s")
+                        && matches!(w.as_str(), "better" | "best" | "fine" | "good" | "easier") =>
+                {
                     true
                 }
                 [is, how, ..] if is == "is" || is == "would" => {
@@ -242,6 +255,31 @@ mod tests {
         assert_eq!(
             choose("Don't send an email, text it", &opts, &syn).map(String::as_str),
             Some("sms")
+        );
+    }
+
+    #[test]
+    fn a_channel_corrected_or_used_on_someone_is_chosen() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> =
+            [("sms".to_string(), vec!["text".to_string()])].into();
+        assert_eq!(
+            choose_stated(
+                "Text them over, no, hang on, email's better, the accountant wants proper copies.",
+                &opts,
+                &syn
+            )
+            .map(String::as_str),
+            Some("email")
+        );
+        assert_eq!(
+            choose_stated(
+                "Could you email her the latest internet bill? It's under her number.",
+                &opts,
+                &syn
+            )
+            .map(String::as_str),
+            Some("email")
         );
     }
 

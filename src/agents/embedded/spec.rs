@@ -152,6 +152,10 @@ pub struct IntentSpec {
     /// ticket is open), `again` is said instead of doing it a second time.
     #[serde(default)]
     pub persisting: bool,
+    /// Served for anyone, with no account verified ("I keep getting your invoice
+    /// emails for somebody else"): a caller not on file is not asked for one.
+    #[serde(default)]
+    pub anyone: bool,
 }
 
 impl IntentSpec {

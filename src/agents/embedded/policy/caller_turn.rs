@@ -25,6 +25,18 @@ impl Policy {
         t: &Turn,
         arrival: bool,
     ) -> Result<Decision, ModelError> {
+        self.caller_turn_on(embedder, t, arrival, true)
+    }
+
+    /// [`Policy::caller_turn`]; `look_behind`: an arrival on a turn that only gave the
+    /// account's details may serve the request made before it.
+    fn caller_turn_on(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        arrival: bool,
+        look_behind: bool,
+    ) -> Result<Decision, ModelError> {
         if !arrival {
             if let Some(d) = self.another_area(t) {
                 return Ok(d);
@@ -157,12 +169,16 @@ impl Policy {
                 return Ok(d);
             }
             // Verified by the agent before us on a keyed ZIP: the request came before.
-            if let Some(asked) = identity::request_before_details(t) {
+            // (Once: the request found is read as it is, never looked behind again.)
+            if let Some(asked) = look_behind
+                .then(|| identity::request_before_details(t))
+                .flatten()
+            {
                 let focus = Turn {
                     user_text: &asked,
                     ..*t
                 };
-                return self.caller_turn(embedder, &focus, arrival);
+                return self.caller_turn_on(embedder, &focus, arrival, false);
             }
         } else if let Some(d) = self.invoice_for_another_month(t) {
             return Ok(d);

@@ -190,7 +190,20 @@ impl Policy {
             return Ok(Some(Decision::Say(ASK_ZIP.into())));
         }
         // The ZIP we asked for, for a number given before.
-        let asked_zip = super::last_spoken(&history[..t.user_idx]) == Some(ASK_ZIP);
+        // (A hold in between — "hang on, it's on a letter on the fridge" — is looked past.)
+        let asked_zip = super::last_spoken(&history[..t.user_idx]) == Some(ASK_ZIP)
+            || super::interjections::past_interjections(&history[..t.user_idx], |c| {
+                self.is_retry(c)
+            })
+            .iter()
+            .find_map(|m| match m {
+                ChatMessage::Assistant {
+                    content: Some(c),
+                    tool_calls,
+                } if tool_calls.is_empty() && !c.trim().is_empty() => Some(c.trim() == ASK_ZIP),
+                _ => None,
+            })
+            .unwrap_or(false);
         if let Some(phone) = phone {
             if state == Identity::NotOnFile || phone_now.is_some() || asked_zip {
                 let mut arguments = json!({ "phone": phone });
@@ -236,7 +249,7 @@ impl Policy {
         let needs = ours && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool));
         // "How much are your plans?" is answered from what we say to everyone.
         let answered_plainly =
-            ours && intent.is_some_and(|i| i.tool.is_none() && i.route.is_none());
+            ours && intent.is_some_and(|i| (i.tool.is_none() && i.route.is_none()) || i.anyone);
         let asked_before = super::said_before(history, caller_phrase("customer_not_identified"));
         // Billing serves nothing without the account: arriving there, it is asked for
         // at once. Elsewhere (an outage question) only a tool that needs it asks.
@@ -422,36 +435,48 @@ pub(super) fn details_only(text: &str) -> bool {
 /// (read without those details), when we arrive on such a turn: "please move us up to
 /// the five hundred one. His number is…" → "[keypad 02101]" → verified at triage.
 pub(super) fn request_before_details(t: &Turn) -> Option<String> {
-    if !details_only(t.user_text) {
+    // A turn about the details, asking nothing ("Sorry, there's a one on the end.
+    // Three oh three oh one.").
+    let about_details = |text: &str| {
+        details_only(text)
+            || ((slots::zip(text).is_some()
+                || slots::phone(text).is_some()
+                || slots::digit_runs(text).concat().len() >= 3
+                || mentions_details(text))
+                && !text.contains('?')
+                && !confirm::makes_request(text))
+    };
+    if !about_details(t.user_text) {
         return None;
     }
     t.req.messages[..t.user_idx]
         .iter()
         .rev()
         .find_map(|m| match m {
-            ChatMessage::User { content } if !details_only(content) => {
-                Some(without_account_details(content).unwrap_or_else(|| content.clone()))
-            }
+            ChatMessage::User { content } if content.starts_with('(') => None,
+            ChatMessage::User { content } => without_account_details(content)
+                .or_else(|| (!about_details(content)).then(|| content.clone())),
             _ => None,
         })
+}
+
+/// Words that talk about the account's details ("the zip code, I'll type it").
+fn mentions_details(text: &str) -> bool {
+    confirm::words(text).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "zip" | "postcode" | "keypad" | "keys" | "type" | "punch"
+        )
+    })
 }
 
 /// `text` without the sentences that give an account's number or ZIP, when enough is
 /// left to hold a request of its own.
 fn without_account_details(text: &str) -> Option<String> {
     // (Talk about the details — "The zip code, wait, I will type it" — goes with them.)
-    let about_details = |s: &str| {
-        let ws = confirm::words(s);
-        ws.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "zip" | "postcode" | "keypad" | "keys" | "type" | "punch"
-            )
-        })
-    };
     let kept: String = text
         .split_inclusive(['.', '?', '!'])
-        .filter(|s| slots::phone(s).is_none() && slots::zip(s).is_none() && !about_details(s))
+        .filter(|s| slots::phone(s).is_none() && slots::zip(s).is_none() && !mentions_details(s))
         .collect();
     let asks = kept.contains('?')
         || confirm::makes_request(&kept)
