@@ -196,6 +196,15 @@ impl Policy {
         let asked_twice = asking.len() >= 2;
         let mut parts = if asked_twice && !enumerated {
             questions
+        } else if asked_twice {
+            // "I deal in old stamps, so I'm a fusspot about paperwork. My bookkeeper
+            // wants the January bill, could you text it? And while I have you, …?":
+            // the story before the first question asks nothing.
+            let first = sentences
+                .iter()
+                .position(|s| s.trim_end().ends_with('?'))
+                .unwrap_or(0);
+            clauses(&sentences[first..].concat())
         } else {
             clauses(text)
         };
