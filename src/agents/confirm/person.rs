@@ -90,6 +90,11 @@ pub fn asks_for_person(text: &str) -> bool {
                 " i need ",
                 " i'd like ",
                 " let me ",
+                // "Can a real person sort that out with me?"
+                " can a ",
+                " could a ",
+                " can i get a ",
+                " could i get a ",
             ]);
         ((real || strong) && ask) || (plain && talk)
     })

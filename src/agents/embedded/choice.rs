@@ -31,12 +31,24 @@ pub fn choose<'a>(
                     && w.strip_prefix(t)
                         .is_some_and(|rest| matches!(rest, "ed" | "ing" | "s" | "d" | "'s")))
         };
+        // ("…email's better, my texts are a mess": a plural after a possessive names
+        // the caller's messages, not a choice.)
+        let their_things = |i: usize| {
+            target.len() == 1
+                && ws[i] == format!("{}s", target[0])
+                && i > 0
+                && matches!(
+                    ws[i - 1].as_str(),
+                    "my" | "our" | "her" | "his" | "your" | "the"
+                )
+        };
         (0..=ws.len() - target.len()).rev().find(|&i| {
             ws[i..i + target.len()]
                 .iter()
                 .zip(&target)
                 .all(|(w, t)| same(w, t))
                 && !negated_before(&ws, i, &starts)
+                && !their_things(i)
         })
     };
     options
@@ -142,6 +154,10 @@ pub fn choose_stated<'a>(
                 _ => false,
             };
             let framed = matches!(target[0].as_str(), "by" | "via")
+                // "sent to her phone as a text"
+                || (before.len() >= 2
+                    && before[before.len() - 2] == "as"
+                    && matches!(before[before.len() - 1].as_str(), "a" | "an"))
                 || (target[0] == "to" && sent_before)
                 || (to_it && sent_before)
                 || before
@@ -275,6 +291,22 @@ mod tests {
         assert_eq!(
             choose_stated(
                 "Could you email her the latest internet bill? It's under her number.",
+                &opts,
+                &syn
+            )
+            .map(String::as_str),
+            Some("email")
+        );
+    }
+
+    #[test]
+    fn the_callers_own_messages_are_no_choice() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> =
+            [("sms".to_string(), vec!["text".to_string()])].into();
+        assert_eq!(
+            choose(
+                "For the password, email's better, my texts are a mess.",
                 &opts,
                 &syn
             )

@@ -17,6 +17,9 @@ const JOINERS: &[&str] = &[
     "another thing",
     "one more thing",
     "while i have you",
+    "while i've got you",
+    "while i'm here",
+    "while i am here",
     "as well as",
     "on top of that",
 ];
@@ -36,6 +39,9 @@ const ENUMERATION: &[&str] = &[
     "another thing",
     "one more thing",
     "while i have you",
+    "while i've got you",
+    "while i'm here",
+    "while i am here",
     "oh and",
     "as well",
 ];
@@ -162,9 +168,16 @@ impl Policy {
         text: &str,
     ) -> Result<Vec<Request>, ModelError> {
         let joined = format!(" {} ", words(text).join(" "));
+        let counted = |ws: &[String]| {
+            ws.windows(3).any(|w| {
+                matches!(w[0].as_str(), "two" | "couple" | "few" | "three")
+                    && matches!(w[2].as_str(), "things" | "questions")
+            })
+        };
         let enumerated = ENUMERATION
             .iter()
             .any(|e| joined.contains(&format!(" {e} ")))
+            || counted(&words(text))
             || ((joined.contains(" also ") || adds_with_too(text))
                 && words(text).len() <= SHORT_TURN_WORDS);
         // Two questions asked are two requests ("…both called me saying it's slow. Is
@@ -204,7 +217,22 @@ impl Policy {
                 .iter()
                 .position(|s| s.trim_end().ends_with('?'))
                 .unwrap_or(0);
-            clauses(&sentences[first..].concat())
+            // (A question about "a fresh one" still reads the sentence naming it.)
+            let told: Vec<String> = (first..sentences.len())
+                .map(|i| {
+                    let prev = i.checked_sub(1).map(|p| sentences[p]);
+                    match prev.filter(|p| !p.trim_end().ends_with('?') && points_back(sentences[i]))
+                    {
+                        Some(p) => format!(
+                            "{} {}",
+                            p.trim_end_matches(['.', '!', ';']).trim(),
+                            sentences[i].trim()
+                        ),
+                        None => sentences[i].to_string(),
+                    }
+                })
+                .collect();
+            told.iter().flat_map(|s| clauses(s)).collect()
         } else {
             clauses(text)
         };
@@ -213,8 +241,16 @@ impl Policy {
         if let Some(at) = parts.iter().position(|c| {
             let c = format!(" {c} ");
             COUNTS.iter().any(|n| c.contains(&format!(" {n} ")))
+                || counted(&c.split_whitespace().map(str::to_string).collect::<Vec<_>>())
         }) {
-            parts.drain(..at);
+            // (…and the count itself when nothing follows it in its clause: "He gave
+            // me two questions for you.")
+            let ws: Vec<&str> = parts[at].split_whitespace().collect();
+            let after = ws
+                .iter()
+                .rposition(|w| matches!(*w, "things" | "questions"))
+                .map_or(usize::MAX, |i| ws.len() - i - 1);
+            parts.drain(..if after <= 2 { at + 1 } else { at });
         }
         if parts.len() < 2 {
             return Ok(Vec::new());
