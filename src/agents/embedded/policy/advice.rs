@@ -186,6 +186,20 @@ fn reports_unchanged(text: &str) -> bool {
 }
 
 impl Policy {
+    /// This agent's `persisting` intent (the ticket), its summary holding the problem
+    /// as first told.
+    fn ticket_for_problem_standing(&self, t: &Turn) -> Option<Decision> {
+        let still = t
+            .spec
+            .intents
+            .iter()
+            .find(|i| i.persisting && i.tool.is_some())?;
+        Some(with_problem_told(
+            self.act(t, still, None),
+            &t.req.messages[..t.user_idx],
+        ))
+    }
+
     /// The ticket our advice promised: the caller tried it (a hold in between is
     /// looked past) and the problem is unchanged.
     pub(super) fn problem_stands(&self, t: &Turn) -> Option<Decision> {
@@ -205,15 +219,7 @@ impl Policy {
         if !offers_ticket_if_it_persists(advice) {
             return None;
         }
-        let still = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.persisting && i.tool.is_some())?;
-        Some(with_problem_told(
-            self.act(t, still, None),
-            &t.req.messages[..t.user_idx],
-        ))
+        self.ticket_for_problem_standing(t)
     }
 
     /// The ticket (this agent's `persisting` intent) when the caller says they already
@@ -222,15 +228,7 @@ impl Policy {
         if !asks_step_taken(t.user_text, advice) {
             return None;
         }
-        let still = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.persisting && i.tool.is_some())?;
-        Some(with_problem_told(
-            self.act(t, still, None),
-            &t.req.messages[..t.user_idx],
-        ))
+        self.ticket_for_problem_standing(t)
     }
 
     /// The ticket in place of advice the caller already followed: `text` is the reply
@@ -246,11 +244,6 @@ impl Policy {
         if !asks_step_taken(said, text) {
             return None;
         }
-        let still = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.persisting && i.tool.is_some())?;
         // The first sentence when it reports rather than advises.
         let first = text
             .split_inclusive(['.', '!'])
@@ -262,7 +255,10 @@ impl Policy {
                     .any(|(_, ws)| ws.iter().any(|w| s.to_lowercase().contains(w)))
             })
             .filter(|s| s.len() < text.trim().len());
-        Some(serving::with_prefix(first, self.act(t, still, None)))
+        Some(serving::with_prefix(
+            first,
+            self.ticket_for_problem_standing(t)?,
+        ))
     }
 }
 
