@@ -54,6 +54,18 @@ pub(super) fn caller_lines(messages: &[ChatMessage]) -> Vec<&str> {
         .collect()
 }
 
+/// Whether `messages` hold a confirmed step (a call with `"confirmed": true`: a
+/// refund, a plan change), which changes the account.
+pub(super) fn confirmed_step(messages: &[ChatMessage]) -> bool {
+    messages.iter().any(|m| match m {
+        ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
+            serde_json::from_str::<Value>(&c.arguments)
+                .is_ok_and(|a| a.get("confirmed") == Some(&Value::Bool(true)))
+        }),
+        _ => false,
+    })
+}
+
 /// What we last said aloud (a reply without tool calls), trimmed. The runtime's
 /// prompts on a silent or unclear line ("Are you still there?") ask nothing of their
 /// own: they are looked past, so the question asked before them stays the open one.

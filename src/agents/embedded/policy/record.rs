@@ -45,13 +45,7 @@ fn account_changed(messages: &[ChatMessage]) -> bool {
             matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX))
         })
         .unwrap_or(0);
-    messages[since..].iter().any(|m| match m {
-        ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
-            serde_json::from_str::<Value>(&c.arguments)
-                .is_ok_and(|a| a.get("confirmed") == Some(&json!(true)))
-        }),
-        _ => false,
-    })
+    super::history::confirmed_step(&messages[since..])
 }
 
 /// What `intent`'s tool would return, from the record: `{<key>: …, "found": true}`

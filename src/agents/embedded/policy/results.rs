@@ -35,15 +35,7 @@ pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Va
         return None;
     }
     let msgs = &t.req.messages;
-    let confirmed_after = |i: usize| {
-        msgs[i..].iter().any(|m| match m {
-            ChatMessage::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
-                serde_json::from_str::<Value>(&c.arguments)
-                    .is_ok_and(|a| a.get("confirmed") == Some(&Value::Bool(true)))
-            }),
-            _ => false,
-        })
-    };
+    let confirmed_after = |i: usize| super::history::confirmed_step(&msgs[i..]);
     msgs.iter().enumerate().rev().find_map(|(i, m)| match m {
         ChatMessage::Tool {
             tool_call_id,
