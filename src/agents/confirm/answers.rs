@@ -56,10 +56,7 @@ pub fn is_negative(text: &str) -> bool {
 
 /// The turn holds an unmistakable yes phrase ("go ahead", "do it", "let's do it").
 pub fn has_yes_phrase(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    YES_PHRASES
-        .iter()
-        .any(|p| joined.contains(&format!(" {p} ")))
+    super::says_any(text, YES_PHRASES)
 }
 
 /// Yes words that are more than a filler (unlike "okay", "right", "please").
@@ -178,7 +175,7 @@ fn without_questions(text: &str) -> String {
 /// The turn holds the caller back before answering ("Hold on, before I say yes…",
 /// "Wait, …"): its first clause hesitates, or it says it will answer later.
 pub fn hesitates(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
+    let joined = spaced(text);
     let first = text.split([',', '.', ';', '!', '?']).next().unwrap_or("");
     hesitating_clause(first)
         || [
@@ -195,7 +192,7 @@ pub fn hesitates(text: &str) -> bool {
 /// second").
 fn hesitating_clause(clause: &str) -> bool {
     let ws = words(clause);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
     opener.is_some_and(|w| matches!(w.as_str(), "wait" | "hold" | "hang"))
         && !REFUSALS.iter().any(|r| joined.contains(&format!(" {r} ")))
@@ -209,7 +206,7 @@ fn hesitating_clause(clause: &str) -> bool {
 
 fn refusing_clause(clause: &str) -> bool {
     let ws = words(clause);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
     opener.is_some_and(|w| {
         matches!(

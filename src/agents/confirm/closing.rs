@@ -137,20 +137,12 @@ fn questions_asked(text: &str) -> usize {
 /// (a question tag checking what we said aside: "…one day, yes? Fine. That's
 /// everything.").
 pub(super) fn closes_firmly(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    FIRM_CLOSINGS
-        .iter()
-        .any(|c| joined.contains(&format!(" {c} ")))
+    super::says_any(text, FIRM_CLOSINGS)
         && questions_asked(text) == 0
-        && ![
-            " can you ",
-            " could you ",
-            " i need ",
-            " i want ",
-            " please ",
-        ]
-        .iter()
-        .any(|p| joined.contains(p))
+        && !super::says_any(
+            text,
+            &["can you", "could you", "i need", "i want", "please"],
+        )
 }
 
 /// The turn asks for something or reports a problem (a question, a request word, a
@@ -163,7 +155,7 @@ pub(super) fn asks_something(text: &str) -> bool {
         .collect();
     let text = substance.as_str();
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     // "Okay, no problem, I'm going back to sleep" reports nothing.
     let markers = joined
         .replace(" no problem ", " ")
@@ -218,7 +210,7 @@ pub fn makes_request(text: &str) -> bool {
     if own_need {
         return true;
     }
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     [
         // (The caller's own need: "…how they want to do it" asks nothing of us.)
         " i need ",
@@ -259,11 +251,7 @@ pub(super) const ACKNOWLEDGEMENTS: &[&str] = &[
 /// A turn that only takes in what we said ("Ah, okay, good to know. I'll leave the
 /// router alone then."): an acknowledgement, and nothing asked or reported.
 pub fn is_acknowledgement(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    ACKNOWLEDGEMENTS
-        .iter()
-        .any(|a| joined.contains(&format!(" {a} ")))
-        && !asks_something(text)
+    super::says_any(text, ACKNOWLEDGEMENTS) && !asks_something(text)
 }
 
 /// The turn ends with a farewell ("…, thanks, bye", "that's all, thank you"): the
@@ -288,7 +276,7 @@ pub fn ends_with_farewell(text: &str) -> bool {
     if clauses.len() > 1 && clauses.last().is_some_and(|c| foreign_parting(c)) {
         let before = clauses[..clauses.len() - 1].join(",");
         // Only after thanks or a goodbye: "That's it, totally dark" answers a question.
-        let joined = format!(" {} ", words(&before).join(" "));
+        let joined = spaced(&before);
         let thanked = words(&before).iter().any(|w| {
             matches!(
                 w.as_str(),

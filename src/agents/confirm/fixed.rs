@@ -9,7 +9,7 @@
 //! "now nothing loads", "…but the TV still won't connect") keeps the turn a problem,
 //! and so does a question.
 
-use super::{asks_something, ends_with_farewell, words};
+use super::{asks_something, ends_with_farewell, spaced, spaced_words, words};
 
 /// Phrases that are a fix in themselves.
 const FIXED: &[&str] = &[
@@ -99,7 +99,7 @@ pub fn reports_fixed(text: &str) -> bool {
         if ws.is_empty() {
             continue;
         }
-        let joined = format!(" {} ", ws.join(" "));
+        let joined = spaced_words(&ws);
         let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
         let fixed = FIXED.iter().any(|p| joined.contains(&format!(" {p} ")));
         let changed = has(CHANGE) && has(WORKING);
@@ -194,7 +194,7 @@ const TRIED: &[&str] = &[
 /// The caller will try our advice later and reports nothing tried yet — whatever the
 /// "if it's still …" that follows: nothing to repair now.
 pub fn will_try(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
+    let joined = spaced(text);
     WILL_TRY.iter().any(|p| joined.contains(&format!(" {p}")))
         && !TRIED.iter().any(|p| joined.contains(&format!(" {p}")))
         // "…I'll do that tonight. But right now, can you email me the March bill?"

@@ -150,7 +150,7 @@ fn trailing_wait(text: &str) -> Option<Interjection> {
 /// The text answers a question (yes or no) or asks for something of its own.
 pub(super) fn answers_or_asks(text: &str) -> bool {
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     // "okay", "alright", "please" are fillers; "yes", "go ahead" answer.
     let soft = |w: &str| matches!(w, "ok" | "okay" | "alright" | "right" | "please" | "fine");
     ws.iter().any(|w| ANSWERS.contains(&w.as_str()))
@@ -216,7 +216,7 @@ pub(super) const ANSWERS: &[&str] = &[
 /// and no request or question of their own. An open question stays open.
 pub fn defers(text: &str) -> bool {
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     let holds = DEFERRALS.iter().any(|p| joined.contains(&format!(" {p} ")));
     // Numbers read out after the hold ("hang on… okay, three oh three oh one") answer.
     const DIGIT_WORDS: &[&str] = &[
@@ -268,7 +268,7 @@ fn doing_it_now(text: &str) -> bool {
     else {
         return false;
     };
-    let last = format!(" {} ", words(last).join(" "));
+    let last = spaced(last);
     !text.contains('?')
         && DOING_IT_NOW
             .iter()
@@ -287,7 +287,7 @@ fn hold_ends_turn(text: &str) -> bool {
     let Some(last) = sentences.last() else {
         return false;
     };
-    let last_words = format!(" {} ", words(last).join(" "));
+    let last_words = spaced(last);
     if !DEFERRALS
         .iter()
         .any(|p| last_words.contains(&format!(" {p} ")))
@@ -304,7 +304,7 @@ fn hold_ends_turn(text: &str) -> bool {
     ];
     sentences.iter().all(|s| {
         let ws = words(s);
-        let joined = format!(" {} ", ws.join(" "));
+        let joined = spaced_words(&ws);
         let opening: String = ws.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
         let echo = !s.trim_end().ends_with('?')
             || (ws.len() <= 5 && !ws.first().is_some_and(|w| ASKING.contains(&w.as_str())));
@@ -340,7 +340,7 @@ pub fn asks_to_repeat(text: &str) -> bool {
         .next()
         .unwrap_or("");
     let lw = words(last);
-    let joined = format!(" {} ", lw.join(" "));
+    let joined = spaced_words(&lw);
     let asks = lw.windows(3).any(|w| {
         matches!(w[0].as_str(), "did" | "what'd" | "whatd")
             && w[1] == "you"

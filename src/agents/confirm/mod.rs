@@ -35,3 +35,24 @@ pub fn words(text: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The caller's words joined by single spaces, with a space at each end
+/// (`"So, the BILL?"` → `" so the bill "`), so a phrase is found only as whole words:
+/// `spaced(text).contains(" the bill ")` holds for "so the bill came", not "the billing".
+pub fn spaced(text: &str) -> String {
+    spaced_words(&words(text))
+}
+
+/// [`spaced`] for words already split by [`words`].
+pub fn spaced_words(ws: &[String]) -> String {
+    format!(" {} ", ws.join(" "))
+}
+
+/// Whether `text` says any of `phrases` as whole words (each phrase lower-case, its
+/// words separated by single spaces: "go ahead", "text it").
+pub fn says_any(text: &str, phrases: &[&str]) -> bool {
+    let said = spaced(text);
+    phrases
+        .iter()
+        .any(|p| said.contains(&format!(" {} ", p.trim())))
+}

@@ -27,7 +27,7 @@ pub fn asks_for_person(text: &str) -> bool {
         if negated {
             return false;
         }
-        let joined = format!(" {} ", ws.join(" "));
+        let joined = spaced_words(&ws);
         let has = |w: &str| ws.iter().any(|x| x == w);
         let any = |ps: &[&str]| ps.iter().any(|p| joined.contains(p));
         let real = any(&[

@@ -408,3 +408,15 @@ fn a_request_is_the_callers_own_need_however_put() {
         "Don't bother with anything else, I only wanted to know."
     ));
 }
+
+#[test]
+fn phrases_are_found_as_whole_words_only() {
+    assert_eq!(spaced("So, the BILL?"), " so the bill ");
+    assert_eq!(spaced("Don\u{2019}t"), " don't ");
+    assert!(says_any("So the bill came twice.", &["the bill"]));
+    assert!(!says_any("The billing page is blank.", &["the bill"]));
+    assert!(says_any("Text it, please", &["email it", "text it"]));
+    // Padded phrases are the same phrase.
+    assert!(says_any("I want that as well.", &[" as well "]));
+    assert!(!says_any("", &["yes"]));
+}

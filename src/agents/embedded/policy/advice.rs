@@ -29,7 +29,7 @@ enum Step {
 /// The steps the caller says they already took, in so many words.
 fn steps_taken(text: &str) -> Vec<Step> {
     let ws = confirm::words(text);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = confirm::spaced_words(&ws);
     let has = |ps: &[&str]| ps.iter().any(|p| joined.contains(&format!(" {p} ")));
     let mut out = Vec::new();
     if has(&[
@@ -179,10 +179,7 @@ const UNCHANGED: &[&str] = &[
 /// The caller reports the problem unchanged ("It's back on, and the light is red
 /// again, exactly the same as before. Nothing connects.").
 fn reports_unchanged(text: &str) -> bool {
-    let joined = format!(" {} ", confirm::words(text).join(" "));
-    !confirm::reports_fixed(text)
-        && !text.contains('?')
-        && UNCHANGED.iter().any(|p| joined.contains(&format!(" {p} ")))
+    !confirm::reports_fixed(text) && !text.contains('?') && confirm::says_any(text, UNCHANGED)
 }
 
 impl Policy {

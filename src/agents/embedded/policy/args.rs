@@ -67,7 +67,7 @@ pub(super) fn resolve(
                     let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
                         return None;
                     };
-                    let said = format!(" {} ", crate::agents::confirm::words(clause).join(" "));
+                    let said = crate::agents::confirm::spaced(clause);
                     slots::places(content).into_iter().find(|place| {
                         let place = crate::agents::confirm::words(place).join(" ");
                         said.contains(&format!(" {place} "))
@@ -252,9 +252,8 @@ pub(super) fn has_invoice_list(messages: &[ChatMessage]) -> bool {
 /// Whether the caller's turn already says what an intent of `tool` would ask for
 /// (every group of its `given_when` named).
 fn details_given(t: &Turn, tool: &str) -> bool {
-    let joined = format!(" {} ", crate::agents::confirm::words(t.user_text).join(" "));
-    let holds =
-        |p: &String| joined.contains(&format!(" {} ", crate::agents::confirm::words(p).join(" ")));
+    let joined = crate::agents::confirm::spaced(t.user_text);
+    let holds = |p: &String| joined.contains(&crate::agents::confirm::spaced(p));
     t.spec.intents.iter().any(|i| {
         i.tool.as_deref() == Some(tool)
             && !i.given_when.is_empty()

@@ -70,7 +70,7 @@ impl Policy {
         let msgs = &t.req.messages;
         let month = slots::month(t.user_text)?;
         // "The bill that's due in April" names a due date, not the bill's month.
-        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let said = confirm::spaced(t.user_text);
         if said.contains(" due in ") || said.contains(" due on ") || said.contains(" due by ") {
             return None;
         }

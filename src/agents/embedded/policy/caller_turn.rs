@@ -269,7 +269,7 @@ impl Policy {
             let forbids = ws
                 .iter()
                 .any(|w| matches!(w.as_str(), "don't" | "dont" | "never"))
-                || format!(" {} ", ws.join(" ")).contains(" do not ");
+                || confirm::spaced_words(&ws).contains(" do not ");
             if ws.len() < 3 || !(forbids && confirm::refuses(clause)) {
                 continue;
             }
@@ -335,7 +335,7 @@ impl Policy {
                     " didn't help ",
                 ]
                 .iter()
-                .any(|p| format!(" {} ", words.join(" ")).contains(p));
+                .any(|p| confirm::spaced_words(&words).contains(p));
                 let same_problem = || {
                     let summary: Value = serde_json::from_str(&args).unwrap_or_default();
                     let summary = summary["summary"].as_str().unwrap_or_default();
@@ -367,22 +367,16 @@ impl Policy {
     /// my email also?": after this agent sent something on one channel, asking for it
     /// on another is the same request again, that way (not a new problem).
     fn on_another_channel(&self, t: &Turn) -> Option<Decision> {
-        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
-        let asks_to_send = [" send ", " resend ", " email it ", " text it ", " mail it "]
-            .iter()
-            .any(|p| joined.contains(p));
-        let same_thing = [
-            " it ",
-            " one ",
-            " that ",
-            " link ",
-            " again ",
-            " also ",
-            " too ",
-            " as well ",
-        ]
-        .iter()
-        .any(|p| joined.contains(p));
+        let asks_to_send = confirm::says_any(
+            t.user_text,
+            &["send", "resend", "email it", "text it", "mail it"],
+        );
+        let same_thing = confirm::says_any(
+            t.user_text,
+            &[
+                "it", "one", "that", "link", "again", "also", "too", "as well",
+            ],
+        );
         if !asks_to_send || !same_thing || confirm::refuses(t.user_text) {
             return None;
         }

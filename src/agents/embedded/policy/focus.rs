@@ -8,7 +8,7 @@
 
 use super::super::intents::{normalise, Scored};
 use super::{Policy, Routing};
-use crate::agents::confirm::{negates, words};
+use crate::agents::confirm::{negates, spaced, spaced_words, words};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::ModelError;
 
@@ -48,7 +48,7 @@ pub fn request_focus(text: &str) -> Option<String> {
     let parts = sentences(text);
     let idx = parts.iter().rposition(|s| {
         let ws = words(s);
-        let joined = format!(" {} ", ws.join(" "));
+        let joined = spaced_words(&ws);
         let negated = ws.iter().any(|w| w == "no" || negates(w));
         !negated && REQUEST_MARKERS.iter().any(|m| joined.contains(m))
     })?;
@@ -236,7 +236,7 @@ pub(super) fn without_ruled_out(text: &str) -> String {
         .split_inclusive(['.', ',', ';', '!', '?'])
         .filter(|c| !c.trim().is_empty())
         .collect();
-    let joined = format!(" {} ", words(text).join(" "));
+    let joined = spaced(text);
     // "It's not the internet" rules the internet out only next to what it is instead.
     let contrast = [
         " it's the ",
@@ -282,7 +282,7 @@ fn hypothetical(clause: &str) -> bool {
 /// now it drops".
 fn rules_out(clause: &str, contrast: bool) -> bool {
     let ws = words(clause);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     if [" but ", " until ", " now ", " anymore ", " any more "]
         .iter()
         .any(|w| joined.contains(w))

@@ -274,11 +274,7 @@ impl Policy {
     /// this agent sent an invoice in the call — the same request, for that month.
     pub(super) fn invoice_for_another_month(&self, t: &Turn) -> Option<Decision> {
         slots::month(t.user_text)?;
-        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
-        if ![" as well ", " too ", " also ", " another "]
-            .iter()
-            .any(|m| joined.contains(m))
-        {
+        if !confirm::says_any(t.user_text, &["as well", "too", "also", "another"]) {
             return None;
         }
         let before = &t.req.messages[..t.user_idx];
@@ -349,10 +345,7 @@ impl Policy {
         tool: &str,
         report: &str,
     ) -> Option<Decision> {
-        let joined = format!(" {} ", crate::agents::confirm::words(t.user_text).join(" "));
-        if ![" both ", " each ", " and by ", " as well as "]
-            .iter()
-            .any(|p| joined.contains(p))
+        if !crate::agents::confirm::says_any(t.user_text, &["both", "each", "and by", "as well as"])
         {
             return None;
         }

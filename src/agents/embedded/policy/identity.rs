@@ -160,7 +160,7 @@ impl Policy {
         // A ZIP given a turn or two before the number ("the zip I know by heart… the
         // phone is saved in my other phone") goes with it.
         // (Not one already tried with another number, unless "same ZIP".)
-        let said = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let said = confirm::spaced(t.user_text);
         let same_zip = [
             " same zip",
             " zip is the same",

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::agents::confirm::words;
+use crate::agents::confirm::{says_any, spaced_words, words};
 use crate::agents::embedded::templates::lookup;
 
 /// Words that ask when an offer takes effect.
@@ -75,8 +75,7 @@ fn is_question(text: &str) -> bool {
 /// Where a refund goes, if `text` asks for it elsewhere ("could you mail us a check
 /// instead?") and `result` offers a refund of a charge.
 pub(super) fn destination_answer(text: &str, result: &Value) -> Option<String> {
-    let joined = format!(" {} ", words(text).join(" "));
-    let asks = ELSEWHERE.iter().any(|p| joined.contains(&format!(" {p} ")));
+    let asks = says_any(text, ELSEWHERE);
     let refund = lookup(result, "duplicates.0").is_some();
     (asks && refund).then(|| DESTINATION_ANSWER.to_string())
 }
@@ -87,7 +86,7 @@ pub(super) fn timing_answer(text: &str, result: &Value) -> Option<String> {
         return None;
     }
     let ws = words(text);
-    let joined = format!(" {} ", ws.join(" "));
+    let joined = spaced_words(&ws);
     let asks = ws.iter().any(|w| TIMING.contains(&w.as_str()))
         || [
             " next bill ",
@@ -110,8 +109,7 @@ pub(super) fn price_answer(text: &str, result: &Value) -> Option<String> {
     if !is_question(text) {
         return None;
     }
-    let joined = format!(" {} ", words(text).join(" "));
-    if !REPLACES.iter().any(|p| joined.contains(&format!(" {p} "))) {
+    if !says_any(text, REPLACES) {
         return None;
     }
     let to = lookup(result, "to.monthly")?.as_str()?;

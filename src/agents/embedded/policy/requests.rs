@@ -4,7 +4,7 @@
 //! `serving.rs`.
 
 use super::{Policy, ANY, HUMAN};
-use crate::agents::confirm::words;
+use crate::agents::confirm::{spaced, words};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::ModelError;
 
@@ -167,7 +167,7 @@ impl Policy {
         embedder: &Embedder,
         text: &str,
     ) -> Result<Vec<Request>, ModelError> {
-        let joined = format!(" {} ", words(text).join(" "));
+        let joined = spaced(text);
         let counted = |ws: &[String]| {
             ws.windows(3).any(|w| {
                 matches!(w[0].as_str(), "two" | "couple" | "few" | "three")
@@ -262,10 +262,7 @@ impl Policy {
                 continue;
             }
             let said = format!(" {clause} ");
-            let place = places
-                .iter()
-                .find(|p| said.contains(&format!(" {} ", words(p).join(" "))))
-                .cloned();
+            let place = places.iter().find(|p| said.contains(&spaced(p))).cloned();
             // "…in Riverside? And in Springfield?": the same request of another place.
             let same_of_another_place = found
                 .last()

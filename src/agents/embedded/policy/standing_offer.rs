@@ -19,7 +19,7 @@ impl Policy {
     pub(super) fn standing_offer(&self, t: &Turn) -> Option<Decision> {
         // A go-ahead in so many words, not a question that happens to say yes
         // ("yes, does Plus include a modem?").
-        let joined = format!(" {} ", confirm::words(t.user_text).join(" "));
+        let joined = confirm::spaced(t.user_text);
         let go_ahead = confirm::has_yes_phrase(t.user_text)
             || [
                 " change ",

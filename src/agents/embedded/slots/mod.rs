@@ -6,7 +6,7 @@ mod months;
 mod places;
 
 pub use super::choice::{choose, choose_stated};
-use crate::agents::confirm::words;
+use crate::agents::confirm::{says_any, words};
 use crate::number_words::{ones_value, tens_digit};
 pub use months::*;
 pub use places::*;
@@ -231,10 +231,7 @@ pub fn phone_is_destination(text: &str) -> bool {
         "on file",
         "the number on",
     ];
-    let said = format!(" {} ", words(text).join(" "));
-    phone(text).is_some()
-        && DESTINATION.iter().any(|p| said.contains(&format!(" {p} ")))
-        && !ACCOUNT.iter().any(|p| said.contains(&format!(" {p} ")))
+    phone(text).is_some() && says_any(text, DESTINATION) && !says_any(text, ACCOUNT)
 }
 
 /// The last five-digit run (a US ZIP code) the caller says.

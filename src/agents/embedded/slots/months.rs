@@ -1,7 +1,7 @@
 //! The months a caller asks bills for: one named ("February's bill", "Sept"), several
 //! asked together or each in its own sentence, and "the bill before the latest one".
 
-use crate::agents::confirm::words;
+use crate::agents::confirm::{says_any, words};
 
 /// The month (1–12) the caller asks for: the last one named that is not negated
 /// ("not March, the February one" → 2). "May" counts only where it names a month
@@ -181,8 +181,7 @@ const PAID_BILL: &[&str] = &[
 /// The caller asks for the latest bill that is paid ("it has to be one that's been
 /// paid… can you email me the most recent paid one?").
 pub fn paid_bill(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    PAID_BILL.iter().any(|p| joined.contains(&format!(" {p} ")))
+    says_any(text, PAID_BILL)
 }
 
 /// Words that ask for an older bill without saying which one.
@@ -215,19 +214,11 @@ const OLDER_BILL: &[&str] = &[
 /// The caller wants an older bill but has not said which ("a copy of one of my old
 /// statements"); [`month`] and [`previous_bill`] find none in `text`.
 pub fn older_bill_unnamed(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    OLDER_BILL
-        .iter()
-        .any(|p| joined.contains(&format!(" {p} ")))
-        && month(text).is_none()
-        && !previous_bill(text)
+    says_any(text, OLDER_BILL) && month(text).is_none() && !previous_bill(text)
 }
 
 /// The caller asks for the bill before the latest ("the bill before the latest one",
 /// "my previous invoice").
 pub fn previous_bill(text: &str) -> bool {
-    let joined = format!(" {} ", words(text).join(" "));
-    PREVIOUS_BILL
-        .iter()
-        .any(|p| joined.contains(&format!(" {p} ")))
+    says_any(text, PREVIOUS_BILL)
 }
