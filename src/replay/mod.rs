@@ -16,11 +16,13 @@
 //! mismatch, and optionally JUnit XML ([`junit`]). The exit code is 0 only when
 //! every scenario passed.
 
+mod caller_script;
 pub mod carrier_playout;
 pub mod client;
 mod error;
 pub mod expect;
 pub mod junit;
+mod measurements;
 pub mod report;
 pub mod runner;
 pub mod scenario;

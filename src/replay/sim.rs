@@ -24,20 +24,20 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::audio::frames::{FRAME_BYTES, FRAME_MS};
-use crate::audio::MULAW_SILENCE;
+use crate::audio::frames::FRAME_MS;
 use crate::telephony::{
     decode_outbound, ClientEncoder, Dtmf, Inbound, Mark, MediaFormat, Outbound, StartMeta, Stop,
     Track,
 };
 
+pub use super::caller_script::CallerTurn;
+use super::caller_script::{self, silent_step, Step};
 use super::carrier_playout::CarrierPlayout;
+pub use super::measurements::{ClearStats, EndedBy, LineStats, SimResult, TurnStats};
 
-const SILENCE: [u8; FRAME_BYTES] = [MULAW_SILENCE; FRAME_BYTES];
-const TICK_MS: u64 = FRAME_MS as u64;
+pub(super) const TICK_MS: u64 = FRAME_MS as u64;
 /// Caller turns start on multiples of 8 ticks (160 ms): the period after which 20 ms
 /// line frames and a 32 ms VAD window (Silero's 512 samples at 16 kHz) line up again.
 /// Without it, when a turn starts depends on server timing, the VAD's window phase
@@ -77,105 +77,6 @@ pub struct CallIds {
     pub stream_sid: String,
     pub call_sid: String,
     pub custom_parameters: BTreeMap<String, String>,
-}
-
-/// What the caller does in one turn.
-#[derive(Debug, Clone, Default)]
-pub struct CallerTurn {
-    /// Caller speech as 20 ms μ-law frames.
-    pub frames: Vec<[u8; FRAME_BYTES]>,
-    /// Keypad digits pressed after the speech.
-    pub dtmf: String,
-    /// Silence after the input, in ms.
-    pub silence_after_ms: u64,
-    /// Start once this much of the bot's reply has played.
-    pub barge_in_ms: Option<u64>,
-}
-
-/// Client-side measurements of one caller turn. Times in ms; `*_ms` on the line
-/// clock (20 ms per tick) unless named `wall`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct TurnStats {
-    pub index: usize,
-    /// Line time the caller started this turn.
-    pub started_ms: Option<u64>,
-    /// Line time the caller's speech/digits ended (trailing silence excluded).
-    pub input_end_ms: Option<u64>,
-    pub speech_ms: u64,
-    pub dtmf: String,
-    /// Requested barge-in offset.
-    pub barge_in_ms: Option<u64>,
-    /// Bot audio of the previous reply heard before the caller started.
-    pub heard_before_ms: u64,
-    /// The bot was still talking when the caller started (a real barge-in).
-    pub talked_over_bot: bool,
-    /// Wall time from the end of caller input to the first bot audio frame of the
-    /// reply. Audio still flowing when the input ended (the bot talked on) does not
-    /// count, nor does audio the server then cleared: a reply starts after ≥ 100 ms
-    /// of bot silence.
-    pub latency_ms: Option<u64>,
-    /// Line time from the end of caller input to the first bot audio frame played.
-    pub line_latency_ms: Option<u64>,
-    /// Bot audio played in reply to this turn (until the next turn starts).
-    pub reply_ms: u64,
-}
-
-/// One `clear` from the server.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ClearStats {
-    /// Line time the clear arrived.
-    pub at_ms: u64,
-    /// The turn the caller was in (or had last spoken), if any.
-    pub turn: Option<usize>,
-    /// Line time since that turn started.
-    pub after_turn_start_ms: Option<u64>,
-    /// Buffered bot audio that was dropped (never heard).
-    pub dropped_ms: u64,
-    pub marks_flushed: usize,
-}
-
-/// Counters over the whole call.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct LineStats {
-    pub frames_sent: u64,
-    pub speech_frames_sent: u64,
-    pub dtmf_sent: u64,
-    pub bot_bytes_received: u64,
-    pub bot_bytes_played: u64,
-    pub bot_bytes_cleared: u64,
-    pub marks_received: u64,
-    pub marks_echoed: u64,
-    pub clears: u64,
-    /// Server frames that did not parse (or named another stream).
-    pub protocol_errors: u64,
-    pub first_protocol_error: Option<String>,
-    /// Wall time from `start` to the first bot audio frame received.
-    pub greeting_latency_ms: Option<u64>,
-}
-
-/// Who ended the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndedBy {
-    /// Still running.
-    None,
-    /// The simulated caller sent `stop`.
-    Caller,
-    /// The server closed the socket.
-    Server,
-    /// The replay gave up (call timeout).
-    Timeout,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Step {
-    speech: bool,
-    frame: [u8; FRAME_BYTES],
-    dtmf: Option<char>,
-    input_end_after: bool,
 }
 
 #[derive(Debug)]
@@ -371,12 +272,7 @@ impl CallSim {
         if matches!(self.phase, Phase::Stopped) {
             return out;
         }
-        let mut step = Step {
-            speech: false,
-            frame: SILENCE,
-            dtmf: None,
-            input_end_after: false,
-        };
+        let mut step = silent_step();
         if let Phase::Speaking { steps, .. } = &mut self.phase {
             if let Some(s) = steps.pop_front() {
                 step = s;
@@ -475,35 +371,7 @@ impl CallSim {
     }
 
     fn start_turn(&mut self, idx: usize) {
-        let turn = &self.turns[idx];
-        let mut steps: VecDeque<Step> = turn
-            .frames
-            .iter()
-            .map(|f| Step {
-                speech: true,
-                frame: *f,
-                dtmf: None,
-                input_end_after: false,
-            })
-            .collect();
-        let gap = DTMF_GAP_TICKS;
-        for (i, d) in turn.dtmf.chars().enumerate() {
-            if i > 0 {
-                steps.extend((1..gap).map(|_| silent_step()));
-            }
-            steps.push_back(Step {
-                dtmf: Some(d),
-                ..silent_step()
-            });
-        }
-        match steps.back_mut() {
-            Some(last) => last.input_end_after = true,
-            None => steps.push_back(Step {
-                input_end_after: true,
-                ..silent_step()
-            }),
-        }
-        steps.extend((0..turn.silence_after_ms.div_ceil(TICK_MS)).map(|_| silent_step()));
+        let steps = caller_script::steps(&self.turns[idx]);
         let ts = &mut self.turn_stats[idx];
         ts.started_ms = Some(self.tick * TICK_MS);
         ts.heard_before_ms = self.reply_played_ticks * TICK_MS;
@@ -598,17 +466,6 @@ impl CallSim {
     }
 }
 
-const DTMF_GAP_TICKS: u64 = super::scenario::DTMF_GAP_MS / TICK_MS;
-
-fn silent_step() -> Step {
-    Step {
-        speech: false,
-        frame: SILENCE,
-        dtmf: None,
-        input_end_after: false,
-    }
-}
-
 fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
@@ -622,21 +479,6 @@ fn truncate(s: &str, n: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
-}
-
-/// The outcome of a simulated call.
-#[derive(Debug, Clone)]
-pub struct SimResult {
-    /// Caller track, μ-law, one frame per tick.
-    pub caller: Vec<u8>,
-    /// Bot track as played (cleared audio absent), μ-law, aligned with `caller`.
-    pub bot: Vec<u8>,
-    pub turns: Vec<TurnStats>,
-    pub clears: Vec<ClearStats>,
-    pub stats: LineStats,
-    pub ended_by: EndedBy,
-    /// Line time of the whole call.
-    pub line_ms: u64,
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Unit tests of the simulated call against scripted server frames (no network).
 
 use super::*;
+use crate::audio::frames::FRAME_BYTES;
+use crate::audio::MULAW_SILENCE;
 use crate::telephony::encode;
 use serde_json::Value;
 
