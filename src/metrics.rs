@@ -143,6 +143,23 @@ impl Default for Metrics {
     }
 }
 
+/// Speech requests served by a fallback provider, by role (`stt`, `tts`), failed
+/// provider, serving provider and reason. Process-wide (the speech providers are built
+/// before the server's registry exists); every [`Metrics`] registry exports it.
+pub fn speech_fallbacks() -> &'static IntCounterVec {
+    static COUNTER: std::sync::OnceLock<IntCounterVec> = std::sync::OnceLock::new();
+    COUNTER.get_or_init(|| {
+        IntCounterVec::new(
+            Opts::new(
+                "speech_fallbacks_total",
+                "Speech requests served by a fallback provider after the one before it failed",
+            ),
+            &["role", "from", "to", "reason"],
+        )
+        .expect("metric")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,21 +176,4 @@ mod tests {
         );
         assert!(text.contains("switchboard_frames_in_total 3"));
     }
-}
-
-/// Speech requests served by a fallback provider, by role (`stt`, `tts`), failed
-/// provider, serving provider and reason. Process-wide (the speech providers are built
-/// before the server's registry exists); every [`Metrics`] registry exports it.
-pub fn speech_fallbacks() -> &'static IntCounterVec {
-    static COUNTER: std::sync::OnceLock<IntCounterVec> = std::sync::OnceLock::new();
-    COUNTER.get_or_init(|| {
-        IntCounterVec::new(
-            Opts::new(
-                "speech_fallbacks_total",
-                "Speech requests served by a fallback provider after the one before it failed",
-            ),
-            &["role", "from", "to", "reason"],
-        )
-        .expect("metric")
-    })
 }

@@ -113,6 +113,46 @@ pub fn reports_fixed(text: &str) -> bool {
     reported
 }
 
+/// Phrases that promise to try our advice later ("okay, I'll do that tonight and
+/// switch it off and on").
+const WILL_TRY: &[&str] = &[
+    "i'll do that",
+    "i will do that",
+    "i'll do it",
+    "i'll try that",
+    "i'll try it",
+    "i will try",
+    "i'll give it a",
+    "i'll give that a",
+    "let me try that",
+    "i'll update",
+    "i'll restart",
+    "i'll switch it off",
+    "i'll turn it off",
+    "i'll reinstall",
+    "will do that tonight",
+];
+
+/// Words that report the advice already tried, or failing.
+const TRIED: &[&str] = &[
+    "already",
+    "didn't help",
+    "didnt help",
+    "tried that",
+    "doesn't help",
+    "no use",
+];
+
+/// The caller will try our advice later and reports nothing tried yet — whatever the
+/// "if it's still …" that follows: nothing to repair now.
+pub fn will_try(text: &str) -> bool {
+    let joined = spaced(text);
+    WILL_TRY.iter().any(|p| joined.contains(&format!(" {p}")))
+        && !TRIED.iter().any(|p| joined.contains(&format!(" {p}")))
+        // "…I'll do that tonight. But right now, can you email me the March bill?"
+        && !super::makes_request(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::reports_fixed;
@@ -159,44 +199,4 @@ mod tests {
             assert!(!reports_fixed(t), "{t}");
         }
     }
-}
-
-/// Phrases that promise to try our advice later ("okay, I'll do that tonight and
-/// switch it off and on").
-const WILL_TRY: &[&str] = &[
-    "i'll do that",
-    "i will do that",
-    "i'll do it",
-    "i'll try that",
-    "i'll try it",
-    "i will try",
-    "i'll give it a",
-    "i'll give that a",
-    "let me try that",
-    "i'll update",
-    "i'll restart",
-    "i'll switch it off",
-    "i'll turn it off",
-    "i'll reinstall",
-    "will do that tonight",
-];
-
-/// Words that report the advice already tried, or failing.
-const TRIED: &[&str] = &[
-    "already",
-    "didn't help",
-    "didnt help",
-    "tried that",
-    "doesn't help",
-    "no use",
-];
-
-/// The caller will try our advice later and reports nothing tried yet — whatever the
-/// "if it's still …" that follows: nothing to repair now.
-pub fn will_try(text: &str) -> bool {
-    let joined = spaced(text);
-    WILL_TRY.iter().any(|p| joined.contains(&format!(" {p}")))
-        && !TRIED.iter().any(|p| joined.contains(&format!(" {p}")))
-        // "…I'll do that tonight. But right now, can you email me the March bill?"
-        && !super::makes_request(text)
 }
