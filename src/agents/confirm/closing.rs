@@ -327,7 +327,21 @@ fn ends_with_plain_farewell(text: &str) -> bool {
         ws.pop();
     }
     let joined = format!(" {}", ws.join(" "));
-    FAREWELLS.iter().any(|f| joined.ends_with(&format!(" {f}")))
+    FAREWELLS.iter().any(|f| {
+        joined.ends_with(&format!(" {f}"))
+            // "Later." / "okay, catch you later" part; "…chasing me later" does not.
+            && (*f != "later" || last_clause_words(text) <= 3)
+    })
+}
+
+/// How many words the last clause of `text` has, trailing politeness clauses
+/// ("…, thanks") aside.
+fn last_clause_words(text: &str) -> usize {
+    text.split(['.', ',', ';', '!', '?'])
+        .map(words)
+        .filter(|ws| !ws.is_empty() && !ws.iter().all(|w| FILLERS.contains(&w.as_str())))
+        .last()
+        .map_or(0, |ws| ws.len())
 }
 
 /// Recognisers often spell a closing "bye" as "buy" or "by"; only a last clause of

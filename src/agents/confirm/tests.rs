@@ -420,3 +420,14 @@ fn phrases_are_found_as_whole_words_only() {
     assert!(says_any("I want that as well.", &[" as well "]));
     assert!(!says_any("", &["yes"]));
 }
+
+#[test]
+fn later_parts_only_as_a_short_clause_of_its_own() {
+    assert!(ends_with_farewell("Cool. Later."));
+    assert!(ends_with_farewell("Okay, catch you later."));
+    assert!(ends_with_farewell("Alright, see you later, thanks."));
+    assert!(!ends_with_farewell(
+        "I'm not trying to get the whole month for free, I don't want some bill chasing me later."
+    ));
+    assert!(!ends_with_farewell("I'll pay the rest of it later."));
+}

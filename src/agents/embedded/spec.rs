@@ -12,6 +12,10 @@
 //! tool_error = "Sorry, I couldn't get that done just now."
 //! handoff_refused = "I can't sort that out myself. Shall I get a person from our team to help?"
 //!
+//! [[brain.next_steps]]                      # the next rung of advice the caller already followed
+//! after = ["restart your modem"]            # words of the advice it follows
+//! text = "Since you've restarted it, check the cable from the wall…"
+//!
 //! [[brain.intents]]
 //! name = "duplicate_charge"
 //! examples = ["I was charged twice", "..."]
@@ -32,6 +36,7 @@
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
 //! record = "duplicates"                     # optional: the billing record's key ("duplicates", "invoices", "customer") that answers `tool` without a call
 //! persisting = true                         # optional: the turn says the problem just handled persists (no second ticket)
+//! aside = true                              # optional: a remark beside any request ("is this Switchboard?"); a request in the same turn wins
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -72,6 +77,22 @@ pub struct BrainSpec {
     pub handoff_refused: Option<String>,
     #[serde(default)]
     pub intents: Vec<IntentSpec>,
+    /// Further advice, said in place of advice the caller says they already followed
+    /// (before any ticket): "I already restarted it" after a healthy status check gets
+    /// the cable check, not the restart again.
+    #[serde(default)]
+    pub next_steps: Vec<NextStep>,
+}
+
+/// A rung of the advice ladder: said instead of advice holding one of `after` when
+/// the caller already took a step of it (and not yet this one's steps).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextStep {
+    /// Phrases of the advice this step follows (lower case, matched in our reply).
+    pub after: Vec<String>,
+    /// What to say instead of that advice.
+    pub text: String,
 }
 
 /// One intent: what callers say, and what the agent does about it.
@@ -152,6 +173,10 @@ pub struct IntentSpec {
     /// ticket is open), `again` is said instead of doing it a second time.
     #[serde(default)]
     pub persisting: bool,
+    /// A remark beside any request ("is this Switchboard?"): when another clause of
+    /// the turn asks for something, that request is routed instead.
+    #[serde(default)]
+    pub aside: bool,
     /// Served for anyone, with no account verified ("I keep getting your invoice
     /// emails for somebody else"): a caller not on file is not asked for one.
     #[serde(default)]

@@ -19,6 +19,11 @@ impl Policy {
             if let Some(d) = self.instead_of_advice_followed(t, &text) {
                 return d;
             }
+            // "What does your middle plan cost a month?": the one option asked about,
+            // read from the list we would say.
+            if let Some(narrowed) = self.one_option_of_list(t, intent, &text) {
+                return Decision::Say(narrowed);
+            }
             return Decision::Say(text);
         };
         if !has_tool(&t.req.tools, tool) {
@@ -44,6 +49,20 @@ impl Policy {
                 self.maybe_close(t, tool, &known, text)
             }
             Ok(arguments) if let Some(d) = self.against_direction(t, tool, &arguments) => d,
+            // A look-up of the calling number that is known to match no account (a
+            // prospect asking the API limits): the intent's general answer, no call.
+            Ok(arguments)
+                if tool == "lookup_customer"
+                    && arguments.as_object().is_some_and(|a| a.is_empty())
+                    && identity::not_on_file(&t.req.messages)
+                    && let Some(text) = intent
+                        .replies
+                        .iter()
+                        .find(|r| r.when().is_none())
+                        .and_then(|r| render(r.text(), &json!({}))) =>
+            {
+                Decision::Say(text)
+            }
             Ok(arguments) => Decision::Call {
                 say: intent.say.clone(),
                 name: tool.clone(),
@@ -57,6 +76,27 @@ impl Policy {
                 Decision::Say(again.unwrap_or(ask))
             }
         }
+    }
+
+    /// A reply listing the options of the intent a yes leads to (`accept`), narrowed
+    /// for a caller with no account here (a prospect) to the one option they name:
+    /// "Plus is 59.99 with 500 megabits. Anything else I can help with?"
+    fn one_option_of_list(&self, t: &Turn, intent: &IntentSpec, text: &str) -> Option<String> {
+        let name = intent.accept.as_deref()?;
+        let target = t.spec.intents.iter().find(|i| i.name == name)?;
+        let (option, named) = self.named_option(t, target)?;
+        if named != 1 {
+            return None;
+        }
+        // (A customer's price question about one plan is quoted against their own
+        // plan by the intent the list leads to.)
+        let prospect =
+            identity::not_on_file(&t.req.messages) || args::number_withheld(&t.req.messages);
+        if !prospect {
+            return None;
+        }
+        let said_of = super::followups::option_in(text, &option)?;
+        Some(format!("{said_of}. Anything else I can help with?"))
     }
 
     /// Fills a tool's arguments from the mapping; `Err` names a value the caller has not given.

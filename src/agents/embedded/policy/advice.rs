@@ -13,6 +13,7 @@ const ADVICE: &[(Step, &[&str])] = &[
     (Step::Update, &["update"]),
     (Step::Reinstall, &["reinstall"]),
     (Step::Check, &["check", "look in", "settings"]),
+    (Step::Cables, &["cable"]),
 ];
 
 /// A step of advice.
@@ -22,6 +23,8 @@ enum Step {
     Update,
     Reinstall,
     Check,
+    /// The cables seated, or a device tried on a cable instead of Wi-Fi.
+    Cables,
     /// "I already tried that", "did all that": whatever the advice was.
     Any,
 }
@@ -113,7 +116,52 @@ fn steps_taken(text: &str) -> Vec<Step> {
     if has(&["already looked", "already checked"]) {
         out.push(Step::Check);
     }
+    if has(&[
+        "checked the cable",
+        "checked the cables",
+        "checked all the cables",
+        "checked the cabling",
+        "cables are fine",
+        "cables are all in",
+        "cables are in",
+        "cables are plugged in",
+        "cable is fine",
+        "cable is in",
+        "replugged the cables",
+        "tried another cable",
+        "tried a different cable",
+        "on a cable",
+        "with a cable",
+        "plugged in with a cable",
+        "on ethernet",
+        "wired in",
+        "plugged straight into",
+    ]) || cable_damaged(&ws)
+    {
+        out.push(Step::Cables);
+    }
     out
+}
+
+/// "He drilled right into that thin white cable… you can see the glass thread": a
+/// cable the caller has seen damaged is past checking.
+fn cable_damaged(ws: &[String]) -> bool {
+    let has = |set: &[&str]| ws.iter().any(|w| set.contains(&w.as_str()));
+    has(&["cable", "cables", "wire", "wires", "fiber", "fibre", "cord"])
+        && has(&[
+            "cut", "nick", "nicked", "chewed", "drilled", "broken", "snapped", "damaged", "torn",
+            "severed", "crushed", "frayed", "ripped",
+        ])
+}
+
+/// The steps `advice` (our reply) asks for.
+fn steps_asked(advice: &str) -> Vec<Step> {
+    let advice = advice.to_lowercase();
+    ADVICE
+        .iter()
+        .filter(|(_, words)| words.iter().any(|w| advice.contains(w)))
+        .map(|(step, _)| *step)
+        .collect()
 }
 
 /// Whether `advice` (our reply) asks for a step the caller says in `text` they took.
@@ -124,13 +172,17 @@ pub(super) fn asks_step_taken(text: &str, advice: &str) -> bool {
     }
     // Every step the advice asks for was taken ("update the app and restart your
     // phone" is not followed by an update alone).
-    let advice = advice.to_lowercase();
-    let asked: Vec<Step> = ADVICE
-        .iter()
-        .filter(|(_, words)| words.iter().any(|w| advice.contains(w)))
-        .map(|(step, _)| *step)
-        .collect();
+    let asked = steps_asked(advice);
     !asked.is_empty() && (taken.contains(&Step::Any) || asked.iter().all(|s| taken.contains(s)))
+}
+
+/// Whether the caller took at least one step `advice` asks for.
+fn some_step_taken(text: &str, advice: &str) -> bool {
+    let taken = steps_taken(text);
+    if taken.is_empty() || confirm::reports_fixed(text) {
+        return false;
+    }
+    taken.contains(&Step::Any) || steps_asked(advice).iter().any(|s| taken.contains(s))
 }
 
 /// Our advice promises the ticket if the problem persists ("If it's still down after
@@ -238,7 +290,17 @@ impl Policy {
             Some(ChatMessage::User { content }) => content.as_str(),
             _ => t.user_text,
         };
-        if !asks_step_taken(said, text) {
+        // The next rung of advice, when the caller took a step of this one and not
+        // yet the next ("…I already turned the router off and back on. Twice." after a
+        // healthy status check: the cables, then the ticket).
+        let next = t.spec.next_steps.iter().find(|n| {
+            let lower = text.to_lowercase();
+            n.after.iter().any(|a| lower.contains(a.as_str()))
+                && some_step_taken(said, text)
+                && !asks_step_taken(said, &n.text)
+                && !said_before(&t.req.messages[..t.user_idx], &n.text)
+        });
+        if next.is_none() && !asks_step_taken(said, text) {
             return None;
         }
         // The first sentence when it reports rather than advises.
@@ -252,6 +314,12 @@ impl Policy {
                     .any(|(_, ws)| ws.iter().any(|w| s.to_lowercase().contains(w)))
             })
             .filter(|s| s.len() < text.trim().len());
+        if let Some(next) = next {
+            return Some(Decision::Say(match first {
+                Some(first) => format!("{first} {}", next.text),
+                None => next.text.clone(),
+            }));
+        }
         Some(serving::with_prefix(
             first,
             self.ticket_for_problem_standing(t)?,
@@ -322,5 +390,23 @@ mod tests {
             "I updated the app on Sunday already, but it is still quiet.",
             app
         ));
+    }
+
+    #[test]
+    fn the_next_rung_asks_for_what_was_not_done_yet() {
+        let restart = "Please restart your modem: unplug it for thirty seconds.";
+        let cables = "Since you've already restarted it, please make sure the cable from the wall socket is clicked firmly into the modem.";
+        let turned = "Nothing loads, and yes, I already turned the router off and back on. Twice.";
+        assert!(some_step_taken(turned, restart));
+        assert!(!asks_step_taken(turned, cables), "the cables are next");
+        assert!(asks_step_taken(
+            "I already restarted the box twice, the cables are all in, I looked.",
+            cables
+        ));
+        assert!(asks_step_taken(
+            "He drilled right into that thin white cable, you can see the glass thread. I already switched the box off and on.",
+            cables
+        ));
+        assert!(!some_step_taken("My internet is down.", restart));
     }
 }

@@ -59,12 +59,21 @@ impl Policy {
                 l.to_lowercase().contains("anything else") || !l.trim_end().ends_with('?')
             });
             // (A short question that only echoes what we said — "No double charge?" —
-            // asks nothing new.)
-            let asks_new = t
+            // asks nothing new; nor does one checking the figures we gave: "So the
+            // next bill comes in at fifty-nine ninety-nine then, instead of the
+            // thirty-nine?")
+            let questions: Vec<&str> = t
                 .user_text
                 .split_inclusive(['.', '?', '!'])
                 .filter(|s| s.trim_end().ends_with('?'))
-                .any(|q| {
+                .collect();
+            let figures_checked = !questions.is_empty()
+                && questions.iter().all(|q| {
+                    !confirm::makes_request(q)
+                        && slots::amounts_match(q, &spoken_so_far(&t.req.messages[..t.user_idx]))
+                });
+            let asks_new = !figures_checked
+                && questions.iter().any(|q| {
                     confirm::words(q).len() > 12
                         || !previous_line(&t.req.messages[..t.user_idx])
                             .is_some_and(|l| super::history::echoes(l, q))
@@ -74,7 +83,8 @@ impl Policy {
                 && !confirm::makes_request(t.user_text)
             {
                 if let Some(d) = self.goodbye(t) {
-                    return Ok(d);
+                    let right = figures_checked.then_some("Yes, that's right.");
+                    return Ok(serving::with_prefix(right, d));
                 }
             }
             // "Done. Yes, now it is fast.": after we checked or advised something, the

@@ -164,7 +164,32 @@ impl Policy {
                 .map_err(|e| ModelError::Other(e.to_string()))
         };
         if length <= LONG_TURN_WORDS {
-            return rank(text);
+            let ranked = rank(text)?;
+            // "Hi, is this Switchboard? My internet's been down since this morning":
+            // the remark is beside the request; the rest of the turn is routed.
+            let aside = |s: &Scored| self.brains[&s.intent.agent].intents[s.intent.index].aside;
+            if ranked.first().is_some_and(aside) {
+                let mut rest = Vec::new();
+                for clause in super::requests::clauses(text) {
+                    if !rank(&clause)?.first().is_some_and(aside) {
+                        rest.push(clause);
+                    }
+                }
+                if !rest.is_empty() {
+                    let other = rank(&rest.join(". "))?;
+                    let request = other.first().is_some_and(|s| {
+                        s.score >= self.config.min_score
+                            && self.brains[&s.intent.agent].intents[s.intent.index]
+                                .route
+                                .as_deref()
+                                != Some(super::ANY)
+                    });
+                    if request {
+                        return Ok(other);
+                    }
+                }
+            }
+            return Ok(ranked);
         }
         // The request sentence when it is clear; otherwise ("I want that taken off")
         // the best window of the whole turn.

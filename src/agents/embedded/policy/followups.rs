@@ -148,20 +148,7 @@ impl Policy {
                 .map(|i| (agent.as_str(), i))
         })?;
         // "…and the middle one?" after the prices: naming an option asks for it too.
-        let named = target.tool.as_deref().and_then(|tool| {
-            target.args.iter().find_map(|(key, spec)| {
-                (spec.as_str().map(|s| s.trim_end_matches('?')) == Some("$enum"))
-                    .then(|| {
-                        slots::choose(
-                            t.user_text,
-                            &args::enum_options(&t.req.tools, tool, key),
-                            &target.synonyms,
-                        )
-                        .map(|o| o.to_string())
-                    })
-                    .flatten()
-            })
-        });
+        let named = self.named_option(t, target).map(|(o, _)| o);
         let names_option = named.is_some();
         if !confirm::accepts(t.user_text) && !names_option {
             return None;
@@ -446,9 +433,32 @@ fn ends_with_question_of(replies: &[crate::agents::embedded::spec::Reply], said:
         .any(|r| super::side_question::asked_in(r, said).is_some())
 }
 
+impl Policy {
+    /// The option of `target`'s `$enum` argument the caller chose ("the middle one"
+    /// is Plus; the last one stated wins a correction), with how many options the
+    /// turn names at all.
+    pub(super) fn named_option(&self, t: &Turn, target: &IntentSpec) -> Option<(String, usize)> {
+        let tool = target.tool.as_deref()?;
+        target.args.iter().find_map(|(key, spec)| {
+            if spec.as_str().map(|s| s.trim_end_matches('?')) != Some("$enum") {
+                return None;
+            }
+            let options = args::enum_options(&t.req.tools, tool, key);
+            let chosen = slots::choose(t.user_text, &options, &target.synonyms)?;
+            let named = options
+                .iter()
+                .filter(|o| {
+                    slots::choose(t.user_text, std::slice::from_ref(*o), &target.synonyms).is_some()
+                })
+                .count();
+            Some((chosen.to_string(), named))
+        })
+    }
+}
+
 /// What our line `said` says of `option` ("…, Plus at 59.99 with 500 megabits, …" →
 /// "Plus is 59.99 with 500 megabits"), when it names it.
-fn option_in(said: &str, option: &str) -> Option<String> {
+pub(super) fn option_in(said: &str, option: &str) -> Option<String> {
     said.split([':', ','])
         .flat_map(|part| part.split(". "))
         .map(|part| {

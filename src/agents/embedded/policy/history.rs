@@ -66,6 +66,20 @@ pub(super) fn confirmed_step(messages: &[ChatMessage]) -> bool {
     })
 }
 
+/// Everything we said aloud in the call so far, one line after another.
+pub(super) fn spoken_so_far(messages: &[ChatMessage]) -> String {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            ChatMessage::Assistant {
+                content: Some(c), ..
+            } => Some(c.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What we last said aloud (a reply without tool calls), trimmed. The runtime's
 /// prompts on a silent or unclear line ("Are you still there?") ask nothing of their
 /// own: they are looked past, so the question asked before them stays the open one.

@@ -246,7 +246,11 @@ impl Policy {
             .as_ref()
             .map(|b| &self.brains[&b.intent.agent].intents[b.intent.index]);
         let tool = intent.and_then(|i| i.tool.as_deref());
-        let needs = ours && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool));
+        // (An intent served for anyone — the API limits, answered for every plan when
+        // no account is known — waits for nothing.)
+        let needs = ours
+            && tool.is_some_and(|tool| NEEDS_CUSTOMER.contains(&tool))
+            && !intent.is_some_and(|i| i.anyone);
         // "How much are your plans?" is answered from what we say to everyone.
         let answered_plainly =
             ours && intent.is_some_and(|i| (i.tool.is_none() && i.route.is_none()) || i.anyone);

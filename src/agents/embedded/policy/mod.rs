@@ -191,7 +191,7 @@ impl Policy {
     /// Decides the next step for a request.
     pub fn decide(&self, embedder: &Embedder, req: &ChatRequest) -> Result<Decision, ModelError> {
         let decision = self.decide_with_record(embedder, req, 0)?;
-        Ok(self.offer_kept(req, decision))
+        Ok(not_said_again(req, self.offer_kept(req, decision)))
     }
 
     /// The next step, before a tool call is checked against the billing record.
@@ -255,6 +255,11 @@ impl Policy {
                     }
                     let text = self.answer_result(&turn, intent, &name, &result);
                     let text = bills_by_month::once_done(&turn, text);
+                    let text = if tool_call_id.starts_with(record::RECORD_CALL_ID) {
+                        results::record_answer_again(&req.messages[..turn.user_idx], text)
+                    } else {
+                        text
+                    };
                     // "…I already switched the box off and on, twice, nothing." and a
                     // healthy network: the ticket, not the restart again.
                     let persisting = spec
@@ -368,6 +373,26 @@ impl Policy {
             arguments: json!({"reason": reason, "trigger": trigger}),
         }
     }
+}
+
+/// An answer we already gave word for word ("And the requests per minute?" after we
+/// told the limits): confirmed in other words, never the same reply again (the
+/// runtime would drop it as a repeat). Questions are left as they are.
+fn not_said_again(req: &ChatRequest, decision: Decision) -> Decision {
+    let Decision::Say(text) = decision else {
+        return decision;
+    };
+    let body = without_anything_else(&text);
+    let said = body.as_deref().is_some_and(|b| {
+        !b.is_empty()
+            && req.messages.iter().any(
+                |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(b)),
+            )
+    });
+    if !said {
+        return Decision::Say(text);
+    }
+    Decision::Say(results::as_said_before(&req.messages, text))
 }
 
 fn declined_text(spec: &BrainSpec) -> String {

@@ -47,9 +47,35 @@ const ELSEWHERE: &[&str] = &[
     "not on the card",
 ];
 
+/// Phrases that ask whether a refund covers only the extra payment, or more.
+const SCOPE: &[&str] = &[
+    "only the extra",
+    "just the extra",
+    "only the one",
+    "just the one",
+    "only one of",
+    "just one of",
+    "only the duplicate",
+    "just the duplicate",
+    "only the second",
+    "just the second",
+    "only the double",
+    "not both",
+    "both of them",
+    "both charges",
+    "both payments",
+    "the whole month",
+    "the whole bill",
+    "the full month",
+    "how much back",
+    "how much will i get",
+    "how much do i get",
+];
+
 /// How the answers open: an answer leaves the offer open (see [`is_answer`]).
 const TIMING_OPENING: &str = "It takes effect ";
 const PRICE_OPENING: &str = "It would replace what you pay now: ";
+const SCOPE_OPENING: &str = "Just the extra one: ";
 const DESTINATION_ANSWER: &str =
     "A refund can only go back to the card that was charged; I can't send it anywhere else.";
 
@@ -59,6 +85,7 @@ pub(super) fn is_answer(said: &str) -> bool {
     said.starts_with(TIMING_OPENING)
         || said.starts_with(PRICE_OPENING)
         || said.starts_with(DESTINATION_ANSWER)
+        || said.starts_with(SCOPE_OPENING)
 }
 
 /// Whether `text` asks something (a question mark, or a question word first).
@@ -78,6 +105,26 @@ pub(super) fn destination_answer(text: &str, result: &Value) -> Option<String> {
     let asks = says_any(text, ELSEWHERE);
     let refund = lookup(result, "duplicates.0").is_some();
     (asks && refund).then(|| DESTINATION_ANSWER.to_string())
+}
+
+/// What a refund covers, if `text` asks whether it is only the extra payment ("it's
+/// only the extra one, yes?", "not both, right?") and `result` offers a refund of a
+/// charge taken more than once: the extra payments back, the first one kept.
+pub(super) fn scope_answer(text: &str, result: &Value) -> Option<String> {
+    if !is_question(text) || !says_any(text, SCOPE) {
+        return None;
+    }
+    let amount = lookup(result, "duplicates.0.amount")?.as_str()?;
+    let times = lookup(result, "duplicates.0.times")
+        .and_then(Value::as_u64)
+        .unwrap_or(2);
+    let extra = match times {
+        0..=2 => format!("one payment of {amount}"),
+        n => format!("{} payments of {amount}", n - 1),
+    };
+    Some(format!(
+        "{SCOPE_OPENING}{extra} back to your card; the first one stays as your normal payment."
+    ))
 }
 
 /// When the offer takes effect, if `text` asks that and `result` says it.
@@ -161,6 +208,28 @@ mod tests {
             "nothing to say"
         );
         assert_eq!(price_answer("and the middle one?", &quote()), None);
+    }
+
+    #[test]
+    fn a_refund_is_said_to_cover_only_the_extra_payment() {
+        let dup = json!({"count": 1, "duplicates": [{"date_spoken": "March 12",
+            "amount": "$59.99", "times": 2}]});
+        let q = "Hang on, before you do anything, it's only the extra one, yes? I'm not trying to get the whole month for free.";
+        assert_eq!(
+            scope_answer(q, &dup).as_deref(),
+            Some("Just the extra one: one payment of $59.99 back to your card; the first one stays as your normal payment.")
+        );
+        assert!(scope_answer("You'd refund both of them?", &dup).is_some());
+        assert_eq!(
+            scope_answer("Yes, just the one, go ahead.", &dup),
+            None,
+            "no question"
+        );
+        assert_eq!(
+            scope_answer("Only the extra one?", &quote()),
+            None,
+            "not a refund"
+        );
     }
 
     #[test]

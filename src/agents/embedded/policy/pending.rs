@@ -23,7 +23,8 @@ impl Policy {
     fn answer_about_offer(&self, t: &Turn, result: &Value) -> Option<Decision> {
         let answer = offer_questions::timing_answer(t.user_text, result)
             .or_else(|| offer_questions::price_answer(t.user_text, result))
-            .or_else(|| offer_questions::destination_answer(t.user_text, result))?;
+            .or_else(|| offer_questions::destination_answer(t.user_text, result))
+            .or_else(|| offer_questions::scope_answer(t.user_text, result))?;
         let before = &t.req.messages[..t.user_idx];
         let question = last_spoken(before).and_then(offer_questions::question_in)?;
         Some(Decision::Say(format!("{answer} {question}")))

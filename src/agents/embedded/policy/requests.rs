@@ -103,6 +103,20 @@ const JOINED_ASKS: &[&str] = &[
     "can you",
     "could you",
     "also",
+    // A second question: "what does your middle plan cost, and how many API
+    // requests a minute does it let me make?"
+    "how many",
+    "how much",
+    "what",
+    "what's",
+    "when",
+    "where",
+    "which",
+    "is there",
+    "do you",
+    "does it",
+    "can i",
+    "could i",
 ];
 
 /// One request found in a clause of a turn.
@@ -131,7 +145,23 @@ fn takes_place(intent: &crate::agents::embedded::spec::IntentSpec) -> bool {
 /// bill and also I can't log in"), as lower-case words.
 pub(super) fn clauses(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // (A question asking a second thing after ", and …" is split there.)
+    let mut sentences: Vec<String> = Vec::new();
     for sentence in text.split(['.', '?', '!', ';']) {
+        let lower = sentence.to_lowercase();
+        let mut rest = lower.as_str();
+        while let Some(at) = rest.find(", and ").filter(|at| {
+            let after = &rest[at + 6..];
+            JOINED_ASKS
+                .iter()
+                .any(|a| after.starts_with(&format!("{a} ")))
+        }) {
+            sentences.push(rest[..at].to_string());
+            rest = &rest[at + 6..];
+        }
+        sentences.push(rest.to_string());
+    }
+    for sentence in &sentences {
         let ws = words(sentence);
         let mut start = 0;
         let mut i = 0;
@@ -207,6 +237,15 @@ impl Policy {
             .collect();
         let questions: Vec<String> = asking.iter().flat_map(|s| clauses(s)).collect();
         let asked_twice = asking.len() >= 2;
+        // "Can you help me get in, and tell me where I change the webhook address?":
+        // one question that asks two things.
+        let joined_question = text.split_inclusive(['.', '?', '!']).any(|s| {
+            let s = s.to_lowercase();
+            s.trim_end().ends_with('?')
+                && JOINED_ASKS
+                    .iter()
+                    .any(|a| s.contains(&format!(", and {a} ")))
+        });
         let mut parts = if asked_twice && !enumerated {
             questions
         } else if asked_twice {
@@ -233,6 +272,10 @@ impl Policy {
                 })
                 .collect();
             told.iter().flat_map(|s| clauses(s)).collect()
+        } else if joined_question && !enumerated {
+            // (The story before that question asks nothing: "I'm not a customer yet,
+            // I'm shopping around. What does your middle plan cost, and …?")
+            questions
         } else {
             clauses(text)
         };
@@ -293,7 +336,7 @@ impl Policy {
             if intent.persisting {
                 continue;
             }
-            let duplicate = found.iter().any(|r| {
+            let duplicate = found.iter_mut().find(|r| {
                 let other = &self.brains[&r.agent].intents[r.index];
                 let same = (r.agent == best.intent.agent && r.index == best.intent.index)
                     || (intent.tool.is_some() && other.tool == intent.tool);
@@ -302,7 +345,12 @@ impl Policy {
                     && r.place.is_some()
                     && r.place != place)
             });
-            if !duplicate {
+            // "I'm locked out of the app, it keeps saying my password is wrong. Could
+            // you email me a reset link?": a clause of the same request tells more of
+            // it (here the channel), so it joins that request's clause.
+            if let Some(r) = duplicate {
+                r.clause = format!("{}, {clause}", r.clause);
+            } else {
                 found.push(Request {
                     clause,
                     agent: best.intent.agent.clone(),
@@ -312,15 +360,6 @@ impl Policy {
                 });
             }
         }
-        // "Can you help me get in, and tell me where I change the webhook address?":
-        // one question that asks two things.
-        let joined_question = text.split_inclusive(['.', '?', '!']).any(|s| {
-            let s = s.to_lowercase();
-            s.trim_end().ends_with('?')
-                && JOINED_ASKS
-                    .iter()
-                    .any(|a| s.contains(&format!(", and {a} ")))
-        });
         // "What can I get for like forty? Actually, just switch me to that one": the
         // change asked for answers the price question that leads to it.
         let tools: Vec<String> = found
@@ -381,6 +420,19 @@ mod tests {
             ]
         );
         assert_eq!(clauses("I was charged twice"), vec!["i was charged twice"]);
+        // A second question after ", and …" is a clause of its own.
+        assert_eq!(
+            clauses("What does your middle plan cost a month, and how many API requests a minute does it let me make?"),
+            vec![
+                "what does your middle plan cost a month",
+                "how many api requests a minute does it let me make"
+            ]
+        );
+        // (Not a list of things: "…, and it's slow".)
+        assert_eq!(
+            clauses("The box restarted, and it's slow"),
+            vec!["the box restarted and it's slow"]
+        );
     }
 
     #[test]

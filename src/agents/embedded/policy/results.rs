@@ -50,6 +50,26 @@ pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Va
     })
 }
 
+/// A reply from the billing record said before word for word ("and the charge from
+/// last month?" after we told it): confirmed in other words, its own closing question
+/// kept (an offer stays open), never the same reply again.
+pub(super) fn record_answer_again(messages: &[ChatMessage], text: String) -> String {
+    let said = messages.iter().any(
+        |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(text.trim())),
+    );
+    if !said || text.trim().is_empty() {
+        return text;
+    }
+    let question = super::offer_questions::question_in(&text)
+        .filter(|q| !text.trim().starts_with(q))
+        .map(str::to_string);
+    let confirmed = as_said_before(messages, text);
+    match question {
+        Some(q) => confirmed.replace("Is there anything else?", &q),
+        None => confirmed,
+    }
+}
+
 /// An answer from a result already in hand that we gave before ("tonight from one to
 /// three, yes?"): confirmed in other words, its opening sentence only, never the same
 /// reply again.

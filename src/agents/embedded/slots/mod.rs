@@ -2,12 +2,14 @@
 //! choice among a tool parameter's `enum` values (yes / no live in `agents::confirm`);
 //! months in `months`, places in `places`.
 
+mod amounts;
 mod months;
 mod places;
 
 pub use super::choice::{choose, choose_stated};
 use crate::agents::confirm::{says_any, words};
 use crate::number_words::{ones_value, tens_digit};
+pub use amounts::*;
 pub use months::*;
 pub use places::*;
 

@@ -684,6 +684,30 @@ mod requests_in_full;
 fn route_diagnostics() {
     let b = brain();
     let text = std::env::var("ROUTE_TEXT").unwrap_or_default();
+    use crate::agents::confirm as c;
+    println!(
+        "negative {} yes {} clear_yes {} refuses {} hesitates {} accepts {} agrees {} \
+         affirmative {} request {} ack {} farewell {} ack_farewell {} fixed {} will_try {} \
+         interjection {:?} defers {} repeat {} person {}",
+        c::is_negative(&text),
+        c::has_yes_phrase(&text),
+        c::is_clear_yes(&text),
+        c::refuses(&text),
+        c::hesitates(&text),
+        c::accepts(&text),
+        c::agrees(&text),
+        c::is_affirmative(&text),
+        c::makes_request(&text),
+        c::is_acknowledgement(&text),
+        c::ends_with_farewell(&text),
+        c::is_acknowledged_farewell(&text),
+        c::reports_fixed(&text),
+        c::will_try(&text),
+        c::interjection(&text),
+        c::defers(&text),
+        c::asks_to_repeat(&text),
+        c::asks_for_person(&text),
+    );
     let mut parts = vec![text.clone()];
     parts.extend(policy::requests_clauses(&text));
     for part in parts {
