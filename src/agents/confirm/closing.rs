@@ -339,8 +339,7 @@ fn ends_with_plain_farewell(text: &str) -> bool {
 fn last_clause_words(text: &str) -> usize {
     text.split(['.', ',', ';', '!', '?'])
         .map(words)
-        .filter(|ws| !ws.is_empty() && !ws.iter().all(|w| FILLERS.contains(&w.as_str())))
-        .last()
+        .rfind(|ws| !ws.is_empty() && !ws.iter().all(|w| FILLERS.contains(&w.as_str())))
         .map_or(0, |ws| ws.len())
 }
 
