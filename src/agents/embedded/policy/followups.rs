@@ -134,7 +134,18 @@ impl Policy {
                 return Some(d);
             }
         }
-        if confirm::refuses(t.user_text) {
+        // "Put me on the Pro. No, wait, hold on, not the top one. The middle one, the
+        // Plus.": a "no" that corrects the option chosen is no refusal.
+        let corrected = intent
+            .accept
+            .as_deref()
+            .and_then(|name| t.spec.intents.iter().find(|i| i.name == name))
+            .and_then(|target| {
+                self.named_option(t, target)
+                    .map(|(option, _)| corrects_to(t.user_text, &option, &target.synonyms))
+            })
+            .unwrap_or(false);
+        if confirm::refuses(t.user_text) && !corrected {
             return Some(
                 self.goodbye(t)
                     .unwrap_or_else(|| Decision::Say(super::declined_text(t.spec))),
@@ -456,6 +467,47 @@ impl Policy {
     }
 }
 
+/// Words that take back what was just said ("no, wait", "hang on", "scratch that").
+const CORRECTIONS: &[&str] = &[
+    "no wait",
+    "no hang on",
+    "no hold on",
+    "hang on",
+    "hold on",
+    "scratch that",
+    "actually",
+    "i mean",
+    "not the",
+];
+
+/// Whether `text` corrects itself to `option`: a correction, then the option named
+/// in a sentence of its own with no negation ("So the middle plan, no, hang on … The
+/// top one, then."). "No thanks, the Plus is too dear" corrects nothing.
+fn corrects_to(
+    text: &str,
+    option: &str,
+    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
+) -> bool {
+    let sentences: Vec<&str> = text
+        .split(['.', '?', '!', ';'])
+        .filter(|s| !confirm::words(s).is_empty())
+        .collect();
+    let Some(marker) = sentences
+        .iter()
+        .position(|s| confirm::says_any(s, CORRECTIONS))
+    else {
+        return false;
+    };
+    let options = [option.to_string()];
+    let last = sentences
+        .iter()
+        .rposition(|s| slots::choose(s, &options, synonyms).is_some());
+    last.is_some_and(|i| {
+        let ws = confirm::words(sentences[i]);
+        i >= marker && !ws.iter().any(|w| w == "no" || confirm::negates(w))
+    })
+}
+
 /// What our line `said` says of `option` ("…, Plus at 59.99 with 500 megabits, …" →
 /// "Plus is 59.99 with 500 megabits"), when it names it.
 pub(super) fn option_in(said: &str, option: &str) -> Option<String> {
@@ -477,6 +529,34 @@ pub(super) fn option_in(said: &str, option: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_no_that_corrects_the_option_is_no_refusal() {
+        let synonyms = std::collections::BTreeMap::from([
+            ("plus".to_string(), vec!["middle".to_string()]),
+            ("pro".to_string(), vec!["top one".to_string()]),
+        ]);
+        assert!(super::corrects_to(
+            "So the middle plan, no, hang on, that only gets me six hundred. The top one, then. What's that run me?",
+            "pro",
+            &synonyms
+        ));
+        assert!(super::corrects_to(
+            "Alright, then put me on the Pro. No, wait, hold on, not the top one. The middle one, the Plus. That'll do.",
+            "plus",
+            &synonyms
+        ));
+        assert!(!super::corrects_to(
+            "No thanks, the Plus is too dear for us.",
+            "plus",
+            &synonyms
+        ));
+        assert!(!super::corrects_to(
+            "Hold on. No, I don't want the Plus.",
+            "plus",
+            &synonyms
+        ));
+    }
+
     #[test]
     fn an_option_is_read_from_the_line_that_listed_it() {
         let said = "We have three plans: Basic at 39.99 a month with 100 megabits, Plus at 59.99 with 500 megabits, and Pro at 89.99 with a gigabit. Would you like to switch to one of them?";
