@@ -39,9 +39,11 @@ pub(super) const YES_PHRASES: &[&str] = &[
     "that works",
     "let's do it",
     "why not",
-    "i do",
-    "i would",
 ];
+
+/// Yes phrases only at the end of their clause ("I do.", "yes, I would"): "one of them
+/// I do owe you" agrees to nothing.
+const CLAUSE_END_YES: &[&str] = &["i do", "i would", "i will", "we do", "we would"];
 
 pub(super) const NO_WORDS: &[&str] = &[
     "no", "nope", "nah", "don't", "dont", "not", "never", "wait", "stop", "cancel", "hold",
@@ -57,6 +59,19 @@ pub fn is_negative(text: &str) -> bool {
 /// The turn holds an unmistakable yes phrase ("go ahead", "do it", "let's do it").
 pub fn has_yes_phrase(text: &str) -> bool {
     super::says_any(text, YES_PHRASES)
+        || text.split(['.', ',', ';', '!', '?']).any(|clause| {
+            let mut ws = words(clause);
+            while ws
+                .last()
+                .is_some_and(|w| matches!(w.as_str(), "please" | "thanks" | "yes" | "yeah"))
+            {
+                ws.pop();
+            }
+            let end = ws.join(" ");
+            CLAUSE_END_YES
+                .iter()
+                .any(|p| end == *p || end.ends_with(&format!(" {p}")))
+        })
 }
 
 /// Yes words that are more than a filler (unlike "okay", "right", "please").
@@ -112,7 +127,16 @@ pub(super) const REFUSALS: &[&str] = &[
     // Putting it off is not a yes ("yeah, I'll call back later once I've talked to him").
     "hold off",
     "call back",
-    "later",
+    // ("…I've got a shift on the mountain later" puts nothing off.)
+    "maybe later",
+    "later maybe",
+    "do it later",
+    "do that later",
+    "decide later",
+    "sort it later",
+    "later then",
+    "some other time",
+    "another time",
     "think about it",
     "check with",
     "talk to him",

@@ -63,7 +63,7 @@ fn parting_pleasantry(clause: &str) -> bool {
 /// Politeness that may follow a farewell ("bye, thanks") or fill around it.
 pub(super) const FILLERS: &[&str] = &[
     "thanks", "thank", "you", "very", "much", "so", "again", "then", "ok", "okay", "for", "your",
-    "help", "great", "perfect", "cheers",
+    "help", "great", "perfect", "cheers", "now",
     // Whom the thanks are for ("thank you, brother", "thanks, my dear").
     "brother", "sister", "mate", "man", "dear", "friend", "buddy", "boss", "my", "love", "honey",
 ];

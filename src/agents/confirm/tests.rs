@@ -431,3 +431,30 @@ fn later_parts_only_as_a_short_clause_of_its_own() {
     ));
     assert!(!ends_with_farewell("I'll pay the rest of it later."));
 }
+
+#[test]
+fn i_do_agrees_only_at_the_end_of_its_clause() {
+    assert!(has_yes_phrase("Yes, I do."));
+    assert!(has_yes_phrase("I would, please."));
+    assert!(!has_yes_phrase("Because one of them I do owe you."));
+    assert!(!accepts(
+        "Hang on, before you do anything, is that fifty-nine ninety-nine you'd put back, or both of them together? Because one of them I do owe you."
+    ));
+}
+
+#[test]
+fn a_goodbye_said_about_itself_parts() {
+    assert!(ends_with_farewell(
+        "That's all I needed, I've got varnish drying on a cello so I'll say goodbye now."
+    ));
+    assert!(!ends_with_farewell("I need the bill now."));
+}
+
+#[test]
+fn later_in_a_statement_puts_nothing_off() {
+    assert!(!refuses(
+        "Before I pick, will that cut my internet off while it resets? I've got a shift on the mountain later and my wife's working from home."
+    ));
+    assert!(refuses("Maybe later, thanks."));
+    assert!(refuses("Hmm, I'll do it later."));
+}

@@ -37,6 +37,7 @@
 //! record = "duplicates"                     # optional: the billing record's key ("duplicates", "invoices", "customer") that answers `tool` without a call
 //! persisting = true                         # optional: the turn says the problem just handled persists (no second ticket)
 //! aside = true                              # optional: a remark beside any request ("is this Switchboard?"); a request in the same turn wins
+//! answers = [ { asked = ["cut my internet"], text = "No, your internet keeps working." } ]  # optional: questions about the step while `ask` is open
 //! [brain.intents.then]                      # optional follow-up tool when the first result satisfies `when`
 //! when = "all_ok"
 //! tool = "lookup_customer"
@@ -177,6 +178,11 @@ pub struct IntentSpec {
     /// the turn asks for something, that request is routed instead.
     #[serde(default)]
     pub aside: bool,
+    /// Answers to questions about this intent's step, asked while its question for a
+    /// missing value is open ("will that cut my internet off?" before choosing how
+    /// the reset link is sent): the answer, then the question again.
+    #[serde(default)]
+    pub answers: Vec<StepAnswer>,
     /// Served for anyone, with no account verified ("I keep getting your invoice
     /// emails for somebody else"): a caller not on file is not asked for one.
     #[serde(default)]
@@ -194,6 +200,16 @@ impl IntentSpec {
             .flatten()
             .any(|q| said == q || said.ends_with(&format!(" {q}")))
     }
+}
+
+/// An answer to a question about an intent's step ([`IntentSpec::answers`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepAnswer {
+    /// Phrases that ask it (lower case, matched as whole words in a question).
+    pub asked: Vec<String>,
+    /// What to say.
+    pub text: String,
 }
 
 /// A second step of an intent: `confirm` runs it after the caller's yes (the refund

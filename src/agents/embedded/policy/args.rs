@@ -63,6 +63,7 @@ pub(super) fn resolve(
         "$place" => {
             let clause = callers.first()?;
             slots::place(clause)
+                .or_else(|| slots::place_followup(clause))
                 .or_else(|| {
                     let ChatMessage::User { content } = t.req.messages.get(t.user_idx)? else {
                         return None;

@@ -331,6 +331,40 @@ impl Policy {
         }
         // A question for a missing value: "Which plan would you like?"
         let intent = t.spec.intents.iter().find(|i| i.asks(said))?;
+        // "Before I pick, will that cut my internet off while it resets?": a question
+        // about the step on the table, answered, then the question again (or, when the
+        // turn also gives the value — "email, sorry. And how long is the link good
+        // for?" — answered before the step).
+        let answer = t
+            .user_text
+            .contains('?')
+            .then(|| {
+                intent.answers.iter().find(|a| {
+                    let asked: Vec<&str> = a.asked.iter().map(String::as_str).collect();
+                    confirm::says_any(t.user_text, &asked)
+                })
+            })
+            .flatten();
+        let gives_value = intent.tool.as_deref().is_some_and(|tool| {
+            self.fill_args(t, &intent.args, tool, None, &intent.synonyms)
+                .is_ok()
+        });
+        if !gives_value {
+            let open = [&intent.ask, &intent.ask_again, &intent.ask_month]
+                .into_iter()
+                .flatten()
+                .find(|q| said.trim().ends_with(q.as_str()));
+            // (Asked again in other words when it can be: the runtime leaves out a
+            // sentence already said.)
+            let again = intent
+                .ask_again
+                .as_ref()
+                .filter(|q| !said_before(&t.req.messages[..t.user_idx], q));
+            if let (Some(answer), Some(open)) = (answer, open) {
+                let ask = again.unwrap_or(open);
+                return Some(Decision::Say(format!("{} {ask}", answer.text)));
+            }
+        }
         // "Ah, so no discount. Never mind, I'll stay as I am. Goodbye.": nothing to fill.
         // A refusal with an option named after it ("not the cheapest, the middle one")
         // is the answer, unless the caller is leaving.
@@ -393,7 +427,7 @@ impl Policy {
             &intent.synonyms,
         )
         .ok()
-        .map(|_| self.act(t, intent, None))
+        .map(|_| serving::with_prefix(answer.map(|a| a.text.as_str()), self.act(t, intent, None)))
     }
 }
 

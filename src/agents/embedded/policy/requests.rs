@@ -150,11 +150,21 @@ pub(super) fn clauses(text: &str) -> Vec<String> {
     for sentence in text.split(['.', '?', '!', ';']) {
         let lower = sentence.to_lowercase();
         let mut rest = lower.as_str();
+        // ("What's one plan up from mine, and how much more would that be…?" asks
+        // about the first thing: "that" keeps it one question.)
         while let Some(at) = rest.find(", and ").filter(|at| {
             let after = &rest[at + 6..];
+            let clause = after.split(',').next().unwrap_or(after);
             JOINED_ASKS
                 .iter()
                 .any(|a| after.starts_with(&format!("{a} ")))
+                && !{
+                    let ws = words(clause);
+                    ws.iter()
+                        .any(|w| matches!(w.as_str(), "that" | "this" | "those" | "these"))
+                        // ("…your cheapest internet, and how fast is it?")
+                        || (ws.len() <= 5 && ws.iter().any(|w| w == "it"))
+                }
         }) {
             sentences.push(rest[..at].to_string());
             rest = &rest[at + 6..];
@@ -276,6 +286,32 @@ impl Policy {
             // (The story before that question asks nothing: "I'm not a customer yet,
             // I'm shopping around. What does your middle plan cost, and …?")
             questions
+        } else if COUNTS.iter().any(|c| joined.contains(&format!(" {c} "))) || counted(&words(text))
+        {
+            // "Two things. Can you send me my last bill by text, my daughter does my
+            // taxes, and my neighbour says the internet is going off tonight.": after
+            // a count, ", and" starts the next thing.
+            // (Not before what was tried about the same problem: "the internet is
+            // crawling again, and I already pulled the plug on the box".)
+            let mut split = String::new();
+            let mut rest = text;
+            while let Some(at) = rest.find(", and ") {
+                let after = rest[at + 6..]
+                    .split([',', '.', '?', '!'])
+                    .next()
+                    .unwrap_or("");
+                let tried = words(after).iter().any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "already" | "tried" | "restarted" | "unplugged" | "rebooted" | "still"
+                    )
+                });
+                split.push_str(&rest[..at]);
+                split.push_str(if tried { ", and " } else { ". " });
+                rest = &rest[at + 6..];
+            }
+            split.push_str(rest);
+            clauses(&split)
         } else {
             clauses(text)
         };
@@ -380,9 +416,19 @@ impl Policy {
 }
 
 /// A question whose object is only "one" ("can you text me a fresh one?", "send
-/// another one?"): what it asks for is named before it.
+/// another one?") or a short "…is it?": what it asks for is named before it.
 fn points_back(question: &str) -> bool {
     let ws = words(question);
+    // "I got a past-due notice this morning. How much is it, and can you text me that
+    // bill?": a short question about "it" asks about what was just told.
+    let first = question.split(',').next().map(words).unwrap_or_default();
+    if first.len() <= 5
+        && first
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "it" | "that" | "this"))
+    {
+        return true;
+    }
     ws.windows(2).any(|w| {
         w[1] == "one"
             && matches!(

@@ -432,6 +432,19 @@ mod tests {
             Some("Austin")
         );
         assert_eq!(place_answer("Yes. It is slow."), None);
+        assert_eq!(
+            place_followup(
+                "By six, okay. And Springfield? I've got another showing there at five."
+            )
+            .as_deref(),
+            Some("Springfield")
+        );
+        assert_eq!(
+            place_followup("What about Austin?").as_deref(),
+            Some("Austin")
+        );
+        assert_eq!(place_followup("And the bill?"), None);
+        assert_eq!(place_followup("Springfield is fine."), None);
         assert_eq!(place_answer("Hello? Are you there?"), None);
         assert_eq!(place_answer("Sorry, what?"), None);
         assert_eq!(
@@ -445,6 +458,10 @@ mod tests {
         assert_eq!(
             months_together("January, February, no, March"),
             Vec::<u32>::new()
+        );
+        assert_eq!(
+            months_together("Could you email me the January and February ones? No, sorry, February and March. She's already got January."),
+            vec![2, 3]
         );
         assert_eq!(
             months_together("January or February, whichever"),

@@ -77,11 +77,26 @@ fn months_in_sentence(text: &str) -> Vec<u32> {
     found
 }
 
+/// Words that take back the months named before them.
+const CORRECTS: &[&str] = &["no", "sorry", "mean", "actually", "instead", "wait"];
+
 /// Several months asked for together ("the January bill and the February bill",
 /// "both January and February"): every two named in a row are joined by "and",
 /// "plus", "both" or "also" within three words, with no correction between ("January, no, sorry, February" asks
 /// for one, and so does "February. The January one I already have"). Empty otherwise.
 pub fn months_together(text: &str) -> Vec<u32> {
+    // "Could you email me the January and February ones? No, sorry, February and
+    // March.": the list after the correction is the one asked for.
+    for sentence in text.split(['.', '?', '!', ';']).rev() {
+        let ws = words(sentence);
+        let Some(at) = ws.iter().rposition(|w| CORRECTS.contains(&w.as_str())) else {
+            continue;
+        };
+        let tail = ws[at + 1..].join(" ");
+        if months(&tail).len() >= 2 {
+            return months_together(&tail);
+        }
+    }
     let ws = words(text);
     let at: Vec<usize> = (0..ws.len()).filter(|&i| month(&ws[i]).is_some()).collect();
     if at.len() < 2 {
@@ -96,12 +111,9 @@ pub fn months_together(text: &str) -> Vec<u32> {
     let joined = at.windows(2).all(|w| {
         let between = &ws[w[0] + 1..w[1]];
         let joins = between.iter().any(joiner) || (between.is_empty() && listed);
-        let corrects = between.iter().any(|b| {
-            matches!(
-                b.as_str(),
-                "no" | "not" | "sorry" | "mean" | "actually" | "instead" | "wait" | "or"
-            )
-        });
+        let corrects = between
+            .iter()
+            .any(|b| CORRECTS.contains(&b.as_str()) || matches!(b.as_str(), "not" | "or"));
         joins && !corrects && between.len() <= 3
     });
     if joined {

@@ -9,6 +9,35 @@ pub fn place(text: &str) -> Option<String> {
     places(text).pop()
 }
 
+/// A place asked about in a short follow-up question of its own ("And Springfield?",
+/// "What about Austin?", "Or Boston?"): the same question again, of another place.
+pub fn place_followup(text: &str) -> Option<String> {
+    text.split_inclusive(['.', '!', '?'])
+        .filter(|s| s.trim_end().ends_with('?'))
+        .find_map(|s| {
+            let ws: Vec<&str> = s
+                .trim()
+                .trim_end_matches('?')
+                .split_whitespace()
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                .collect();
+            let lead = match ws.as_slice() {
+                [w, ..] if matches!(w.to_lowercase().as_str(), "and" | "or" | "also") => 1,
+                [a, b, ..]
+                    if matches!(a.to_lowercase().as_str(), "what" | "how")
+                        && b.eq_ignore_ascii_case("about") =>
+                {
+                    2
+                }
+                _ => return None,
+            };
+            let rest = ws[lead..].join(" ");
+            (ws.len() - lead <= 3)
+                .then(|| places(&format!("in {rest}")).pop())
+                .flatten()
+        })
+}
+
 /// The place an answer to "which city or area?" opens with ("Riverside. The shop's on
 /// Magnolia." → Riverside): a capitalised name making up its first sentence (up to two
 /// words), or any place [`places`] reads.
