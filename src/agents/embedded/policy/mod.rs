@@ -383,8 +383,11 @@ fn not_said_again(req: &ChatRequest, decision: Decision) -> Decision {
         return decision;
     };
     let body = without_anything_else(&text);
+    // (Short courtesy lines — "Sure, take your time." — may come again; the runtime
+    // drops only sentences of seven words or more.)
     let said = body.as_deref().is_some_and(|b| {
-        !b.is_empty()
+        b.split_inclusive(['.', '!', '?'])
+            .any(|s| confirm::words(s).len() >= 7)
             && req.messages.iter().any(
                 |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(b)),
             )
@@ -405,6 +408,63 @@ fn refused_text(spec: &BrainSpec) -> String {
     spec.handoff_refused.clone().unwrap_or_else(|| {
         "I'm sorry, I can't sort that out myself. Would you like a person from our team to help with this?".into()
     })
+}
+
+#[cfg(test)]
+mod repeat_tests {
+    use super::*;
+
+    fn req(said: &str) -> ChatRequest {
+        ChatRequest {
+            agent: "technical".into(),
+            model: String::new(),
+            messages: vec![
+                ChatMessage::User {
+                    content: "hello".into(),
+                },
+                ChatMessage::Assistant {
+                    content: Some(said.into()),
+                    tool_calls: Vec::new(),
+                },
+                ChatMessage::User {
+                    content: "and again?".into(),
+                },
+            ],
+            tools: Vec::new(),
+            temperature: None,
+        }
+    }
+
+    fn say(d: Decision) -> String {
+        match d {
+            Decision::Say(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_answer_given_word_for_word_before_is_confirmed_in_other_words() {
+        let limits = "The API limit depends on the plan: Basic allows 60 requests a minute, Plus 600 and Pro 6000.";
+        let again = say(not_said_again(
+            &req(limits),
+            Decision::Say(limits.to_string()),
+        ));
+        assert!(
+            again.starts_with("Yes, as I said, the API limit"),
+            "{again}"
+        );
+        // Short courtesy lines and questions are left as they are.
+        let hold = "Sure, take your time.";
+        assert_eq!(
+            say(not_said_again(&req(hold), Decision::Say(hold.into()))),
+            hold
+        );
+        let ask = "Which city or area should I check, so I can look at the network there?";
+        assert_eq!(
+            say(not_said_again(&req(ask), Decision::Say(ask.into()))),
+            ask
+        );
+    }
 }
 
 /// The clauses a turn is split into when it holds several requests (diagnostics).
