@@ -194,11 +194,17 @@ impl IntentSpec {
     /// `ask` or `ask_again`, on its own or after a lead-in ("Thanks, I've found your
     /// account. So, should…").
     pub fn asks(&self, said: &str) -> bool {
+        self.open_question(said).is_some()
+    }
+
+    /// Which of `ask`, `ask_again` or `ask_month` `said` (a line of ours) ends with
+    /// ([`asks`](Self::asks)).
+    pub fn open_question(&self, said: &str) -> Option<&String> {
         let said = said.trim();
         [&self.ask, &self.ask_again, &self.ask_month]
             .into_iter()
             .flatten()
-            .any(|q| said == q || said.ends_with(&format!(" {q}")))
+            .find(|q| said == q.as_str() || said.ends_with(&format!(" {q}")))
     }
 }
 

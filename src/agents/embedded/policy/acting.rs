@@ -95,7 +95,7 @@ impl Policy {
         if !prospect {
             return None;
         }
-        let said_of = super::followups::option_in(text, &option)?;
+        let said_of = super::options::option_in(text, &option)?;
         Some(format!("{said_of}. Anything else I can help with?"))
     }
 

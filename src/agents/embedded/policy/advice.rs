@@ -154,6 +154,13 @@ fn cable_damaged(ws: &[String]) -> bool {
         ])
 }
 
+/// The steps the caller took while the problem stands (none said, or the problem
+/// reported fixed: `None`).
+fn steps_taken_standing(text: &str) -> Option<Vec<Step>> {
+    let taken = steps_taken(text);
+    (!taken.is_empty() && !confirm::reports_fixed(text)).then_some(taken)
+}
+
 /// The steps `advice` (our reply) asks for.
 fn steps_asked(advice: &str) -> Vec<Step> {
     let advice = advice.to_lowercase();
@@ -166,10 +173,9 @@ fn steps_asked(advice: &str) -> Vec<Step> {
 
 /// Whether `advice` (our reply) asks for a step the caller says in `text` they took.
 pub(super) fn asks_step_taken(text: &str, advice: &str) -> bool {
-    let taken = steps_taken(text);
-    if taken.is_empty() || confirm::reports_fixed(text) {
+    let Some(taken) = steps_taken_standing(text) else {
         return false;
-    }
+    };
     // Every step the advice asks for was taken ("update the app and restart your
     // phone" is not followed by an update alone).
     let asked = steps_asked(advice);
@@ -178,10 +184,9 @@ pub(super) fn asks_step_taken(text: &str, advice: &str) -> bool {
 
 /// Whether the caller took at least one step `advice` asks for.
 fn some_step_taken(text: &str, advice: &str) -> bool {
-    let taken = steps_taken(text);
-    if taken.is_empty() || confirm::reports_fixed(text) {
+    let Some(taken) = steps_taken_standing(text) else {
         return false;
-    }
+    };
     taken.contains(&Step::Any) || steps_asked(advice).iter().any(|s| taken.contains(s))
 }
 

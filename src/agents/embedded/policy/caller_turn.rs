@@ -67,11 +67,12 @@ impl Policy {
                 .split_inclusive(['.', '?', '!'])
                 .filter(|s| s.trim_end().ends_with('?'))
                 .collect();
-            let figures_checked = !questions.is_empty()
-                && questions.iter().all(|q| {
-                    !confirm::makes_request(q)
-                        && slots::amounts_match(q, &spoken_so_far(&t.req.messages[..t.user_idx]))
-                });
+            let figures_checked = !questions.is_empty() && {
+                let spoken = spoken_so_far(&t.req.messages[..t.user_idx]);
+                questions
+                    .iter()
+                    .all(|q| !confirm::makes_request(q) && slots::amounts_match(q, &spoken))
+            };
             let asks_new = !figures_checked
                 && questions.iter().any(|q| {
                     confirm::words(q).len() > 12

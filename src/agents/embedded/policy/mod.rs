@@ -22,6 +22,7 @@ mod history;
 mod identity;
 mod interjections;
 mod offer_questions;
+mod options;
 mod pending;
 mod plan_direction;
 mod record;
@@ -410,6 +411,24 @@ fn refused_text(spec: &BrainSpec) -> String {
     })
 }
 
+/// The clauses a turn is split into when it holds several requests (diagnostics).
+#[cfg(test)]
+pub(crate) fn requests_clauses(text: &str) -> Vec<String> {
+    requests::clauses(text)
+}
+
+#[cfg(test)]
+impl Policy {
+    /// The intents ranked for one caller text, as routing sees it (diagnostics).
+    pub(crate) fn rank_for_diagnostics(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Vec<Scored>, ModelError> {
+        self.rank_turn(embedder, text)
+    }
+}
+
 #[cfg(test)]
 mod repeat_tests {
     use super::*;
@@ -464,23 +483,5 @@ mod repeat_tests {
             say(not_said_again(&req(ask), Decision::Say(ask.into()))),
             ask
         );
-    }
-}
-
-/// The clauses a turn is split into when it holds several requests (diagnostics).
-#[cfg(test)]
-pub(crate) fn requests_clauses(text: &str) -> Vec<String> {
-    requests::clauses(text)
-}
-
-#[cfg(test)]
-impl Policy {
-    /// The intents ranked for one caller text, as routing sees it (diagnostics).
-    pub(crate) fn rank_for_diagnostics(
-        &self,
-        embedder: &Embedder,
-        text: &str,
-    ) -> Result<Vec<Scored>, ModelError> {
-        self.rank_turn(embedder, text)
     }
 }

@@ -345,25 +345,25 @@ impl Policy {
                 })
             })
             .flatten();
-        let gives_value = intent.tool.as_deref().is_some_and(|tool| {
-            self.fill_args(t, &intent.args, tool, None, &intent.synonyms)
-                .is_ok()
-        });
-        if !gives_value {
-            let open = [&intent.ask, &intent.ask_again, &intent.ask_month]
-                .into_iter()
-                .flatten()
-                .find(|q| said.trim().ends_with(q.as_str()));
+        // (The turn's value, read once: it serves the step below as well.)
+        let filled = intent
+            .tool
+            .as_deref()
+            .map(|tool| self.fill_args(t, &intent.args, tool, None, &intent.synonyms));
+        let gives_value = matches!(filled, Some(Ok(_)));
+        if let (Some(answer), Some(open), false) = (answer, intent.open_question(said), gives_value)
+        {
             // (Asked again in other words when it can be: the runtime leaves out a
             // sentence already said.)
             let again = intent
                 .ask_again
                 .as_ref()
                 .filter(|q| !said_before(&t.req.messages[..t.user_idx], q));
-            if let (Some(answer), Some(open)) = (answer, open) {
-                let ask = again.unwrap_or(open);
-                return Some(Decision::Say(format!("{} {ask}", answer.text)));
-            }
+            return Some(Decision::Say(format!(
+                "{} {}",
+                answer.text,
+                again.unwrap_or(open)
+            )));
         }
         // "Ah, so no discount. Never mind, I'll stay as I am. Goodbye.": nothing to fill.
         // A refusal with an option named after it ("not the cheapest, the middle one")
@@ -419,15 +419,9 @@ impl Policy {
         if free && !echoes(said, t.user_text) && self.routes_elsewhere(embedder, t) {
             return None;
         }
-        self.fill_args(
-            t,
-            &intent.args,
-            intent.tool.as_deref()?,
-            None,
-            &intent.synonyms,
-        )
-        .ok()
-        .map(|_| serving::with_prefix(answer.map(|a| a.text.as_str()), self.act(t, intent, None)))
+        filled?.ok().map(|_| {
+            serving::with_prefix(answer.map(|a| a.text.as_str()), self.act(t, intent, None))
+        })
     }
 }
 
