@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod overlay;
+
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "SWITCHBOARD_";
 
@@ -470,76 +472,12 @@ impl Config {
         let mut tree: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-        // Variables that hold secrets are read where they are used, never as options,
-        // even when their names carry the prefix (the default stream-secret variable
-        // does: SWITCHBOARD_STREAM_SECRET).
-        let secrets = secret_variables(&tree);
-        for (name, value) in env {
-            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            if path.is_empty() || path == "CONFIG" || path == "MODELS_DIR" {
-                continue; // handled elsewhere (clap's --config, the model cache)
-            }
-            if secrets.contains(&name) {
-                continue;
-            }
-            let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
-            set_path(&mut tree, &keys, parse_scalar(&value))
-                .map_err(|m| invalid(format!("environment variable {name}: {m}")))?;
-        }
+        overlay::apply_env(&mut tree, env).map_err(invalid)?;
         toml::Value::Table(tree)
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))
     }
 }
 
-/// The names of the environment variables that hold secrets (`[server]
-/// stream_secret_env` and `admin_token_env`, from the file or their defaults).
-fn secret_variables(tree: &toml::Table) -> Vec<String> {
-    let defaults = ServerConfig::default();
-    let server = tree.get("server").and_then(toml::Value::as_table);
-    let named = |key: &str, default: String| {
-        server
-            .and_then(|t| t.get(key))
-            .and_then(toml::Value::as_str)
-            .map_or(default, str::to_string)
-    };
-    vec![
-        named("stream_secret_env", defaults.stream_secret_env),
-        named("admin_token_env", defaults.admin_token_env),
-    ]
-}
-
-fn parse_scalar(raw: &str) -> toml::Value {
-    let probe = format!("v = {raw}");
-    match probe.parse::<toml::Table>() {
-        Ok(mut t) => match t.remove("v") {
-            Some(
-                v @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Float(_)),
-            ) => v,
-            Some(v @ toml::Value::Array(_)) => v,
-            _ => toml::Value::String(raw.to_string()),
-        },
-        Err(_) => toml::Value::String(raw.to_string()),
-    }
-}
-
-fn set_path(tree: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
-    let (last, parents) = keys.split_last().ok_or("empty key")?;
-    let mut node = tree;
-    for key in parents {
-        let entry = node
-            .entry(key.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        node = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{key}` is not a table"))?;
-    }
-    node.insert(last.clone(), value);
-    Ok(())
-}
-
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

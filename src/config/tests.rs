@@ -81,9 +81,9 @@ fn secret_variables_are_never_read_as_options() {
 #[test]
 fn the_deployment_config_loads_with_the_manifests_environment() {
     let sources = [
-        include_str!("../deploy/Dockerfile"),
-        include_str!("../deploy/k8s/base/deployment.yaml"),
-        include_str!("../deploy/k8s/overlays/example/kustomization.yaml"),
+        include_str!("../../deploy/Dockerfile"),
+        include_str!("../../deploy/k8s/base/deployment.yaml"),
+        include_str!("../../deploy/k8s/overlays/example/kustomization.yaml"),
     ];
     let re = regex::Regex::new(r"SWITCHBOARD_[A-Z0-9_]+").unwrap();
     let mut names: Vec<(String, String)> = sources
@@ -96,14 +96,14 @@ fn the_deployment_config_loads_with_the_manifests_environment() {
     names.sort();
     names.dedup();
     assert!(names.len() >= 5, "{names:?}");
-    let file = include_str!("../deploy/k8s/base/switchboard.toml");
+    let file = include_str!("../../deploy/k8s/base/switchboard.toml");
     Config::from_parts(file, "deploy/k8s/base/switchboard.toml", names).unwrap();
 }
 
 /// The compose file's SWITCHBOARD_* settings load, with their own values.
 #[test]
 fn the_compose_file_environment_loads() {
-    let compose = include_str!("../deploy/compose.yaml");
+    let compose = include_str!("../../deploy/compose.yaml");
     let re = regex::Regex::new(r"(?m)^\s+(SWITCHBOARD_[A-Z0-9_]+):\s*(.+)$").unwrap();
     let placeholders = regex::Regex::new(r"\$\{[^}]*\}").unwrap();
     let vars: Vec<(String, String)> = re
@@ -145,6 +145,6 @@ fn bad_env_value_is_a_clear_error() {
 
 #[test]
 fn example_config_parses() {
-    let text = include_str!("../switchboard.example.toml");
+    let text = include_str!("../../switchboard.example.toml");
     Config::from_parts(text, "example", env(&[])).unwrap();
 }

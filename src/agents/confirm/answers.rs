@@ -49,9 +49,30 @@ pub(super) const NO_WORDS: &[&str] = &[
     "no", "nope", "nah", "don't", "dont", "not", "never", "wait", "stop", "cancel", "hold",
 ];
 
+/// Phrases with "no" in them that say "that explains it" or "fair enough", never no
+/// ("Sixty? No wonder. Right, move me up to the Plus").
+const NOT_REFUSING: &[&str] = &[
+    "no wonder",
+    "no doubt",
+    "no kidding",
+    "no surprise",
+    "no surprises",
+    "no joke",
+    "not bad",
+];
+
+/// The words of `text` without the phrases of [`NOT_REFUSING`].
+fn words_refusing(text: &str) -> Vec<String> {
+    let mut joined = spaced(text);
+    for idiom in NOT_REFUSING {
+        joined = joined.replace(&format!(" {idiom} "), " ");
+    }
+    joined.split_whitespace().map(str::to_string).collect()
+}
+
 /// The caller said no (or hesitated).
 pub fn is_negative(text: &str) -> bool {
-    words(text)
+    words_refusing(text)
         .iter()
         .any(|w| NO_WORDS.contains(&w.as_str()) || w.ends_with("n't"))
 }
@@ -229,7 +250,7 @@ fn hesitating_clause(clause: &str) -> bool {
 }
 
 fn refusing_clause(clause: &str) -> bool {
-    let ws = words(clause);
+    let ws = words_refusing(clause);
     let joined = spaced_words(&ws);
     let opener = ws.iter().find(|w| !LEAD_INS.contains(&w.as_str()));
     opener.is_some_and(|w| {

@@ -134,6 +134,11 @@ fn offers_taken_or_refused_clause_by_clause() {
         "No. I'm not paying more for that. Leave it as it is."
     ));
     assert!(!refuses("yeah, I'm not rewriting the script, do it"));
+    // "No wonder" explains; it turns nothing down.
+    assert!(!refuses(
+        "Sixty? No wonder. Right, move me up to the Plus, that'll cover it."
+    ));
+    assert!(!is_negative("No doubt. Put me on the Pro."));
     // A "no" taken back by a later plain go-ahead is the caller's last word.
     let taken_back = "Oh. Yah, no, that's fair, the one's my actual bill. Okay, just the extra one then, go ahead.";
     assert!(!refuses(taken_back) && accepts(taken_back));

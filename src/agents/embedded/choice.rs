@@ -300,6 +300,19 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_then_the_other_turned_down_is_chosen() {
+        let opts = vec!["email".to_string(), "sms".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> =
+            [("sms".to_string(), vec!["text".to_string()])].into();
+        let text = "Sorry, a bus went by. Email, please, not a text. His phone screen's smashed.";
+        assert_eq!(choose(text, &opts, &syn).map(String::as_str), Some("email"));
+        assert_eq!(
+            choose_stated(text, &opts, &syn).map(String::as_str),
+            Some("email")
+        );
+    }
+
+    #[test]
     fn the_callers_own_messages_are_no_choice() {
         let opts = vec!["email".to_string(), "sms".to_string()];
         let syn: std::collections::BTreeMap<String, Vec<String>> =

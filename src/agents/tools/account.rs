@@ -169,9 +169,14 @@ pub(super) async fn find_duplicate_charges(ctx: &ToolContext) -> Result<ToolOutp
 
 /// An invoice as the model sees it (in `list_invoices` and the billing record).
 pub(crate) fn invoice_json(i: &customers::Invoice) -> Value {
-    json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
+    let mut out = json!({"id": i.id, "period": i.period, "issued_on": i.issued_on, "issued_spoken": spoken_date(&i.issued_on),
            "due_on": i.due_on, "amount": dollars(i.amount_cents), "status": i.status,
-           "status_spoken": spoken_status(&i.status)})
+           "status_spoken": spoken_status(&i.status)});
+    // (When a bill still to pay was due matters; a paid one's does not.)
+    if i.status != "paid" {
+        out["due_spoken"] = json!(spoken_date(&i.due_on));
+    }
+    out
 }
 
 /// A duplicate-charge group as the model sees it.

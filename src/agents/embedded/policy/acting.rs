@@ -71,7 +71,8 @@ impl Policy {
             Err(_) => {
                 let ask = intent.ask.clone().unwrap_or_else(|| FALLBACK.into());
                 let again = intent.ask_again.clone().filter(|a| {
-                    said_before(&t.req.messages, &ask) && !said_before(&t.req.messages, a)
+                    let msgs = &t.req.messages;
+                    super::history::said_within(msgs, &ask) && !super::history::said_within(msgs, a)
                 });
                 Decision::Say(again.unwrap_or(ask))
             }

@@ -312,9 +312,11 @@ pub(super) fn number_withheld(messages: &[ChatMessage]) -> bool {
 
 /// The `enum` values of a tool parameter.
 pub(super) fn enum_options(tools: &[ToolSpec], tool: &str, key: &str) -> Vec<String> {
-    tools
-        .iter()
-        .find(|t| t.name == tool)
+    // (A tool of another agent — technical reading a plan named for billing's
+    // `change_plan` — is read from the built-in tool's own definition.)
+    let own = tools.iter().find(|t| t.name == tool).cloned();
+    own.or_else(|| crate::agents::tools::spec(tool))
+        .as_ref()
         .and_then(|t| t.parameters.pointer(&format!("/properties/{key}/enum")))
         .and_then(Value::as_array)
         .map(|a| {

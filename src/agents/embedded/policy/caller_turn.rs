@@ -84,7 +84,7 @@ impl Policy {
                 && !confirm::makes_request(t.user_text)
             {
                 if let Some(d) = self.goodbye(t) {
-                    let right = figures_checked.then_some("Yes, that's right.");
+                    let right = figures_checked.then_some(super::pending::FIGURES_RIGHT);
                     return Ok(serving::with_prefix(right, d));
                 }
             }
@@ -207,12 +207,21 @@ impl Policy {
             .flatten();
         let asked_before_hold = pending::before_hold(t.user_text)
             .filter(|_| caller_lines(&t.req.messages[..t.user_idx]).is_empty());
-        let ranked = self.rank_turn(
+        let mut ranked = self.rank_turn(
             embedder,
             accepted_question
                 .or(asked_before_hold.as_deref())
                 .unwrap_or(t.user_text),
         )?;
+        // An opening line whose small talk blurs the request: its clear sentence.
+        let unclear = ranked
+            .first()
+            .is_none_or(|s| s.score < self.config.min_score);
+        if unclear && caller_lines(&t.req.messages[..t.user_idx]).is_empty() {
+            if let Some(clear) = self.rank_clear_sentence(embedder, t.user_text)? {
+                ranked = clear;
+            }
+        }
         let agent = t.req.agent.as_str();
         let routing = self.pick(&ranked, |s| {
             s.intent.owner == agent

@@ -14,6 +14,9 @@ use crate::agents::model::ModelError;
 
 /// Turns longer than this are routed in parts.
 pub const LONG_TURN_WORDS: usize = 40;
+/// How far above the confidence floor, and above any other agent's intent, one
+/// sentence of an unclear opening line must score to be routed on its own.
+const CLEAR_SENTENCE_LEAD: f32 = 0.08;
 /// Window size for long turns without a request sentence.
 pub const WINDOW_WORDS: usize = 32;
 
@@ -122,6 +125,37 @@ impl Policy {
             })
             .map(|i| i.name.as_str())
             .collect()
+    }
+
+    /// The ranking of the one sentence of `text` that is clearly about one thing, when
+    /// the whole is not ("Winter's done, the plow's parked, and I've money for an
+    /// upgrade. Give me the quickest thing you've got."): it scores
+    /// [`CLEAR_SENTENCE_LEAD`] above the confidence floor and as far above any other
+    /// agent's intent. For a caller's opening line, where small talk comes first.
+    pub(super) fn rank_clear_sentence(
+        &self,
+        embedder: &Embedder,
+        text: &str,
+    ) -> Result<Option<Vec<Scored>>, ModelError> {
+        let top = |r: &Vec<Scored>| r.first().map_or(f32::MIN, |s| s.score);
+        let mut best: Option<Vec<Scored>> = None;
+        for sentence in sentences(text).into_iter().filter(|s| words(s).len() >= 3) {
+            let ranked = self.rank_turn(embedder, sentence)?;
+            if best.as_ref().is_none_or(|b| top(&ranked) > top(b)) {
+                best = Some(ranked);
+            }
+        }
+        Ok(best.filter(|b| {
+            let Some(first) = b.first() else {
+                return false;
+            };
+            let rival = b
+                .iter()
+                .find(|s| s.intent.owner != first.intent.owner)
+                .map_or(f32::MIN, |s| s.score);
+            first.score >= self.config.min_score + CLEAR_SENTENCE_LEAD
+                && first.score - rival >= CLEAR_SENTENCE_LEAD
+        }))
     }
 
     /// The intents ranked for a caller turn, reading a long turn in parts.

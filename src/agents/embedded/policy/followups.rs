@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::options::{corrects_to, option_in};
+use super::options::option_in;
 use super::{args, confirm, find_call, has_tool, transfer, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
@@ -106,7 +106,11 @@ impl Policy {
             i.accept.is_some()
                 && match (&i.then, &spoke_about) {
                     (Some(then), Some(tool)) => {
-                        (&then.tool == tool && chained(&i.tool, &then.tool))
+                        // (A lookup made to verify the caller after the intent's own
+                        // call is no chained step: its line asks its own question.)
+                        (&then.tool == tool
+                            && chained(&i.tool, &then.tool)
+                            && ends_with_question_of(&then.replies, said))
                             // Its chained reply given from what is known without the
                             // second call (the calling line's plan).
                             || (i.tool.as_deref() == Some(tool.as_str())
@@ -137,13 +141,19 @@ impl Policy {
         }
         // "Put me on the Pro. No, wait, hold on, not the top one. The middle one, the
         // Plus.": a "no" that corrects the option chosen is no refusal.
+        // (The intent a yes leads to may be another agent's: technical's plan offer
+        // leads to billing's change.)
         let corrected = intent
             .accept
             .as_deref()
-            .and_then(|name| t.spec.intents.iter().find(|i| i.name == name))
+            .and_then(|name| {
+                self.brains
+                    .values()
+                    .find_map(|b| b.intents.iter().find(|i| i.name == name))
+            })
             .and_then(|target| {
                 self.named_option(t, target)
-                    .map(|(option, _)| corrects_to(t.user_text, &option, &target.synonyms))
+                    .map(|(option, _)| self.corrects_to_option(t, target, &option))
             })
             .unwrap_or(false);
         if confirm::refuses(t.user_text) && !corrected {
@@ -174,16 +184,27 @@ impl Policy {
         if other_request && !confirm::is_clear_yes(t.user_text) {
             return None;
         }
-        // "And the middle one, the five hundred?" from someone with no account here:
-        // a price question, not a plan change.
+        // "And the middle one, the five hundred?" from someone with no account here,
+        // or "what about the gig one, just so I know?" (the target's own words for
+        // asking only): a price question, not a plan change.
+        let turn_words = confirm::words(t.user_text);
+        let only_asking = target
+            .unless_any
+            .iter()
+            .any(|n| super::focus::phrase_in(&turn_words, n));
         if names_option
             && !confirm::accepts(t.user_text)
             && t.user_text.contains('?')
-            && super::identity::not_on_file(&t.req.messages)
+            && (only_asking || super::identity::not_on_file(&t.req.messages))
         {
             let said_of = named.as_deref().and_then(|o| option_in(said, o))?;
+            let against = super::plan_direction::current_price(&t.req.messages)
+                .filter(|_| target.args.contains_key("plan"))
+                // (The list gives prices without a dollar sign; so does this.)
+                .map(|now| format!(", instead of {} now", now.trim_start_matches('$')))
+                .unwrap_or_default();
             return Some(Decision::Say(format!(
-                "{said_of}. Anything else I can help with?"
+                "{said_of}{against}. Anything else I can help with?"
             )));
         }
         let owner = target.route.as_deref().unwrap_or(agent);

@@ -138,6 +138,33 @@ pub(super) fn said_before(messages: &[ChatMessage], text: &str) -> bool {
         .any(|m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.trim() == text))
 }
 
+/// Whether a line of ours in `messages` held `text` (said alone or with more; the
+/// runtime drops a long sentence said before wherever it stood).
+pub(super) fn said_within(messages: &[ChatMessage], text: &str) -> bool {
+    messages.iter().any(
+        |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(text.trim())),
+    )
+}
+
+/// The sentences of `text`, each ending at a stop followed by a space or the end
+/// ("Pro is $89.99 a month. Anything else?" has two; "$89.99" splits nothing).
+pub(super) fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        let at_break = text[end..].is_empty() || text[end..].starts_with(char::is_whitespace);
+        if matches!(c, '.' | '!' | '?') && at_break {
+            out.push(text[start..end].trim());
+            start = end;
+        }
+    }
+    if !text[start..].trim().is_empty() {
+        out.push(text[start..].trim());
+    }
+    out
+}
+
 /// Whether `tool` was called in `messages`.
 pub(super) fn called(messages: &[ChatMessage], tool: &str) -> bool {
     messages.iter().any(|m| match m {

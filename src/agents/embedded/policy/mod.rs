@@ -387,7 +387,9 @@ fn not_said_again(req: &ChatRequest, decision: Decision) -> Decision {
     // (Short courtesy lines — "Sure, take your time." — may come again; the runtime
     // drops only sentences of seven words or more.)
     let said = body.as_deref().is_some_and(|b| {
-        b.split_inclusive(['.', '!', '?'])
+        // (Sentences end at a stop before a space: "$89.99" is one word.)
+        history::sentences(b)
+            .iter()
             .any(|s| confirm::words(s).len() >= 7)
             && req.messages.iter().any(
                 |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(b)),

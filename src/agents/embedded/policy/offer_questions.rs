@@ -127,6 +127,25 @@ pub(super) fn scope_answer(text: &str, result: &Value) -> Option<String> {
     ))
 }
 
+/// Whether a question in `text` only checks the figures of the offer in `result` ("and
+/// fifty-nine ninety-nine is twenty more than I'm paying now, yeah?"): the new and old
+/// monthly prices, a refund's amount, or the difference of two of them.
+pub(super) fn checks_figures(text: &str, result: &Value) -> bool {
+    let given: Vec<&str> = ["to.monthly", "from.monthly", "amount"]
+        .iter()
+        .filter_map(|k| lookup(result, k)?.as_str())
+        .collect();
+    let questions: Vec<&str> = text
+        .split_inclusive(['.', '?', '!'])
+        .filter(|s| s.trim_end().ends_with('?'))
+        .collect();
+    !given.is_empty()
+        && !questions.is_empty()
+        && questions
+            .iter()
+            .all(|q| crate::agents::embedded::slots::amounts_match(q, &given.join(" ")))
+}
+
 /// When the offer takes effect, if `text` asks that and `result` says it.
 pub(super) fn timing_answer(text: &str, result: &Value) -> Option<String> {
     if !is_question(text) {
@@ -208,6 +227,19 @@ mod tests {
             "nothing to say"
         );
         assert_eq!(price_answer("and the middle one?", &quote()), None);
+    }
+
+    #[test]
+    fn a_check_of_the_quoted_figures_is_seen() {
+        assert!(checks_figures(
+            "And fifty-nine ninety-nine is thirty less than now, yeah? Fine. Yes, do it.",
+            &quote()
+        ));
+        assert!(!checks_figures(
+            "And fifty-nine ninety-nine is twenty less than now, yeah?",
+            &quote()
+        ));
+        assert!(!checks_figures("Yes, do it.", &quote()));
     }
 
     #[test]

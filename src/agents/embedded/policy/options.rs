@@ -9,8 +9,8 @@ use crate::agents::embedded::spec::IntentSpec;
 
 impl Policy {
     /// The option of `target`'s `$enum` argument the caller chose ("the middle one"
-    /// is Plus; the last one stated wins a correction), with how many options the
-    /// turn names at all.
+    /// is Plus; the last one stated wins a correction; "the one below it" is a step
+    /// from the plan just quoted), with how many options the turn names at all.
     pub(super) fn named_option(&self, t: &Turn, target: &IntentSpec) -> Option<(String, usize)> {
         let tool = target.tool.as_deref()?;
         target.args.iter().find_map(|(key, spec)| {
@@ -18,6 +18,9 @@ impl Policy {
                 return None;
             }
             let options = args::enum_options(&t.req.tools, tool, key);
+            if let Some(step) = stepped_option(t, key, &options, t.user_text) {
+                return Some((step, 1));
+            }
             let chosen = slots::choose(t.user_text, &options, &target.synonyms)?;
             let named = options
                 .iter()
@@ -28,6 +31,38 @@ impl Policy {
             Some((chosen.to_string(), named))
         })
     }
+
+    /// Whether the caller's turn corrects itself to `option` of `target` ([`corrects_to`],
+    /// a plan by its step counted as named).
+    pub(super) fn corrects_to_option(&self, t: &Turn, target: &IntentSpec, option: &str) -> bool {
+        let options = [option.to_string()];
+        let plans = target
+            .tool
+            .as_deref()
+            .map(|tool| args::enum_options(&t.req.tools, tool, "plan"))
+            .unwrap_or_default();
+        let stepped = |s: &str| {
+            target.args.contains_key("plan")
+                && stepped_option(t, "plan", &plans, s).as_deref() == Some(option)
+        };
+        corrects_when(t.user_text, |s| {
+            slots::choose(s, &options, &target.synonyms).is_some() || stepped(s)
+        })
+    }
+}
+
+/// A plan named by its step ("the next one up", "the one below it"), for a `plan`
+/// argument.
+pub(super) fn stepped_option(
+    t: &Turn,
+    key: &str,
+    options: &[String],
+    text: &str,
+) -> Option<String> {
+    (key == "plan")
+        .then(|| super::plan_direction::relative_plan(text, options, &t.req.messages))
+        .flatten()
+        .cloned()
 }
 
 /// Words that take back what was just said ("no, wait", "hang on", "scratch that").
@@ -43,14 +78,11 @@ const CORRECTIONS: &[&str] = &[
     "not the",
 ];
 
-/// Whether `text` corrects itself to `option`: a correction, then the option named
-/// in a sentence of its own with no negation ("So the middle plan, no, hang on … The
-/// top one, then."). "No thanks, the Plus is too dear" corrects nothing.
-pub(super) fn corrects_to(
-    text: &str,
-    option: &str,
-    synonyms: &std::collections::BTreeMap<String, Vec<String>>,
-) -> bool {
+/// Whether `text` corrects itself to an option `names` finds in a sentence: a
+/// correction, then the option named in a sentence of its own with no negation ("So
+/// the middle plan, no, hang on … The top one, then."). "No thanks, the Plus is too
+/// dear" corrects nothing.
+fn corrects_when(text: &str, names: impl Fn(&str) -> bool) -> bool {
     let sentences: Vec<&str> = text
         .split(['.', '?', '!', ';'])
         .filter(|s| !confirm::words(s).is_empty())
@@ -61,10 +93,7 @@ pub(super) fn corrects_to(
     else {
         return false;
     };
-    let options = [option.to_string()];
-    let last = sentences
-        .iter()
-        .rposition(|s| slots::choose(s, &options, synonyms).is_some());
+    let last = sentences.iter().rposition(|s| names(s));
     last.is_some_and(|i| {
         let ws = confirm::words(sentences[i]);
         i >= marker && !ws.iter().any(|w| w == "no" || confirm::negates(w))
@@ -92,28 +121,39 @@ pub(super) fn option_in(said: &str, option: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    use crate::agents::embedded::slots;
+
+    fn corrects_to(
+        text: &str,
+        option: &str,
+        synonyms: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> bool {
+        let options = [option.to_string()];
+        super::corrects_when(text, |s| slots::choose(s, &options, synonyms).is_some())
+    }
     #[test]
     fn a_no_that_corrects_the_option_is_no_refusal() {
         let synonyms = std::collections::BTreeMap::from([
             ("plus".to_string(), vec!["middle".to_string()]),
             ("pro".to_string(), vec!["top one".to_string()]),
         ]);
-        assert!(super::corrects_to(
+        assert!(corrects_to(
             "So the middle plan, no, hang on, that only gets me six hundred. The top one, then. What's that run me?",
             "pro",
             &synonyms
         ));
-        assert!(super::corrects_to(
+        assert!(corrects_to(
             "Alright, then put me on the Pro. No, wait, hold on, not the top one. The middle one, the Plus. That'll do.",
             "plus",
             &synonyms
         ));
-        assert!(!super::corrects_to(
+        assert!(!corrects_to(
             "No thanks, the Plus is too dear for us.",
             "plus",
             &synonyms
         ));
-        assert!(!super::corrects_to(
+        assert!(!corrects_to(
             "Hold on. No, I don't want the Plus.",
             "plus",
             &synonyms

@@ -13,6 +13,9 @@ use crate::agents::model::ChatMessage;
 /// Said before serving a request made together with a refusal.
 pub(super) const LEFT_AS_IS: &str = "Okay, I'll leave that as it is.";
 
+/// Said first when the caller checks the figures of the offer and they are right.
+pub(super) const FIGURES_RIGHT: &str = "Yes, that's right.";
+
 /// Said when the caller asks about what is already on offer.
 pub(super) const OFFER_STANDS: &str =
     "Yes, that's the one I found. Would you like me to go ahead with it?";
@@ -50,10 +53,13 @@ impl Policy {
                 return false;
             }
             let options = args::enum_options(&t.req.tools, tool, key);
-            slots::choose(t.user_text, &options, &intent.synonyms).is_some_and(|o| {
-                prev.get(key).and_then(Value::as_str) != Some(o.as_str())
-                    && current.as_deref() != Some(o.to_lowercase().as_str())
-            })
+            // ("No, put me on the one below it instead" names a plan by its step.)
+            super::options::stepped_option(t, key, &options, t.user_text)
+                .or_else(|| slots::choose(t.user_text, &options, &intent.synonyms).cloned())
+                .is_some_and(|o| {
+                    prev.get(key).and_then(Value::as_str) != Some(o.as_str())
+                        && current.as_deref() != Some(o.to_lowercase().as_str())
+                })
         });
         named_other.then(|| self.act(t, intent, None))
     }
@@ -260,7 +266,12 @@ impl Policy {
                 }
                 // "Does the new price start now or on the next bill?": answered from
                 // the result, then the offer's question again.
-                if offer && !confirm::accepts(t.user_text) {
+                // (A check of the figures said with a no or a goodbye is answered
+                // by the goodbye below.)
+                let checked = offer_questions::checks_figures(t.user_text, &result);
+                let leaving =
+                    confirm::refuses(t.user_text) || confirm::ends_with_farewell(t.user_text);
+                if offer && !confirm::accepts(t.user_text) && !(checked && leaving) {
                     if let Some(d) = self.answer_about_offer(t, &result) {
                         return Some(d);
                     }
@@ -286,8 +297,10 @@ impl Policy {
                         )
                         .ok()?
                     };
+                    // "…is twenty more than I'm paying now, yeah? Yes, do it.": the
+                    // figure confirmed, then done.
                     return Some(Decision::Call {
-                        say: None,
+                        say: checked.then(|| FIGURES_RIGHT.to_string()),
                         name: confirm.tool.clone(),
                         arguments,
                     });
@@ -298,10 +311,13 @@ impl Policy {
                     if let Some(d) = self.also_asked(embedder, t, &intent.name) {
                         return Some(d);
                     }
-                    return Some(
-                        self.goodbye(t)
-                            .unwrap_or_else(|| Decision::Say(declined_text(t.spec))),
-                    );
+                    let declined = self
+                        .goodbye(t)
+                        .unwrap_or_else(|| Decision::Say(declined_text(t.spec)));
+                    return Some(serving::with_prefix(
+                        checked.then_some(FIGURES_RIGHT),
+                        declined,
+                    ));
                 }
                 // Asking about the very thing on offer ("so what about the double
                 // charge?"): the offer stands; ask for the answer, don't look it up again.

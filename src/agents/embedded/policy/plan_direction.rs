@@ -59,8 +59,35 @@ const NEXT_DOWN: &[&str] = &[
     "a step down",
 ];
 
-/// The plan one step up or down from the caller's current plan, when `text` names it
-/// that way; `plans` are the tool's options, cheapest first.
+/// A plan named by its step from the one just quoted ("eighty-nine ninety-nine? No,
+/// put me on the one below it instead"); with no quote open, from the current plan.
+const BELOW_IT: &[&str] = &[
+    "one below it",
+    "one below that",
+    "one below this",
+    "the one below",
+    "one under it",
+    "one under that",
+    "one beneath it",
+    "one beneath that",
+    "a step below",
+    "a notch down",
+    "one notch down",
+];
+const ABOVE_IT: &[&str] = &[
+    "one above it",
+    "one above that",
+    "one above this",
+    "the one above",
+    "one over it",
+    "a step above",
+    "a notch up",
+    "one notch up",
+];
+
+/// The plan one step up or down from the caller's current plan, or from the plan just
+/// quoted when `text` points at it ("the one below it"), when `text` names it that
+/// way; `plans` are the tool's options, cheapest first.
 pub(super) fn relative_plan<'a>(
     text: &str,
     plans: &'a [String],
@@ -68,16 +95,52 @@ pub(super) fn relative_plan<'a>(
 ) -> Option<&'a String> {
     let ws = confirm::words(text);
     let says = |ps: &[&str]| ps.iter().any(|p| super::focus::phrase_in(&ws, p));
-    let step: isize = if says(NEXT_DOWN) {
-        -1
+    let (step, from): (isize, Option<String>) = if says(BELOW_IT) {
+        (-1, quoted_plan(messages))
+    } else if says(ABOVE_IT) {
+        (1, quoted_plan(messages))
+    } else if says(NEXT_DOWN) {
+        (-1, None)
     } else if says(NEXT_UP) {
-        1
+        (1, None)
     } else {
         return None;
     };
-    let (code, _, _) = current_plan(messages)?;
-    let now = plans.iter().position(|p| *p == code)?;
-    plans.get(now.checked_add_signed(step)?)
+    let code = match from {
+        Some(code) => code,
+        None => current_plan(messages)?.0,
+    };
+    let at = plans.iter().position(|p| *p == code)?;
+    plans.get(at.checked_add_signed(step)?)
+}
+
+/// The plan of the latest `change_plan` result when it still waits for the caller's
+/// yes (`needs_confirmation`).
+fn quoted_plan(messages: &[ChatMessage]) -> Option<String> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } => {
+            let (name, args) = find_call(messages, tool_call_id)?;
+            if name != "change_plan" {
+                return None;
+            }
+            let result: Value = serde_json::from_str(content).ok()?;
+            let args: Value = serde_json::from_str(&args).ok()?;
+            Some(
+                (result["status"] == "needs_confirmation")
+                    .then(|| args["plan"].as_str().map(str::to_string))
+                    .flatten(),
+            )
+        }
+        _ => None,
+    })?
+}
+
+/// What the caller pays a month now ("$59.99"), when known.
+pub(super) fn current_price(messages: &[ChatMessage]) -> Option<String> {
+    current_plan(messages).map(|(_, _, monthly)| monthly)
 }
 
 /// The caller's current plan (code, name, monthly price): the plan of a change made in

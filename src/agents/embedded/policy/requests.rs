@@ -44,6 +44,13 @@ const ENUMERATION: &[&str] = &[
     "while i am here",
     "oh and",
     "as well",
+    "and separately",
+    "separately",
+    "on a separate note",
+    "on another note",
+    "unrelated",
+    "another question",
+    "second thing",
 ];
 /// Announcements that count the requests to follow.
 const COUNTS: &[&str] = &[
@@ -87,6 +94,61 @@ fn tag_question(sentence: &str) -> bool {
             )
         });
     tagged && ws.len() > 2
+}
+
+/// Words that name no thing of their own: numbers and fillers.
+const NAMES_NOTHING: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "hundred",
+    "thousand",
+    "twenty",
+    "fifty",
+    "a",
+    "an",
+    "or",
+    "and",
+    "so",
+    "like",
+    "maybe",
+    "whatever",
+    "anything",
+    "something",
+    "you've",
+    "you",
+    "have",
+    "got",
+    "ve",
+    "is",
+    "it",
+    "that",
+    "then",
+    "more",
+    "less",
+    "even",
+    "up",
+    "to",
+    "gig",
+    "gigs",
+];
+
+/// A question that only spells out the one before it ("Do you sell anything faster
+/// than a gig? Two, five, whatever you've got?"): numbers and fillers, no request of
+/// its own.
+fn spells_out(sentence: &str) -> bool {
+    let ws = words(sentence);
+    !ws.is_empty()
+        && ws
+            .iter()
+            .all(|w| NAMES_NOTHING.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// What a second request in the same question opens with ("can you help me get in,
@@ -229,7 +291,7 @@ impl Policy {
         let asking: Vec<String> = sentences
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.trim_end().ends_with('?') && !tag_question(s))
+            .filter(|(_, s)| s.trim_end().ends_with('?') && !tag_question(s) && !spells_out(s))
             .map(|(i, s)| {
                 // "…a password link yesterday, and it says it's expired. Can you text
                 // me a fresh one?": a question about "one" is read with the sentence

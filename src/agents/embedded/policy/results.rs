@@ -70,6 +70,13 @@ pub(super) fn record_answer_again(messages: &[ChatMessage], text: String) -> Str
     }
 }
 
+/// Opening words of our replies that are lowered after "Yes, as I said,".
+const COMMON_OPENINGS: &[&str] = &[
+    "The", "Your", "It", "It's", "Its", "There", "There's", "That", "That's", "This", "We",
+    "We've", "We'll", "You", "You're", "You'll", "A", "An", "Our", "Yes", "No", "Done", "All",
+    "Sure", "Okay", "Since", "Today", "Tonight",
+];
+
 /// An answer from a result already in hand that we gave before ("tonight from one to
 /// three, yes?"): confirmed in other words, its opening sentence only, never the same
 /// reply again.
@@ -86,8 +93,10 @@ pub(super) fn as_said_before(messages: &[ChatMessage], text: String) -> String {
     if !said {
         return text;
     }
-    // ("I've checked…" keeps its capital I.)
-    let keeps_capital = opening.starts_with("I ") || opening.starts_with("I'");
+    // ("I've checked…" keeps its capital I, and "Pro is…" its name; only a common
+    // opening word is lowered.)
+    let first = opening.split_whitespace().next().unwrap_or("");
+    let keeps_capital = !COMMON_OPENINGS.contains(&first.trim_end_matches(','));
     let mut chars = opening.chars();
     let lowered = chars
         .next()

@@ -216,9 +216,11 @@ impl Policy {
 
 /// What a reply reports when another request of the turn still waits: the reply
 /// without its closing "Anything else?", or without the answer's own follow-up offer
-/// (an intent with no confirm step: "Would you like me to go through any charge on
-/// it?" waits behind "…can you text me that bill?"). `None` when the reply asks
-/// something that must be answered first.
+/// (a question that is not the intent's confirm offer: "Would you like me to go
+/// through any charge on it?" waits behind "…can you text me that bill?", and so does
+/// "I don't see any duplicate charges. Would you like me to go through your recent
+/// bills?"). `None` when the reply asks something that must be answered first (the
+/// offer of a refund).
 pub(super) fn report_before_next(
     intent: Option<&crate::agents::embedded::spec::IntentSpec>,
     text: &str,
@@ -226,10 +228,13 @@ pub(super) fn report_before_next(
     without_anything_else(text).or_else(|| {
         intent
             .filter(|i| {
-                i.confirm.is_none()
-                    && i.replies
-                        .iter()
-                        .any(|r| super::side_question::asked_in(r, text).is_some())
+                i.replies.iter().any(|r| {
+                    // (A reply guarded otherwise than the confirm step makes no offer.)
+                    let offers = i.confirm.as_ref().is_some_and(|c| {
+                        c.when.is_none() || r.when().is_none() || r.when() == c.when.as_deref()
+                    });
+                    !offers && super::side_question::asked_in(r, text).is_some()
+                })
             })
             .map(|_| super::side_question::without_closing_question(text).to_string())
     })

@@ -80,7 +80,17 @@ pub fn amounts(text: &str) -> Vec<u32> {
 /// price: "thirty-nine" is $39.99), and it names at least one.
 pub fn amounts_match(question: &str, said: &str) -> bool {
     let asked = amounts(question);
-    let known = amounts(said);
+    let mut known = amounts(said);
+    // ("…that's thirty on top of what I pay now, right?" after $89.99 against $59.99:
+    // the difference of two figures we gave is checked too.)
+    let given = known.clone();
+    for (i, a) in given.iter().enumerate() {
+        for b in &given[i + 1..] {
+            if a != b {
+                known.push(a.abs_diff(*b));
+            }
+        }
+    }
     !asked.is_empty()
         && asked.iter().all(|a| {
             known
@@ -117,5 +127,14 @@ mod tests {
         ));
         assert!(!amounts_match("So forty-nine ninety-nine then?", said));
         assert!(!amounts_match("So the next bill, then?", said));
+        // A difference of two figures we gave.
+        assert!(amounts_match(
+            "So that's twenty more than now, right?",
+            said
+        ));
+        assert!(!amounts_match(
+            "So that's twenty-five more than now, right?",
+            said
+        ));
     }
 }

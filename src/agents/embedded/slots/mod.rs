@@ -467,6 +467,15 @@ mod tests {
             months_together("January or February, whichever"),
             Vec::<u32>::new()
         );
+        // A date in another sentence leaves the list standing.
+        assert_eq!(
+            months_together("April third, ugh. Could you email me that March bill, and January's as well while you're at it?"),
+            vec![3, 1]
+        );
+        assert_eq!(
+            months_together("Only February and March? Then February will do. Email it, please."),
+            Vec::<u32>::new()
+        );
         assert_eq!(months("March, I mean the march one"), vec![3]);
         assert_eq!(month("may I get my bill by email"), None);
         assert_eq!(month("the May bill please"), Some(5));

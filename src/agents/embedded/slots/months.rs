@@ -117,10 +117,23 @@ pub fn months_together(text: &str) -> Vec<u32> {
         joins && !corrects && between.len() <= 3
     });
     if joined {
-        months(text)
-    } else {
-        Vec::new()
+        return months(text);
     }
+    // "April third, ugh, I was away. Could you email me that March bill, and
+    // January's as well?": a month named elsewhere in the turn (a date) leaves the
+    // list in its own sentence standing.
+    let sentences: Vec<&str> = text
+        .split_inclusive(['.', '?', '!', ';'])
+        .filter(|s| !words(s).is_empty())
+        .collect();
+    // (The last sentence naming a month says what is asked: "Only February and
+    // March? Then February will do." asks for one.)
+    if sentences.len() > 1 {
+        if let Some(last) = sentences.iter().rev().find(|s| !months(s).is_empty()) {
+            return months_together(last);
+        }
+    }
+    Vec::new()
 }
 
 /// Months asked for in sentences of their own ("January by text, that one's for me.

@@ -103,3 +103,57 @@ async fn a_standing_offer_is_not_taken_by_a_question_or_after_a_no() {
     let out = run(req("billing", m)).await;
     assert!(!confirmed(&out), "turned down since the quote: {out:?}");
 }
+
+/// Billing has quoted Pro to a caller on Basic.
+fn quoted_pro() -> Vec<ChatMessage> {
+    vec![
+        user("Give me the quickest plan you've got."),
+        called("q1", "change_plan", json!({"plan": "pro"})),
+        result(
+            "q1",
+            json!({"status": "needs_confirmation", "plan": "pro",
+                   "from": {"name": "Basic", "monthly": "$39.99", "speed_mbps": 100},
+                   "to": {"name": "Pro", "monthly": "$89.99", "speed_mbps": 1000}}),
+        ),
+        said(
+            "Pro is $89.99 a month with 1000 megabits, instead of $39.99 now. Shall I switch you?",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_plan_named_by_its_step_from_the_quote_is_quoted_instead() {
+    let mut m = quoted_pro();
+    m.push(user(
+        "Whoa, that's a big jump. No, scratch that, put me on the one below it instead.",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(
+        out.call,
+        Some(("change_plan".to_string(), json!({"plan": "plus"}))),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn a_check_of_the_quoted_figures_is_confirmed_with_the_yes() {
+    let mut m = quoted_pro();
+    m.push(user(
+        "And that's fifty more than I pay now, yeah? Fine by me. Yes, do it.",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(
+        out.call,
+        Some((
+            "change_plan".to_string(),
+            json!({"plan": "pro", "confirmed": true})
+        ))
+    );
+    assert!(out.text.starts_with("Yes, that's right."), "{}", out.text);
+    // A wrong figure is not said to be right.
+    let mut m = quoted_pro();
+    m.push(user("And that's forty more than now, yeah? Yes, do it."));
+    let out = run(req("billing", m)).await;
+    assert!(!out.text.contains("that's right"), "{}", out.text);
+}
