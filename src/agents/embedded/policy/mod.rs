@@ -25,6 +25,7 @@ mod offer_questions;
 mod options;
 mod pending;
 mod plan_direction;
+mod question_shapes;
 mod record;
 mod requests;
 mod results;

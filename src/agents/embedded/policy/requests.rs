@@ -3,6 +3,7 @@
 //! the first does not answer how the second is sent. Serving them one at a time is
 //! `serving.rs`.
 
+use super::question_shapes::{points_back, spells_out, tag_question};
 use super::{Policy, ANY, HUMAN};
 use crate::agents::confirm::{spaced, words};
 use crate::agents::embedded::embedder::Embedder;
@@ -70,87 +71,6 @@ const COUNTS: &[&str] = &[
 const SHORT_TURN_WORDS: usize = 40;
 /// Clauses shorter than this are not routed on their own.
 const MIN_CLAUSE_WORDS: usize = 3;
-/// A question that only checks what was said: it ends on a tag ("…, right?", "…,
-/// yes?", "…, no?", "…, correct?").
-fn tag_question(sentence: &str) -> bool {
-    let ws = words(sentence);
-    let tagged = sentence
-        .trim_end()
-        .trim_end_matches('?')
-        .rsplit_once(',')
-        .is_some_and(|(_, tag)| {
-            matches!(
-                words(tag).join(" ").as_str(),
-                "right"
-                    | "yes"
-                    | "no"
-                    | "correct"
-                    | "yeah"
-                    | "isn't it"
-                    | "is it"
-                    | "don't you"
-                    | "ok"
-                    | "okay"
-            )
-        });
-    tagged && ws.len() > 2
-}
-
-/// Words that name no thing of their own: numbers and fillers.
-const NAMES_NOTHING: &[&str] = &[
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "hundred",
-    "thousand",
-    "twenty",
-    "fifty",
-    "a",
-    "an",
-    "or",
-    "and",
-    "so",
-    "like",
-    "maybe",
-    "whatever",
-    "anything",
-    "something",
-    "you've",
-    "you",
-    "have",
-    "got",
-    "ve",
-    "is",
-    "it",
-    "that",
-    "then",
-    "more",
-    "less",
-    "even",
-    "up",
-    "to",
-    "gig",
-    "gigs",
-];
-
-/// A question that only spells out the one before it ("Do you sell anything faster
-/// than a gig? Two, five, whatever you've got?"): numbers and fillers, no request of
-/// its own.
-fn spells_out(sentence: &str) -> bool {
-    let ws = words(sentence);
-    !ws.is_empty()
-        && ws
-            .iter()
-            .all(|w| NAMES_NOTHING.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit()))
-}
-
 /// What a second request in the same question opens with ("can you help me get in,
 /// and tell me where…?").
 const JOINED_ASKS: &[&str] = &[
@@ -475,29 +395,6 @@ impl Policy {
         }
         Ok(found)
     }
-}
-
-/// A question whose object is only "one" ("can you text me a fresh one?", "send
-/// another one?") or a short "…is it?": what it asks for is named before it.
-fn points_back(question: &str) -> bool {
-    let ws = words(question);
-    // "I got a past-due notice this morning. How much is it, and can you text me that
-    // bill?": a short question about "it" asks about what was just told.
-    let first = question.split(',').next().map(words).unwrap_or_default();
-    if first.len() <= 5
-        && first
-            .last()
-            .is_some_and(|w| matches!(w.as_str(), "it" | "that" | "this"))
-    {
-        return true;
-    }
-    ws.windows(2).any(|w| {
-        w[1] == "one"
-            && matches!(
-                w[0].as_str(),
-                "fresh" | "new" | "another" | "different" | "second"
-            )
-    })
 }
 
 /// A clause that ends in "too" ("…and could you text me the March bill too?"): a

@@ -1,0 +1,115 @@
+//! Caller questions that ask for nothing of their own: a tag that only checks what
+//! was said ("…, right?"), numbers that spell out the question before ("Two, five,
+//! whatever you've got?"), and a question whose object only points back ("can you
+//! text me a fresh one?") to the sentence naming it.
+
+use crate::agents::confirm::words;
+
+/// A question that only checks what was said: it ends on a tag ("…, right?", "…,
+/// yes?", "…, no?", "…, correct?").
+pub(super) fn tag_question(sentence: &str) -> bool {
+    let ws = words(sentence);
+    let tagged = sentence
+        .trim_end()
+        .trim_end_matches('?')
+        .rsplit_once(',')
+        .is_some_and(|(_, tag)| {
+            matches!(
+                words(tag).join(" ").as_str(),
+                "right"
+                    | "yes"
+                    | "no"
+                    | "correct"
+                    | "yeah"
+                    | "isn't it"
+                    | "is it"
+                    | "don't you"
+                    | "ok"
+                    | "okay"
+            )
+        });
+    tagged && ws.len() > 2
+}
+
+/// Words that name no thing of their own besides numbers: fillers.
+const FILLERS: &[&str] = &[
+    "hundred",
+    "thousand",
+    "gig",
+    "gigs",
+    "a",
+    "an",
+    "or",
+    "and",
+    "so",
+    "like",
+    "maybe",
+    "whatever",
+    "anything",
+    "something",
+    "you've",
+    "you",
+    "have",
+    "got",
+    "ve",
+    "is",
+    "it",
+    "that",
+    "then",
+    "more",
+    "less",
+    "even",
+    "up",
+    "to",
+];
+
+/// A question that only spells out the one before it ("Do you sell anything faster
+/// than a gig? Two, five, whatever you've got?"): numbers and fillers, no request of
+/// its own.
+pub(super) fn spells_out(sentence: &str) -> bool {
+    use crate::number_words::{ones_value, tens_digit};
+    let ws = words(sentence);
+    !ws.is_empty()
+        && ws.iter().all(|w| {
+            FILLERS.contains(&w.as_str())
+                || ones_value(w).is_some()
+                || tens_digit(w).is_some()
+                || w.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// A question whose object is only "one" ("can you text me a fresh one?", "send
+/// another one?") or a short "…is it?": what it asks for is named before it.
+pub(super) fn points_back(question: &str) -> bool {
+    let ws = words(question);
+    // "I got a past-due notice this morning. How much is it, and can you text me that
+    // bill?": a short question about "it" asks about what was just told.
+    let first = question.split(',').next().map(words).unwrap_or_default();
+    if first.len() <= 5
+        && first
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "it" | "that" | "this"))
+    {
+        return true;
+    }
+    ws.windows(2).any(|w| {
+        w[1] == "one"
+            && matches!(
+                w[0].as_str(),
+                "fresh" | "new" | "another" | "different" | "second"
+            )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_of_numbers_only_spells_out_the_one_before() {
+        assert!(spells_out("Two, five, whatever you've got?"));
+        assert!(spells_out("Forty, fifty?"));
+        assert!(!spells_out("And the March bill?"));
+        assert!(!spells_out("Is something going on in Riverside?"));
+    }
+}
