@@ -81,6 +81,17 @@ fn steps_taken(text: &str) -> Vec<Step> {
             "restarted the box",
             "restarted it",
             "rebooted it",
+            // (The plug pulled and put back in other words.)
+            "yanked the",
+            "yanked its plug",
+            "pulled the plug",
+            "pulled the power",
+            "pulled its plug",
+            "unplugged it",
+            "unplugged the",
+            "plugged it back",
+            "put it back in",
+            "counted to thirty",
         ])
     {
         out.push(Step::Restart);

@@ -258,7 +258,8 @@ impl Policy {
 
     /// "They are both going to the email, yes?": a question about the step just done
     /// that names the channel it used (and asks for nothing new) is answered by its
-    /// `again` line, not routed as a new request.
+    /// `again` line, not routed as a new request; so is a short "send it there" right
+    /// after it was sent.
     pub(super) fn asks_about_channel_used(&self, t: &Turn) -> Option<Decision> {
         let before = &t.req.messages[..t.user_idx];
         // "I got the text but the link says it's expired?" reports a problem.
@@ -266,8 +267,21 @@ impl Policy {
             "expired", "expire", "expires", "work", "works", "working", "broken", "wrong", "error",
             "invalid", "never", "didn't", "doesn't", "isn't", "can't", "won't",
         ];
-        if !t.user_text.contains('?')
-            || confirm::makes_request(t.user_text)
+        // ("Fine, whichever it is, send it there" right after it was sent asks for
+        // the same step, done: its `again` line.)
+        let ws = confirm::words(t.user_text);
+        let send_it = ws.len() <= 12
+            && confirm::says_any(
+                t.user_text,
+                &[
+                    "send it there",
+                    "send it to that",
+                    "send it to it",
+                    "just send it",
+                ],
+            );
+        if !(t.user_text.contains('?') || send_it)
+            || (confirm::makes_request(t.user_text) && !send_it)
             || slots::month(t.user_text).is_some()
             || confirm::words(t.user_text)
                 .iter()
@@ -293,8 +307,12 @@ impl Policy {
             .iter()
             .find(|i| i.tool.as_deref() == Some(tool.as_str()) && i.again.is_some())?;
         let options = args::enum_options(&t.req.tools, &tool, "channel");
-        let named = slots::choose(t.user_text, &options, &intent.synonyms)?;
+        let named = slots::choose(t.user_text, &options, &intent.synonyms);
         let again = intent.again.clone()?;
-        (*named == channel).then_some(Decision::Say(again))
+        let same = match named {
+            Some(named) => *named == channel,
+            None => send_it,
+        };
+        same.then_some(Decision::Say(again))
     }
 }

@@ -45,6 +45,17 @@ const ELSEWHERE: &[&str] = &[
     "instead of the card",
     "instead of putting it on the card",
     "not on the card",
+    // A credit on a later bill instead.
+    "off the next bill",
+    "off my next bill",
+    "off next month",
+    "bill instead",
+    "knock it off",
+    "take it off the",
+    "as a credit",
+    "account credit",
+    "credit it to",
+    "keep it and",
 ];
 
 /// Phrases that ask whether a refund covers only the extra payment, or more.
@@ -77,7 +88,7 @@ const TIMING_OPENING: &str = "It takes effect ";
 const PRICE_OPENING: &str = "It would replace what you pay now: ";
 const SCOPE_OPENING: &str = "Just the extra one: ";
 const DESTINATION_ANSWER: &str =
-    "A refund can only go back to the card that was charged; I can't send it anywhere else.";
+    "A refund can only go back to the card that was charged; I can't send it anywhere else or take it off a later bill.";
 
 /// Whether `said` (ours) answered a question about the offer and asked its question
 /// again: the offer is still the open question.
