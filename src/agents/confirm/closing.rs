@@ -265,6 +265,22 @@ pub fn ends_with_farewell(text: &str) -> bool {
     if misheard_bye(text) {
         return true;
     }
+    // "…I've barrel hoops to fit before dark. Cheers.": a parting word as the last
+    // sentence of its own, after something else.
+    let sentences: Vec<&str> = text
+        .split(['.', '!', ';'])
+        .filter(|c| !words(c).is_empty())
+        .collect();
+    if sentences.len() > 1
+        && sentences.last().is_some_and(|c| {
+            matches!(
+                words(c).join(" ").as_str(),
+                "cheers" | "cheers then" | "cheers now" | "ta ra" | "tara" | "ta-ra" | "cheerio"
+            )
+        })
+    {
+        return true;
+    }
     // Drop parting pleasantries after the goodbye ("…, bye, and hey, have a good one",
     // "see ya, and cheers for explaining"); at least one clause stays.
     let mut clauses: Vec<&str> = text

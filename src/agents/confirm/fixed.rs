@@ -41,7 +41,8 @@ const FIXED: &[&str] = &[
 
 /// A state that is fine, when said with a word of change.
 const WORKING: &[&str] = &[
-    "works", "working", "fast", "faster", "fine", "green", "normal",
+    "works", "working", "fast", "faster", "fine", "green", "normal", "flying", "quick", "quicker",
+    "zipping", "snappy",
 ];
 
 /// Words of change: the state is new.

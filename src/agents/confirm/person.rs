@@ -96,7 +96,18 @@ pub fn asks_for_person(text: &str) -> bool {
                 " can i get a ",
                 " could i get a ",
             ]);
-        ((real || strong) && ask) || (plain && talk)
+        // "Then I want a person who can sort that, please."
+        let wants_one = any(&[
+            " want a person ",
+            " need a person ",
+            " want a human ",
+            " need a human ",
+            " like a person ",
+            " get a person ",
+            " a person who can ",
+            " a human who can ",
+        ]);
+        ((real || strong) && ask) || (plain && talk) || wants_one
     })
 }
 

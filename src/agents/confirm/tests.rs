@@ -36,6 +36,10 @@ fn a_hold_while_the_caller_checks_keeps_the_question_open() {
         "One to three. Okay, so if I start it at ten, no, it won't be done by one. Fine. That's all I needed, thanks, bye."
     ));
     assert!(ends_with_farewell("Got it, that's it. Later."));
+    assert!(ends_with_farewell(
+        "Grand job. I'll let you go, I've barrel hoops to fit before dark. Cheers."
+    ));
+    assert!(!ends_with_farewell("Cheers."));
     for t in [
         "hang on, no, don't do that",
         "okay yeah, I checked, go ahead",
@@ -81,6 +85,7 @@ fn person_requests() {
         "Get me a supervisor.",
         "I want to talk to a real person",
         "Just put me through to an operator",
+        "Then I want a person who can sort that, please.",
     ] {
         assert!(asks_for_person(t), "{t}");
     }

@@ -18,7 +18,9 @@ pub fn choose<'a>(
     // right after a negation ("text, not email"; a bare "no" is a correction, not a
     // negation: "no, email"): the last choice stated wins, so a
     // correction ("email it… actually no, text it") takes effect.
-    let last_mention = |w: &str| -> Option<usize> {
+    // (Compared by where the mention ends, then by its length: "five hundred megabits"
+    // outranks the "hundred megabits" inside it.)
+    let last_mention = |w: &str| -> Option<(usize, usize)> {
         let target: Vec<String> = words(w);
         if target.is_empty() || target.len() > ws.len() {
             return None;
@@ -42,14 +44,17 @@ pub fn choose<'a>(
                     "my" | "our" | "her" | "his" | "your" | "the"
                 )
         };
-        (0..=ws.len() - target.len()).rev().find(|&i| {
-            ws[i..i + target.len()]
-                .iter()
-                .zip(&target)
-                .all(|(w, t)| same(w, t))
-                && !negated_before(&ws, i, &starts)
-                && !their_things(i)
-        })
+        (0..=ws.len() - target.len())
+            .rev()
+            .find(|&i| {
+                ws[i..i + target.len()]
+                    .iter()
+                    .zip(&target)
+                    .all(|(w, t)| same(w, t))
+                    && !negated_before(&ws, i, &starts)
+                    && !their_things(i)
+            })
+            .map(|i| (i + target.len(), target.len()))
     };
     options
         .iter()
@@ -297,6 +302,22 @@ mod tests {
             .map(String::as_str),
             Some("email")
         );
+    }
+
+    #[test]
+    fn a_longer_name_outranks_the_shorter_one_inside_it() {
+        let opts = vec!["basic".to_string(), "plus".to_string()];
+        let syn: std::collections::BTreeMap<String, Vec<String>> = [
+            ("basic".to_string(), vec!["hundred meg".to_string()]),
+            ("plus".to_string(), vec!["five hundred meg".to_string()]),
+        ]
+        .into();
+        let pick = |t: &str| choose(t, &opts, &syn).map(String::as_str);
+        assert_eq!(
+            pick("move me up to the five hundred meg plan"),
+            Some("plus")
+        );
+        assert_eq!(pick("take me down to the hundred meg plan"), Some("basic"));
     }
 
     #[test]

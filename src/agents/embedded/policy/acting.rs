@@ -7,6 +7,9 @@
 
 use super::*;
 
+/// The question closing a customer's price answer for one plan: a yes takes that plan.
+pub(super) const SWITCH_TO_IT: &str = "Would you like to switch to it?";
+
 impl Policy {
     /// Does what an intent of this agent says: call its tool or reply.
     pub(super) fn act(&self, t: &Turn, intent: &IntentSpec, result: Option<&Value>) -> Decision {
@@ -80,8 +83,11 @@ impl Policy {
     }
 
     /// A reply listing the options of the intent a yes leads to (`accept`), narrowed
-    /// for a caller with no account here (a prospect) to the one option they name:
-    /// "Plus is 59.99 with 500 megabits. Anything else I can help with?"
+    /// to the one option the caller names: "Plus is 59.99 with 500 megabits. Anything
+    /// else I can help with?" for a caller with no account here (a prospect); for a
+    /// customer, against what they pay now and offered ("…, instead of 39.99 now.
+    /// Would you like to switch to it?", [`SWITCH_TO_IT`]). Not for the plan they are
+    /// on.
     fn one_option_of_list(&self, t: &Turn, intent: &IntentSpec, text: &str) -> Option<String> {
         let name = intent.accept.as_deref()?;
         let target = t.spec.intents.iter().find(|i| i.name == name)?;
@@ -89,15 +95,19 @@ impl Policy {
         if named != 1 {
             return None;
         }
-        // (A customer's price question about one plan is quoted against their own
-        // plan by the intent the list leads to.)
+        let said_of = super::options::option_in(text, &option)?;
         let prospect =
             identity::not_on_file(&t.req.messages) || args::number_withheld(&t.req.messages);
-        if !prospect {
+        if prospect {
+            return Some(format!("{said_of}. Anything else I can help with?"));
+        }
+        let (code, _, now) = super::plan_direction::current_plan(&t.req.messages)?;
+        if code == option || !target.args.contains_key("plan") {
             return None;
         }
-        let said_of = super::options::option_in(text, &option)?;
-        Some(format!("{said_of}. Anything else I can help with?"))
+        // (The list gives prices without a dollar sign; so does this.)
+        let now = now.trim_start_matches('$');
+        Some(format!("{said_of}, instead of {now} now. {SWITCH_TO_IT}"))
     }
 
     /// Fills a tool's arguments from the mapping; `Err` names a value the caller has not given.

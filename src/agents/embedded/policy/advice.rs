@@ -147,11 +147,49 @@ fn steps_taken(text: &str) -> Vec<Step> {
         "on ethernet",
         "wired in",
         "plugged straight into",
-    ]) || cable_damaged(&ws)
+    ]) || cables_handled(&ws)
+        || cable_damaged(&ws)
     {
         out.push(Step::Cables);
     }
     out
+}
+
+/// "I've pushed every cable in firmly at both ends", "jiggled the wires": a verb of
+/// checking or seating within a few words before the cables.
+fn cables_handled(ws: &[String]) -> bool {
+    const VERBS: &[&str] = &[
+        "checked",
+        "pushed",
+        "reseated",
+        "replugged",
+        "reconnected",
+        "wiggled",
+        "jiggled",
+        "tightened",
+        "pressed",
+        "clicked",
+        "seated",
+        "swapped",
+        "changed",
+        "tested",
+    ];
+    const CABLES: &[&str] = &[
+        "cable",
+        "cables",
+        "cabling",
+        "wire",
+        "wires",
+        "connector",
+        "connectors",
+        "leads",
+    ];
+    ws.iter().enumerate().any(|(i, w)| {
+        VERBS.contains(&w.as_str())
+            && ws[i + 1..(i + 5).min(ws.len())]
+                .iter()
+                .any(|c| CABLES.contains(&c.as_str()))
+    })
 }
 
 /// "He drilled right into that thin white cable… you can see the glass thread": a

@@ -69,9 +69,14 @@ impl Policy {
                 .collect();
             let figures_checked = !questions.is_empty() && {
                 let spoken = spoken_so_far(&t.req.messages[..t.user_idx]);
-                questions
-                    .iter()
-                    .all(|q| !confirm::makes_request(q) && slots::amounts_match(q, &spoken))
+                // ("And tonight it'll drop between one and three, yes?" checks the
+                // hours we gave, with a tag.)
+                questions.iter().all(|q| {
+                    !confirm::makes_request(q)
+                        && (slots::amounts_match(q, &spoken)
+                            || (super::question_shapes::tag_question(q)
+                                && slots::numbers_match(q, &spoken)))
+                })
             };
             let asks_new = !figures_checked
                 && questions.iter().any(|q| {
@@ -453,12 +458,15 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     })?
 }
 
-/// Our latest line before the caller's turn, if any.
+/// Our latest line before the caller's turn, if any (the runtime's own prompts on a
+/// silent or unclear line — "Are you still there?" — looked past).
 fn previous_line(messages: &[ChatMessage]) -> Option<&str> {
     messages.iter().rev().find_map(|m| match m {
         ChatMessage::Assistant {
             content: Some(c), ..
-        } if !c.trim().is_empty() => Some(c.as_str()),
+        } if !c.trim().is_empty() && !super::history::is_runtime_prompt(c.trim()) => {
+            Some(c.as_str())
+        }
         _ => None,
     })
 }

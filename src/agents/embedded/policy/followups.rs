@@ -126,6 +126,11 @@ impl Policy {
                     }
                     (None, None) => {
                         (i.tool.is_none() && i.replies.iter().any(|r| r.text() == said))
+                            // Its list narrowed to the one option asked about.
+                            || (i.tool.is_none()
+                                && narrowed_option(said).is_some_and(|o| {
+                                    i.replies.iter().any(|r| option_in(r.text(), &o).is_some())
+                                }))
                             // Answered from what was known without a call (the calling
                             // line's plan): its closing question was asked.
                             || (i.tool.is_some() && asks_its_question(i, said))
@@ -209,6 +214,14 @@ impl Policy {
         }
         let owner = target.route.as_deref().unwrap_or(agent);
         if owner == t.req.agent {
+            // "Go on then, put me on that one" after the one plan we priced: that plan.
+            if let Some(option) = narrowed_option(said).filter(|_| !names_option) {
+                let focus = Turn {
+                    user_text: &option,
+                    ..*t
+                };
+                return Some(self.act(&focus, target, None));
+            }
             return Some(self.act(t, target, None));
         }
         has_tool(&t.req.tools, &transfer(owner)).then(|| {
@@ -464,4 +477,14 @@ fn ends_with_question_of(replies: &[crate::agents::embedded::spec::Reply], said:
     replies
         .iter()
         .any(|r| super::side_question::asked_in(r, said).is_some())
+}
+
+/// The option our line priced alone and offered ("Plus is 59.99 with 500 megabits,
+/// instead of 39.99 now. Would you like to switch to it?" → "plus").
+fn narrowed_option(said: &str) -> Option<String> {
+    said.trim_end()
+        .ends_with(super::acting::SWITCH_TO_IT)
+        .then(|| said.split_whitespace().next())
+        .flatten()
+        .map(str::to_lowercase)
 }

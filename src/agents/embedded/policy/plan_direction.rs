@@ -49,6 +49,11 @@ const NEXT_UP: &[&str] = &[
     "one tier up",
     "next level up",
     "a step up",
+    "up a rung",
+    "a rung up",
+    "one rung up",
+    "up a notch",
+    "up a level",
 ];
 const NEXT_DOWN: &[&str] = &[
     "next plan down",
@@ -57,6 +62,11 @@ const NEXT_DOWN: &[&str] = &[
     "one tier down",
     "next tier down",
     "a step down",
+    "down a rung",
+    "a rung down",
+    "one rung down",
+    "down a notch",
+    "down a level",
 ];
 
 /// A plan named by its step from the one just quoted ("eighty-nine ninety-nine? No,
@@ -145,7 +155,7 @@ pub(super) fn current_price(messages: &[ChatMessage]) -> Option<String> {
 
 /// The caller's current plan (code, name, monthly price): the plan of a change made in
 /// the call, else the latest `lookup_customer` result, else the billing record.
-fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {
+pub(super) fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {
     let changed = messages.iter().rev().find_map(|m| match m {
         ChatMessage::Tool { content, .. } => {
             let r: Value = serde_json::from_str(content).ok()?;

@@ -99,6 +99,39 @@ pub fn amounts_match(question: &str, said: &str) -> bool {
         })
 }
 
+/// Every whole number of 1–99 in `text`, in digits ("1 to 3 am") or words ("between
+/// one and three"), in order: the hours and counts a caller checks back.
+pub fn small_numbers(text: &str) -> Vec<u32> {
+    let ws = words(text);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ws.len() {
+        if let Ok(n) = ws[i].parse::<u32>() {
+            if (1..100).contains(&n) {
+                out.push(n);
+            }
+            i += 1;
+            continue;
+        }
+        match spoken_number(&ws, i) {
+            Some((n, used)) => {
+                out.push(n);
+                i += used;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// Whether `question` names numbers and every one is among those `said` holds ("and
+/// tonight it'll drop between one and three, yes?" after "from 1 to 3 am").
+pub fn numbers_match(question: &str, said: &str) -> bool {
+    let asked = small_numbers(question);
+    let known = small_numbers(said);
+    !asked.is_empty() && asked.iter().all(|a| known.contains(a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +149,17 @@ mod tests {
         assert_eq!(amounts("eighty nine ninety nine"), vec![8999]);
         assert!(amounts("one business day, two things, ticket 2").is_empty());
         assert!(amounts("valid for 30 minutes").is_empty());
+    }
+
+    #[test]
+    fn hours_checked_back_match_the_ones_we_gave() {
+        let said = "There's planned maintenance in Austin: tonight from 1 to 3 am.";
+        assert!(numbers_match(
+            "And tonight it'll drop between one and three, yes?",
+            said
+        ));
+        assert!(!numbers_match("Between two and four, yes?", said));
+        assert!(!numbers_match("Tonight, yes?", said));
     }
 
     #[test]

@@ -151,9 +151,25 @@ pub fn phone(text: &str) -> Option<String> {
                         )
                     }))
         };
+        // (Or a sentence that names the digit it fixes: "sorry, that final digit's a
+        // five, zero zero zero five".)
+        let names_digit = |sentence: &str| {
+            crate::agents::confirm::says_any(
+                sentence,
+                &[
+                    "digit",
+                    "digit's",
+                    "digits",
+                    "last four",
+                    "last one",
+                    "ends in",
+                    "ending in",
+                ],
+            )
+        };
         let tail = part
             .split_inclusive(['.', '!', '?'])
-            .find(|sentence| opens_with_digits(sentence))
+            .find(|sentence| opens_with_digits(sentence) || names_digit(sentence))
             .and_then(|sentence| {
                 sentence
                     .split(',')
@@ -312,6 +328,9 @@ mod tests {
         let t = "yeah the home number on it is five five five, one two three, zero zero zero two. and zip is 92501";
         assert_eq!(phone(t), Some("5551230002".into()));
         assert_eq!(zip(t), Some("92501".into()));
+        let t = "It's five five five, one two three, zero zero zero three, no, sorry, that final digit's a five, zero zero zero five. ZIP seven three three zero one.";
+        assert_eq!(phone(t), Some("5551230005".into()));
+        assert_eq!(zip(t), Some("73301".into()));
         let t = "oh, uh, the phone on the account is 555 123 0004 and the zip code is 02110";
         assert_eq!(phone(t), Some("5551230004".into()));
         assert_eq!(zip(t), Some("02110".into()));
