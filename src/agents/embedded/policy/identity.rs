@@ -185,8 +185,23 @@ impl Policy {
                     .filter(|z| !tried(z) || same_zip)
             })
         });
-        // Another number than the caller's own is only ever checked with its ZIP.
+        // Another number than the caller's own is only ever checked with its ZIP,
+        // asked by the agent the request is for ("…my mother's bill, when is it due?
+        // Her number is…": billing asks).
         if phone_now.is_some() && zip_now.is_none() {
+            let routing = self.route_turn(embedder, t.user_text)?;
+            let elsewhere = routing.owner.as_deref().is_some_and(|o| {
+                o != t.req.agent
+                    && o != super::ANY
+                    && o != super::HUMAN
+                    && has_tool(&t.req.tools, &super::transfer(o))
+            });
+            // (Not when the caller says the ZIP comes next — "…and I'll type the
+            // ZIP": it is asked for here, where the keys will land.)
+            let zip_coming = confirm::says_any(t.user_text, &["zip", "zip code", "postcode"]);
+            if elsewhere && !arrival && !zip_coming {
+                return Ok(None);
+            }
             return Ok(Some(Decision::Say(ASK_ZIP.into())));
         }
         // The ZIP we asked for, for a number given before.
