@@ -280,8 +280,8 @@ impl Policy {
                     "just send it",
                 ],
             );
-        if !(t.user_text.contains('?') || send_it)
-            || (confirm::makes_request(t.user_text) && !send_it)
+        let asks = t.user_text.contains('?') && !confirm::makes_request(t.user_text);
+        if !(asks || send_it)
             || slots::month(t.user_text).is_some()
             || confirm::words(t.user_text)
                 .iter()

@@ -445,17 +445,9 @@ impl Policy {
 /// The arguments of the latest tool call in `messages` (handoffs aside) when it was a
 /// successful call of `tool`.
 fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
-    messages.iter().rev().find_map(|m| match m {
-        ChatMessage::Tool {
-            tool_call_id,
-            content,
-        } => {
-            let (name, args) = find_call(messages, tool_call_id)?;
-            (!name.starts_with("transfer_to_"))
-                .then(|| (name == tool && !is_error(content)).then_some(args))
-        }
-        _ => None,
-    })?
+    let (name, args, content) = super::history::results_newest_first(messages)
+        .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
+    (name == tool && !is_error(content)).then_some(args)
 }
 
 /// Our latest line before the caller's turn, if any (the runtime's own prompts on a

@@ -123,6 +123,23 @@ pub(super) fn find_call(messages: &[ChatMessage], id: &str) -> Option<(String, S
     })
 }
 
+/// The tool results in `messages`, newest first, each with its call's name and
+/// arguments: `(name, arguments, content)`.
+pub(super) fn results_newest_first(
+    messages: &[ChatMessage],
+) -> impl Iterator<Item = (String, String, &str)> {
+    messages.iter().rev().filter_map(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } => {
+            let (name, args) = find_call(messages, tool_call_id)?;
+            Some((name, args, content.as_str()))
+        }
+        _ => None,
+    })
+}
+
 pub(super) fn has_tool(tools: &[ToolSpec], name: &str) -> bool {
     tools.iter().any(|t| t.name == name)
 }

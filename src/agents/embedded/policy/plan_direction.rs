@@ -127,25 +127,13 @@ pub(super) fn relative_plan<'a>(
 /// The plan of the latest `change_plan` result when it still waits for the caller's
 /// yes (`needs_confirmation`).
 fn quoted_plan(messages: &[ChatMessage]) -> Option<String> {
-    messages.iter().rev().find_map(|m| match m {
-        ChatMessage::Tool {
-            tool_call_id,
-            content,
-        } => {
-            let (name, args) = find_call(messages, tool_call_id)?;
-            if name != "change_plan" {
-                return None;
-            }
-            let result: Value = serde_json::from_str(content).ok()?;
-            let args: Value = serde_json::from_str(&args).ok()?;
-            Some(
-                (result["status"] == "needs_confirmation")
-                    .then(|| args["plan"].as_str().map(str::to_string))
-                    .flatten(),
-            )
-        }
-        _ => None,
-    })?
+    let (_, args, content) = super::history::results_newest_first(messages)
+        .find(|(name, _, _)| name == "change_plan")?;
+    let result: Value = serde_json::from_str(content).ok()?;
+    let args: Value = serde_json::from_str(&args).ok()?;
+    (result["status"] == "needs_confirmation")
+        .then(|| args["plan"].as_str().map(str::to_string))
+        .flatten()
 }
 
 /// What the caller pays a month now ("$59.99"), when known.
