@@ -271,7 +271,15 @@ pub fn ends_with_farewell(text: &str) -> bool {
         .split(['.', '!', ';'])
         .filter(|c| !words(c).is_empty())
         .collect();
+    // (Not after a bare "Okay." or "Yes.": "Okay. Cheers." is thanks for what we
+    // offered.)
+    let before_words: usize = sentences
+        .iter()
+        .take(sentences.len().saturating_sub(1))
+        .map(|c| words(c).len())
+        .sum();
     if sentences.len() > 1
+        && before_words >= 4
         && sentences.last().is_some_and(|c| {
             matches!(
                 words(c).join(" ").as_str(),

@@ -107,7 +107,20 @@ pub fn asks_for_person(text: &str) -> bool {
             " a person who can ",
             " a human who can ",
         ]);
-        ((real || strong) && ask) || (plain && talk) || wants_one
+        // (Not a visit: "do I need a person to come out?", "send a person who can fix
+        // the cable".)
+        let visit = any(&[
+            " come out ",
+            " come round ",
+            " come over ",
+            " send ",
+            " technician ",
+            " visit ",
+            " fix ",
+            " look at ",
+            " out to ",
+        ]);
+        ((real || strong) && ask) || (plain && talk) || (wants_one && !visit)
     })
 }
 

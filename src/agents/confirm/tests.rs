@@ -40,6 +40,7 @@ fn a_hold_while_the_caller_checks_keeps_the_question_open() {
         "Grand job. I'll let you go, I've barrel hoops to fit before dark. Cheers."
     ));
     assert!(!ends_with_farewell("Cheers."));
+    assert!(!ends_with_farewell("Okay. Cheers."));
     for t in [
         "hang on, no, don't do that",
         "okay yeah, I checked, go ahead",
@@ -90,6 +91,8 @@ fn person_requests() {
         assert!(asks_for_person(t), "{t}");
     }
     for t in [
+        "Do I need a person to come out, or does it sort itself?",
+        "Will you send a person who can fix the cable?",
         "I don't need a person, just reset my password",
         "my person on the account is my wife",
         "I was charged twice",

@@ -271,6 +271,9 @@ impl Policy {
         // the same step, done: its `again` line.)
         let ws = confirm::words(t.user_text);
         let send_it = ws.len() <= 12
+            && !ws
+                .iter()
+                .any(|w| matches!(w.as_str(), "again" | "nothing" | "not" | "never"))
             && confirm::says_any(
                 t.user_text,
                 &[

@@ -75,7 +75,8 @@ impl Policy {
                     !confirm::makes_request(q)
                         && (slots::amounts_match(q, &spoken)
                             || (super::question_shapes::tag_question(q)
-                                && slots::numbers_match(q, &spoken)))
+                                && last_line_with_numbers(&t.req.messages[..t.user_idx])
+                                    .is_some_and(|l| slots::numbers_match(q, l))))
                 })
             };
             let asks_new = !figures_checked
@@ -448,6 +449,17 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     let (name, args, content) = super::history::results_newest_first(messages)
         .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
     (name == tool && !is_error(content)).then_some(args)
+}
+
+/// Our latest line that gave numbers ("…tonight from 1 to 3 am."): what a caller's
+/// check of hours or counts refers to.
+fn last_line_with_numbers(messages: &[ChatMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        ChatMessage::Assistant {
+            content: Some(c), ..
+        } if !slots::small_numbers(c).is_empty() => Some(c.as_str()),
+        _ => None,
+    })
 }
 
 /// Our latest line before the caller's turn, if any (the runtime's own prompts on a

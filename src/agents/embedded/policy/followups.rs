@@ -203,7 +203,14 @@ impl Policy {
             && (only_asking || super::identity::not_on_file(&t.req.messages))
         {
             let said_of = named.as_deref().and_then(|o| option_in(said, o))?;
-            let against = super::plan_direction::current_price(&t.req.messages)
+            let current = super::plan_direction::current_plan(&t.req.messages);
+            if current.as_ref().map(|c| &c.0) == named.as_ref() {
+                return Some(Decision::Say(format!(
+                    "{said_of}; that's the plan you're on now. Anything else I can help with?"
+                )));
+            }
+            let against = current
+                .map(|(_, _, monthly)| monthly)
                 .filter(|_| target.args.contains_key("plan"))
                 // (The list gives prices without a dollar sign; so does this.)
                 .map(|now| format!(", instead of {} now", now.trim_start_matches('$')))

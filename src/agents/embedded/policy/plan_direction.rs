@@ -136,11 +136,6 @@ fn quoted_plan(messages: &[ChatMessage]) -> Option<String> {
         .flatten()
 }
 
-/// What the caller pays a month now ("$59.99"), when known.
-pub(super) fn current_price(messages: &[ChatMessage]) -> Option<String> {
-    current_plan(messages).map(|(_, _, monthly)| monthly)
-}
-
 /// The caller's current plan (code, name, monthly price): the plan of a change made in
 /// the call, else the latest `lookup_customer` result, else the billing record.
 pub(super) fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, String)> {

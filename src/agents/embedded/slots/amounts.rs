@@ -81,13 +81,15 @@ pub fn amounts(text: &str) -> Vec<u32> {
 pub fn amounts_match(question: &str, said: &str) -> bool {
     let asked = amounts(question);
     let mut known = amounts(said);
-    // ("…that's thirty on top of what I pay now, right?" after $89.99 against $59.99:
-    // the difference of two figures we gave is checked too.)
-    let given = known.clone();
-    for (i, a) in given.iter().enumerate() {
-        for b in &given[i + 1..] {
-            if a != b {
-                known.push(a.abs_diff(*b));
+    // ("…that's thirty on top of what I pay now, right?" after "$89.99 … instead of
+    // $59.99": the difference of two figures we gave in one sentence is checked too.)
+    for sentence in said.split_inclusive(['!', '?']).flat_map(|s| s.split(". ")) {
+        let given = amounts(sentence);
+        for (i, a) in given.iter().enumerate() {
+            for b in &given[i + 1..] {
+                if a != b {
+                    known.push(a.abs_diff(*b));
+                }
             }
         }
     }
@@ -180,5 +182,8 @@ mod tests {
             "So that's twenty-five more than now, right?",
             said
         ));
+        // Not a difference of figures said apart.
+        let apart = "Your latest bill is $39.99. Plus is $59.99 a month.";
+        assert!(!amounts_match("So I'm paying twenty now, right?", apart));
     }
 }

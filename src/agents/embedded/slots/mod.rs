@@ -167,13 +167,22 @@ pub fn phone(text: &str) -> Option<String> {
                 ],
             )
         };
+        // (A sentence that names the digit takes its last run: "the last four digits
+        // are zero zero zero five" fixes 0005, not 4.)
         let tail = part
             .split_inclusive(['.', '!', '?'])
             .find(|sentence| opens_with_digits(sentence) || names_digit(sentence))
             .and_then(|sentence| {
-                sentence
-                    .split(',')
-                    .find_map(|g| digit_runs(g).into_iter().next())
+                if names_digit(sentence) && !opens_with_digits(sentence) {
+                    sentence
+                        .split(',')
+                        .filter_map(|g| digit_runs(g).into_iter().last())
+                        .last()
+                } else {
+                    sentence
+                        .split(',')
+                        .find_map(|g| digit_runs(g).into_iter().next())
+                }
             });
         match (whole_phone(part), &said, tail) {
             (Some(p), _, _) => said = Some(p),
@@ -331,6 +340,8 @@ mod tests {
         let t = "It's five five five, one two three, zero zero zero three, no, sorry, that final digit's a five, zero zero zero five. ZIP seven three three zero one.";
         assert_eq!(phone(t), Some("5551230005".into()));
         assert_eq!(zip(t), Some("73301".into()));
+        let t = "It's 555 123 0003, sorry, the last four digits are zero zero zero five.";
+        assert_eq!(phone(t), Some("5551230005".into()));
         let t = "oh, uh, the phone on the account is 555 123 0004 and the zip code is 02110";
         assert_eq!(phone(t), Some("5551230004".into()));
         assert_eq!(zip(t), Some("02110".into()));
