@@ -54,9 +54,7 @@ pub(super) fn known_result(t: &Turn, tool: &str, arguments: &Value) -> Option<Va
 /// last month?" after we told it): confirmed in other words, its own closing question
 /// kept (an offer stays open), never the same reply again.
 pub(super) fn record_answer_again(messages: &[ChatMessage], text: String) -> String {
-    let said = messages.iter().any(
-        |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(text.trim())),
-    );
+    let said = super::history::said_within(messages, &text);
     if !said || text.trim().is_empty() {
         return text;
     }
@@ -87,9 +85,7 @@ pub(super) fn as_said_before(messages: &[ChatMessage], text: String) -> String {
         .unwrap_or(&text)
         .trim()
         .to_string();
-    let said = messages.iter().any(
-        |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(&opening)),
-    );
+    let said = super::history::said_within(messages, &opening);
     if !said {
         return text;
     }
