@@ -188,7 +188,7 @@ impl Policy {
             // Verified by the agent before us on a keyed ZIP: the request came before.
             // (Once: the request found is read as it is, never looked behind again.)
             if let Some(asked) = look_behind
-                .then(|| identity::request_before_details(t))
+                .then(|| account_details::request_before_details(t))
                 .flatten()
             {
                 let focus = Turn {

@@ -10,6 +10,7 @@
 
 use serde_json::{json, Value};
 
+use super::account_details::{account_number, details_only, without_account_details};
 use super::{confirm, find_call, has_tool, parse_result, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
@@ -438,76 +439,4 @@ impl Policy {
 /// The calling number is known to match no account, and none was verified since.
 pub(super) fn not_on_file(messages: &[ChatMessage]) -> bool {
     identity(messages) == Identity::NotOnFile
-}
-
-/// A turn that only gives digits: keys pressed, or a number with a word or two.
-pub(super) fn details_only(text: &str) -> bool {
-    text.starts_with("(The caller pressed")
-        || confirm::words(text)
-            .iter()
-            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
-            .count()
-            < 3
-}
-
-/// The request a caller made before the turns that only gave the account's details
-/// (read without those details), when we arrive on such a turn: "please move us up to
-/// the five hundred one. His number is…" → "[keypad 02101]" → verified at triage.
-pub(super) fn request_before_details(t: &Turn) -> Option<String> {
-    // A turn about the details, asking nothing ("Sorry, there's a one on the end.
-    // Three oh three oh one.").
-    let about_details = |text: &str| {
-        details_only(text)
-            || ((slots::zip(text).is_some()
-                || slots::phone(text).is_some()
-                || slots::digit_runs(text).concat().len() >= 3
-                || mentions_details(text))
-                && !text.contains('?')
-                && !confirm::makes_request(text))
-    };
-    if !about_details(t.user_text) {
-        return None;
-    }
-    t.req.messages[..t.user_idx]
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            ChatMessage::User { content } if content.starts_with('(') => None,
-            ChatMessage::User { content } => without_account_details(content)
-                .or_else(|| (!about_details(content)).then(|| content.clone())),
-            _ => None,
-        })
-}
-
-/// Words that talk about the account's details ("the zip code, I'll type it").
-fn mentions_details(text: &str) -> bool {
-    confirm::words(text).iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "zip" | "postcode" | "keypad" | "keys" | "type" | "punch"
-        )
-    })
-}
-
-/// `text` without the sentences that give an account's number or ZIP, when enough is
-/// left to hold a request of its own.
-fn without_account_details(text: &str) -> Option<String> {
-    // (Talk about the details — "The zip code, wait, I will type it" — goes with them.)
-    let kept: String = text
-        .split_inclusive(['.', '?', '!'])
-        .filter(|s| slots::phone(s).is_none() && slots::zip(s).is_none() && !mentions_details(s))
-        .collect();
-    let asks = kept.contains('?')
-        || confirm::makes_request(&kept)
-        || confirm::words(&kept).iter().any(|w| w == "please");
-    (asks && confirm::words(&kept).len() >= 6).then(|| kept.trim().to_string())
-}
-
-/// A phone number in `text` that is not the one the caller is calling from.
-fn account_number(t: &Turn, text: &str) -> Option<String> {
-    let normal = crate::store::customers::normalize_phone;
-    let calling = super::args::caller_phone(&t.req.messages).map(|p| normal(&p));
-    slots::phone(text)
-        .filter(|p| Some(normal(p)) != calling)
-        .filter(|_| !slots::phone_is_destination(text))
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+mod account_details;
 mod acting;
 mod advice;
 mod args;
@@ -392,9 +393,7 @@ fn not_said_again(req: &ChatRequest, decision: Decision) -> Decision {
         history::sentences(b)
             .iter()
             .any(|s| confirm::words(s).len() >= 7)
-            && req.messages.iter().any(
-                |m| matches!(m, ChatMessage::Assistant { content: Some(c), .. } if c.contains(b)),
-            )
+            && history::said_within(&req.messages, b)
     });
     if !said {
         return Decision::Say(text);
