@@ -61,13 +61,21 @@ const NOT_REFUSING: &[&str] = &[
     "not bad",
 ];
 
-/// The words of `text` without the phrases of [`NOT_REFUSING`].
+/// The words of `text` without the phrases of [`NOT_REFUSING`], each found within one
+/// clause ("No. Doubt it'll help" keeps its "no").
 fn words_refusing(text: &str) -> Vec<String> {
-    let mut joined = spaced(text);
-    for idiom in NOT_REFUSING {
-        joined = joined.replace(&format!(" {idiom} "), " ");
-    }
-    joined.split_whitespace().map(str::to_string).collect()
+    text.split(['.', ',', ';', '!', '?'])
+        .flat_map(|clause| {
+            let mut joined = spaced(clause);
+            for idiom in NOT_REFUSING {
+                joined = joined.replace(&format!(" {idiom} "), " ");
+            }
+            joined
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The caller said no (or hesitated).

@@ -147,6 +147,9 @@ fn offers_taken_or_refused_clause_by_clause() {
         "Sixty? No wonder. Right, move me up to the Plus, that'll cover it."
     ));
     assert!(!is_negative("No doubt. Put me on the Pro."));
+    // ...but only within one clause: "No. Doubt it'd help." keeps its "no".
+    assert!(is_negative("No. Doubt it'd help anyway."));
+    assert!(is_negative("No, wonder if I should wait."));
     // A "no" taken back by a later plain go-ahead is the caller's last word.
     let taken_back = "Oh. Yah, no, that's fair, the one's my actual bill. Okay, just the extra one then, go ahead.";
     assert!(!refuses(taken_back) && accepts(taken_back));

@@ -95,6 +95,10 @@ const ABOVE_IT: &[&str] = &[
     "one notch up",
 ];
 
+/// Words that turn a step down in its clause ("not the one below it", "I don't want
+/// the one above"); a bare "no" is a correction ("no, the one below it").
+const NEGATIONS: &[&str] = &["not", "don't", "dont", "never", "won't", "wont"];
+
 /// The plan one step up or down from the caller's current plan, or from the plan just
 /// quoted when `text` points at it ("the one below it"), when `text` names it that
 /// way; `plans` are the tool's options, cheapest first.
@@ -103,8 +107,18 @@ pub(super) fn relative_plan<'a>(
     plans: &'a [String],
     messages: &[ChatMessage],
 ) -> Option<&'a String> {
-    let ws = confirm::words(text);
-    let says = |ps: &[&str]| ps.iter().any(|p| super::focus::phrase_in(&ws, p));
+    // Clause by clause, past a negated one: "not the one below it, I'll keep the Pro"
+    // names no step.
+    let clauses: Vec<Vec<String>> = text
+        .split(['.', '!', '?', ',', ';'])
+        .map(confirm::words)
+        .filter(|ws| !ws.iter().any(|w| NEGATIONS.contains(&w.as_str())))
+        .collect();
+    let says = |ps: &[&str]| {
+        clauses
+            .iter()
+            .any(|ws| ps.iter().any(|p| super::focus::phrase_in(ws, p)))
+    };
     let (step, from): (isize, Option<String>) = if says(BELOW_IT) {
         (-1, quoted_plan(messages))
     } else if says(ABOVE_IT) {

@@ -137,6 +137,22 @@ async fn a_plan_named_by_its_step_from_the_quote_is_quoted_instead() {
 }
 
 #[tokio::test]
+async fn a_step_turned_down_names_no_plan() {
+    let mut m = quoted_pro();
+    m.push(user("Not the one below it, no. The Pro is fine, go ahead."));
+    let out = run(req("billing", m)).await;
+    assert_eq!(
+        out.call,
+        Some((
+            "change_plan".to_string(),
+            json!({"plan": "pro", "confirmed": true})
+        )),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
 async fn a_check_of_the_quoted_figures_is_confirmed_with_the_yes() {
     let mut m = quoted_pro();
     m.push(user(
