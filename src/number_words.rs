@@ -31,6 +31,50 @@ pub const TENS: [&str; 10] = [
     "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
 
+/// "first" … "nineteenth" (index = value; 0 has none).
+pub const ORDINAL_ONES: [&str; 20] = [
+    "",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+];
+
+/// The value of an ordinal word for 1–19, or of a round tens ordinal ("twelfth" →
+/// 12, "twentieth" → 20), or of a day written in digits ("12th", "1st", "22nd").
+pub fn ordinal_value(word: &str) -> Option<u32> {
+    if let Some(p) = ORDINAL_ONES
+        .iter()
+        .position(|w| !w.is_empty() && *w == word)
+    {
+        return Some(p as u32);
+    }
+    if let Some(t) = word.strip_suffix("ieth").map(|w| format!("{w}y")) {
+        return tens_digit(&t).map(|d| d * 10);
+    }
+    let digits = ["st", "nd", "rd", "th"]
+        .iter()
+        .find_map(|s| word.strip_suffix(s))?;
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
 /// The value of a word for 0–19 ("seven" → 7, "twelve" → 12).
 pub fn ones_value(word: &str) -> Option<u32> {
     ONES.iter().position(|w| *w == word).map(|p| p as u32)
@@ -55,5 +99,12 @@ mod tests {
         assert_eq!(tens_digit("seventy"), Some(7));
         assert_eq!(tens_digit(""), None);
         assert_eq!(tens_digit("ten"), None);
+        assert_eq!(ordinal_value("twelfth"), Some(12));
+        assert_eq!(ordinal_value("first"), Some(1));
+        assert_eq!(ordinal_value("thirtieth"), Some(30));
+        assert_eq!(ordinal_value("12th"), Some(12));
+        assert_eq!(ordinal_value("22nd"), Some(22));
+        assert_eq!(ordinal_value("month"), None);
+        assert_eq!(ordinal_value("th"), None);
     }
 }

@@ -36,6 +36,10 @@ pub(crate) struct StepOutput {
     /// sentence goes too ("…restart your phone;" dropped leaves no "that fixes most
     /// crashes." behind).
     pub dropping_rest: bool,
+    /// A piece that ended at a clause boundary was kept: the rest of its sentence is
+    /// kept too, said before or not ("Yes, as I said, there's a known problem in
+    /// Riverside: fiber cut near Magnolia Ave;" keeps "speeds reduced, … by 6 pm.").
+    pub keeping_rest: bool,
 }
 
 impl StepOutput {
@@ -87,7 +91,8 @@ impl Emitter<'_> {
         let ends_sentence = text
             .trim_end_matches(['"', '\'', '”', '’', ')'])
             .ends_with(['.', '!', '?', '…']);
-        let repeated = repeat_key(&text).is_some_and(|key| self.said.contains(&key));
+        let repeated =
+            !out.keeping_rest && repeat_key(&text).is_some_and(|key| self.said.contains(&key));
         if repeated || out.dropping_rest {
             tracing::debug!(agent = self.agent, sentence = %text, "guard dropped a repeated sentence");
             out.guard.push(self.record("repeated_reply", &text, None));
@@ -95,6 +100,7 @@ impl Emitter<'_> {
             out.dropping_rest = !ends_sentence;
             return;
         }
+        out.keeping_rest = !ends_sentence;
         if out.first_sentence_at.is_none() {
             out.first_sentence_at = Some(Instant::now());
         }

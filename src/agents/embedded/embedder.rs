@@ -120,6 +120,21 @@ impl Embedder {
 }
 
 impl Embedder {
+    /// Whether `word` (lower case, letters) is a whole word of the model's vocabulary,
+    /// or one with a common English ending ("trimmers", "edged"): the model's
+    /// WordPiece vocabulary is English, so other languages' words are mostly not.
+    pub fn knows_word(&self, word: &str) -> bool {
+        const ENDINGS: &[&str] = &["s", "es", "ed", "d", "er", "ers", "ing", "ly"];
+        let stem = word.split('\'').next().unwrap_or(word);
+        let vocab = |w: &str| self.tokenizer.token_to_id(w).is_some();
+        stem.is_empty()
+            || vocab(stem)
+            || ENDINGS.iter().any(|e| {
+                stem.strip_suffix(e)
+                    .is_some_and(|base| base.len() >= 3 && vocab(base))
+            })
+    }
+
     /// Embeds many sentences, padded into batches of 32 (much faster than one by one).
     pub fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());

@@ -284,6 +284,23 @@ async fn a_repeated_sentence_goes_whole_not_as_a_fragment() {
 }
 
 #[tokio::test]
+async fn a_sentence_said_again_on_purpose_keeps_its_repeated_clause() {
+    let h = Harness::new();
+    let status = "There's a known problem in Riverside: Fiber cut near Magnolia Ave; speeds reduced, crews on site, fix expected by 6 pm.";
+    h.model("triage").say("triage", status);
+    let again = "Yes, as I said, there's a known problem in Riverside: Fiber cut near Magnolia Ave; speeds reduced, crews on site, fix expected by 6 pm. Is there anything else?";
+    h.model("triage").say("triage", again);
+    let mut conv = h.start(Some(DANA));
+    h.turn(&mut conv, CallerInput::text("is riverside down?"))
+        .await;
+    let (_, e2) = h
+        .turn(&mut conv, CallerInput::text("ok, and the bill for March?"))
+        .await;
+    assert_eq!(says(&e2).join(" "), again);
+    h.assert_consumed();
+}
+
+#[tokio::test]
 async fn a_second_silent_or_unclear_spell_hears_other_words() {
     let h = Harness::new();
     h.model("triage").say("triage", "Okay, let me check that.");

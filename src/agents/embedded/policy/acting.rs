@@ -71,6 +71,7 @@ impl Policy {
                 name: tool.clone(),
                 arguments,
             },
+            Err(_) if let Some(d) = self.nothing_that_way(t, tool) => d,
             Err(_) => {
                 let ask = intent.ask.clone().unwrap_or_else(|| FALLBACK.into());
                 let again = intent.ask_again.clone().filter(|a| {

@@ -283,11 +283,9 @@ fn asked_to_choose(t: &Turn, options: &[String], synonyms: &Synonyms) -> bool {
 /// a yes accepts without naming it.
 fn offered_option<'a>(t: &Turn, options: &'a [String], synonyms: &Synonyms) -> Option<&'a String> {
     let question = super::last_question(&t.req.messages[..t.user_idx])?;
-    let last = question
-        .trim_end_matches('?')
-        .rsplit(['.', '!', '?'])
-        .next()
-        .unwrap_or(question);
+    // (Its last sentence: a stop inside "$89.99" ends none.)
+    let sentences = super::history::sentences(question);
+    let last = sentences.last().copied().unwrap_or(question);
     let mut named = options
         .iter()
         .filter(|o| slots::choose(last, std::slice::from_ref(*o), synonyms).is_some());

@@ -38,11 +38,14 @@ impl Policy {
         look_behind: bool,
     ) -> Result<Decision, ModelError> {
         if !arrival {
+            if let Some(d) = self.in_another_language(embedder, t) {
+                return Ok(d);
+            }
             if let Some(d) = self.another_area(t) {
                 return Ok(d);
             }
             if let Some(d) = self.pending(embedder, t) {
-                return Ok(d);
+                return self.then_separate_matter(embedder, t, d);
             }
             if let Some(d) = self.latest_bill_accepted(t) {
                 return Ok(d);
@@ -76,7 +79,9 @@ impl Policy {
                         && (slots::amounts_match(q, &spoken)
                             || (super::question_shapes::tag_question(q)
                                 && last_line_with_numbers(&t.req.messages[..t.user_idx])
-                                    .is_some_and(|l| slots::numbers_match(q, l))))
+                                    .is_some_and(|l| {
+                                        slots::numbers_match(q, l) && months_agree(q, l)
+                                    })))
                 })
             };
             let asks_new = !figures_checked
@@ -139,6 +144,27 @@ impl Policy {
             });
             if let Some(d) = advice.and_then(|a| self.advice_already_followed(t, a)) {
                 return Ok(d);
+            }
+            // "And that one's the bill dated January the twelfth, is it?": only a check
+            // of what we said, asking nothing new — confirmed. (Not "why is it
+            // eighty-nine ninety-nine?": a question word asks something.)
+            let only_checks = figures_checked
+                && !confirm::makes_request(t.user_text)
+                && questions.iter().all(|q| {
+                    !confirm::words(q)
+                        .iter()
+                        .any(|w| QUESTION_WORDS.contains(&w.as_str()))
+                });
+            if only_checks {
+                let more = ANYTHING_ELSE
+                    .iter()
+                    .find(|l| !said_before(&t.req.messages, l))
+                    .unwrap_or(&ANYTHING_ELSE[1]);
+                let more = more.split_once(". ").map_or(*more, |(_, q)| q);
+                return Ok(Decision::Say(format!(
+                    "{} {more}",
+                    super::pending::FIGURES_RIGHT
+                )));
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
@@ -449,6 +475,59 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     let (name, args, content) = super::history::results_newest_first(messages)
         .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
     (name == tool && !is_error(content)).then_some(args)
+}
+
+impl Policy {
+    /// Our answer to the question we had asked, then the separate matter the caller
+    /// turned to in the same turn, when another agent serves it ("…fair enough.
+    /// Separate matter, mind. The internet's been slow…"): the answer, then the
+    /// handoff.
+    fn then_separate_matter(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        answer: Decision,
+    ) -> Result<Decision, ModelError> {
+        let Decision::Say(text) = &answer else {
+            return Ok(answer);
+        };
+        let (Some(body), Some(rest)) = (
+            super::history::without_anything_else(text),
+            super::requests::separate_part(t.user_text),
+        ) else {
+            return Ok(answer);
+        };
+        let agent = t.req.agent.as_str();
+        let routing = self.pick(&self.rank_turn(embedder, &rest)?, |_| true);
+        let (Some(owner), Some(best)) = (routing.owner, routing.best) else {
+            return Ok(answer);
+        };
+        if owner == agent
+            || owner == ANY
+            || owner == HUMAN
+            || !has_tool(&t.req.tools, &transfer(&owner))
+        {
+            return Ok(answer);
+        }
+        let reason = format!(
+            "intent {} score {:.2}: a separate matter in the same turn belongs to {owner}",
+            best.intent.name, best.score
+        );
+        Ok(serving::with_prefix(
+            Some(&body),
+            self.handoff(t, &owner, "intent", reason),
+        ))
+    }
+}
+
+/// Words that ask something rather than check it.
+const QUESTION_WORDS: &[&str] = &["why", "how", "what", "when", "where", "which", "who"];
+
+/// Every month `question` names is one `said` names ("the bill dated January the
+/// twelfth, is it?" after "your January 12 invoice").
+fn months_agree(question: &str, said: &str) -> bool {
+    let named = slots::months(said);
+    slots::months(question).iter().all(|m| named.contains(m))
 }
 
 /// Our latest line that gave numbers ("…tonight from 1 to 3 am."): what a caller's

@@ -165,7 +165,7 @@ impl Policy {
         text: &str,
     ) -> Result<Vec<Scored>, ModelError> {
         // Cues and required words are looked for in everything the caller said.
-        let turn_words = words(text);
+        let turn_words = with_month_bills(words(text));
         let kept = without_ruled_out(text);
         let text = kept.as_str();
         let length = words(text).len();
@@ -246,6 +246,31 @@ impl Policy {
         }
         Ok(best.unwrap_or_default())
     }
+}
+
+/// A month's name in the possessive stands for that month's bill ("could you email
+/// me February's?" → "…february's bill"), for cues, unless a noun follows already
+/// ("February's bill", "March's charge").
+fn with_month_bills(ws: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(ws.len());
+    for (i, w) in ws.iter().enumerate() {
+        out.push(w.clone());
+        let month = w.strip_suffix("'s").is_some_and(|m| {
+            crate::calendar::MONTHS
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(m))
+        });
+        let noun_next = ws.get(i + 1).is_some_and(|n| {
+            matches!(
+                n.as_str(),
+                "bill" | "invoice" | "statement" | "charge" | "payment" | "receipt"
+            )
+        });
+        if month && !noun_next {
+            out.push("bill".into());
+        }
+    }
+    out
 }
 
 /// Whether `phrase` occurs in `turn` (words): contiguous, or with a `*` standing for up

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::options::option_in;
-use super::{args, confirm, find_call, has_tool, transfer, Decision, Policy, Turn};
+use super::{args, confirm, find_call, has_tool, parse_result, transfer, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
 use crate::agents::embedded::spec::IntentSpec;
@@ -61,10 +61,19 @@ impl Policy {
         if last != tool {
             return None;
         }
+        // (The first tool's result is there too, as `first`: "There's also a known
+        // problem in {first.region}…" beside the ticket it led to.)
+        let first_result = super::history::results_newest_first(&t.req.messages[t.user_idx..])
+            .find(|(name, _, _)| name == first)
+            .map(|(_, _, content)| parse_result(content));
+        let mut data = result.clone();
+        if let (Some(object), Some(first_result)) = (data.as_object_mut(), first_result) {
+            object.insert("first".into(), first_result);
+        }
         t.spec.intents.iter().find_map(|i| {
             let then = i.then.as_ref()?;
             (then.tool == tool && i.tool.as_deref() == Some(first.as_str()))
-                .then(|| super::choose_reply(&then.replies, result))
+                .then(|| super::choose_reply(&then.replies, &data))
                 .flatten()
         })
     }
@@ -161,7 +170,16 @@ impl Policy {
                     .map(|(option, _)| self.corrects_to_option(t, target, &option))
             })
             .unwrap_or(false);
-        if confirm::refuses(t.user_text) && !corrected {
+        // "Then I want to talk to a real person about it. Not a machine, a person."
+        // after our offer of a person: no refusal, whatever its "not".
+        let wants_person = intent.accept.as_deref().is_some_and(|name| {
+            self.brains.values().any(|b| {
+                b.intents
+                    .iter()
+                    .any(|i| i.name == name && i.route.as_deref() == Some(super::HUMAN))
+            })
+        }) && confirm::asks_for_person(t.user_text);
+        if confirm::refuses(t.user_text) && !corrected && !wants_person {
             return Some(
                 self.goodbye(t)
                     .unwrap_or_else(|| Decision::Say(super::declined_text(t.spec))),

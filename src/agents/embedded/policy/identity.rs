@@ -362,7 +362,11 @@ impl Policy {
         // number was given when we asked for it, or in the same turn when the caller
         // gave it unasked ("I need a password reset; the number on it is…").
         let agent = t.req.agent.as_str();
-        let unasked = identity(&history[..t.user_idx]) == Identity::Unknown;
+        // (Unasked also when the caller's number was known not to be on file but we
+        // had not asked for the details: "while I've got you, could you text our
+        // latest bill? The account's under my number… and the ZIP is…".)
+        let unasked = identity(&history[..t.user_idx]) == Identity::Unknown
+            || !super::last_spoken(&history[..t.user_idx]).is_some_and(asks_for_details);
         let end = if unasked { t.user_idx + 1 } else { t.user_idx };
         for (i, m) in history[..end].iter().enumerate().rev() {
             let ChatMessage::User { content } = m else {
@@ -434,6 +438,13 @@ impl Policy {
         }
         Ok(Some(Decision::Say(VERIFIED.into())))
     }
+}
+
+/// A line of ours that asks for the account's phone number or ZIP code.
+fn asks_for_details(line: &str) -> bool {
+    line.contains("ZIP code")
+        || line.contains("number on the account")
+        || line.contains("under that number")
 }
 
 /// The calling number is known to match no account, and none was verified since.

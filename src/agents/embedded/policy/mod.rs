@@ -22,6 +22,7 @@ mod followups;
 mod history;
 mod identity;
 mod interjections;
+mod language;
 mod offer_questions;
 mod options;
 mod pending;

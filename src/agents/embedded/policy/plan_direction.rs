@@ -24,6 +24,9 @@ const DOWN: &[&str] = &[
     "save some money",
     "less expensive",
     "pay less",
+    "costs less",
+    "cost less",
+    "for less",
 ];
 /// Words asking for more.
 const UP: &[&str] = &[
@@ -193,7 +196,44 @@ pub(super) fn current_plan(messages: &[ChatMessage]) -> Option<(String, String, 
     ))
 }
 
+/// Whether `text` asks one of `phrases` ("cheaper", "go up"), not negated: "I don't
+/// need anything faster" asks for nothing faster.
+fn asks(text: &str, phrases: &[&str]) -> bool {
+    let ws = confirm::words(text);
+    phrases.iter().any(|p| {
+        let p: Vec<&str> = p.split(' ').collect();
+        (0..ws.len().saturating_sub(p.len() - 1)).any(|i| {
+            ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p)
+                && !ws[i.saturating_sub(4)..i]
+                    .iter()
+                    .any(|w| confirm::negates(w))
+        })
+    })
+}
+
 impl Policy {
+    /// A plan asked for only by its direction ("is there a plan that costs less than
+    /// mine?") from a caller already at that end: said from the plan on record, with
+    /// nothing to choose, quote or change.
+    pub(super) fn nothing_that_way(&self, t: &Turn, tool: &str) -> Option<Decision> {
+        let plans = args::enum_options(&t.req.tools, tool, "plan");
+        let (code, name, monthly) = current_plan(&t.req.messages)?;
+        let now = plans.iter().position(|p| *p == code)?;
+        let (down, up) = (asks(t.user_text, DOWN), asks(t.user_text, UP));
+        let text = if down && !up && now == 0 {
+            format!(
+                "You're already on the {name} plan at {monthly} a month, our lowest-priced plan, so there's nothing cheaper to move to."
+            )
+        } else if up && !down && now + 1 == plans.len() {
+            format!(
+                "You're already on the {name} plan at {monthly} a month, our fastest plan, so there's nothing faster to move to."
+            )
+        } else {
+            return None;
+        };
+        Some(Decision::Say(text))
+    }
+
     /// The plan the caller named goes against the way they asked to go: say so
     /// instead of quoting it.
     pub(super) fn against_direction(
@@ -207,20 +247,7 @@ impl Policy {
         let rank = |code: &str| plans.iter().position(|p| p == code);
         let (code, name, monthly) = current_plan(&t.req.messages)?;
         let (now, wanted) = (rank(&code)?, rank(target)?);
-        // "I don't need anything faster" asks for nothing faster.
-        let ws = confirm::words(t.user_text);
-        let asks = |ps: &[&str]| {
-            ps.iter().any(|p| {
-                let p: Vec<&str> = p.split(' ').collect();
-                (0..ws.len().saturating_sub(p.len() - 1)).any(|i| {
-                    ws[i..i + p.len()].iter().zip(&p).all(|(w, p)| w == p)
-                        && !ws[i.saturating_sub(4)..i]
-                            .iter()
-                            .any(|w| confirm::negates(w))
-                })
-            })
-        };
-        let (down, up) = (asks(DOWN), asks(UP));
+        let (down, up) = (asks(t.user_text, DOWN), asks(t.user_text, UP));
         let target_name = {
             let mut c = target.chars();
             c.next()

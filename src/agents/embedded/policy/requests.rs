@@ -48,6 +48,9 @@ const ENUMERATION: &[&str] = &[
     "and separately",
     "separately",
     "on a separate note",
+    "separate matter",
+    "different matter",
+    "another matter",
     "on another note",
     "unrelated",
     "another question",
@@ -121,6 +124,22 @@ fn takes_place(intent: &crate::agents::embedded::spec::IntentSpec) -> bool {
         .args
         .values()
         .any(|v| v.as_str().is_some_and(|s| s.starts_with("$place")))
+}
+
+/// What a turn says after it turns to a separate matter ("So I'm already on the
+/// bottom one, fair enough. Separate matter, mind. The internet's been slow…"): the
+/// sentences from the one that announces it, when one after the first does.
+pub(super) fn separate_part(text: &str) -> Option<String> {
+    let sentences: Vec<&str> = text
+        .split_inclusive(['.', '?', '!', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let at = sentences.iter().skip(1).position(|s| {
+        let said = spaced(s);
+        ENUMERATION.iter().any(|e| said.contains(&format!(" {e} ")))
+    })? + 1;
+    Some(sentences[at..].join(" "))
 }
 
 /// The clauses of a caller turn: its sentences, split again at joiners ("…my last
@@ -320,6 +339,16 @@ impl Policy {
         let places = crate::agents::embedded::slots::places(text);
         for clause in parts {
             if clause.split(' ').count() < MIN_CLAUSE_WORDS {
+                continue;
+            }
+            // "The account's under my number, five five five… and the ZIP is…": the
+            // account's details, given with a request, are no request of their own.
+            // (A ZIP only where it is named: "fifty-nine ninety-nine two times" is none.)
+            let named_zip =
+                crate::agents::confirm::says_any(&clause, &["zip", "postcode", "post code"]);
+            let details = crate::agents::embedded::slots::phone(&clause).is_some()
+                || (named_zip && crate::agents::embedded::slots::zip(&clause).is_some());
+            if details && !clause.contains('?') && !crate::agents::confirm::makes_request(&clause) {
                 continue;
             }
             let said = format!(" {clause} ");

@@ -4,22 +4,26 @@
 //! fifty-nine ninety-nine then?") from one asking something new.
 
 use crate::agents::confirm::words;
-use crate::number_words::{ones_value, tens_digit};
+use crate::number_words::{ones_value, ordinal_value, tens_digit};
 
-/// A number of 1–99 said in words at `ws[i..]`, and how many words it took.
+/// A number of 1–99 said in words at `ws[i..]` (an ordinal too: "the twelfth",
+/// "twenty first"), and how many words it took.
 fn spoken_number(ws: &[String], i: usize) -> Option<(u32, usize)> {
     let w = ws.get(i)?;
     if let Some(t) = tens_digit(w) {
         let ones = ws
             .get(i + 1)
-            .and_then(|o| ones_value(o))
+            .and_then(|o| ones_value(o).or_else(|| ordinal_value(o)))
             .filter(|o| (1..=9).contains(o));
         return Some(match ones {
             Some(o) => (t * 10 + o, 2),
             None => (t * 10, 1),
         });
     }
-    ones_value(w).filter(|v| *v >= 1).map(|v| (v, 1))
+    ones_value(w)
+        .or_else(|| ordinal_value(w))
+        .filter(|v| *v >= 1)
+        .map(|v| (v, 1))
 }
 
 /// Every amount in `text`, in cents, in order. Digits count with or without "$"

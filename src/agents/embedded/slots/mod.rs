@@ -177,7 +177,7 @@ pub fn phone(text: &str) -> Option<String> {
                     sentence
                         .split(',')
                         .filter_map(|g| digit_runs(g).into_iter().last())
-                        .last()
+                        .next_back()
                 } else {
                     sentence
                         .split(',')
@@ -323,6 +323,15 @@ mod tests {
             place("My internet at home in San Diego is very slow").as_deref(),
             Some("San Diego")
         );
+        assert_eq!(
+            place("Ah beg, is the internet spoil for Springfield?").as_deref(),
+            Some("Springfield")
+        );
+        assert_eq!(
+            place("anything wrong over Riverside way?").as_deref(),
+            Some("Riverside")
+        );
+        assert_eq!(place("I'm calling for Dana, is something wrong?"), None);
         assert_eq!(place("It started in March, on Tuesday"), None);
         assert_eq!(place("I want to talk to Switchboard about my bill"), None);
         assert_eq!(place("my internet is slow"), None);

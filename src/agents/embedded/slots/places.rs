@@ -147,8 +147,18 @@ pub fn places(text: &str) -> Vec<String> {
     for i in 0..tokens.len().saturating_sub(1) {
         if !matches!(
             tokens[i].to_lowercase().as_str(),
-            "in" | "to" | "at" | "near" | "around" | "round"
+            "in" | "to" | "at" | "near" | "around" | "round" | "for" | "across" | "over"
         ) {
+            continue;
+        }
+        // "I'm calling for Dana": a person, not a place.
+        if tokens[i].eq_ignore_ascii_case("for")
+            && i > 0
+            && matches!(
+                tokens[i - 1].to_lowercase().as_str(),
+                "calling" | "ringing" | "phoning" | "asking" | "here" | "speaking" | "this"
+            )
+        {
             continue;
         }
         // "…plugged it back in. Still nothing": the sentence ended at the preposition.

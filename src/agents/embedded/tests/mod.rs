@@ -673,6 +673,7 @@ async fn a_no_that_names_nothing_or_something_else_does_not_decline() {
     }
 }
 
+mod language;
 mod outcomes;
 mod record;
 mod requests_in_full;

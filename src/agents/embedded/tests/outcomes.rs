@@ -173,3 +173,42 @@ async fn a_check_of_the_quoted_figures_is_confirmed_with_the_yes() {
     let out = run(req("billing", m)).await;
     assert!(!out.text.contains("that's right"), "{}", out.text);
 }
+
+/// Billing has emailed the January invoice.
+fn sent_january() -> Vec<ChatMessage> {
+    vec![
+        user("Could you email me January's bill?"),
+        called(
+            "s1",
+            "send_invoice",
+            json!({"channel": "email", "invoice_id": 101}),
+        ),
+        result(
+            "s1",
+            json!({"status": "sent", "destination": "the email address at example.com",
+                   "invoice": {"id": 101, "issued_spoken": "January 12", "amount": "$59.99"}}),
+        ),
+        said("Done. I've sent your January 12 invoice for $59.99 to the email address at example.com. Anything else?"),
+    ]
+}
+
+#[tokio::test]
+async fn a_check_of_the_date_we_gave_is_confirmed_and_a_wrong_one_is_not() {
+    let mut m = sent_january();
+    m.push(user(
+        "Lovely. And that one's the bill dated January the twelfth, is it?",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None, "{}", out.text);
+    assert!(out.text.starts_with("Yes, that's right."), "{}", out.text);
+    for wrong in [
+        "And that one's the bill dated March the twelfth, is it?",
+        "And that one's dated January the fifth, is it?",
+        "Why is it fifty-nine ninety-nine?",
+    ] {
+        let mut m = sent_january();
+        m.push(user(wrong));
+        let out = run(req("billing", m)).await;
+        assert!(!out.text.contains("that's right"), "{wrong}: {}", out.text);
+    }
+}

@@ -1,0 +1,52 @@
+//! Callers speaking another language than English: nothing here can serve them, so a
+//! person is offered (the triage spec's "help in another language is for a person"),
+//! and a second turn in that language, or a yes, hands the call over.
+//!
+//! A turn counts as another language when fewer than [`MIN_KNOWN_SHARE`] of its words
+//! (at least [`MIN_WORDS`]) are words of the sentence model's English vocabulary
+//! ([`Embedder::knows_word`]). Measured on sample turns: English, dialect and
+//! code-switched English 0.71–0.92; Tok Pisin, Spanish, French, Italian, Portuguese,
+//! German and Hindi 0.29–0.57.
+
+use super::{confirm, has_tool, transfer, Decision, Policy, Turn, HUMAN};
+use crate::agents::embedded::embedder::Embedder;
+
+/// Said to a caller who speaks another language.
+pub(super) const ENGLISH_ONLY: &str = "I'm sorry, I can only help in English on this line. I can have a person from our team call you back. Would you like that?";
+/// Turns shorter than this are never judged.
+const MIN_WORDS: usize = 8;
+/// The share of known words below which a turn is another language.
+const MIN_KNOWN_SHARE: f32 = 0.6;
+
+/// Whether `text` is in another language than English (see the module doc).
+pub(super) fn other_language(embedder: &Embedder, text: &str) -> bool {
+    let ws: Vec<String> = confirm::words(text)
+        .into_iter()
+        .filter(|w| w.chars().all(|c| c.is_alphabetic() || c == '\''))
+        .collect();
+    if ws.len() < MIN_WORDS {
+        return false;
+    }
+    let known = ws.iter().filter(|w| embedder.knows_word(w)).count();
+    (known as f32) < MIN_KNOWN_SHARE * ws.len() as f32
+}
+
+impl Policy {
+    /// The step for a turn in another language, or for the answer to our offer of a
+    /// person made because of one. `None` for English turns that answer nothing.
+    pub(super) fn in_another_language(&self, embedder: &Embedder, t: &Turn) -> Option<Decision> {
+        if !has_tool(&t.req.tools, &transfer(HUMAN)) {
+            return None;
+        }
+        let history = &t.req.messages[..t.user_idx];
+        let offered = super::last_spoken(history) == Some(ENGLISH_ONLY);
+        let foreign = other_language(embedder, t.user_text);
+        if (offered && (foreign || confirm::accepts(t.user_text)))
+            || (foreign && super::said_before(history, ENGLISH_ONLY))
+        {
+            let reason = "the caller speaks another language".to_string();
+            return Some(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        foreign.then(|| Decision::Say(ENGLISH_ONLY.into()))
+    }
+}
