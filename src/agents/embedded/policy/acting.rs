@@ -27,6 +27,20 @@ impl Policy {
             if let Some(narrowed) = self.one_option_of_list(t, intent, &text) {
                 return Decision::Say(narrowed);
             }
+            // Someone with no account here (a prospect comparing providers) has no
+            // plan to switch: the list, and no offer.
+            let prospect =
+                identity::not_on_file(&t.req.messages) || args::number_withheld(&t.req.messages);
+            if prospect && intent.accept.as_deref() == Some("change_plan") {
+                if let Some(question) = offer_questions::question_in(&text) {
+                    if question.contains("switch") {
+                        let list = text[..text.len() - question.len()].trim_end();
+                        return Decision::Say(format!(
+                            "{list} Is there anything else I can help with?"
+                        ));
+                    }
+                }
+            }
             return Decision::Say(text);
         };
         if !has_tool(&t.req.tools, tool) {

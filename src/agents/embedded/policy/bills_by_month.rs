@@ -243,13 +243,15 @@ pub(super) fn once_done(t: &Turn, text: String) -> String {
 
 /// Said when the caller asks for a bill to go to a number that is not the account's.
 const ONLY_ON_FILE: &str =
-    "I can only send it to the phone number or the email address on the account, not to another number.";
+    "I can only send it to the phone number or the email address on the account, not anywhere else.";
 
 impl Policy {
     /// "Could you text the bill to his phone instead of mine? His number is…": bills go
     /// only to the account's own phone or email; say so, and ask which (nothing sent).
     pub(super) fn to_another_number(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
-        if !sends_invoice(intent) || !slots::phone_is_destination(t.user_text) {
+        // (An invoice or a reset link: both go only where the account says.)
+        let sends = sends_invoice(intent) || intent.tool.as_deref() == Some("reset_password");
+        if !sends || !slots::elsewhere_destination(t.user_text) {
             return None;
         }
         let question = intent.ask_again.as_deref().or(intent.ask.as_deref())?;

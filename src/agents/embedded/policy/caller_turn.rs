@@ -153,7 +153,7 @@ impl Policy {
                 && questions.iter().all(|q| {
                     !confirm::words(q)
                         .iter()
-                        .any(|w| QUESTION_WORDS.contains(&w.as_str()))
+                        .any(|w| super::question_shapes::QUESTION_WORDS.contains(&w.as_str()))
                 });
             if only_checks {
                 let more = ANYTHING_ELSE
@@ -165,6 +165,11 @@ impl Policy {
                     "{} {more}",
                     super::pending::FIGURES_RIGHT
                 )));
+            }
+            // "Can you log it so somebody looks into where it came from?" after the
+            // request was opened: it is logged.
+            if let Some(d) = logged_already(t) {
+                return Ok(d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
@@ -265,9 +270,16 @@ impl Policy {
             // Nothing new asked and a goodbye at the end ("okay, I'll try that, thanks,
             // bye"): close rather than ask what they meant.
             let closing = (!arrival).then(|| self.goodbye(t)).flatten();
-            return Ok(
-                closing.unwrap_or_else(|| self.low_confidence(t, routing.best.as_ref(), arrival))
-            );
+            // "And the bill?" right after it was sent: a short question about a step
+            // done in this call is answered by that step's `again` line.
+            let about_done = if arrival {
+                None
+            } else {
+                self.asks_about_step_done(embedder, t)?
+            };
+            return Ok(closing
+                .or(about_done)
+                .unwrap_or_else(|| self.low_confidence(t, routing.best.as_ref(), arrival)));
         };
         tracing::debug!(agent, intent = %best.intent.name, owner = %owner, score = best.score, "brain routed");
         if owner == HUMAN {
@@ -337,6 +349,35 @@ impl Policy {
     /// that?"), or a problem that persists right after its ticket was opened
     /// (`persisting`): say so (`again`) instead of doing it twice. Asking for it again in so many words
     /// ("send it again", "I didn't get it") does it again.
+    /// A short question that asks nothing new ("And the bill?") when one of the
+    /// intents it may mean (this agent's, among the best three) had its step done in
+    /// this call: that intent's `again` line.
+    fn asks_about_step_done(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+    ) -> Result<Option<Decision>, ModelError> {
+        // (One short question, the rest of the turn asking nothing: "One until three,
+        // so I'll be out cold anyway. And the bill?")
+        let sentences = super::history::sentences(t.user_text);
+        let questions: Vec<&&str> = sentences.iter().filter(|s| s.ends_with('?')).collect();
+        let [question] = questions.as_slice() else {
+            return Ok(None);
+        };
+        if confirm::words(question).len() > 6 || confirm::makes_request(t.user_text) {
+            return Ok(None);
+        }
+        let ranked = self.rank_turn(embedder, question)?;
+        Ok(ranked.iter().take(3).find_map(|s| {
+            let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
+            let tool = intent.tool.as_deref()?;
+            (s.intent.owner == t.req.agent && done_before(t, tool))
+                .then(|| intent.again.clone())
+                .flatten()
+                .map(Decision::Say)
+        }))
+    }
+
     fn already_done(&self, embedder: &Embedder, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
         let again = intent.again.as_deref()?;
         let tool = intent.tool.as_deref()?;
@@ -364,16 +405,7 @@ impl Policy {
         .iter()
         .any(|p| t.user_text.to_lowercase().contains(p))
             || self.names_other_option(t, intent, tool);
-        let done = t.req.messages.iter().any(|m| match m {
-            ChatMessage::Tool {
-                tool_call_id,
-                content,
-            } => {
-                find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
-                    && !is_error(content)
-            }
-            _ => false,
-        });
+        let done = done_before(t, tool);
         let said = said_before(&t.req.messages, again);
         // "I already tried that, it still whines" right after its ticket was opened:
         // the ticket covers it; a second one would not help. The same problem told
@@ -520,8 +552,61 @@ impl Policy {
     }
 }
 
-/// Words that ask something rather than check it.
-const QUESTION_WORDS: &[&str] = &["why", "how", "what", "when", "where", "which", "who"];
+/// Asking to have it logged or looked into, in words that point back at what was
+/// reported ("log it", "look into it"), once a ticket was opened in this call for it:
+/// said to be logged, with its number. A new problem, or "another" one, is not this.
+fn logged_already(t: &Turn) -> Option<Decision> {
+    const LOG_ASKS: &[&str] = &[
+        "log it",
+        "log this",
+        "log that",
+        "report it",
+        "look into it",
+        "looks into it",
+        "looks into where",
+        "look into where",
+        "make a note",
+        "note it",
+        "note that",
+        "write it up",
+        "write it down",
+        "raise it",
+        "flag it",
+    ];
+    let ws = confirm::words(t.user_text);
+    if !confirm::says_any(t.user_text, LOG_ASKS)
+        || ws
+            .iter()
+            .any(|w| matches!(w.as_str(), "another" | "new" | "also" | "too"))
+    {
+        return None;
+    }
+    let (_, _, content) = super::history::results_newest_first(&t.req.messages[..t.user_idx])
+        .find(|(name, _, content)| name == "open_ticket" && !is_error(content))?;
+    let result: Value = serde_json::from_str(&content).ok()?;
+    let id = result.get("ticket_id")?;
+    let follow_up = result
+        .get("follow_up")
+        .and_then(Value::as_str)
+        .unwrap_or("soon");
+    Some(Decision::Say(format!(
+        "Yes, that's logged as request {id}, and the team will follow up {follow_up}, as I said. Anything else?"
+    )))
+}
+
+/// Whether `tool` was called in this call and did not fail.
+fn done_before(t: &Turn, tool: &str) -> bool {
+    t.req.messages.iter().any(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } => {
+            find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
+                && !is_error(content)
+        }
+        _ => false,
+    })
+}
 
 /// Every month `question` names is one `said` names ("the bill dated January the
 /// twelfth, is it?" after "your January 12 invoice").

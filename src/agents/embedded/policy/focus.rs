@@ -301,15 +301,38 @@ pub(super) fn phrase_in(turn: &[String], phrase: &str) -> bool {
         }
         let mut pos = start + first.len();
         parts[1..].iter().all(|part| {
-            match (pos..=(pos + GAP).min(turn.len())).find(|&i| at(i, part)) {
-                Some(i) => {
+            // (A figure said in words counts as one word of the gap: "took fifty-nine
+            // ninety-nine off me two times".)
+            let mut skipped = 0;
+            let mut i = pos;
+            loop {
+                if at(i, part) {
                     pos = i + part.len();
-                    true
+                    return true;
                 }
-                None => false,
+                if i >= turn.len() {
+                    return false;
+                }
+                let figure_goes_on =
+                    is_number_word(&turn[i]) && turn.get(i + 1).is_some_and(|w| is_number_word(w));
+                if !figure_goes_on {
+                    skipped += 1;
+                }
+                if skipped > GAP {
+                    return false;
+                }
+                i += 1;
             }
         })
     })
+}
+
+/// A word of a figure said aloud ("fifty", "nine", "hundred", "99").
+fn is_number_word(w: &str) -> bool {
+    crate::number_words::ones_value(w).is_some()
+        || crate::number_words::tens_digit(w).is_some()
+        || matches!(w, "hundred" | "thousand" | "oh")
+        || (!w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 /// The turn without the clauses that rule something out ("It is not the internet, the
@@ -474,6 +497,15 @@ mod tests {
         assert!(super::phrase_in(
             &w("email me a copy of the bill"),
             "email * bill"
+        ));
+        // A figure in words is one word of the gap.
+        assert!(super::phrase_in(
+            &w("You took fifty-nine ninety-nine off me two times"),
+            "took * two times"
+        ));
+        assert!(!super::phrase_in(
+            &w("you took my dog for a walk in the park two times"),
+            "took * two times"
         ));
     }
 

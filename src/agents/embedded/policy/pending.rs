@@ -198,6 +198,15 @@ impl Policy {
             }) if tool_calls.is_empty() => c.as_str(),
             _ => return None,
         };
+        // "There's thirty dollars between the middle one and the top one?" after the
+        // prices: the figures checked, confirmed, and our question stands.
+        if super::question_shapes::checks_figures_said(t.user_text, said)
+            && !confirm::accepts(t.user_text)
+            && !confirm::refuses(t.user_text)
+        {
+            let question = offer_questions::question_in(said).unwrap_or("Anything else?");
+            return Some(Decision::Say(format!("{FIGURES_RIGHT} {question}")));
+        }
         if let Some(d) = self.accepted(t, &before, said) {
             return Some(d);
         }
@@ -318,6 +327,13 @@ impl Policy {
                         checked.then_some(FIGURES_RIGHT),
                         declined,
                     ));
+                }
+                // "So that's fifty over what I pay now, right?" and nothing else: the
+                // figure confirmed, and the offer's question again.
+                if checked && offer {
+                    if let Some(question) = offer_questions::question_in(said) {
+                        return Some(Decision::Say(format!("{FIGURES_RIGHT} {question}")));
+                    }
                 }
                 // Asking about the very thing on offer ("so what about the double
                 // charge?"): the offer stands; ask for the answer, don't look it up again.

@@ -1,7 +1,9 @@
 //! Caller questions that ask for nothing of their own: a tag that only checks what
 //! was said ("…, right?"), numbers that spell out the question before ("Two, five,
-//! whatever you've got?"), and a question whose object only points back ("can you
-//! text me a fresh one?") to the sentence naming it.
+//! whatever you've got?"), a question whose object only points back ("can you text me
+//! a fresh one?") to the sentence naming it, and questions that only check the
+//! figures we just gave ("There's thirty dollars between the middle one and the top
+//! one?").
 
 use crate::agents::confirm::words;
 
@@ -112,4 +114,26 @@ mod tests {
         assert!(!spells_out("And the March bill?"));
         assert!(!spells_out("Is something going on in Riverside?"));
     }
+}
+
+/// Words that ask something rather than check it.
+pub(super) const QUESTION_WORDS: &[&str] = &["why", "how", "what", "when", "where", "which", "who"];
+
+/// Whether every question in `text` (and there is one) only checks amounts `said`
+/// gave, or their differences within one of its sentences ("There's thirty dollars
+/// between the middle one and the top one?" after the three prices), asking nothing
+/// new: no request, no question word.
+pub(super) fn checks_figures_said(text: &str, said: &str) -> bool {
+    let questions: Vec<&str> = text
+        .split_inclusive(['.', '?', '!'])
+        .filter(|s| s.trim_end().ends_with('?'))
+        .collect();
+    !questions.is_empty()
+        && questions.iter().all(|q| {
+            !crate::agents::confirm::makes_request(q)
+                && !words(q)
+                    .iter()
+                    .any(|w| QUESTION_WORDS.contains(&w.as_str()))
+                && crate::agents::embedded::slots::amounts_match(q, said)
+        })
 }

@@ -102,6 +102,13 @@ const JOINED_ASKS: &[&str] = &[
     "does it",
     "can i",
     "could i",
+    "can my",
+    "will my",
+    "would my",
+    "does my",
+    "is my",
+    "how do i",
+    "how long",
 ];
 
 /// One request found in a clause of a turn.

@@ -220,6 +220,32 @@ fn whole_phone(text: &str) -> Option<String> {
     })
 }
 
+/// The caller wants something sent somewhere other than the account's own phone or
+/// email ("send the reset link to my work address at the institute instead of the one
+/// you've got", "text it to his phone"): a destination of their own is named.
+pub fn elsewhere_destination(text: &str) -> bool {
+    const ELSEWHERE: &[&str] = &[
+        "to my work address",
+        "to my work email",
+        "to my work phone",
+        "to my other email",
+        "to my other address",
+        "to my other phone",
+        "to my new email",
+        "to my new address",
+        "to another email",
+        "to another address",
+        "to a different email",
+        "to a different address",
+        "instead of the one you've got",
+        "instead of the one you have",
+        "instead of the one on file",
+        "a different email",
+        "another email address",
+    ];
+    phone_is_destination(text) || crate::agents::confirm::says_any(text, ELSEWHERE)
+}
+
 /// The phone number in `text` is where the caller wants something sent ("could you
 /// text the bill to his phone instead of mine? His number is…"), not the number of an
 /// account: a destination is named and nothing says the account is under it.

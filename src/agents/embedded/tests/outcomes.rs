@@ -212,3 +212,19 @@ async fn a_check_of_the_date_we_gave_is_confirmed_and_a_wrong_one_is_not() {
         assert!(!out.text.contains("that's right"), "{wrong}: {}", out.text);
     }
 }
+
+#[tokio::test]
+async fn a_check_of_the_quoted_difference_alone_is_confirmed_and_the_offer_stands() {
+    let mut m = quoted_pro();
+    m.push(user(
+        "Eighty-nine ninety-nine. So that's fifty over what I pay now, right?",
+    ));
+    let out = run(req("billing", m)).await;
+    assert_eq!(out.call, None, "{}", out.text);
+    assert_eq!(out.text, "Yes, that's right. Shall I switch you?");
+    // A wrong difference is not confirmed.
+    let mut m = quoted_pro();
+    m.push(user("So that's forty over what I pay now, right?"));
+    let out = run(req("billing", m)).await;
+    assert!(!out.text.contains("that's right"), "{}", out.text);
+}
