@@ -169,7 +169,7 @@ impl Policy {
             // "Can you log it so somebody looks into where it came from?" after the
             // request was opened: it is logged.
             if let Some(d) = logged_already(t) {
-                return Ok(d);
+                return self.then_separate_matter(embedder, t, d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
@@ -572,6 +572,8 @@ fn logged_already(t: &Turn) -> Option<Decision> {
         "write it down",
         "raise it",
         "flag it",
+        "leave a note",
+        "a note for",
     ];
     let ws = confirm::words(t.user_text);
     if !confirm::says_any(t.user_text, LOG_ASKS)

@@ -179,6 +179,16 @@ impl Policy {
                     .any(|i| i.name == name && i.route.as_deref() == Some(super::HUMAN))
             })
         }) && confirm::asks_for_person(t.user_text);
+        // "Fine, don't change anything, just email me the March bill there": the
+        // offer turned down, and a request made instead — served as any request.
+        if confirm::refuses(t.user_text)
+            && !corrected
+            && !wants_person
+            && confirm::makes_request(t.user_text)
+            && !confirm::ends_with_farewell(t.user_text)
+        {
+            return None;
+        }
         if confirm::refuses(t.user_text) && !corrected && !wants_person {
             return Some(
                 self.goodbye(t)

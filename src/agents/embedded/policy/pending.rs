@@ -203,6 +203,7 @@ impl Policy {
         if super::question_shapes::checks_figures_said(t.user_text, said)
             && !confirm::accepts(t.user_text)
             && !confirm::refuses(t.user_text)
+            && !confirm::ends_with_farewell(t.user_text)
         {
             let question = offer_questions::question_in(said).unwrap_or("Anything else?");
             return Some(Decision::Say(format!("{FIGURES_RIGHT} {question}")));

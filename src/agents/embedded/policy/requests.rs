@@ -348,6 +348,11 @@ impl Policy {
             if clause.split(' ').count() < MIN_CLAUSE_WORDS {
                 continue;
             }
+            // "Fifty-nine ninety-nine for five hundred, okay.": figures read back,
+            // nothing asked.
+            if figures_read_back(&clause) {
+                continue;
+            }
             // "The account's under my number, five five five… and the ZIP is…": the
             // account's details, given with a request, are no request of their own.
             // (A ZIP only where it is named: "fifty-nine ninety-nine two times" is none.)
@@ -489,4 +494,27 @@ mod tests {
         ));
         assert!(!super::adds_with_too("Me too."));
     }
+}
+
+/// A clause of figures and a word or two around them ("fifty-nine ninety-nine for five
+/// hundred okay"): read back, no request.
+fn figures_read_back(clause: &str) -> bool {
+    const AROUND: &[&str] = &[
+        "for", "okay", "ok", "right", "so", "then", "and", "a", "an", "the", "month", "per", "meg",
+        "megs", "megabits", "dollars", "bucks", "gig", "hundred", "thousand", "that's", "thats",
+        "is", "it",
+    ];
+    let ws = words(clause);
+    let figures = ws.iter().filter(|w| {
+        crate::number_words::ones_value(w).is_some()
+            || crate::number_words::tens_digit(w).is_some()
+            || w.chars().all(|c| c.is_ascii_digit() || c == '.')
+    });
+    figures.count() >= 1
+        && ws.iter().all(|w| {
+            AROUND.contains(&w.as_str())
+                || crate::number_words::ones_value(w).is_some()
+                || crate::number_words::tens_digit(w).is_some()
+                || w.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
 }
