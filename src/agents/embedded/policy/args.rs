@@ -205,7 +205,7 @@ pub(super) fn invoice_of_month(messages: &[ChatMessage], month: u32) -> Option<i
 
 /// The invoices on the caller's billing record note (its last three bills, newest
 /// first), as (id, month 1–12); `None` without a record.
-fn invoices_on_record(messages: &[ChatMessage]) -> Option<Vec<(i64, u32)>> {
+pub(super) fn invoices_on_record(messages: &[ChatMessage]) -> Option<Vec<(i64, u32)>> {
     let facts = super::record::record_facts(messages)?;
     let invoices = facts.get("invoices")?.as_array()?;
     Some(

@@ -161,7 +161,7 @@ impl Policy {
                     // A month in a sentence of its own counts when that sentence
                     // says how to send it ("I got the January one fine. Can you
                     // text me February?" asks for one bill).
-                    let asked = if together.is_empty() {
+                    let mut asked = if together.is_empty() {
                         let stated = |words: &str| {
                             invoice_intent.is_some_and(|i| {
                                 slots::choose_stated(words, &options, &i.synonyms).is_some()
@@ -173,6 +173,21 @@ impl Policy {
                     } else {
                         together
                     };
+                    // "Can you email me the last three?": the latest bills on record.
+                    if asked.len() <= 1 {
+                        let latest = slots::last_count(content)
+                            .zip(args::invoices_on_record(msgs))
+                            .map(|(n, invoices)| {
+                                invoices
+                                    .iter()
+                                    .take(n)
+                                    .map(|(_, m)| (*m, String::new()))
+                                    .collect::<Vec<_>>()
+                            });
+                        if let Some(latest) = latest {
+                            asked = latest;
+                        }
+                    }
                     Some((i, asked))
                 }
                 _ => None,

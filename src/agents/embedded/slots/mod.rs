@@ -328,6 +328,17 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_bills_asked_by_count() {
+        assert_eq!(
+            last_count("Can you email me the last two months? No, sorry, the lady at the bank said three. The last three."),
+            Some(3)
+        );
+        assert_eq!(last_count("send me the past 2 bills"), Some(2));
+        assert_eq!(last_count("the last one, please"), None);
+        assert_eq!(last_count("I paid it last month"), None);
+    }
+
+    #[test]
     fn places_named_after_a_preposition() {
         assert_eq!(
             places("My sister lives in Riverside and my mother in Springfield. Is something going on in Riverside? And in Springfield?"),

@@ -247,3 +247,19 @@ pub fn older_bill_unnamed(text: &str) -> bool {
 pub fn previous_bill(text: &str) -> bool {
     says_any(text, PREVIOUS_BILL)
 }
+
+/// How many of the latest bills the caller asks for ("the last two months? No, sorry…
+/// the last three" → 3): the number after the last "last" or "past" (2–12), read as
+/// words or digits.
+pub fn last_count(text: &str) -> Option<usize> {
+    let ws = crate::agents::confirm::words(text);
+    ws.windows(2)
+        .filter(|w| matches!(w[0].as_str(), "last" | "past" | "latest"))
+        .filter_map(|w| {
+            crate::number_words::ones_value(&w[1])
+                .or_else(|| w[1].parse().ok())
+                .filter(|n| (2..=12).contains(n))
+        })
+        .last()
+        .map(|n| n as usize)
+}
