@@ -75,6 +75,15 @@ pub fn ordinal_value(word: &str) -> Option<u32> {
         .flatten()
 }
 
+/// A word of a figure said aloud or written ("fifty", "nine", "hundred", "oh", "99",
+/// "59.99").
+pub fn is_figure_word(w: &str) -> bool {
+    ones_value(w).is_some()
+        || tens_digit(w).is_some()
+        || matches!(w, "hundred" | "thousand" | "oh")
+        || (!w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
 /// The value of a word for 0–19 ("seven" → 7, "twelve" → 12).
 pub fn ones_value(word: &str) -> Option<u32> {
     ONES.iter().position(|w| *w == word).map(|p| p as u32)

@@ -83,6 +83,8 @@ impl Emitter<'_> {
                 t
             }
             Verdict::Drop(rule) => {
+                // (Nothing of this sentence was kept: the next piece is judged anew.)
+                out.keeping_rest = false;
                 tracing::debug!(agent = self.agent, rule, sentence = %sentence, "guard dropped a sentence");
                 out.guard.push(self.record(rule, &sentence, None));
                 return;

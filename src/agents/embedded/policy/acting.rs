@@ -33,10 +33,14 @@ impl Policy {
                 identity::not_on_file(&t.req.messages) || args::number_withheld(&t.req.messages);
             if prospect && intent.accept.as_deref() == Some("change_plan") {
                 if let Some(question) = offer_questions::question_in(&text) {
-                    if question.contains("switch") {
-                        let list = text[..text.len() - question.len()].trim_end();
+                    if let Some(list) = text
+                        .trim_end()
+                        .strip_suffix(question)
+                        .filter(|_| question.contains("switch"))
+                    {
                         return Decision::Say(format!(
-                            "{list} Is there anything else I can help with?"
+                            "{} Is there anything else I can help with?",
+                            list.trim_end()
                         ));
                     }
                 }

@@ -174,7 +174,7 @@ impl Policy {
                         together
                     };
                     // "Can you email me the last three?": the latest bills on record.
-                    if asked.len() <= 1 {
+                    if asked.is_empty() && slots::month(content).is_none() {
                         let latest = slots::last_count(content)
                             .zip(args::invoices_on_record(msgs))
                             .map(|(n, invoices)| {

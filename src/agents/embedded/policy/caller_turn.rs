@@ -79,9 +79,11 @@ impl Policy {
                         && (slots::amounts_match(q, &spoken)
                             || (super::question_shapes::tag_question(q)
                                 && last_line_with_numbers(&t.req.messages[..t.user_idx])
-                                    .is_some_and(|l| {
-                                        slots::numbers_match(q, l) && months_agree(q, l)
-                                    })))
+                                    .is_some_and(|l| slots::numbers_match(q, l))))
+                        // (The months it names are ones we named, whichever figures.)
+                        && last_line_with_numbers(&t.req.messages[..t.user_idx])
+                            .is_none_or(|l| months_agree(q, l))
+                        && super::question_shapes::plans_agree(q, &spoken)
                 })
             };
             let asks_new = !figures_checked
@@ -150,11 +152,9 @@ impl Policy {
             // eighty-nine ninety-nine?": a question word asks something.)
             let only_checks = figures_checked
                 && !confirm::makes_request(t.user_text)
-                && questions.iter().all(|q| {
-                    !confirm::words(q)
-                        .iter()
-                        .any(|w| super::question_shapes::QUESTION_WORDS.contains(&w.as_str()))
-                });
+                && questions
+                    .iter()
+                    .all(|q| super::question_shapes::plain_check(q));
             if only_checks {
                 let more = ANYTHING_ELSE
                     .iter()
@@ -168,7 +168,7 @@ impl Policy {
             }
             // "Can you log it so somebody looks into where it came from?" after the
             // request was opened: it is logged.
-            if let Some(d) = logged_already(t) {
+            if let Some(d) = super::done_steps::logged_already(t) {
                 return self.then_separate_matter(embedder, t, d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
@@ -349,35 +349,6 @@ impl Policy {
     /// that?"), or a problem that persists right after its ticket was opened
     /// (`persisting`): say so (`again`) instead of doing it twice. Asking for it again in so many words
     /// ("send it again", "I didn't get it") does it again.
-    /// A short question that asks nothing new ("And the bill?") when one of the
-    /// intents it may mean (this agent's, among the best three) had its step done in
-    /// this call: that intent's `again` line.
-    fn asks_about_step_done(
-        &self,
-        embedder: &Embedder,
-        t: &Turn,
-    ) -> Result<Option<Decision>, ModelError> {
-        // (One short question, the rest of the turn asking nothing: "One until three,
-        // so I'll be out cold anyway. And the bill?")
-        let sentences = super::history::sentences(t.user_text);
-        let questions: Vec<&&str> = sentences.iter().filter(|s| s.ends_with('?')).collect();
-        let [question] = questions.as_slice() else {
-            return Ok(None);
-        };
-        if confirm::words(question).len() > 6 || confirm::makes_request(t.user_text) {
-            return Ok(None);
-        }
-        let ranked = self.rank_turn(embedder, question)?;
-        Ok(ranked.iter().take(3).find_map(|s| {
-            let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
-            let tool = intent.tool.as_deref()?;
-            (s.intent.owner == t.req.agent && done_before(t, tool))
-                .then(|| intent.again.clone())
-                .flatten()
-                .map(Decision::Say)
-        }))
-    }
-
     fn already_done(&self, embedder: &Embedder, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
         let again = intent.again.as_deref()?;
         let tool = intent.tool.as_deref()?;
@@ -405,7 +376,7 @@ impl Policy {
         .iter()
         .any(|p| t.user_text.to_lowercase().contains(p))
             || self.names_other_option(t, intent, tool);
-        let done = done_before(t, tool);
+        let done = super::done_steps::done_before(t, tool);
         let said = said_before(&t.req.messages, again);
         // "I already tried that, it still whines" right after its ticket was opened:
         // the ticket covers it; a second one would not help. The same problem told
@@ -507,107 +478,6 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     let (name, args, content) = super::history::results_newest_first(messages)
         .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
     (name == tool && !is_error(content)).then_some(args)
-}
-
-impl Policy {
-    /// Our answer to the question we had asked, then the separate matter the caller
-    /// turned to in the same turn, when another agent serves it ("…fair enough.
-    /// Separate matter, mind. The internet's been slow…"): the answer, then the
-    /// handoff.
-    fn then_separate_matter(
-        &self,
-        embedder: &Embedder,
-        t: &Turn,
-        answer: Decision,
-    ) -> Result<Decision, ModelError> {
-        let Decision::Say(text) = &answer else {
-            return Ok(answer);
-        };
-        let (Some(body), Some(rest)) = (
-            super::history::without_anything_else(text),
-            super::requests::separate_part(t.user_text),
-        ) else {
-            return Ok(answer);
-        };
-        let agent = t.req.agent.as_str();
-        let routing = self.pick(&self.rank_turn(embedder, &rest)?, |_| true);
-        let (Some(owner), Some(best)) = (routing.owner, routing.best) else {
-            return Ok(answer);
-        };
-        if owner == agent
-            || owner == ANY
-            || owner == HUMAN
-            || !has_tool(&t.req.tools, &transfer(&owner))
-        {
-            return Ok(answer);
-        }
-        let reason = format!(
-            "intent {} score {:.2}: a separate matter in the same turn belongs to {owner}",
-            best.intent.name, best.score
-        );
-        Ok(serving::with_prefix(
-            Some(&body),
-            self.handoff(t, &owner, "intent", reason),
-        ))
-    }
-}
-
-/// Asking to have it logged or looked into, in words that point back at what was
-/// reported ("log it", "look into it"), once a ticket was opened in this call for it:
-/// said to be logged, with its number. A new problem, or "another" one, is not this.
-fn logged_already(t: &Turn) -> Option<Decision> {
-    const LOG_ASKS: &[&str] = &[
-        "log it",
-        "log this",
-        "log that",
-        "report it",
-        "look into it",
-        "looks into it",
-        "looks into where",
-        "look into where",
-        "make a note",
-        "note it",
-        "note that",
-        "write it up",
-        "write it down",
-        "raise it",
-        "flag it",
-        "leave a note",
-        "a note for",
-    ];
-    let ws = confirm::words(t.user_text);
-    if !confirm::says_any(t.user_text, LOG_ASKS)
-        || ws
-            .iter()
-            .any(|w| matches!(w.as_str(), "another" | "new" | "also" | "too"))
-    {
-        return None;
-    }
-    let (_, _, content) = super::history::results_newest_first(&t.req.messages[..t.user_idx])
-        .find(|(name, _, content)| name == "open_ticket" && !is_error(content))?;
-    let result: Value = serde_json::from_str(&content).ok()?;
-    let id = result.get("ticket_id")?;
-    let follow_up = result
-        .get("follow_up")
-        .and_then(Value::as_str)
-        .unwrap_or("soon");
-    Some(Decision::Say(format!(
-        "Yes, that's logged as request {id}, and the team will follow up {follow_up}, as I said. Anything else?"
-    )))
-}
-
-/// Whether `tool` was called in this call and did not fail.
-fn done_before(t: &Turn, tool: &str) -> bool {
-    t.req.messages.iter().any(|m| match m {
-        ChatMessage::Tool {
-            tool_call_id,
-            content,
-        } => {
-            find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
-                && !is_error(content)
-        }
-        _ => false,
-    })
 }
 
 /// Every month `question` names is one `said` names ("the bill dated January the

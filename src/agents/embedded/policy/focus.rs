@@ -313,8 +313,10 @@ pub(super) fn phrase_in(turn: &[String], phrase: &str) -> bool {
                 if i >= turn.len() {
                     return false;
                 }
-                let figure_goes_on =
-                    is_number_word(&turn[i]) && turn.get(i + 1).is_some_and(|w| is_number_word(w));
+                let figure_goes_on = crate::number_words::is_figure_word(&turn[i])
+                    && turn
+                        .get(i + 1)
+                        .is_some_and(|w| crate::number_words::is_figure_word(w));
                 if !figure_goes_on {
                     skipped += 1;
                 }
@@ -325,14 +327,6 @@ pub(super) fn phrase_in(turn: &[String], phrase: &str) -> bool {
             }
         })
     })
-}
-
-/// A word of a figure said aloud ("fifty", "nine", "hundred", "99").
-fn is_number_word(w: &str) -> bool {
-    crate::number_words::ones_value(w).is_some()
-        || crate::number_words::tens_digit(w).is_some()
-        || matches!(w, "hundred" | "thousand" | "oh")
-        || (!w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 /// The turn without the clauses that rule something out ("It is not the internet, the

@@ -362,9 +362,10 @@ impl Policy {
         // number was given when we asked for it, or in the same turn when the caller
         // gave it unasked ("I need a password reset; the number on it is…").
         let agent = t.req.agent.as_str();
-        // (Unasked also when the caller's number was known not to be on file but we
-        // had not asked for the details: "while I've got you, could you text our
-        // latest bill? The account's under my number… and the ZIP is…".)
+        // (Unasked also whenever our last line did not ask for the details, whatever
+        // the identity state: "while I've got you, could you text our latest bill?
+        // The account's under my number… and the ZIP is…". `asks_for_details` reads
+        // our own lines' wording: the ZIP code, the number on the account.)
         let unasked = identity(&history[..t.user_idx]) == Identity::Unknown
             || !super::last_spoken(&history[..t.user_idx]).is_some_and(asks_for_details);
         let end = if unasked { t.user_idx + 1 } else { t.user_idx };

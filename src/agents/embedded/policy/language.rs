@@ -12,19 +12,20 @@ use super::{confirm, has_tool, transfer, Decision, Policy, Turn, HUMAN};
 use crate::agents::embedded::embedder::Embedder;
 
 /// Said to a caller who speaks another language.
-pub(super) const ENGLISH_ONLY: &str = "I'm sorry, I can only help in English on this line. I can have a person from our team call you back. Would you like that?";
+pub(super) const ENGLISH_ONLY: &str = "I'm sorry, I can only help in English on this line. Would you like a person from our team to help you?";
 /// Turns shorter than this are never judged.
 const MIN_WORDS: usize = 8;
 /// The share of known words below which a turn is another language.
 const MIN_KNOWN_SHARE: f32 = 0.6;
 
-/// Whether `text` is in another language than English (see the module doc).
-pub(super) fn other_language(embedder: &Embedder, text: &str) -> bool {
+/// Whether `text`, of at least `min_words` words, is in another language than English
+/// (see the module doc).
+fn other_language_from(embedder: &Embedder, text: &str, min_words: usize) -> bool {
     let ws: Vec<String> = confirm::words(text)
         .into_iter()
         .filter(|w| w.chars().all(|c| c.is_alphabetic() || c == '\''))
         .collect();
-    if ws.len() < MIN_WORDS {
+    if ws.is_empty() || ws.len() < min_words {
         return false;
     }
     let known = ws.iter().filter(|w| embedder.knows_word(w)).count();
@@ -40,7 +41,14 @@ impl Policy {
         }
         let history = &t.req.messages[..t.user_idx];
         let offered = super::last_spoken(history) == Some(ENGLISH_ONLY);
-        let foreign = other_language(embedder, t.user_text);
+        // ("Ay, no, wrong number, perdón. Adiós.": no, and gone.)
+        if offered && (confirm::refuses(t.user_text) || confirm::ends_with_farewell(t.user_text)) {
+            return None;
+        }
+        // (After our offer, a short answer in that language — "Sí, por favor" — is
+        // judged too.)
+        let foreign =
+            other_language_from(embedder, t.user_text, if offered { 1 } else { MIN_WORDS });
         if (offered && (foreign || confirm::accepts(t.user_text)))
             || (foreign && super::said_before(history, ENGLISH_ONLY))
         {

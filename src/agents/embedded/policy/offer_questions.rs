@@ -210,9 +210,11 @@ pub(super) fn price_answer(text: &str, result: &Value) -> Option<String> {
 
 /// The last question in what we said (`said` may hold several sentences).
 pub(super) fn question_in(said: &str) -> Option<&str> {
-    let end = said.rfind('?')?;
-    let start = said[..end].rfind(['.', '!', '?']).map_or(0, |i| i + 1);
-    Some(said[start..=end].trim())
+    // (Sentences end at a stop before a space: "…pro at 89.99 with a gigabit?" is one.)
+    super::history::sentences(said)
+        .into_iter()
+        .rev()
+        .find(|s| s.ends_with('?'))
 }
 
 #[cfg(test)]

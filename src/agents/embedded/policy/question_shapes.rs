@@ -103,19 +103,6 @@ pub(super) fn points_back(question: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_question_of_numbers_only_spells_out_the_one_before() {
-        assert!(spells_out("Two, five, whatever you've got?"));
-        assert!(spells_out("Forty, fifty?"));
-        assert!(!spells_out("And the March bill?"));
-        assert!(!spells_out("Is something going on in Riverside?"));
-    }
-}
-
 /// Words that ask something rather than check it.
 pub(super) const QUESTION_WORDS: &[&str] = &["why", "how", "what", "when", "where", "which", "who"];
 
@@ -129,11 +116,93 @@ pub(super) fn checks_figures_said(text: &str, said: &str) -> bool {
         .filter(|s| s.trim_end().ends_with('?'))
         .collect();
     !questions.is_empty()
+        && !crate::agents::confirm::makes_request(text)
         && questions.iter().all(|q| {
-            !crate::agents::confirm::makes_request(q)
-                && !words(q)
-                    .iter()
-                    .any(|w| QUESTION_WORDS.contains(&w.as_str()))
+            plain_check(q)
                 && crate::agents::embedded::slots::amounts_match(q, said)
+                && plans_agree(q, said)
         })
+}
+
+/// Words of a question about something that happened to the caller's money ("was I
+/// charged eighty-nine ninety-nine twice?"): never confirmed from a figure we said.
+const MONEY_EVENTS: &[&str] = &[
+    "charged", "charge", "twice", "owe", "owed", "refund", "refunded", "took", "taken",
+];
+
+/// A question that can only check: no question word, nothing about what happened to
+/// the caller's money.
+pub(super) fn plain_check(question: &str) -> bool {
+    !words(question)
+        .iter()
+        .any(|w| QUESTION_WORDS.contains(&w.as_str()) || MONEY_EVENTS.contains(&w.as_str()))
+}
+
+/// Each plan the question names has one of the question's amounts beside it (in the
+/// same clause) in `said`: "So Basic's fifty-nine ninety-nine?" after "Basic at
+/// 39.99…, Plus at 59.99…" is no check that holds. Plans `said` does not name, or a
+/// question without amounts, pass.
+pub(super) fn plans_agree(question: &str, said: &str) -> bool {
+    use crate::agents::embedded::slots::amounts;
+    let asked = amounts(question);
+    let named = words(question);
+    ["basic", "plus", "pro"]
+        .iter()
+        .filter(|plan| named.iter().any(|w| w.trim_end_matches("'s") == **plan))
+        .all(|plan| {
+            let beside: Vec<u32> = said
+                .split([',', ';'])
+                .filter(|c| words(c).iter().any(|w| w.trim_end_matches("'s") == *plan))
+                .flat_map(amounts)
+                .collect();
+            asked.is_empty()
+                || beside.is_empty()
+                || asked.iter().any(|a| {
+                    beside
+                        .iter()
+                        .any(|b| b == a || (a % 100 == 0 && b / 100 == a / 100))
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_of_numbers_only_spells_out_the_one_before() {
+        assert!(spells_out("Two, five, whatever you've got?"));
+        assert!(spells_out("Forty, fifty?"));
+        assert!(!spells_out("And the March bill?"));
+        assert!(!spells_out("Is something going on in Riverside?"));
+    }
+
+    #[test]
+    fn figures_checked_against_what_we_said() {
+        let said = "We have three plans: Basic at 39.99 a month with 100 megabits, Plus at 59.99 with 500 megabits, and Pro at 89.99 with a gigabit.";
+        assert!(checks_figures_said(
+            "Let me check I've got it. There's thirty dollars between the middle one and the top one?",
+            said
+        ));
+        assert!(checks_figures_said(
+            "So Plus is fifty-nine ninety-nine?",
+            said
+        ));
+        assert!(!checks_figures_said(
+            "So Basic's fifty-nine ninety-nine?",
+            said
+        ));
+        assert!(!checks_figures_said(
+            "Was I charged eighty-nine ninety-nine twice?",
+            said
+        ));
+        assert!(!checks_figures_said(
+            "Why is Pro eighty-nine ninety-nine?",
+            said
+        ));
+        assert!(!checks_figures_said(
+            "So Plus is 59.99? Put me on Plus.",
+            said
+        ));
+    }
 }

@@ -25,7 +25,7 @@ const JOINERS: &[&str] = &[
     "on top of that",
 ];
 /// Words that announce several requests ("two things", "and also").
-const ENUMERATION: &[&str] = &[
+pub(super) const ENUMERATION: &[&str] = &[
     "two things",
     "two quick things",
     "two questions",
@@ -131,22 +131,6 @@ fn takes_place(intent: &crate::agents::embedded::spec::IntentSpec) -> bool {
         .args
         .values()
         .any(|v| v.as_str().is_some_and(|s| s.starts_with("$place")))
-}
-
-/// What a turn says after it turns to a separate matter ("So I'm already on the
-/// bottom one, fair enough. Separate matter, mind. The internet's been slow…"): the
-/// sentences from the one that announces it, when one after the first does.
-pub(super) fn separate_part(text: &str) -> Option<String> {
-    let sentences: Vec<&str> = text
-        .split_inclusive(['.', '?', '!', ';'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let at = sentences.iter().skip(1).position(|s| {
-        let said = spaced(s);
-        ENUMERATION.iter().any(|e| said.contains(&format!(" {e} ")))
-    })? + 1;
-    Some(sentences[at..].join(" "))
 }
 
 /// The clauses of a caller turn: its sentences, split again at joiners ("…my last
@@ -451,6 +435,19 @@ fn adds_with_too(text: &str) -> bool {
     })
 }
 
+/// A clause of figures and a word or two around them ("fifty-nine ninety-nine for five
+/// hundred okay"): read back, no request. ("The one for sixty" names a plan: "one" is
+/// no figure word here.)
+fn figures_read_back(clause: &str) -> bool {
+    const AROUND: &[&str] = &[
+        "for", "okay", "ok", "right", "so", "then", "and", "a", "an", "month", "per", "meg",
+        "megs", "megabits", "dollars", "bucks", "gig", "that's", "thats", "is", "it",
+    ];
+    let ws = words(clause);
+    let figure = |w: &String| w != "one" && crate::number_words::is_figure_word(w);
+    ws.iter().any(figure) && ws.iter().all(|w| AROUND.contains(&w.as_str()) || figure(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,27 +491,4 @@ mod tests {
         ));
         assert!(!super::adds_with_too("Me too."));
     }
-}
-
-/// A clause of figures and a word or two around them ("fifty-nine ninety-nine for five
-/// hundred okay"): read back, no request.
-fn figures_read_back(clause: &str) -> bool {
-    const AROUND: &[&str] = &[
-        "for", "okay", "ok", "right", "so", "then", "and", "a", "an", "the", "month", "per", "meg",
-        "megs", "megabits", "dollars", "bucks", "gig", "hundred", "thousand", "that's", "thats",
-        "is", "it",
-    ];
-    let ws = words(clause);
-    let figures = ws.iter().filter(|w| {
-        crate::number_words::ones_value(w).is_some()
-            || crate::number_words::tens_digit(w).is_some()
-            || w.chars().all(|c| c.is_ascii_digit() || c == '.')
-    });
-    figures.count() >= 1
-        && ws.iter().all(|w| {
-            AROUND.contains(&w.as_str())
-                || crate::number_words::ones_value(w).is_some()
-                || crate::number_words::tens_digit(w).is_some()
-                || w.chars().all(|c| c.is_ascii_digit() || c == '.')
-        })
 }

@@ -6,14 +6,15 @@
 use crate::agents::confirm::words;
 use crate::number_words::{ones_value, ordinal_value, tens_digit};
 
-/// A number of 1–99 said in words at `ws[i..]` (an ordinal too: "the twelfth",
-/// "twenty first"), and how many words it took.
-fn spoken_number(ws: &[String], i: usize) -> Option<(u32, usize)> {
+/// A number of 1–99 said in words at `ws[i..]` (with `ordinals`, an ordinal too: "the
+/// twelfth", "twenty first" — a day, never money), and how many words it took.
+fn spoken_number(ws: &[String], i: usize, ordinals: bool) -> Option<(u32, usize)> {
     let w = ws.get(i)?;
+    let ordinal = |o: &str| ordinals.then(|| ordinal_value(o)).flatten();
     if let Some(t) = tens_digit(w) {
         let ones = ws
             .get(i + 1)
-            .and_then(|o| ones_value(o).or_else(|| ordinal_value(o)))
+            .and_then(|o| ones_value(o).or_else(|| ordinal(o)))
             .filter(|o| (1..=9).contains(o));
         return Some(match ones {
             Some(o) => (t * 10 + o, 2),
@@ -21,7 +22,7 @@ fn spoken_number(ws: &[String], i: usize) -> Option<(u32, usize)> {
         });
     }
     ones_value(w)
-        .or_else(|| ordinal_value(w))
+        .or_else(|| ordinal(w))
         .filter(|v| *v >= 1)
         .map(|v| (v, 1))
 }
@@ -62,11 +63,11 @@ pub fn amounts(text: &str) -> Vec<u32> {
     let ws = words(text);
     let mut i = 0;
     while i < ws.len() {
-        match spoken_number(&ws, i) {
+        match spoken_number(&ws, i, false) {
             Some((dollars, n)) if dollars >= 20 => {
                 let mut cents = 0;
                 let mut used = n;
-                if let Some((c, m)) = spoken_number(&ws, i + n).filter(|(c, _)| *c >= 10) {
+                if let Some((c, m)) = spoken_number(&ws, i + n, false).filter(|(c, _)| *c >= 10) {
                     cents = c;
                     used += m;
                 }
@@ -119,7 +120,7 @@ pub fn small_numbers(text: &str) -> Vec<u32> {
             i += 1;
             continue;
         }
-        match spoken_number(&ws, i) {
+        match spoken_number(&ws, i, true) {
             Some((n, used)) => {
                 out.push(n);
                 i += used;

@@ -336,6 +336,11 @@ mod tests {
         assert_eq!(last_count("send me the past 2 bills"), Some(2));
         assert_eq!(last_count("the last one, please"), None);
         assert_eq!(last_count("I paid it last month"), None);
+        assert_eq!(last_count("the last four digits are zero zero two"), None);
+        assert_eq!(
+            last_count("I've been with you the last ten years. Email me March"),
+            None
+        );
     }
 
     #[test]
@@ -369,6 +374,8 @@ mod tests {
             Some("Riverside")
         );
         assert_eq!(place("I'm calling for Dana, is something wrong?"), None);
+        assert_eq!(place("It's slow and I need it for Zoom"), None);
+        assert_eq!(place("We were away over Christmas and now it's dead"), None);
         assert_eq!(place("It started in March, on Tuesday"), None);
         assert_eq!(place("I want to talk to Switchboard about my bill"), None);
         assert_eq!(place("my internet is slow"), None);

@@ -249,16 +249,30 @@ pub fn previous_bill(text: &str) -> bool {
 }
 
 /// How many of the latest bills the caller asks for ("the last two months? No, sorry…
-/// the last three" → 3): the number after the last "last" or "past" (2–12), read as
-/// words or digits.
+/// the last three" → 3): the number (2–12, in words or digits) after the last "last",
+/// "past" or "latest" that names bills ("…months", "…bills") or ends its sentence. "The
+/// last four digits are…" and "with you the last ten years" ask for none.
 pub fn last_count(text: &str) -> Option<usize> {
-    let ws = crate::agents::confirm::words(text);
-    ws.windows(2)
-        .filter(|w| matches!(w[0].as_str(), "last" | "past" | "latest"))
-        .filter_map(|w| {
-            crate::number_words::ones_value(&w[1])
-                .or_else(|| w[1].parse().ok())
-                .filter(|n| (2..=12).contains(n))
+    const UNITS: &[&str] = &[
+        "months",
+        "bills",
+        "invoices",
+        "statements",
+        "ones",
+        "month's",
+    ];
+    text.split(['.', '?', '!', ';'])
+        .flat_map(|sentence| {
+            let ws = crate::agents::confirm::words(sentence);
+            (0..ws.len().saturating_sub(1))
+                .filter(|&i| matches!(ws[i].as_str(), "last" | "past" | "latest"))
+                .filter(|&i| ws.get(i + 2).is_none_or(|u| UNITS.contains(&u.as_str())))
+                .filter_map(|i| {
+                    crate::number_words::ones_value(&ws[i + 1])
+                        .or_else(|| ws[i + 1].parse().ok())
+                        .filter(|n| (2..=12).contains(n))
+                })
+                .collect::<Vec<_>>()
         })
         .last()
         .map(|n| n as usize)

@@ -151,13 +151,33 @@ pub fn places(text: &str) -> Vec<String> {
         ) {
             continue;
         }
-        // "I'm calling for Dana": a person, not a place.
-        if tokens[i].eq_ignore_ascii_case("for")
-            && i > 0
-            && matches!(
-                tokens[i - 1].to_lowercase().as_str(),
-                "calling" | "ringing" | "phoning" | "asking" | "here" | "speaking" | "this"
-            )
+        // "Is the internet spoil for Springfield?", "anything wrong over Riverside
+        // way?": after "for", "over" or "across" only a place something is wrong in —
+        // "I need it for Zoom", "over Christmas", "a bill for Maria" name none.
+        let loose = matches!(tokens[i].to_lowercase().as_str(), "for" | "over" | "across");
+        if loose
+            && !(i > 0
+                && matches!(
+                    tokens[i - 1].to_lowercase().as_str(),
+                    "spoil"
+                        | "spoilt"
+                        | "down"
+                        | "out"
+                        | "outage"
+                        | "outages"
+                        | "wrong"
+                        | "problem"
+                        | "problems"
+                        | "trouble"
+                        | "issues"
+                        | "slow"
+                        | "dead"
+                        | "working"
+                        | "status"
+                        | "maintenance"
+                        | "broken"
+                        | "off"
+                ))
         {
             continue;
         }

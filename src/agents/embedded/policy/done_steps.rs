@@ -1,0 +1,107 @@
+//! Steps already done in this call, asked about again: a short question about one
+//! ("And the bill?" right after it was sent) gets that step's `again` line, and a
+//! request to have it logged ("log it", "leave a note for whoever handles it") right
+//! after its ticket was opened is told it is logged, with its number.
+
+use serde_json::Value;
+
+use super::*;
+use crate::agents::embedded::embedder::Embedder;
+use crate::agents::model::{ChatMessage, ModelError};
+
+impl Policy {
+    /// A short question that asks nothing new ("And the bill?") when one of the
+    /// intents it may mean (this agent's, among the best three) had its step done in
+    /// this call: that intent's `again` line.
+    pub(super) fn asks_about_step_done(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+    ) -> Result<Option<Decision>, ModelError> {
+        // (One short question, the rest of the turn asking nothing: "One until three,
+        // so I'll be out cold anyway. And the bill?")
+        let sentences = super::history::sentences(t.user_text);
+        let questions: Vec<&&str> = sentences.iter().filter(|s| s.ends_with('?')).collect();
+        let [question] = questions.as_slice() else {
+            return Ok(None);
+        };
+        if confirm::words(question).len() > 6 || confirm::makes_request(t.user_text) {
+            return Ok(None);
+        }
+        let ranked = self.rank_turn(embedder, question)?;
+        Ok(ranked.iter().take(3).find_map(|s| {
+            let intent = &self.brains[&s.intent.agent].intents[s.intent.index];
+            let tool = intent.tool.as_deref()?;
+            // (Only an intent the question is near: a tenth under the routing floor.)
+            let near = s.score >= self.config.min_score - 0.1;
+            (near && s.intent.owner == t.req.agent && done_before(t, tool))
+                .then(|| intent.again.clone())
+                .flatten()
+                .map(Decision::Say)
+        }))
+    }
+}
+
+/// Asking to have it logged or looked into, in words that point back at what was
+/// reported ("log it", "look into it"), right after its ticket was opened (since the
+/// caller's turn before): said to be logged, with its number. A new problem, or
+/// "another" one, is not this.
+pub(super) fn logged_already(t: &Turn) -> Option<Decision> {
+    const LOG_ASKS: &[&str] = &[
+        "log it",
+        "log this",
+        "log that",
+        "report it",
+        "look into it",
+        "looks into it",
+        "looks into where",
+        "look into where",
+        "make a note",
+        "note it",
+        "write it up",
+        "write it down",
+        "raise it",
+        "flag it",
+        "leave a note",
+        "a note for",
+    ];
+    let ws = confirm::words(t.user_text);
+    if !confirm::says_any(t.user_text, LOG_ASKS)
+        || ws
+            .iter()
+            .any(|w| matches!(w.as_str(), "another" | "new" | "also" | "too"))
+    {
+        return None;
+    }
+    // (Its ticket opened since the caller's turn before this one: what "it" is.)
+    let before = &t.req.messages[..t.user_idx];
+    let since = before
+        .iter()
+        .rposition(|m| matches!(m, ChatMessage::User { .. }))
+        .unwrap_or(0);
+    let (_, _, content) = super::history::results_newest_first(&before[since..])
+        .find(|(name, _, content)| name == "open_ticket" && !is_error(content))?;
+    let result: Value = serde_json::from_str(&content).ok()?;
+    let id = result.get("ticket_id")?;
+    let follow_up = result
+        .get("follow_up")
+        .and_then(Value::as_str)
+        .unwrap_or("soon");
+    Some(Decision::Say(format!(
+        "Yes, that's logged as request {id}, and the team will follow up {follow_up}, as I said. Anything else?"
+    )))
+}
+
+/// Whether `tool` was called in this call and did not fail.
+pub(super) fn done_before(t: &Turn, tool: &str) -> bool {
+    t.req.messages.iter().any(|m| match m {
+        ChatMessage::Tool {
+            tool_call_id,
+            content,
+        } => {
+            find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
+                && !is_error(content)
+        }
+        _ => false,
+    })
+}
