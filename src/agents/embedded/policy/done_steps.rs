@@ -81,7 +81,7 @@ pub(super) fn logged_already(t: &Turn) -> Option<Decision> {
         .unwrap_or(0);
     let (_, _, content) = super::history::results_newest_first(&before[since..])
         .find(|(name, _, content)| name == "open_ticket" && !is_error(content))?;
-    let result: Value = serde_json::from_str(&content).ok()?;
+    let result: Value = serde_json::from_str(content).ok()?;
     let id = result.get("ticket_id")?;
     let follow_up = result
         .get("follow_up")
