@@ -71,19 +71,21 @@ impl Policy {
                 .filter(|s| s.trim_end().ends_with('?'))
                 .collect();
             let figures_checked = !questions.is_empty() && {
+                use super::question_shapes::{
+                    last_line_with_numbers, months_agree, plans_agree, tag_question,
+                };
                 let spoken = spoken_so_far(&t.req.messages[..t.user_idx]);
+                let numbers_line = last_line_with_numbers(&t.req.messages[..t.user_idx]);
                 // ("And tonight it'll drop between one and three, yes?" checks the
                 // hours we gave, with a tag.)
                 questions.iter().all(|q| {
                     !confirm::makes_request(q)
                         && (slots::amounts_match(q, &spoken)
-                            || (super::question_shapes::tag_question(q)
-                                && last_line_with_numbers(&t.req.messages[..t.user_idx])
-                                    .is_some_and(|l| slots::numbers_match(q, l))))
+                            || (tag_question(q)
+                                && numbers_line.is_some_and(|l| slots::numbers_match(q, l))))
                         // (The months it names are ones we named, whichever figures.)
-                        && last_line_with_numbers(&t.req.messages[..t.user_idx])
-                            .is_none_or(|l| months_agree(q, l))
-                        && super::question_shapes::plans_agree(q, &spoken)
+                        && numbers_line.is_none_or(|l| months_agree(q, l))
+                        && plans_agree(q, &spoken)
                 })
             };
             let asks_new = !figures_checked
@@ -478,24 +480,6 @@ fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     let (name, args, content) = super::history::results_newest_first(messages)
         .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
     (name == tool && !is_error(content)).then_some(args)
-}
-
-/// Every month `question` names is one `said` names ("the bill dated January the
-/// twelfth, is it?" after "your January 12 invoice").
-fn months_agree(question: &str, said: &str) -> bool {
-    let named = slots::months(said);
-    slots::months(question).iter().all(|m| named.contains(m))
-}
-
-/// Our latest line that gave numbers ("…tonight from 1 to 3 am."): what a caller's
-/// check of hours or counts refers to.
-fn last_line_with_numbers(messages: &[ChatMessage]) -> Option<&str> {
-    messages.iter().rev().find_map(|m| match m {
-        ChatMessage::Assistant {
-            content: Some(c), ..
-        } if !slots::small_numbers(c).is_empty() => Some(c.as_str()),
-        _ => None,
-    })
 }
 
 /// Our latest line before the caller's turn, if any (the runtime's own prompts on a

@@ -94,14 +94,6 @@ pub(super) fn logged_already(t: &Turn) -> Option<Decision> {
 
 /// Whether `tool` was called in this call and did not fail.
 pub(super) fn done_before(t: &Turn, tool: &str) -> bool {
-    t.req.messages.iter().any(|m| match m {
-        ChatMessage::Tool {
-            tool_call_id,
-            content,
-        } => {
-            find_call(&t.req.messages, tool_call_id).is_some_and(|(n, _)| n == tool)
-                && !is_error(content)
-        }
-        _ => false,
-    })
+    super::history::results_newest_first(&t.req.messages)
+        .any(|(name, _, content)| name == tool && !is_error(content))
 }

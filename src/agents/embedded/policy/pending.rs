@@ -16,6 +16,11 @@ pub(super) const LEFT_AS_IS: &str = "Okay, I'll leave that as it is.";
 /// Said first when the caller checks the figures of the offer and they are right.
 pub(super) const FIGURES_RIGHT: &str = "Yes, that's right.";
 
+/// A check of our figures confirmed, then our open `question` again.
+fn figures_right_then(question: &str) -> Decision {
+    Decision::Say(format!("{FIGURES_RIGHT} {question}"))
+}
+
 /// Said when the caller asks about what is already on offer.
 pub(super) const OFFER_STANDS: &str =
     "Yes, that's the one I found. Would you like me to go ahead with it?";
@@ -206,7 +211,7 @@ impl Policy {
             && !confirm::ends_with_farewell(t.user_text)
         {
             let question = offer_questions::question_in(said).unwrap_or("Anything else?");
-            return Some(Decision::Say(format!("{FIGURES_RIGHT} {question}")));
+            return Some(figures_right_then(question));
         }
         if let Some(d) = self.accepted(t, &before, said) {
             return Some(d);
@@ -333,7 +338,7 @@ impl Policy {
                 // figure confirmed, and the offer's question again.
                 if checked && offer {
                     if let Some(question) = offer_questions::question_in(said) {
-                        return Some(Decision::Say(format!("{FIGURES_RIGHT} {question}")));
+                        return Some(figures_right_then(question));
                     }
                 }
                 // Asking about the very thing on offer ("so what about the double

@@ -165,6 +165,28 @@ pub(super) fn plans_agree(question: &str, said: &str) -> bool {
         })
 }
 
+/// Every month `question` names is one `said` names ("the bill dated January the
+/// twelfth, is it?" after "your January 12 invoice").
+pub(super) fn months_agree(question: &str, said: &str) -> bool {
+    let named = crate::agents::embedded::slots::months(said);
+    crate::agents::embedded::slots::months(question)
+        .iter()
+        .all(|m| named.contains(m))
+}
+
+/// Our latest line that gave numbers ("…tonight from 1 to 3 am."): what a caller's
+/// check of hours or counts refers to.
+pub(super) fn last_line_with_numbers(
+    messages: &[crate::agents::model::ChatMessage],
+) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        crate::agents::model::ChatMessage::Assistant {
+            content: Some(c), ..
+        } if !crate::agents::embedded::slots::small_numbers(c).is_empty() => Some(c.as_str()),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
