@@ -174,9 +174,16 @@ pub fn choose_stated<'a>(
                     .iter()
                     .any(|w| matches!(w.as_str(), "send" | "sending" | "resend" | "forward"));
             // Used as a verb on us: "text me", "email it", "emailed over", "emailed
-            // to me" (not "an email to you").
+            // to me", "emailed to her" (not "an email to you", "the text to her").
+            let determiner_before = matches!(
+                before.last().map(String::as_str),
+                Some("the" | "a" | "an" | "my" | "your" | "that" | "this")
+            );
             let as_verb = match after {
-                [to, who, ..] if to == "to" => matches!(who.as_str(), "me" | "us" | "my"),
+                [to, who, ..] if to == "to" => {
+                    matches!(who.as_str(), "me" | "us" | "my")
+                        || (matches!(who.as_str(), "her" | "him" | "them") && !determiner_before)
+                }
                 [w, ..] => {
                     matches!(
                         w.as_str(),

@@ -78,3 +78,78 @@ pub(super) fn account_number(t: &Turn, text: &str) -> Option<String> {
         .filter(|p| Some(normal(p)) != calling)
         .filter(|_| !slots::phone_is_destination(text))
 }
+
+/// People a caller may act for, in the possessive ("my friend's account").
+const RELATIONS: &[&str] = &[
+    "friend's",
+    "mother's",
+    "mum's",
+    "mom's",
+    "father's",
+    "dad's",
+    "husband's",
+    "wife's",
+    "partner's",
+    "son's",
+    "daughter's",
+    "sister's",
+    "brother's",
+    "neighbour's",
+    "neighbor's",
+    "aunt's",
+    "uncle's",
+    "grandmother's",
+    "grandma's",
+    "gran's",
+    "nan's",
+    "grandfather's",
+    "grandad's",
+    "grandpa's",
+    "cousin's",
+    "niece's",
+    "nephew's",
+    "boss's",
+    "client's",
+    "tenant's",
+    "landlord's",
+    "landlady's",
+    "flatmate's",
+    "roommate's",
+];
+
+/// The caller calls about someone else's account, not the calling line's: "it's about
+/// a friend's account, not mine", "my mother's bill", "on her behalf". A relation's
+/// account or bill, or acting on someone's behalf; not when the caller says it is the
+/// account on this line ("my husband's account, it's this number").
+pub(super) fn about_another_account(text: &str) -> bool {
+    let ws = confirm::words(text);
+    let said = confirm::spaced_words(&ws);
+    if [
+        " this number ",
+        " this phone ",
+        " this line ",
+        " same number ",
+    ]
+    .iter()
+    .any(|p| said.contains(p))
+    {
+        return false;
+    }
+    let noun = |w: &str| matches!(w, "account" | "bill" | "bills" | "invoice" | "invoices");
+    let relation_owns = ws.iter().enumerate().any(|(i, w)| {
+        RELATIONS.contains(&w.as_str()) && ws[i + 1..].iter().take(3).any(|n| noun(n))
+    });
+    relation_owns
+        || [
+            " on her behalf ",
+            " on his behalf ",
+            " on their behalf ",
+            " on behalf of ",
+        ]
+        .iter()
+        .any(|p| said.contains(p))
+        || (said.contains(" not mine ")
+            && [" her ", " his ", " their "]
+                .iter()
+                .any(|p| said.contains(p)))
+}

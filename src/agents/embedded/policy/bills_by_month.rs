@@ -327,7 +327,18 @@ impl Policy {
             .iter()
             .find(|i| i.tool.as_deref() == Some(tool.as_str()) && i.again.is_some())?;
         let options = args::enum_options(&t.req.tools, &tool, "channel");
-        let named = slots::choose(t.user_text, &options, &intent.synonyms);
+        // (The channel named in the question itself: "your text last week said I owe
+        // you something. How much is it?" asks nothing about the channel.)
+        let questions: String = t
+            .user_text
+            .split_inclusive(['.', '!', '?'])
+            .filter(|s| s.trim_end().ends_with('?'))
+            .collect();
+        let named = if asks && !send_it {
+            slots::choose(&questions, &options, &intent.synonyms)
+        } else {
+            slots::choose(t.user_text, &options, &intent.synonyms)
+        };
         let again = intent.again.clone()?;
         let same = match named {
             Some(named) => *named == channel,

@@ -94,7 +94,11 @@ impl Policy {
                         || !previous_line(&t.req.messages[..t.user_idx])
                             .is_some_and(|l| super::history::echoes(l, q))
                 });
-            let plain_goodbye = served && confirm::ends_with_farewell(t.user_text) && !asks_new;
+            // (A check of our figures with a goodbye — "Eighty-nine ninety-nine, due the
+            // third of April? Okay. Goodbye." — closes, even after our question.)
+            let plain_goodbye = (served || figures_checked)
+                && confirm::ends_with_farewell(t.user_text)
+                && !asks_new;
             if (confirm::is_acknowledged_farewell(t.user_text) || plain_goodbye)
                 && !confirm::makes_request(t.user_text)
             {
@@ -172,6 +176,11 @@ impl Policy {
             // request was opened: it is logged.
             if let Some(d) = super::done_steps::logged_already(t) {
                 return self.then_separate_matter(embedder, t, d);
+            }
+            // "How long have I got before this one goes stale?" right after the link
+            // was sent: answered as it would be before the step.
+            if let Some(d) = super::done_steps::about_step_just_done(t) {
+                return Ok(d);
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five
@@ -252,11 +261,14 @@ impl Policy {
                 .or(asked_before_hold.as_deref())
                 .unwrap_or(t.user_text),
         )?;
-        // An opening line whose small talk blurs the request: its clear sentence.
+        // An opening line whose small talk blurs the request, or a turn that opens a
+        // new matter ("Half an hour, fine. And while I have you, your text last week
+        // said I owe you something. How much is it…?"): its clear sentence.
         let unclear = ranked
             .first()
             .is_none_or(|s| s.score < self.config.min_score);
-        if unclear && caller_lines(&t.req.messages[..t.user_idx]).is_empty() {
+        let new_matter = confirm::says_any(t.user_text, super::requests::ENUMERATION);
+        if unclear && (new_matter || caller_lines(&t.req.messages[..t.user_idx]).is_empty()) {
             if let Some(clear) = self.rank_clear_sentence(embedder, t.user_text)? {
                 ranked = clear;
             }

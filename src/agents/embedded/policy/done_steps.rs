@@ -97,3 +97,32 @@ pub(super) fn done_before(t: &Turn, tool: &str) -> bool {
     super::history::results_newest_first(&t.req.messages)
         .any(|(name, _, content)| name == tool && !is_error(content))
 }
+
+/// A question about the step we just took ("How long have I got before this one goes
+/// stale?" right after a reset link was sent): the answer that step's intent gives
+/// to that question while it is open (`answers`), then "Anything else?". Only a
+/// question, asking for nothing new, right after the step (since the caller's turn
+/// before).
+pub(super) fn about_step_just_done(t: &Turn) -> Option<Decision> {
+    if !t.user_text.contains('?') || confirm::makes_request(t.user_text) {
+        return None;
+    }
+    let before = &t.req.messages[..t.user_idx];
+    let since = before
+        .iter()
+        .rposition(|m| matches!(m, ChatMessage::User { .. }))
+        .unwrap_or(0);
+    let (tool, _, _) = super::history::results_newest_first(&before[since..])
+        .find(|(_, _, content)| !is_error(content))?;
+    let answer = t
+        .spec
+        .intents
+        .iter()
+        .filter(|i| i.tool.as_deref() == Some(tool.as_str()))
+        .flat_map(|i| &i.answers)
+        .find(|a| {
+            let asked: Vec<&str> = a.asked.iter().map(String::as_str).collect();
+            confirm::says_any(t.user_text, &asked)
+        })?;
+    Some(Decision::Say(format!("{} Anything else?", answer.text)))
+}

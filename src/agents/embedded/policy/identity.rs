@@ -10,7 +10,9 @@
 
 use serde_json::{json, Value};
 
-use super::account_details::{account_number, details_only, without_account_details};
+use super::account_details::{
+    about_another_account, account_number, details_only, without_account_details,
+};
 use super::{confirm, find_call, has_tool, parse_result, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
 use crate::agents::embedded::slots;
@@ -32,6 +34,8 @@ const STILL_NO_MATCH: &str = "That ZIP code still doesn't match the account, so 
 /// No account under the number given.
 const NO_ACCOUNT: &str =
     "I couldn't find an account under that number. Could you check the number and tell me again?";
+/// Asked when a caller on a line we know calls about someone else's account.
+const ASK_OTHER: &str = "Of course. What's the phone number on that account, and its ZIP code?";
 /// Verified, but nothing asked before it to go back to.
 const VERIFIED: &str = "Thanks, I've found your account. What can I help you with?";
 /// Said before a question still open when the account was found.
@@ -90,6 +94,33 @@ fn identity(messages: &[ChatMessage]) -> Identity {
     state
 }
 
+/// [`identity`], where a caller known by their line who calls about someone else's
+/// account ("it's about a friend's account, not mine") counts as not identified until
+/// that account is looked up: its number and ZIP are asked for like any other.
+fn identity_for_request(messages: &[ChatMessage]) -> Identity {
+    let state = identity(messages);
+    if state == Identity::Known && for_another_account(messages) {
+        Identity::NotOnFile
+    } else {
+        state
+    }
+}
+
+/// A caller line says the call is about another account, and no account was found by
+/// `lookup_customer` since.
+fn for_another_account(messages: &[ChatMessage]) -> bool {
+    let Some(said) = messages.iter().rposition(
+        |m| matches!(m, ChatMessage::User { content } if about_another_account(content)),
+    ) else {
+        return false;
+    };
+    !messages[said..].iter().any(|m| {
+        matches!(m, ChatMessage::Tool { tool_call_id, content }
+            if find_call(messages, tool_call_id).is_some_and(|(n, _)| n == LOOKUP)
+                && parse_result(content)["found"] == json!(true))
+    })
+}
+
 /// The calling line's customer as the caller-identity note gave it (name, region and
 /// plan, in `lookup_customer`'s shape), while no other account was verified since.
 pub(super) fn customer_of_calling_line(messages: &[ChatMessage]) -> Option<Value> {
@@ -123,7 +154,9 @@ impl Policy {
     /// The caller gives an account's number (not the one they call from) while no
     /// account is verified: [`Policy::identify`] must see the turn first.
     pub(super) fn gives_unverified_account(&self, t: &Turn) -> bool {
-        if !has_tool(&t.req.tools, LOOKUP) || identity(&t.req.messages) == Identity::Known {
+        if !has_tool(&t.req.tools, LOOKUP)
+            || identity_for_request(&t.req.messages) == Identity::Known
+        {
             return false;
         }
         account_number(t, t.user_text).is_some()
@@ -143,10 +176,11 @@ impl Policy {
         }
         // The whole history: after a handoff the record note follows the caller's turn.
         let history = t.req.messages.as_slice();
-        let state = identity(history);
+        let state = identity_for_request(history);
         if state == Identity::Known {
             return Ok(None);
         }
+        let other = identity(history) == Identity::Known;
         let callers = super::caller_lines(history);
         let phone_now = account_number(t, t.user_text);
         let zip_now = slots::zip(t.user_text);
@@ -270,18 +304,20 @@ impl Policy {
         // "How much are your plans?" is answered from what we say to everyone.
         let answered_plainly =
             ours && intent.is_some_and(|i| (i.tool.is_none() && i.route.is_none()) || i.anyone);
-        let asked_before = super::said_before(history, caller_phrase("customer_not_identified"));
+        let first_ask = if other {
+            ASK_OTHER
+        } else {
+            caller_phrase("customer_not_identified")
+        };
+        let asked_before = super::said_before(history, caller_phrase("customer_not_identified"))
+            || super::said_before(history, ASK_OTHER);
         // Billing serves nothing without the account: arriving there, it is asked for
         // at once. Elsewhere (an outage question) only a tool that needs it asks.
         let billing_record = history.iter().any(
             |m| matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX)),
         );
         if needs || (arrival && billing_record && !asked_before && !answered_plainly) {
-            let ask = if asked_before {
-                ASK_AGAIN
-            } else {
-                caller_phrase("customer_not_identified")
-            };
+            let ask = if asked_before { ASK_AGAIN } else { first_ask };
             return Ok(Some(Decision::Say(ask.into())));
         }
         // Our open question was the number and the caller answered without it (and
@@ -295,6 +331,7 @@ impl Policy {
         };
         let open = super::last_spoken(history).is_some_and(|l| {
             l == caller_phrase("customer_not_identified")
+                || l == ASK_OTHER
                 || l == ASK_PHONE
                 || l == ASK_ZIP
                 || l == NO_ACCOUNT

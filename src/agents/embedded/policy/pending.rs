@@ -334,6 +334,16 @@ impl Policy {
                         declined,
                     ));
                 }
+                // "Eighty-nine ninety-nine, due the third of April? Okay, I'll sort it
+                // out tonight. Goodbye.": the figure confirmed, and the goodbye.
+                if checked
+                    && confirm::ends_with_farewell(t.user_text)
+                    && !confirm::makes_request(t.user_text)
+                {
+                    if let Some(d) = self.goodbye(t) {
+                        return Some(serving::with_prefix(Some(FIGURES_RIGHT), d));
+                    }
+                }
                 // "So that's fifty over what I pay now, right?" and nothing else: the
                 // figure confirmed, and the offer's question again.
                 if checked && offer {

@@ -22,18 +22,26 @@ use crate::agents::model::ToolCall;
 /// how deep in a chain of record answers it is.
 pub(super) const RECORD_CALL_ID: &str = "billing_record";
 
-/// The facts (`json:` line) of the latest billing record note that found an account.
+/// The facts (`json:` line) of the latest billing record note that found an account,
+/// unless another account was found by `lookup_customer` since (a caller acting for a
+/// friend: the note is the calling line's, not the account the call is now about).
 pub(super) fn record_facts(messages: &[ChatMessage]) -> Option<Value> {
-    messages.iter().rev().find_map(|m| {
-        let ChatMessage::System { content } = m else {
-            return None;
-        };
-        if !content.starts_with(BILLING_RECORD_PREFIX) {
-            return None;
-        }
-        let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
-        (facts["found"] == json!(true)).then_some(facts)
-    })
+    let at = messages.iter().rposition(|m| {
+        matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX))
+    })?;
+    let looked_up_since = messages[at..].iter().any(|m| {
+        matches!(m, ChatMessage::Tool { tool_call_id, content }
+            if find_call(messages, tool_call_id).is_some_and(|(n, _)| n == "lookup_customer")
+                && parse_result(content)["found"] == json!(true))
+    });
+    if looked_up_since {
+        return None;
+    }
+    let ChatMessage::System { content } = &messages[at] else {
+        return None;
+    };
+    let facts: Value = serde_json::from_str(content.split_once("\njson: ")?.1).ok()?;
+    (facts["found"] == json!(true)).then_some(facts)
 }
 
 /// True once a confirmed step (`"confirmed": true`: a refund, a plan change) was

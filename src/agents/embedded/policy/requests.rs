@@ -347,6 +347,15 @@ impl Policy {
             if details && !clause.contains('?') && !crate::agents::confirm::makes_request(&clause) {
                 continue;
             }
+            // "…your text last week said I owe you something. How much is it, and
+            // since when?": a short question about "it" tells more of the request
+            // before it.
+            if asks_about_it(&clause) {
+                if let Some(prev) = found.last_mut() {
+                    prev.clause = format!("{}, {clause}", prev.clause);
+                    continue;
+                }
+            }
             let said = format!(" {clause} ");
             let place = places.iter().find(|p| said.contains(&spaced(p))).cloned();
             // "…in Riverside? And in Springfield?": the same request of another place.
@@ -420,6 +429,23 @@ impl Policy {
         }
         Ok(found)
     }
+}
+
+/// A clause (lower-case words) that opens with a short question about "it", "that" or
+/// "this" ("how much is it and since when", "when is that due"): it asks about what
+/// was just told.
+fn asks_about_it(clause: &str) -> bool {
+    let ws: Vec<&str> = clause.split_whitespace().collect();
+    let asks = ws.first().is_some_and(|w| {
+        super::question_shapes::QUESTION_WORDS.contains(w)
+            || matches!(*w, "is" | "was" | "does" | "did" | "can" | "could")
+    });
+    asks && (2..=5.min(ws.len())).any(|n| {
+        matches!(ws[n - 1], "it" | "that" | "this")
+            && ws
+                .get(n)
+                .is_none_or(|w| matches!(*w, "and" | "or" | "due" | "for"))
+    })
 }
 
 /// A clause that ends in "too" ("…and could you text me the March bill too?"): a
