@@ -39,9 +39,29 @@ pub fn asks_for_person(text: &str) -> bool {
             " live agent ",
             " human being ",
         ]);
-        let strong = ["supervisor", "manager", "operator", "representative"]
-            .iter()
-            .any(|w| has(w));
+        // ("I want someone senior to hear it from me".)
+        let senior = any(&[
+            " someone senior ",
+            " somebody senior ",
+            " someone more senior ",
+            " someone higher up ",
+            " somebody higher up ",
+            " someone in charge ",
+            " somebody in charge ",
+        ]);
+        let strong = senior
+            || ["supervisor", "manager", "operator", "representative"]
+                .iter()
+                .any(|w| has(w));
+        // A clause that is only the ask: "…, a person, please."
+        let bare = matches!(
+            joined.as_str(),
+            " a person "
+                | " a human "
+                | " a real person "
+                | " a person please "
+                | " a human please "
+        );
         let plain = PEOPLE.iter().any(|p| has(p));
         let talk = any(&[
             " talk to ",
@@ -120,7 +140,7 @@ pub fn asks_for_person(text: &str) -> bool {
             " look at ",
             " out to ",
         ]);
-        ((real || strong) && ask) || (plain && talk) || (wants_one && !visit)
+        ((real || strong) && ask) || (plain && talk) || (wants_one && !visit) || bare
     })
 }
 

@@ -64,9 +64,12 @@ pub(super) fn without_account_details(text: &str) -> Option<String> {
         .split_inclusive(['.', '?', '!'])
         .filter(|s| slots::phone(s).is_none() && slots::zip(s).is_none() && !mentions_details(s))
         .collect();
+    // (Asked for someone else too: "…and she wants her March bill sent to me".)
     let asks = kept.contains('?')
         || confirm::makes_request(&kept)
-        || confirm::words(&kept).iter().any(|w| w == "please");
+        || confirm::words(&kept)
+            .iter()
+            .any(|w| matches!(w.as_str(), "please" | "wants" | "needs"));
     (asks && confirm::words(&kept).len() >= 6).then(|| kept.trim().to_string())
 }
 
@@ -129,6 +132,15 @@ pub(super) fn about_another_account(text: &str) -> bool {
         " this phone ",
         " this line ",
         " same number ",
+        " this is her phone ",
+        " this is his phone ",
+        " this is their phone ",
+        " it's her phone ",
+        " it's his phone ",
+        " on her phone ",
+        " on his phone ",
+        " from her phone ",
+        " from his phone ",
     ]
     .iter()
     .any(|p| said.contains(p))
@@ -139,7 +151,24 @@ pub(super) fn about_another_account(text: &str) -> bool {
     let relation_owns = ws.iter().enumerate().any(|(i, w)| {
         RELATIONS.contains(&w.as_str()) && ws[i + 1..].iter().take(3).any(|n| noun(n))
     });
+    // ("I'm ringing for my wife's mum", "calling for a friend"; not "calling for my
+    // own bill".)
+    let calling_for = ["calling", "ringing", "phoning", "call", "ring"]
+        .iter()
+        .any(|v| {
+            [" for my ", " for a friend "].iter().any(|p| {
+                let at = format!(" {v}{p}");
+                said.find(&at).is_some_and(|i| {
+                    let next = said[i + at.len()..].split(' ').next().unwrap_or("");
+                    !matches!(
+                        next,
+                        "own" | "internet" | "bill" | "account" | "service" | "plan"
+                    )
+                })
+            })
+        });
     relation_owns
+        || calling_for
         || [
             " on her behalf ",
             " on his behalf ",
@@ -152,4 +181,40 @@ pub(super) fn about_another_account(text: &str) -> bool {
             && [" her ", " his ", " their "]
                 .iter()
                 .any(|p| said.contains(p)))
+}
+
+/// The caller, acting for someone else's account (a caller line says so), wants it
+/// sent to themselves ("…sent to me at my email so I can print it for her"): not the
+/// account's own phone or email.
+pub(super) fn to_caller_for_another(t: &Turn) -> bool {
+    let for_another = t.req.messages[..=t.user_idx]
+        .iter()
+        .any(|m| matches!(m, ChatMessage::User { content } if about_another_account(content)));
+    for_another && confirm::says_any(t.user_text, TO_CALLER)
+}
+
+/// The caller named as where something goes.
+const TO_CALLER: &[&str] = &[
+    "to me at my",
+    "to me on my",
+    "to me",
+    "me at my",
+    "to my email",
+    "to my phone",
+    "to my cell",
+    "to my mobile",
+    "my own email",
+    "my own phone",
+    "my email address",
+    "to my inbox",
+];
+
+/// `text` (lower-case words) without the words that send it to the caller ("sent to me
+/// at my email" → "sent by email"): what is asked, with the account's own destination.
+pub(super) fn without_caller_destination(text: &str) -> String {
+    let mut said = confirm::spaced(text);
+    for p in TO_CALLER {
+        said = said.replace(&format!(" {p} "), " by ");
+    }
+    said.trim().to_string()
 }

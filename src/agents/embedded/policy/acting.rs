@@ -109,6 +109,24 @@ impl Policy {
     /// on.
     fn one_option_of_list(&self, t: &Turn, intent: &IntentSpec, text: &str) -> Option<String> {
         let name = intent.accept.as_deref()?;
+        // ("What plans have you got, what do they cost, and which one is fastest?"
+        // asks for them all.)
+        let all = confirm::says_any(
+            t.user_text,
+            &[
+                "what plans",
+                "which plans",
+                "your plans",
+                "the plans",
+                "all the plans",
+                "do they cost",
+                "are they",
+                "do they come",
+            ],
+        );
+        if all {
+            return None;
+        }
         let target = t.spec.intents.iter().find(|i| i.name == name)?;
         let (option, named) = self.named_option(t, target)?;
         if named != 1 {

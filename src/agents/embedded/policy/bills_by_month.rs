@@ -175,7 +175,7 @@ impl Policy {
                     };
                     // "Can you email me the last three?": the latest bills on record.
                     if asked.is_empty() && slots::month(content).is_none() {
-                        let latest = slots::last_count(content)
+                        let latest = slots::bills_counted(content)
                             .zip(args::invoices_on_record(msgs))
                             .map(|(n, invoices)| {
                                 invoices
@@ -266,7 +266,36 @@ impl Policy {
     pub(super) fn to_another_number(&self, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
         // (An invoice or a reset link: both go only where the account says.)
         let sends = sends_invoice(intent) || intent.tool.as_deref() == Some("reset_password");
-        if !sends || !slots::elsewhere_destination(t.user_text) {
+        if !sends {
+            return None;
+        }
+        // Acting for someone else's account and asking for it to be sent to oneself,
+        // with the channel named ("…her March bill sent to me at my email"): it goes to
+        // the account's own, on that channel, and we say so.
+        if super::account_details::to_caller_for_another(t) {
+            let text = super::account_details::without_caller_destination(t.user_text);
+            let tool = intent.tool.as_deref()?;
+            let options = args::enum_options(&t.req.tools, tool, "channel");
+            if let Some(channel) = slots::choose(&text, &options, &intent.synonyms) {
+                let own = Turn {
+                    user_text: &text,
+                    ..*t
+                };
+                let step = self.act(&own, intent, None);
+                let place = if channel == "sms" {
+                    "phone"
+                } else {
+                    "email address"
+                };
+                let said = format!(
+                    "I can only send it to the {place} on that account, not to yours, so that's where it goes."
+                );
+                return Some(super::serving::with_prefix(Some(&said), step));
+            }
+        }
+        let elsewhere = slots::elsewhere_destination(t.user_text)
+            || super::account_details::to_caller_for_another(t);
+        if !elsewhere {
             return None;
         }
         let question = intent.ask_again.as_deref().or(intent.ask.as_deref())?;

@@ -65,11 +65,21 @@ impl Policy {
             // asks nothing new; nor does one checking the figures we gave: "So the
             // next bill comes in at fifty-nine ninety-nine then, instead of the
             // thirty-nine?")
-            let questions: Vec<&str> = t
+            let mut questions: Vec<&str> = t
                 .user_text
                 .split_inclusive(['.', '?', '!'])
                 .filter(|s| s.trim_end().ends_with('?'))
                 .collect();
+            // ("Only the two? Right, and they were both thirty-nine ninety-nine, yeah?":
+            // a bare echo beside a check asks nothing of its own.)
+            let echo = |q: &&str| {
+                confirm::words(q).len() <= 3
+                    && super::question_shapes::plain_check(q)
+                    && slots::amounts(q).is_empty()
+            };
+            if questions.iter().any(|q| !echo(q)) {
+                questions.retain(|q| !echo(q));
+            }
             let figures_checked = !questions.is_empty() && {
                 use super::question_shapes::{
                     last_line_with_numbers, months_agree, plans_agree, tag_question,
@@ -215,6 +225,11 @@ impl Policy {
         if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
             let reason = "caller asked for a person".to_string();
             return Ok(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        // "What does the middle one come to over a whole year?": the plan's price
+        // times the months (no account needed for a plan named).
+        if let Some(d) = self.price_over_period(t) {
+            return Ok(d);
         }
         if let Some(d) = self.identify(embedder, t, arrival)? {
             return Ok(d);

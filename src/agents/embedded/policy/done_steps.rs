@@ -64,6 +64,10 @@ pub(super) fn logged_already(t: &Turn) -> Option<Decision> {
         "flag it",
         "leave a note",
         "a note for",
+        "put it down",
+        "put that down",
+        "someone to look into",
+        "somebody to look into",
     ];
     let ws = confirm::words(t.user_text);
     if !confirm::says_any(t.user_text, LOG_ASKS)

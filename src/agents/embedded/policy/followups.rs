@@ -70,9 +70,26 @@ impl Policy {
         if let (Some(object), Some(first_result)) = (data.as_object_mut(), first_result) {
             object.insert("first".into(), first_result);
         }
+        // (Only the chain of an intent the turn can be: its required words said — a
+        // ticket after a healthy check for a line that drops is no cut cable's.)
+        let said = match t.req.messages.get(t.user_idx) {
+            Some(ChatMessage::User { content }) => content.as_str(),
+            _ => t.user_text,
+        };
+        let turn_words = crate::agents::confirm::words(said);
+        let can_be = |i: &IntentSpec| {
+            (i.needs_any.is_empty()
+                || i.needs_any
+                    .iter()
+                    .any(|n| super::focus::phrase_in(&turn_words, n)))
+                && !i
+                    .unless_any
+                    .iter()
+                    .any(|n| super::focus::phrase_in(&turn_words, n))
+        };
         t.spec.intents.iter().find_map(|i| {
             let then = i.then.as_ref()?;
-            (then.tool == tool && i.tool.as_deref() == Some(first.as_str()))
+            (then.tool == tool && i.tool.as_deref() == Some(first.as_str()) && can_be(i))
                 .then(|| super::choose_reply(&then.replies, &data))
                 .flatten()
         })
@@ -397,7 +414,12 @@ impl Policy {
             .args
             .values()
             .any(|v| v.as_str().is_some_and(|s| s.starts_with("$invoice")));
-        Ok(sends.then(|| self.act(t, intent, None)))
+        // (Acted on the line that asked: its channel and destination.)
+        let request = Turn {
+            user_text: asked,
+            ..*t
+        };
+        Ok(sends.then(|| self.act(&request, intent, None)))
     }
 }
 

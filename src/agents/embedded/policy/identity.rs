@@ -116,7 +116,8 @@ fn for_another_account(messages: &[ChatMessage]) -> bool {
     };
     !messages[said..].iter().any(|m| {
         matches!(m, ChatMessage::Tool { tool_call_id, content }
-            if find_call(messages, tool_call_id).is_some_and(|(n, _)| n == LOOKUP)
+            if find_call(messages, tool_call_id)
+                .is_some_and(|(n, args)| n == LOOKUP && args.contains("\"phone\""))
                 && parse_result(content)["found"] == json!(true))
     })
 }

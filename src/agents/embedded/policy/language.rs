@@ -32,6 +32,143 @@ fn other_language_from(embedder: &Embedder, text: &str, min_words: usize) -> boo
     (known as f32) < MIN_KNOWN_SHARE * ws.len() as f32
 }
 
+/// Languages a caller may ask for help in (lower-case; English aside).
+const LANGUAGES: &[&str] = &[
+    "spanish",
+    "french",
+    "german",
+    "italian",
+    "portuguese",
+    "polish",
+    "russian",
+    "ukrainian",
+    "romanian",
+    "hungarian",
+    "czech",
+    "slovak",
+    "dutch",
+    "greek",
+    "turkish",
+    "arabic",
+    "farsi",
+    "persian",
+    "dari",
+    "pashto",
+    "urdu",
+    "hindi",
+    "punjabi",
+    "bengali",
+    "bangla",
+    "gujarati",
+    "tamil",
+    "telugu",
+    "malayalam",
+    "marathi",
+    "nepali",
+    "sinhala",
+    "chinese",
+    "mandarin",
+    "cantonese",
+    "japanese",
+    "korean",
+    "vietnamese",
+    "thai",
+    "khmer",
+    "lao",
+    "burmese",
+    "tagalog",
+    "filipino",
+    "indonesian",
+    "malay",
+    "swahili",
+    "amharic",
+    "somali",
+    "tigrinya",
+    "yoruba",
+    "igbo",
+    "hausa",
+    "haitian",
+    "creole",
+    "kreyol",
+    "irish",
+    "gaelic",
+    "gaeilge",
+    "welsh",
+    "cymraeg",
+    "scots",
+    "albanian",
+    "serbian",
+    "croatian",
+    "bosnian",
+    "bulgarian",
+    "lithuanian",
+    "latvian",
+    "estonian",
+    "finnish",
+    "swedish",
+    "norwegian",
+    "danish",
+    "icelandic",
+    "hebrew",
+    "yiddish",
+    "armenian",
+    "georgian",
+    "kurdish",
+    "navajo",
+    "hmong",
+    "samoan",
+    "tongan",
+    "hawaiian",
+    "quechua",
+    "catalan",
+    "basque",
+    "galician",
+    "afrikaans",
+    "zulu",
+    "xhosa",
+    "español",
+    "espanol",
+    "francais",
+    "français",
+    "deutsch",
+];
+
+/// The caller asks for help in another language in English ("he only really has the
+/// Gaeilge. Is there anybody could talk it through with him as Gaeilge?"): a language
+/// someone "only" speaks, or one a person is asked for in ("someone who speaks
+/// Polish"). Not "the app shows everything in French; I speak French".
+pub(super) fn asks_for_another_language(text: &str) -> bool {
+    let ws = confirm::words(text);
+    // Someone asked for: "is there anybody…", "a person who…", "an interpreter".
+    let someone = ws.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "someone"
+                | "somebody"
+                | "anybody"
+                | "anyone"
+                | "person"
+                | "interpreter"
+                | "translator"
+                | "translate"
+                | "agent"
+        )
+    });
+    ws.iter().enumerate().any(|(i, w)| {
+        if !LANGUAGES.contains(&w.as_str()) {
+            return false;
+        }
+        let before = &ws[i.saturating_sub(4)..i];
+        // "he only really has the Gaeilge", "my mother only speaks Polish".
+        let only = before.iter().any(|b| b == "only");
+        // "…talk it through with him as Gaeilge", "someone who speaks Tagalog".
+        let in_it = i
+            .checked_sub(1)
+            .is_some_and(|p| matches!(ws[p].as_str(), "in" | "as" | "speaks" | "speak"));
+        only || (someone && in_it)
+    })
+}
+
 impl Policy {
     /// The step for a turn in another language, or for the answer to our offer of a
     /// person made because of one. `None` for English turns that answer nothing.
@@ -54,6 +191,19 @@ impl Policy {
         {
             let reason = "the caller speaks another language".to_string();
             return Some(self.handoff(t, HUMAN, "escalation", reason));
+        }
+        // Help in another language asked for in English: a person, at once when asked
+        // for ("is there anybody there could talk it through with him as Gaeilge?"),
+        // else offered. (Not once that offer was turned down.)
+        if !foreign && asks_for_another_language(t.user_text) && !offered {
+            let asks = t.user_text.contains('?')
+                || confirm::makes_request(t.user_text)
+                || confirm::asks_for_person(t.user_text);
+            if asks {
+                let reason = "the caller asks for help in another language".to_string();
+                return Some(self.handoff(t, HUMAN, "escalation", reason));
+            }
+            return Some(Decision::Say(ENGLISH_ONLY.into()));
         }
         foreign.then(|| Decision::Say(ENGLISH_ONLY.into()))
     }

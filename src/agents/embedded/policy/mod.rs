@@ -27,6 +27,7 @@ mod language;
 mod offer_questions;
 mod options;
 mod pending;
+mod period_cost;
 mod plan_direction;
 mod question_shapes;
 mod record;

@@ -125,6 +125,50 @@ pub(super) struct Request {
     pub place: Option<String>,
 }
 
+/// A clause (lower-case words) about someone else ("and my mom's in austin she's with
+/// you too"): a relative, a friend, or "her"/"his"/"their".
+fn someone_elses(clause: &str) -> bool {
+    clause.split_whitespace().any(|w| {
+        let w = w.trim_end_matches("'s");
+        matches!(
+            w,
+            "mom"
+                | "mum"
+                | "mother"
+                | "dad"
+                | "father"
+                | "parents"
+                | "sister"
+                | "brother"
+                | "friend"
+                | "daughter"
+                | "son"
+                | "aunt"
+                | "uncle"
+                | "cousin"
+                | "grandma"
+                | "grandmother"
+                | "grandpa"
+                | "grandfather"
+                | "gran"
+                | "nan"
+                | "neighbour"
+                | "neighbor"
+                | "her"
+                | "hers"
+                | "his"
+                | "their"
+                | "theirs"
+                | "she"
+                | "he"
+                | "they"
+                | "wife"
+                | "husband"
+                | "partner"
+        )
+    })
+}
+
 /// Whether `intent` reads a place from the caller (a `$place` argument).
 fn takes_place(intent: &crate::agents::embedded::spec::IntentSpec) -> bool {
     intent
@@ -392,9 +436,12 @@ impl Policy {
                 let other = &self.brains[&r.agent].intents[r.index];
                 let same = (r.agent == best.intent.agent && r.index == best.intent.index)
                     || (intent.tool.is_some() && other.tool == intent.tool);
+                // (A place that is someone else's — "my mom's in Austin" after our
+                // own slow internet — is another request, not where ours is.)
+                let others_place = place.is_some() && r.place.is_none() && someone_elses(&clause);
                 same && !(takes_place(intent)
                     && place.is_some()
-                    && r.place.is_some()
+                    && (r.place.is_some() || others_place)
                     && r.place != place)
             });
             // "I'm locked out of the app, it keeps saying my password is wrong. Could
@@ -432,20 +479,28 @@ impl Policy {
 }
 
 /// A clause (lower-case words) that opens with a short question about "it", "that" or
-/// "this" ("how much is it and since when", "when is that due"): it asks about what
-/// was just told.
+/// "this" ("how much is it and since when", "when is that due"), or asks which of
+/// them ("which one is fastest"): it asks about what was just told.
 fn asks_about_it(clause: &str) -> bool {
     let ws: Vec<&str> = clause.split_whitespace().collect();
     let asks = ws.first().is_some_and(|w| {
         super::question_shapes::QUESTION_WORDS.contains(w)
             || matches!(*w, "is" | "was" | "does" | "did" | "can" | "could")
     });
-    asks && (2..=5.min(ws.len())).any(|n| {
-        matches!(ws[n - 1], "it" | "that" | "this")
-            && ws
-                .get(n)
-                .is_none_or(|w| matches!(*w, "and" | "or" | "due" | "for"))
-    })
+    // ("…what do they cost, and which one is fastest": which of what was just named.)
+    let which_of_them = matches!(
+        ws.as_slice(),
+        ["which", "one" | "ones" | "is" | "are", ..]
+            | ["which", "of", "them" | "those" | "these", ..]
+    );
+    which_of_them
+        || asks
+            && (2..=5.min(ws.len())).any(|n| {
+                matches!(ws[n - 1], "it" | "that" | "this")
+                    && ws
+                        .get(n)
+                        .is_none_or(|w| matches!(*w, "and" | "or" | "due" | "for"))
+            })
 }
 
 /// A clause that ends in "too" ("…and could you text me the March bill too?"): a

@@ -126,16 +126,20 @@ impl Policy {
         let args = last_call_of(&t.req.messages, tool)
             .unwrap_or_default()
             .to_lowercase();
-        let from_request = self
-            .requests(embedder, t.user_text)?
-            .into_iter()
+        // (The request naming the call's place first; one naming none after: "my
+        // internet's slow… my mom's in Austin, is hers going to hold up?")
+        let requests = self.requests(embedder, t.user_text)?;
+        let ours =
+            |r: &&super::requests::Request| r.agent == t.req.agent && candidates.contains(&r.index);
+        let from_request = requests
+            .iter()
+            .filter(ours)
             .find(|r| {
-                r.agent == t.req.agent
-                    && candidates.contains(&r.index)
-                    && r.place
-                        .as_ref()
-                        .is_none_or(|p| args.contains(&format!("\"{}\"", p.to_lowercase())))
+                r.place
+                    .as_ref()
+                    .is_some_and(|p| args.contains(&format!("\"{}\"", p.to_lowercase())))
             })
+            .or_else(|| requests.iter().filter(ours).find(|r| r.place.is_none()))
             .map(|r| r.index);
         let chosen = match candidates.as_slice() {
             [] => None,

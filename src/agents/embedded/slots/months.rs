@@ -277,3 +277,40 @@ pub fn last_count(text: &str) -> Option<usize> {
         .last()
         .map(|n| n as usize)
 }
+
+/// How many of the latest bills the caller asks for without naming months: "the last
+/// three" ([`last_count`]), "both of them" (2), or every one ("every bill I've had",
+/// "all my invoices": `usize::MAX`, as many as there are).
+pub fn bills_counted(text: &str) -> Option<usize> {
+    const EVERY: &[&str] = &[
+        "every bill",
+        "every invoice",
+        "every statement",
+        "every single bill",
+        "every one of my bills",
+        "all my bills",
+        "all of my bills",
+        "all the bills",
+        "all of the bills",
+        "all bills",
+        "all my invoices",
+        "all the invoices",
+        "all of my invoices",
+        "all my statements",
+        "all the statements",
+        "each bill",
+        "each invoice",
+    ];
+    const BOTH: &[&str] = &[
+        "both of them",
+        "both bills",
+        "both invoices",
+        "both of those",
+        "both statements",
+        "the two of them",
+    ];
+    let says = |p: &[&str]| crate::agents::confirm::says_any(text, p);
+    last_count(text)
+        .or_else(|| says(EVERY).then_some(usize::MAX))
+        .or_else(|| says(BOTH).then_some(2))
+}
