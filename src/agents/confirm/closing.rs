@@ -210,7 +210,16 @@ pub fn makes_request(text: &str) -> bool {
     if own_need {
         return true;
     }
-    let joined = spaced_words(&ws);
+    // ("That's all I need, bye" closes: the need is met.)
+    let mut joined = spaced_words(&ws);
+    for closing in [
+        " all i need ",
+        " all we need ",
+        " everything i need ",
+        " all i want ",
+    ] {
+        joined = joined.replace(closing, " ");
+    }
     [
         // (The caller's own need: "…how they want to do it" asks nothing of us.)
         " i need ",

@@ -87,6 +87,8 @@ fn person_requests() {
         "I want to talk to a real person",
         "Just put me through to an operator",
         "Then I want a person who can sort that, please.",
+        "Refunded or not, it should never have gone on there. I want someone senior to hear it from me, a person, please.",
+        "Can someone higher up call me about this?",
     ] {
         assert!(asks_for_person(t), "{t}");
     }
@@ -98,6 +100,8 @@ fn person_requests() {
         "I was charged twice",
         "someone at my house broke the router",
         "I need someone to come and fix the router",
+        "Is that a person or a machine?",
+        "someone senior at my work uses the same plan",
     ] {
         assert!(!asks_for_person(t), "{t}");
     }

@@ -35,6 +35,7 @@
 //! cues = ["charged twice", "text * bill"]   # optional: a turn holding one ranks this intent first ("*": up to five words, after a verb)
 //! again = "Yes, it's on its way."           # optional: said when asked about it after it was done
 //! record = "duplicates"                     # optional: the billing record's key ("duplicates", "invoices", "customer") that answers `tool` without a call
+//! breakdown = true                         # optional: the answer is the bill's charges from the record
 //! persisting = true                         # optional: the turn says the problem just handled persists (no second ticket)
 //! aside = true                              # optional: a remark beside any request ("is this Switchboard?"); a request in the same turn wins
 //! answers = [ { asked = ["cut my internet"], text = "No, your internet keeps working." } ]  # optional: questions about the step while `ask` is open
@@ -174,6 +175,10 @@ pub struct IntentSpec {
     /// ticket is open), `again` is said instead of doing it a second time.
     #[serde(default)]
     pub persisting: bool,
+    /// Why a bill is its amount: the answer is the bill's charges from the billing
+    /// record (`policy/bill_breakdown.rs`), the replies only when the record has none.
+    #[serde(default)]
+    pub breakdown: bool,
     /// A remark beside any request ("is this Switchboard?"): when another clause of
     /// the turn asks for something, that request is routed instead.
     #[serde(default)]

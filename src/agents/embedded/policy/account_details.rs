@@ -120,6 +120,47 @@ const RELATIONS: &[&str] = &[
     "roommate's",
 ];
 
+/// People a caller may act for ("I'm ringing for my mum").
+const PEOPLE: &[&str] = &[
+    "friend",
+    "mother",
+    "mum",
+    "mom",
+    "father",
+    "dad",
+    "husband",
+    "wife",
+    "partner",
+    "son",
+    "daughter",
+    "sister",
+    "brother",
+    "neighbour",
+    "neighbor",
+    "aunt",
+    "uncle",
+    "grandmother",
+    "grandma",
+    "gran",
+    "nan",
+    "grandfather",
+    "grandad",
+    "grandpa",
+    "cousin",
+    "niece",
+    "nephew",
+    "boss",
+    "client",
+    "tenant",
+    "landlord",
+    "landlady",
+    "flatmate",
+    "roommate",
+    "parents",
+    "grandparents",
+    "elderly",
+];
+
 /// The caller calls about someone else's account, not the calling line's: "it's about
 /// a friend's account, not mine", "my mother's bill", "on her behalf". A relation's
 /// account or bill, or acting on someone's behalf; not when the caller says it is the
@@ -152,20 +193,15 @@ pub(super) fn about_another_account(text: &str) -> bool {
         RELATIONS.contains(&w.as_str()) && ws[i + 1..].iter().take(3).any(|n| noun(n))
     });
     // ("I'm ringing for my wife's mum", "calling for a friend"; not "calling for my
-    // own bill".)
+    // March bill".)
     let calling_for = ["calling", "ringing", "phoning", "call", "ring"]
         .iter()
         .any(|v| {
-            [" for my ", " for a friend "].iter().any(|p| {
-                let at = format!(" {v}{p}");
-                said.find(&at).is_some_and(|i| {
-                    let next = said[i + at.len()..].split(' ').next().unwrap_or("");
-                    !matches!(
-                        next,
-                        "own" | "internet" | "bill" | "account" | "service" | "plan"
-                    )
+            said.contains(&format!(" {v} for a friend "))
+                || said.match_indices(&format!(" {v} for my ")).any(|(i, m)| {
+                    let next = said[i + m.len()..].split(' ').next().unwrap_or("");
+                    next.ends_with("'s") || PEOPLE.contains(&next)
                 })
-            })
         });
     relation_owns
         || calling_for
@@ -217,4 +253,30 @@ pub(super) fn without_caller_destination(text: &str) -> String {
         said = said.replace(&format!(" {p} "), " by ");
     }
     said.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::about_another_account;
+
+    #[test]
+    fn a_call_about_someone_elses_account() {
+        for t in [
+            "Hi, it's about a friend's account, not mine. She wants her latest bill emailed to her.",
+            "I'm ringing for my wife's mum, she's off walking the coast.",
+            "I'm calling on behalf of my neighbour.",
+            "Can you tell me when my mother's bill is due?",
+        ] {
+            assert!(about_another_account(t), "{t}");
+        }
+        for t in [
+            "I'm calling for my grandmother. This is her phone, she's sitting right here.",
+            "I'm calling about my own bill.",
+            "My husband's account, it's this number.",
+            "My wife says the internet is slow.",
+            "I'm calling for my March bill.",
+        ] {
+            assert!(!about_another_account(t), "{t}");
+        }
+    }
 }

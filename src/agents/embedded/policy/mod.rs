@@ -14,6 +14,7 @@ mod account_details;
 mod acting;
 mod advice;
 mod args;
+mod bill_breakdown;
 mod bills_by_month;
 mod caller_turn;
 mod closing;

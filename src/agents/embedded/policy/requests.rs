@@ -55,6 +55,11 @@ pub(super) const ENUMERATION: &[&str] = &[
     "unrelated",
     "another question",
     "second thing",
+    // "Could you text me my February bill? And tell me why it says…"
+    "and tell me",
+    "and explain",
+    "also tell me",
+    "also explain",
 ];
 /// Announcements that count the requests to follow.
 const COUNTS: &[&str] = &[
@@ -557,6 +562,27 @@ mod tests {
             clauses("The box restarted, and it's slow"),
             vec!["the box restarted and it's slow"]
         );
+    }
+
+    #[test]
+    fn a_short_question_about_it_or_which_one_tells_more_of_the_request() {
+        assert!(super::asks_about_it("how much is it and since when"));
+        assert!(super::asks_about_it("when is that due"));
+        assert!(super::asks_about_it("which one is fastest"));
+        assert!(super::asks_about_it("which of them has the most speed"));
+        assert!(!super::asks_about_it("how much is the pro plan"));
+        assert!(!super::asks_about_it(
+            "is it down in riverside right now or is it just me"
+        ));
+        assert!(!super::asks_about_it("can you text me my march bill"));
+    }
+
+    #[test]
+    fn a_place_of_someone_elses_is_told_apart() {
+        assert!(super::someone_elses(
+            "and my mom's in austin she's with you guys too"
+        ));
+        assert!(!super::someone_elses("i'm in austin"));
     }
 
     #[test]

@@ -191,6 +191,12 @@ impl Policy {
         if let Some(text) = confirmed {
             return text;
         }
+        // ("Why is it almost seventy dollars?": the bill's charges from the record.)
+        if intent.is_some_and(|i| i.breakdown) {
+            if let Some(text) = super::bill_breakdown::breakdown(t, result) {
+                return text;
+            }
+        }
         if let Some(text) = intent.and_then(|i| choose_reply(&i.replies, result)) {
             return text;
         }

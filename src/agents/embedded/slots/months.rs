@@ -206,7 +206,20 @@ const PAID_BILL: &[&str] = &[
 /// The caller asks for the latest bill that is paid ("it has to be one that's been
 /// paid… can you email me the most recent paid one?").
 pub fn paid_bill(text: &str) -> bool {
-    says_any(text, PAID_BILL)
+    // (Not "my bill's not been paid": a negation just before it.)
+    let ws = crate::agents::confirm::words(text);
+    PAID_BILL.iter().any(|p| {
+        let target: Vec<&str> = p.split(' ').collect();
+        (0..ws.len().saturating_sub(target.len() - 1)).any(|i| {
+            ws[i..i + target.len()]
+                .iter()
+                .zip(&target)
+                .all(|(w, t)| w == t)
+                && !ws[i.saturating_sub(2)..i]
+                    .iter()
+                    .any(|w| crate::agents::confirm::negates(w))
+        })
+    })
 }
 
 /// Words that ask for an older bill without saying which one.

@@ -314,3 +314,27 @@ fn values() {
         "email"
     );
 }
+
+#[test]
+fn bills_counted_without_months() {
+    assert_eq!(
+        bills_counted("they want a copy of every bill I've had from you since I came on"),
+        Some(usize::MAX)
+    );
+    assert_eq!(
+        bills_counted("email me all my invoices please"),
+        Some(usize::MAX)
+    );
+    assert_eq!(bills_counted("Right, both of them then"), Some(2));
+    assert_eq!(bills_counted("the last three."), Some(3));
+    assert_eq!(bills_counted("send me my March bill"), None);
+    assert_eq!(bills_counted("I pay every month on time"), None);
+}
+
+#[test]
+fn a_paid_bill_is_not_one_said_unpaid() {
+    assert!(paid_bill("can you email me the most recent paid one?"));
+    assert!(paid_bill("it has to be one that's been paid"));
+    assert!(!paid_bill("I hear my bill's not been paid"));
+    assert!(!paid_bill("it hasn't been paid yet"));
+}

@@ -49,3 +49,32 @@ async fn a_second_turn_in_that_language_or_a_yes_hands_over() {
         );
     }
 }
+
+#[tokio::test]
+async fn help_in_another_language_asked_for_in_english_hands_over() {
+    for asked in [
+        "My da's over from Donegal, he wants to ask about the bill himself, but he only really has the Gaeilge. Is there anybody there could talk it through with him as Gaeilge?",
+        "Is there someone who speaks Tagalog? My lola wants to ask about her internet.",
+    ] {
+        let out = run(req("triage", vec![user(asked)])).await;
+        assert_eq!(
+            out.call.as_ref().map(|(name, _)| name.as_str()),
+            Some("transfer_to_human"),
+            "{asked}: {}",
+            out.text
+        );
+    }
+    // A language named in passing asks for nobody.
+    for passing in [
+        "Since last week your app shows everything in French. I speak French, but my wife doesn't. Can you text me my March bill?",
+        "My Polish neighbour says his internet is fine, but mine keeps dropping.",
+    ] {
+        let out = run(req("triage", vec![user(passing)])).await;
+        assert_ne!(
+            out.call.as_ref().map(|(name, _)| name.as_str()),
+            Some("transfer_to_human"),
+            "{passing}: {}",
+            out.text
+        );
+    }
+}
