@@ -237,6 +237,10 @@ pub fn makes_request(text: &str) -> bool {
         " email me ",
         " text me ",
         " please send ",
+        // "Then text it to her phone so she sees it."
+        " text it to ",
+        " email it to ",
+        " send it to ",
     ]
     .iter()
     .any(|p| joined.contains(p))

@@ -37,6 +37,12 @@ const FIXED: &[&str] = &[
     "lights come on",
     "lights came on",
     "lights are back",
+    "coming back on",
+    "everything's back",
+    "everything is back",
+    "all back on",
+    "everything's working",
+    "everything is working",
 ];
 
 /// A state that is fine, when said with a word of change.

@@ -126,6 +126,12 @@ pub(super) fn leading_interjection(text: &str) -> Option<Interjection> {
     if first_words.is_empty() || words(rest).len() > 12 {
         return None;
     }
+    // ("Hello. My internet's been slow all afternoon." greets; "Hello? …" checks.)
+    let greeting =
+        matches!(first_words.as_slice(), [w] if matches!(w.as_str(), "hello" | "hi" | "hey"));
+    if greeting && !first.trim_end().ends_with('?') {
+        return None;
+    }
     interjection(first)
 }
 

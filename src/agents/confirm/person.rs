@@ -69,6 +69,9 @@ pub fn asks_for_person(text: &str) -> bool {
             " speak to ",
             " speak with ",
             " put me through ",
+            " put me on to ",
+            " put me onto ",
+            " put me on with ",
             " transfer me ",
             " connect me ",
         ]);
@@ -118,6 +121,10 @@ pub fn asks_for_person(text: &str) -> bool {
             ]);
         // "Then I want a person who can sort that, please."
         let wants_one = any(&[
+            " get me a person ",
+            " get me someone ",
+            " get me somebody ",
+            " get me a human ",
             " want a person ",
             " need a person ",
             " want a human ",

@@ -56,7 +56,16 @@ fn steps_taken(text: &str) -> Vec<Step> {
                 )
             })
     });
+    // ("I've already given the router two goes of unplugging.")
+    let already_restarted = ws.iter().any(|w| w == "already")
+        && ws.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "unplugging" | "unplugged" | "restarting" | "restarted" | "rebooting" | "rebooted"
+            )
+        });
     if power_cycled
+        || already_restarted
         || has(&[
             "already restarted",
             "i restarted",

@@ -44,6 +44,21 @@ impl Policy {
             if let Some(d) = self.another_area(t) {
                 return Ok(d);
             }
+            // "Yes, please, get me a person who can sort it.": a person asked for in so
+            // many words, whatever our open question was.
+            if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
+                let reason = "caller asked for a person".to_string();
+                return Ok(self.handoff(t, HUMAN, "escalation", reason));
+            }
+            // "And how long till it reaches the card? …bye bye" right after the refund:
+            // the answer, then the goodbye.
+            if confirm::ends_with_farewell(t.user_text) {
+                if let Some(answer) = super::done_steps::about_step_just_done(t) {
+                    if let Some(d) = self.goodbye(t) {
+                        return Ok(serving::with_prefix(Some(&answer), d));
+                    }
+                }
+            }
             if let Some(d) = self.pending(embedder, t) {
                 return self.then_separate_matter(embedder, t, d);
             }
@@ -189,8 +204,14 @@ impl Policy {
             }
             // "How long have I got before this one goes stale?" right after the link
             // was sent: answered as it would be before the step.
-            if let Some(d) = super::done_steps::about_step_just_done(t) {
-                return Ok(d);
+            // (With a goodbye after it: the answer, then the goodbye.)
+            if let Some(answer) = super::done_steps::about_step_just_done(t) {
+                if confirm::ends_with_farewell(t.user_text) {
+                    if let Some(d) = self.goodbye(t) {
+                        return Ok(serving::with_prefix(Some(&answer), d));
+                    }
+                }
+                return Ok(Decision::Say(format!("{answer} Anything else?")));
             }
             // "Good to know, I'll leave the router alone then.": nothing to act on.
             // (A turn that also gives numbers — "makes sense, the phone is five five

@@ -103,11 +103,13 @@ pub(super) fn done_before(t: &Turn, tool: &str) -> bool {
 }
 
 /// A question about the step we just took ("How long have I got before this one goes
-/// stale?" right after a reset link was sent): the answer that step's intent gives
-/// to that question while it is open (`answers`), then "Anything else?". Only a
+/// stale?" right after a reset link was sent; "how long till it reaches the card?"
+/// after a refund): the answer that step's intent gives to that question while it is
+/// open (`answers`), else, for a question of time, what the result says of it (when
+/// a refund arrives, how long a link lasts, when the team follows up). Only a
 /// question, asking for nothing new, right after the step (since the caller's turn
-/// before).
-pub(super) fn about_step_just_done(t: &Turn) -> Option<Decision> {
+/// before). The answer alone: the caller says what comes after it.
+pub(super) fn about_step_just_done(t: &Turn) -> Option<String> {
     if !t.user_text.contains('?') || confirm::makes_request(t.user_text) {
         return None;
     }
@@ -116,7 +118,7 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<Decision> {
         .iter()
         .rposition(|m| matches!(m, ChatMessage::User { .. }))
         .unwrap_or(0);
-    let (tool, _, _) = super::history::results_newest_first(&before[since..])
+    let (tool, _, content) = super::history::results_newest_first(&before[since..])
         .find(|(_, _, content)| !is_error(content))?;
     let answer = t
         .spec
@@ -127,6 +129,32 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<Decision> {
         .find(|a| {
             let asked: Vec<&str> = a.asked.iter().map(String::as_str).collect();
             confirm::says_any(t.user_text, &asked)
-        })?;
-    Some(Decision::Say(format!("{} Anything else?", answer.text)))
+        });
+    if let Some(answer) = answer {
+        return Some(answer.text.clone());
+    }
+    const WHEN: &[&str] = &[
+        "how long",
+        "how soon",
+        "when will",
+        "when does",
+        "when do",
+        "till it",
+        "until it",
+        "when should",
+    ];
+    if !confirm::says_any(t.user_text, WHEN) {
+        return None;
+    }
+    let result: Value = serde_json::from_str(&content).ok()?;
+    let field = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(arrives) = field("arrives") {
+        let to = field("to").unwrap_or_else(|| "you".into());
+        // (Not our report's own words again: the repeat guard would drop them.)
+        return Some(format!("The refund should reach {to} {arrives}."));
+    }
+    if let Some(valid) = field("expires_in") {
+        return Some(format!("The link stays valid for {valid} after it's sent."));
+    }
+    field("follow_up").map(|f| format!("Someone from the team will be in touch {f}."))
 }

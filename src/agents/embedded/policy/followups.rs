@@ -165,7 +165,12 @@ impl Policy {
                 }
         })?;
         // "Okay, I'll think about it. Thanks, bye.": no decision, the caller is leaving.
-        if confirm::ends_with_farewell(t.user_text) && !confirm::is_clear_yes(t.user_text) {
+        // (Not "Then text it to her phone… bye": a request made with the goodbye is
+        // served first.)
+        if confirm::ends_with_farewell(t.user_text)
+            && !confirm::is_clear_yes(t.user_text)
+            && !confirm::makes_request(t.user_text)
+        {
             if let Some(d) = self.goodbye(t) {
                 return Some(d);
             }

@@ -450,7 +450,18 @@ impl Policy {
                     None,
                 )));
             }
-            let routing = self.route_turn(embedder, content)?;
+            let mut routing = self.route_turn(embedder, content)?;
+            // ("Hi, I'm calling from the kennels where my dogs are boarding. I want to
+            // come down from the Pro to the Plus.": the sentence that asks.)
+            if routing.owner.is_none() {
+                for sentence in content.split_inclusive(['.', '?', '!']).rev() {
+                    let r = self.route_turn(embedder, sentence)?;
+                    if r.owner.is_some() {
+                        routing = r;
+                        break;
+                    }
+                }
+            }
             if let (Some(owner), Some(best)) = (routing.owner, routing.best) {
                 if owner != agent {
                     // Another agent's request (verified at triage): hand it over.
@@ -464,6 +475,12 @@ impl Policy {
                     continue;
                 }
                 let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
+                // ("…what plan we are on?" then the number: the lookup answers it.)
+                if intent.tool.as_deref() == Some(LOOKUP) {
+                    if let Some(text) = super::choose_reply(&intent.replies, result) {
+                        return Ok(Some(Decision::Say(format!("{FOUND} {text}"))));
+                    }
+                }
                 if intent.tool.as_deref().is_some_and(|tool| tool != LOOKUP) {
                     let earlier = Turn {
                         req: t.req,

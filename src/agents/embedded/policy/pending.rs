@@ -191,6 +191,11 @@ impl Policy {
             let kind = confirm::Interjection::Repeat;
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
         }
+        // "Yes, please, get me a person who can sort it.": a person asked for in so
+        // many words is never the answer to our open question.
+        if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
+            return None;
+        }
         // "It's under my husband's number, … zip … and send it by email": the account
         // is checked first, whatever the open question was.
         if self.gives_unverified_account(t) {
@@ -466,6 +471,29 @@ impl Policy {
         let free = !has_enum;
         if free && !echoes(said, t.user_text) && self.routes_elsewhere(embedder, t) {
             return None;
+        }
+        // ("While I have you, I can't log in… send me a reset link by text": a new
+        // matter for another agent; its "by text" answers nothing of ours.)
+        // (Unless the words before it answer: "Then February will do. Email it,
+        // please. Oh, and while I've got you, the website won't take my password.")
+        // (ASCII lower-casing keeps byte offsets, so `at` cuts the original safely.)
+        let said_lower = t.user_text.to_ascii_lowercase();
+        let marker = super::requests::ENUMERATION
+            .iter()
+            .filter_map(|e| said_lower.find(e))
+            .min();
+        if let Some(at) = marker {
+            let before_marker = Turn {
+                user_text: &t.user_text[..at],
+                ..*t
+            };
+            let answers_first = intent.tool.as_deref().is_some_and(|tool| {
+                self.fill_args(&before_marker, &intent.args, tool, None, &intent.synonyms)
+                    .is_ok()
+            });
+            if !answers_first && self.routes_elsewhere(embedder, t) {
+                return None;
+            }
         }
         filled?.ok().map(|_| {
             serving::with_prefix(answer.map(|a| a.text.as_str()), self.act(t, intent, None))
