@@ -213,10 +213,11 @@ pub fn makes_request(text: &str) -> bool {
     // ("That's all I need, bye" closes: the need is met.)
     let mut joined = spaced_words(&ws);
     for closing in [
-        " all i need ",
-        " all we need ",
-        " everything i need ",
-        " all i want ",
+        " that's all i need ",
+        " that is all i need ",
+        " that's all we need ",
+        " that's everything i need ",
+        " that's all i want ",
     ] {
         joined = joined.replace(closing, " ");
     }

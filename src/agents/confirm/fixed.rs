@@ -37,12 +37,11 @@ const FIXED: &[&str] = &[
     "lights come on",
     "lights came on",
     "lights are back",
-    "coming back on",
-    "everything's back",
-    "everything is back",
+    "everything's coming back on",
+    "everything is coming back on",
+    "everything's back on",
+    "everything is back on",
     "all back on",
-    "everything's working",
-    "everything is working",
 ];
 
 /// A state that is fine, when said with a word of change.

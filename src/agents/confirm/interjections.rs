@@ -129,7 +129,8 @@ pub(super) fn leading_interjection(text: &str) -> Option<Interjection> {
     // ("Hello. My internet's been slow all afternoon." greets; "Hello? …" checks.)
     let greeting =
         matches!(first_words.as_slice(), [w] if matches!(w.as_str(), "hello" | "hi" | "hey"));
-    if greeting && !first.trim_end().ends_with('?') {
+    // ("Hello. You've gone quiet." still checks: a report takes more words.)
+    if greeting && !first.trim_end().ends_with('?') && words(rest).len() >= 5 {
         return None;
     }
     interjection(first)

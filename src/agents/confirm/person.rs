@@ -122,8 +122,6 @@ pub fn asks_for_person(text: &str) -> bool {
         // "Then I want a person who can sort that, please."
         let wants_one = any(&[
             " get me a person ",
-            " get me someone ",
-            " get me somebody ",
             " get me a human ",
             " want a person ",
             " need a person ",

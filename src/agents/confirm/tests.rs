@@ -102,6 +102,7 @@ fn person_requests() {
         "I need someone to come and fix the router",
         "Is that a person or a machine?",
         "someone senior at my work uses the same plan",
+        "Yes, get me someone out here this week",
     ] {
         assert!(!asks_for_person(t), "{t}");
     }
@@ -477,4 +478,24 @@ fn later_in_a_statement_puts_nothing_off() {
     ));
     assert!(refuses("Maybe later, thanks."));
     assert!(refuses("Hmm, I'll do it later."));
+}
+
+#[test]
+fn a_closing_need_is_no_request_but_a_stated_want_is() {
+    assert!(!makes_request("Okay, good. That's all I need, bye."));
+    assert!(makes_request("No, all I want is the March bill emailed."));
+    assert!(makes_request("Then text it to her phone so she sees it."));
+}
+
+#[test]
+fn a_line_that_comes_back_by_itself_is_not_fixed() {
+    assert!(reports_fixed(
+        "Found it. The cable had worked itself loose. Shoved it back in and everything's coming back on."
+    ));
+    assert!(!reports_fixed(
+        "It drops out every evening, coming back on after ten minutes."
+    ));
+    assert!(!reports_fixed(
+        "Everything's working fine, it's just the router making a buzzing noise."
+    ));
 }

@@ -188,11 +188,7 @@ pub fn choose_stated<'a>(
                     matches!(
                         w.as_str(),
                         "me" | "us" | "it" | "them" | "that" | "over" | "across" | "through"
-                    ) || (matches!(w.as_str(), "her" | "him")
-                        && !matches!(
-                            before.last().map(String::as_str),
-                            Some("the" | "a" | "an" | "my" | "your" | "that" | "this")
-                        ))
+                    ) || (matches!(w.as_str(), "her" | "him") && !determiner_before)
                 }
                 [] => false,
             };
@@ -201,24 +197,22 @@ pub fn choose_stated<'a>(
             let sends_thing = matches!(
                 after.first().map(String::as_str),
                 Some("my" | "the" | "our" | "a")
-            ) && !matches!(
-                before.last().map(String::as_str),
-                Some("the" | "a" | "an" | "my" | "your" | "that" | "this")
-            ) && ws[i + target.len()..(i + target.len() + 4).min(ws.len())]
-                .iter()
-                .any(|w| {
-                    matches!(
-                        w.as_str(),
-                        "bill"
-                            | "bills"
-                            | "invoice"
-                            | "invoices"
-                            | "statement"
-                            | "receipt"
-                            | "link"
-                            | "copy"
-                    )
-                });
+            ) && !determiner_before
+                && ws[i + target.len()..(i + target.len() + 4).min(ws.len())]
+                    .iter()
+                    .any(|w| {
+                        matches!(
+                            w.as_str(),
+                            "bill"
+                                | "bills"
+                                | "invoice"
+                                | "invoices"
+                                | "statement"
+                                | "receipt"
+                                | "link"
+                                | "copy"
+                        )
+                    });
             let as_verb = as_verb || sends_thing;
             let approved = match after {
                 [w, ..] if matches!(w.as_str(), "please" | "works" | "preferably" | "instead") => {

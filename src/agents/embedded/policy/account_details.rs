@@ -1,7 +1,9 @@
 //! The account's details in a caller's turn: a phone number that is not the calling
 //! line's, a turn that gives only digits (keys pressed, a number with a word or two),
 //! and the request a caller made around the details, read without them ("please move
-//! us up to the five hundred one. His number is…").
+//! us up to the five hundred one. His number is…"); and a caller acting for someone
+//! else's account ("it's about a friend's account, not mine"), who wants it sent to
+//! themselves or says it is this line after all.
 
 use super::{confirm, Turn};
 use crate::agents::embedded::slots;
@@ -121,7 +123,7 @@ const RELATIONS: &[&str] = &[
 ];
 
 /// People a caller may act for ("I'm ringing for my mum").
-const PEOPLE: &[&str] = &[
+pub(super) const PEOPLE: &[&str] = &[
     "friend",
     "mother",
     "mum",
@@ -188,9 +190,30 @@ pub(super) fn about_another_account(text: &str) -> bool {
     {
         return false;
     }
+    // "my mother's account", "a friend's internet bill" (not "my husband's got the
+    // bill here": the noun right after, or after one word that says which).
     let noun = |w: &str| matches!(w, "account" | "bill" | "bills" | "invoice" | "invoices");
+    let which = |w: &str| {
+        matches!(
+            w,
+            "internet"
+                | "phone"
+                | "latest"
+                | "last"
+                | "old"
+                | "monthly"
+                | "own"
+                | "march"
+                | "february"
+                | "january"
+                | "april"
+        )
+    };
     let relation_owns = ws.iter().enumerate().any(|(i, w)| {
-        RELATIONS.contains(&w.as_str()) && ws[i + 1..].iter().take(3).any(|n| noun(n))
+        RELATIONS.contains(&w.as_str())
+            && (ws.get(i + 1).is_some_and(|n| noun(n))
+                || (ws.get(i + 1).is_some_and(|n| which(n))
+                    && ws.get(i + 2).is_some_and(|n| noun(n))))
     });
     // ("I'm ringing for my wife's mum", "calling for a friend"; not "calling for my
     // March bill".)
@@ -213,8 +236,10 @@ pub(super) fn about_another_account(text: &str) -> bool {
         ]
         .iter()
         .any(|p| said.contains(p))
+        // ("It's about a friend's account, not mine" — an account, and not the caller's.)
         || (said.contains(" not mine ")
-            && [" her ", " his ", " their "]
+            && said.contains(" account ")
+            && [" her ", " his ", " their ", " friend's ", " a friend "]
                 .iter()
                 .any(|p| said.contains(p)))
 }
@@ -229,11 +254,14 @@ pub(super) fn to_caller_for_another(t: &Turn) -> bool {
     for_another && confirm::says_any(t.user_text, TO_CALLER)
 }
 
-/// The caller named as where something goes.
+/// The caller named as where something goes (a send to them, not "explain it to me").
 const TO_CALLER: &[&str] = &[
     "to me at my",
     "to me on my",
-    "to me",
+    "send it to me",
+    "sent to me",
+    "email it to me",
+    "text it to me",
     "me at my",
     "to my email",
     "to my phone",
@@ -275,8 +303,29 @@ mod tests {
             "My husband's account, it's this number.",
             "My wife says the internet is slow.",
             "I'm calling for my March bill.",
+            "My husband's got the bill here, why is it seventy dollars?",
+            "That charge is not mine, I never signed up for their add-on.",
         ] {
             assert!(!about_another_account(t), "{t}");
         }
     }
+}
+
+/// The caller says the account is the calling line's after all ("it's this number",
+/// "same number"), or gives the calling number itself.
+pub(super) fn says_own_line(t: &Turn, text: &str) -> bool {
+    let normal = crate::store::customers::normalize_phone;
+    let calling = super::args::caller_phone(&t.req.messages).map(|p| normal(&p));
+    let own_number = slots::phone(text).is_some_and(|p| Some(normal(&p)) == calling);
+    own_number
+        || confirm::says_any(
+            text,
+            &[
+                "this number",
+                "this phone",
+                "this line",
+                "same number",
+                "the number i'm calling from",
+            ],
+        )
 }

@@ -57,13 +57,24 @@ fn steps_taken(text: &str) -> Vec<Step> {
             })
     });
     // ("I've already given the router two goes of unplugging.")
-    let already_restarted = ws.iter().any(|w| w == "already")
-        && ws.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "unplugging" | "unplugged" | "restarting" | "restarted" | "rebooting" | "rebooted"
-            )
-        });
+    // (In one sentence, not negated: "I haven't restarted it, I already checked the
+    // cables" restarted nothing.)
+    let already_restarted = text.split(['.', '!', '?', ';', ',']).any(|sentence| {
+        let sw = confirm::words(sentence);
+        sw.iter().any(|w| w == "already")
+            && !sw.iter().any(|w| confirm::negates(w))
+            && sw.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "unplugging"
+                        | "unplugged"
+                        | "restarting"
+                        | "restarted"
+                        | "rebooting"
+                        | "rebooted"
+                )
+            })
+    });
     if power_cycled
         || already_restarted
         || has(&[
@@ -150,8 +161,11 @@ fn steps_taken(text: &str) -> Vec<Step> {
         "replugged the cables",
         "tried another cable",
         "tried a different cable",
-        "new cable",
-        "new cables",
+        "brand new cable",
+        "put in a new cable",
+        "put a new cable",
+        "got a new cable",
+        "bought a new cable",
         "replaced the cable",
         "replaced the cables",
         "on a cable",

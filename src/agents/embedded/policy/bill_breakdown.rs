@@ -9,21 +9,6 @@ use serde_json::Value;
 use super::{record::record_facts, Turn};
 use crate::agents::embedded::slots;
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Cents from "$69.99".
 fn cents(amount: &Value) -> Option<u32> {
     slots::amounts(amount.as_str()?).first().copied()
@@ -43,7 +28,7 @@ fn spoken(description: &str) -> String {
 }
 
 fn dollars(cents: u32) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
+    crate::store::customers::dollars(i64::from(cents))
 }
 
 /// The breakdown of the bill the caller asks about, from `result`'s `invoices` (the
@@ -53,16 +38,16 @@ pub(super) fn breakdown(t: &Turn, result: &Value) -> Option<String> {
     let month_of =
         |i: &Value| -> Option<u32> { i["period"].as_str()?.split('-').nth(1)?.parse().ok() };
     let asked_amounts = slots::amounts(t.user_text);
-    let invoice = slots::month(t.user_text)
-        .and_then(|m| invoices.iter().find(|i| month_of(i) == Some(m)))
-        .or_else(|| {
-            invoices
-                .iter()
-                .find(|i| cents(&i["amount"]).is_some_and(|a| asked_amounts.contains(&a)))
-        })
-        .or_else(|| invoices.first())?;
+    // (A month named but not on record is not answered with another month's bill.)
+    let invoice = match slots::month(t.user_text) {
+        Some(m) => invoices.iter().find(|i| month_of(i) == Some(m))?,
+        None => invoices
+            .iter()
+            .find(|i| cents(&i["amount"]).is_some_and(|a| asked_amounts.contains(&a)))
+            .or_else(|| invoices.first())?,
+    };
     let period = invoice["period"].as_str()?;
-    let month = MONTHS.get(month_of(invoice)?.checked_sub(1)? as usize)?;
+    let month = crate::calendar::MONTHS.get(month_of(invoice)?.checked_sub(1)? as usize)?;
     let total = cents(&invoice["amount"])?;
     let facts = record_facts(&t.req.messages)?;
     let charges: Vec<&Value> = facts["recent_charges"]

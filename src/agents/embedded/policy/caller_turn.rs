@@ -394,77 +394,6 @@ impl Policy {
         }
         Ok(false)
     }
-
-    /// Asked about something already done in this call ("and the bill, you're texting
-    /// that?"), or a problem that persists right after its ticket was opened
-    /// (`persisting`): say so (`again`) instead of doing it twice. Asking for it again in so many words
-    /// ("send it again", "I didn't get it") does it again.
-    fn already_done(&self, embedder: &Embedder, t: &Turn, intent: &IntentSpec) -> Option<Decision> {
-        let again = intent.again.as_deref()?;
-        let tool = intent.tool.as_deref()?;
-        let words = confirm::words(t.user_text);
-        // "Send it again" asks for it again; "I'm not touching it again" does not.
-        let redo = t.user_text.split(['.', ',', ';', '!', '?']).any(|clause| {
-            let ws = confirm::words(clause);
-            let negated = ws.iter().any(|w| confirm::negates(w));
-            !negated
-                && ws
-                    .iter()
-                    .any(|w| matches!(w.as_str(), "again" | "resend" | "another"))
-        }) || [
-            "didn't get",
-            "haven't got",
-            "not received",
-            "never got",
-            "didn't come",
-            "didn't arrive",
-            "never came",
-            "never arrived",
-            "hasn't arrived",
-            "resend",
-        ]
-        .iter()
-        .any(|p| t.user_text.to_lowercase().contains(p))
-            || self.names_other_option(t, intent, tool);
-        let done = super::done_steps::done_before(t, tool);
-        let said = said_before(&t.req.messages, again);
-        // "I already tried that, it still whines" right after its ticket was opened:
-        // the ticket covers it; a second one would not help. The same problem told
-        // again with "still" counts too; another one ("the app still crashes") does not.
-        if !said {
-            if let Some(args) = last_tool_call(&t.req.messages[..t.user_idx], tool) {
-                let persists = [
-                    " still ",
-                    " already tried ",
-                    " already did ",
-                    " didn't help ",
-                ]
-                .iter()
-                .any(|p| confirm::spaced_words(&words).contains(p));
-                let same_problem = || {
-                    let summary: Value = serde_json::from_str(&args).unwrap_or_default();
-                    let summary = summary["summary"].as_str().unwrap_or_default();
-                    let name = &intent.name;
-                    !summary.is_empty() && self.routes_to(embedder, summary, &t.req.agent, name)
-                };
-                // (Details told right after the ticket was opened — "Cables are all
-                // snug, nothing loose." — add to it; they open no second one.)
-                let last_caller = t.req.messages[..t.user_idx]
-                    .iter()
-                    .rposition(|m| matches!(m, ChatMessage::User { .. }))
-                    .unwrap_or(0);
-                let just_opened =
-                    super::history::called(&t.req.messages[last_caller..t.user_idx], tool);
-                let adds_details = just_opened
-                    && !t.user_text.contains('?')
-                    && !confirm::makes_request(t.user_text);
-                if intent.persisting || (persists && same_problem()) || adds_details {
-                    return Some(Decision::Say(again.into()));
-                }
-            }
-        }
-        (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
-    }
 }
 
 impl Policy {
@@ -505,7 +434,7 @@ impl Policy {
 
     /// The caller names another option than the one `tool` was last called with ("can
     /// you text it to me as well?" after an email): asking for it again, that way.
-    fn names_other_option(&self, t: &Turn, intent: &IntentSpec, tool: &str) -> bool {
+    pub(super) fn names_other_option(&self, t: &Turn, intent: &IntentSpec, tool: &str) -> bool {
         let Some(last) = super::history::last_call_of(&t.req.messages[..t.user_idx], tool) else {
             return false;
         };
@@ -524,7 +453,7 @@ impl Policy {
 
 /// The arguments of the latest tool call in `messages` (handoffs aside) when it was a
 /// successful call of `tool`.
-fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
+pub(super) fn last_tool_call(messages: &[ChatMessage], tool: &str) -> Option<String> {
     let (name, args, content) = super::history::results_newest_first(messages)
         .find(|(name, _, _)| !name.starts_with("transfer_to_"))?;
     (name == tool && !is_error(content)).then_some(args)

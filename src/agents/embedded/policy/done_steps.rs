@@ -1,7 +1,9 @@
-//! Steps already done in this call, asked about again: a short question about one
-//! ("And the bill?" right after it was sent) gets that step's `again` line, and a
+//! Steps already done in this call, asked about again: the same request again ("and
+//! the bill, you're texting that?") or a short question about one ("And the bill?"
+//! right after it was sent) gets that step's `again` line instead of a second call; a
 //! request to have it logged ("log it", "leave a note for whoever handles it") right
-//! after its ticket was opened is told it is logged, with its number.
+//! after its ticket was opened is told it is logged, with its number; and a question
+//! about the step just taken ("how long have I got?") is answered from its result.
 
 use serde_json::Value;
 
@@ -10,6 +12,84 @@ use crate::agents::embedded::embedder::Embedder;
 use crate::agents::model::{ChatMessage, ModelError};
 
 impl Policy {
+    /// Asked about something already done in this call ("and the bill, you're texting
+    /// that?"), or a problem that persists right after its ticket was opened
+    /// (`persisting`): say so (`again`) instead of doing it twice. Asking for it again in so many words
+    /// ("send it again", "I didn't get it") does it again.
+    pub(super) fn already_done(
+        &self,
+        embedder: &Embedder,
+        t: &Turn,
+        intent: &IntentSpec,
+    ) -> Option<Decision> {
+        let again = intent.again.as_deref()?;
+        let tool = intent.tool.as_deref()?;
+        let words = confirm::words(t.user_text);
+        // "Send it again" asks for it again; "I'm not touching it again" does not.
+        let redo = t.user_text.split(['.', ',', ';', '!', '?']).any(|clause| {
+            let ws = confirm::words(clause);
+            let negated = ws.iter().any(|w| confirm::negates(w));
+            !negated
+                && ws
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "again" | "resend" | "another"))
+        }) || [
+            "didn't get",
+            "haven't got",
+            "not received",
+            "never got",
+            "didn't come",
+            "didn't arrive",
+            "never came",
+            "never arrived",
+            "hasn't arrived",
+            "resend",
+        ]
+        .iter()
+        .any(|p| t.user_text.to_lowercase().contains(p))
+            || self.names_other_option(t, intent, tool);
+        let done = super::done_steps::done_before(t, tool);
+        let said = said_before(&t.req.messages, again);
+        // "I already tried that, it still whines" right after its ticket was opened:
+        // the ticket covers it; a second one would not help. The same problem told
+        // again with "still" counts too; another one ("the app still crashes") does not.
+        if !said {
+            if let Some(args) =
+                super::caller_turn::last_tool_call(&t.req.messages[..t.user_idx], tool)
+            {
+                let persists = [
+                    " still ",
+                    " already tried ",
+                    " already did ",
+                    " didn't help ",
+                ]
+                .iter()
+                .any(|p| confirm::spaced_words(&words).contains(p));
+                let same_problem = || {
+                    let summary: Value = serde_json::from_str(&args).unwrap_or_default();
+                    let summary = summary["summary"].as_str().unwrap_or_default();
+                    let name = &intent.name;
+                    !summary.is_empty() && self.routes_to(embedder, summary, &t.req.agent, name)
+                };
+                // (Details told right after the ticket was opened — "Cables are all
+                // snug, nothing loose." — add to it; they open no second one.)
+                let last_caller = t.req.messages[..t.user_idx]
+                    .iter()
+                    .rposition(|m| matches!(m, ChatMessage::User { .. }))
+                    .unwrap_or(0);
+                let just_opened =
+                    super::history::called(&t.req.messages[last_caller..t.user_idx], tool);
+                let adds_details = just_opened
+                    && !t.user_text.contains('?')
+                    && !confirm::makes_request(t.user_text);
+                if intent.persisting || (persists && same_problem()) || adds_details {
+                    return Some(Decision::Say(again.into()));
+                }
+            }
+        }
+        (done && !redo && !said && t.user_text.contains('?')).then(|| Decision::Say(again.into()))
+    }
+
     /// A short question that asks nothing new ("And the bill?") when one of the
     /// intents it may mean (this agent's, among the best three) had its step done in
     /// this call: that intent's `again` line.
@@ -120,6 +200,11 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<String> {
         .unwrap_or(0);
     let (tool, _, content) = super::history::results_newest_first(&before[since..])
         .find(|(_, _, content)| !is_error(content))?;
+    // (About that step: "it", "that", or its own thing — not "when is my next bill
+    // due?" after a ticket, nor "how long does a refund take?" after a reset link.)
+    if !asks_about(t.user_text, &tool) {
+        return None;
+    }
     let answer = t
         .spec
         .intents
@@ -157,4 +242,71 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<String> {
         return Some(format!("The link stays valid for {valid} after it's sent."));
     }
     field("follow_up").map(|f| format!("Someone from the team will be in touch {f}."))
+}
+
+/// What a step is called by a caller, for the tools whose result a question may ask
+/// about.
+fn step_words(tool: &str) -> &'static [&'static str] {
+    match tool {
+        "issue_refund" => &["refund", "money", "card", "account"],
+        "reset_password" => &["link", "reset", "password", "email", "text"],
+        "open_ticket" => &[
+            "ticket",
+            "request",
+            "technician",
+            "engineer",
+            "team",
+            "someone",
+            "somebody",
+        ],
+        "send_invoice" => &["bill", "invoice", "copy", "email", "text"],
+        _ => &[],
+    }
+}
+
+/// The question is about the step `tool` took: it points back ("it", "that", "this",
+/// "one") or names the step's own thing, and names no other step's thing.
+fn asks_about(text: &str, tool: &str) -> bool {
+    let ws = confirm::words(text);
+    let own = step_words(tool);
+    let names_own = ws.iter().any(|w| own.contains(&w.as_str()));
+    let points_back = ws.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "it" | "that" | "this" | "one" | "it's" | "that's"
+        )
+    });
+    let names_other = [
+        "issue_refund",
+        "reset_password",
+        "open_ticket",
+        "send_invoice",
+    ]
+    .iter()
+    .filter(|other| **other != tool)
+    .flat_map(|other| step_words(other))
+    .any(|w| !own.contains(w) && ws.iter().any(|x| x == w));
+    (names_own || points_back) && !names_other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asks_about;
+
+    #[test]
+    fn a_question_about_the_step_just_taken() {
+        assert!(asks_about(
+            "How long have I got before this one goes stale?",
+            "reset_password"
+        ));
+        assert!(asks_about(
+            "And how long till it reaches the card?",
+            "issue_refund"
+        ));
+        assert!(!asks_about("When is my next bill due?", "open_ticket"));
+        assert!(!asks_about(
+            "How long does a refund take?",
+            "reset_password"
+        ));
+    }
 }

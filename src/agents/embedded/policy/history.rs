@@ -201,3 +201,15 @@ pub(super) fn last_call_of(messages: &[ChatMessage], tool: &str) -> Option<Strin
         _ => None,
     })
 }
+
+/// An account found by `lookup_customer` for a number given (a `phone` argument) in
+/// `messages` — not one answered from the billing record itself.
+pub(super) fn found_another_account(messages: &[ChatMessage]) -> bool {
+    messages.iter().any(|m| {
+        matches!(m, ChatMessage::Tool { tool_call_id, content }
+            if !tool_call_id.starts_with(super::record::RECORD_CALL_ID)
+                && find_call(messages, tool_call_id)
+                    .is_some_and(|(n, args)| n == "lookup_customer" && args.contains("\"phone\""))
+                && super::parse_result(content)["found"] == serde_json::json!(true))
+    })
+}

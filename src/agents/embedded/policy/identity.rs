@@ -11,7 +11,7 @@
 use serde_json::{json, Value};
 
 use super::account_details::{
-    about_another_account, account_number, details_only, without_account_details,
+    about_another_account, account_number, details_only, says_own_line, without_account_details,
 };
 use super::{confirm, find_call, has_tool, parse_result, Decision, Policy, Turn};
 use crate::agents::embedded::embedder::Embedder;
@@ -97,29 +97,28 @@ fn identity(messages: &[ChatMessage]) -> Identity {
 /// [`identity`], where a caller known by their line who calls about someone else's
 /// account ("it's about a friend's account, not mine") counts as not identified until
 /// that account is looked up: its number and ZIP are asked for like any other.
-fn identity_for_request(messages: &[ChatMessage]) -> Identity {
+fn identity_for_request(t: &Turn, messages: &[ChatMessage]) -> Identity {
     let state = identity(messages);
-    if state == Identity::Known && for_another_account(messages) {
+    if state == Identity::Known && for_another_account(t, messages) {
         Identity::NotOnFile
     } else {
         state
     }
 }
 
-/// A caller line says the call is about another account, and no account was found by
-/// `lookup_customer` since.
-fn for_another_account(messages: &[ChatMessage]) -> bool {
+/// A caller line says the call is about another account, and since then no account
+/// was found by `lookup_customer` and the caller did not say it is this line after all
+/// ("it's this number").
+fn for_another_account(t: &Turn, messages: &[ChatMessage]) -> bool {
     let Some(said) = messages.iter().rposition(
         |m| matches!(m, ChatMessage::User { content } if about_another_account(content)),
     ) else {
         return false;
     };
-    !messages[said..].iter().any(|m| {
-        matches!(m, ChatMessage::Tool { tool_call_id, content }
-            if find_call(messages, tool_call_id)
-                .is_some_and(|(n, args)| n == LOOKUP && args.contains("\"phone\""))
-                && parse_result(content)["found"] == json!(true))
-    })
+    let own_line_after = messages[said..]
+        .iter()
+        .any(|m| matches!(m, ChatMessage::User { content } if says_own_line(t, content)));
+    !own_line_after && !super::history::found_another_account(&messages[said..])
 }
 
 /// The calling line's customer as the caller-identity note gave it (name, region and
@@ -156,7 +155,7 @@ impl Policy {
     /// account is verified: [`Policy::identify`] must see the turn first.
     pub(super) fn gives_unverified_account(&self, t: &Turn) -> bool {
         if !has_tool(&t.req.tools, LOOKUP)
-            || identity_for_request(&t.req.messages) == Identity::Known
+            || identity_for_request(t, &t.req.messages) == Identity::Known
         {
             return false;
         }
@@ -177,7 +176,7 @@ impl Policy {
         }
         // The whole history: after a handoff the record note follows the caller's turn.
         let history = t.req.messages.as_slice();
-        let state = identity_for_request(history);
+        let state = identity_for_request(t, history);
         if state == Identity::Known {
             return Ok(None);
         }

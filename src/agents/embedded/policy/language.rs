@@ -139,10 +139,21 @@ const LANGUAGES: &[&str] = &[
 /// Polish"). Not "the app shows everything in French; I speak French".
 pub(super) fn asks_for_another_language(text: &str) -> bool {
     let ws = confirm::words(text);
-    // Someone asked for: "is there anybody…", "a person who…", "an interpreter".
-    let someone = ws.iter().any(|w| {
+    // ("My mum only speaks Polish but I'll translate": the caller speaks for her.)
+    if confirm::says_any(
+        text,
+        &[
+            "i'll translate",
+            "i will translate",
+            "i can translate",
+            "translate for",
+        ],
+    ) {
+        return false;
+    }
+    let asking = |w: &str| {
         matches!(
-            w.as_str(),
+            w,
             "someone"
                 | "somebody"
                 | "anybody"
@@ -150,22 +161,36 @@ pub(super) fn asks_for_another_language(text: &str) -> bool {
                 | "person"
                 | "interpreter"
                 | "translator"
-                | "translate"
-                | "agent"
+                | "talk"
+                | "speak"
+                | "speaks"
+                | "speaking"
+                | "help"
         )
-    });
+    };
     ws.iter().enumerate().any(|(i, w)| {
         if !LANGUAGES.contains(&w.as_str()) {
             return false;
         }
-        let before = &ws[i.saturating_sub(4)..i];
-        // "he only really has the Gaeilge", "my mother only speaks Polish".
-        let only = before.iter().any(|b| b == "only");
-        // "…talk it through with him as Gaeilge", "someone who speaks Tagalog".
-        let in_it = i
-            .checked_sub(1)
-            .is_some_and(|p| matches!(ws[p].as_str(), "in" | "as" | "speaks" | "speak"));
-        only || (someone && in_it)
+        let before = &ws[i.saturating_sub(6)..i];
+        // "he only really has the Gaeilge", "my mother only speaks Polish" (not "we
+        // only watch Korean dramas").
+        let only_speaks = before.iter().any(|b| b == "only")
+            && before.iter().any(|b| {
+                matches!(
+                    b.as_str(),
+                    "speaks" | "speak" | "has" | "understands" | "knows" | "talks"
+                )
+            });
+        // "someone who speaks Tagalog", "…talk it through with him as Gaeilge" (not
+        // "the app is in Spanish now, can anyone help?").
+        let prev = i.checked_sub(1).map(|p| ws[p].as_str());
+        // (Not "I speak French, but my wife doesn't": the caller's own.)
+        let asked_before = before[..before.len().saturating_sub(1)]
+            .iter()
+            .any(|b| asking(b) && !matches!(b.as_str(), "speak" | "speaks" | "speaking"));
+        let in_it = matches!(prev, Some("speaks" | "speak" | "in" | "as")) && asked_before;
+        only_speaks || in_it
     })
 }
 
@@ -195,7 +220,10 @@ impl Policy {
         // Help in another language asked for in English: a person, at once when asked
         // for ("is there anybody there could talk it through with him as Gaeilge?"),
         // else offered. (Not once that offer was turned down.)
-        if !foreign && asks_for_another_language(t.user_text) && !offered {
+        if !foreign
+            && asks_for_another_language(t.user_text)
+            && !super::said_before(history, ENGLISH_ONLY)
+        {
             let asks = t.user_text.contains('?')
                 || confirm::makes_request(t.user_text)
                 || confirm::asks_for_person(t.user_text);

@@ -69,96 +69,6 @@ impl Policy {
         named_other.then(|| self.act(t, intent, None))
     }
 
-    /// A request made after a refusal of `declined` in the same turn: this agent's
-    /// own (another intent, with a tool) is done after a short acknowledgement, one
-    /// another agent serves is handed to it.
-    pub(super) fn also_asked(
-        &self,
-        embedder: &Embedder,
-        t: &Turn,
-        declined: &str,
-    ) -> Option<Decision> {
-        if !confirm::makes_request(t.user_text) {
-            return None;
-        }
-        let declined_tool = t
-            .spec
-            .intents
-            .iter()
-            .find(|i| i.name == declined)
-            .and_then(|i| i.tool.as_deref());
-        // What follows the refusal is the request ("No, I don't need the refund, the
-        // outage was why I called" asks nothing of billing's refund).
-        let clauses: Vec<&str> = t
-            .user_text
-            .split_inclusive(['.', ',', ';', '!', '?'])
-            .collect();
-        let after = clauses
-            .iter()
-            .rposition(|c| confirm::refuses(c))
-            .map_or(t.user_text.to_string(), |i| clauses[i + 1..].concat());
-        if !confirm::makes_request(t.user_text) {
-            return None;
-        }
-        let routing = self.route_turn(embedder, &after).ok()?;
-        // "No, that's all… oh wait, one more thing: can you email me my bill?" — a
-        // request another agent serves goes to that agent.
-        if let Some(owner) = routing.owner.as_deref().filter(|o| {
-            *o != t.req.agent && *o != ANY && *o != HUMAN && has_tool(&t.req.tools, &transfer(o))
-        }) {
-            let best = routing.best.as_ref()?;
-            let reason = format!(
-                "intent {} score {:.2}: asked for with a refusal",
-                best.intent.name, best.score
-            );
-            return Some(self.handoff(t, owner, "intent", reason));
-        }
-        // This agent's own request is read in the whole turn (a long turn is read by
-        // its request sentence, which may come before the refusal's reasons).
-        let routing = self.route_turn(embedder, t.user_text).ok()?;
-        let best = routing
-            .best
-            .filter(|_| routing.owner.as_deref() == Some(&t.req.agent))?;
-        let intent = &self.brains[&best.intent.agent].intents[best.intent.index];
-        if intent.name == declined
-            || intent.tool.is_none()
-            || intent.tool.as_deref() == declined_tool
-        {
-            return None;
-        }
-        let step = self.act(t, intent, None);
-        Some(serving::with_prefix(Some(LEFT_AS_IS), step))
-    }
-
-    /// True when the caller's words route confidently to another agent's intent.
-    pub(super) fn routes_elsewhere(&self, embedder: &Embedder, t: &Turn) -> bool {
-        self.route_turn(embedder, t.user_text)
-            .map(|routing| {
-                routing
-                    .owner
-                    .is_some_and(|o| o != t.req.agent && o != ANY && o != HUMAN)
-            })
-            .unwrap_or(false)
-    }
-
-    /// True when `text` routes confidently to `agent`'s intent `name`.
-    pub(super) fn routes_to(
-        &self,
-        embedder: &Embedder,
-        text: &str,
-        agent: &str,
-        name: &str,
-    ) -> bool {
-        self.route_turn(embedder, text)
-            .map(|routing| {
-                routing.owner.is_some()
-                    && routing
-                        .best
-                        .is_some_and(|b| b.intent.agent == agent && b.intent.name == name)
-            })
-            .unwrap_or(false)
-    }
-
     /// A reply to the caller's answer to our last question (offer or missing value).
     /// Interjections ("hello? are you still there?", "sorry?", "hold on") answer
     /// nothing: the open question is kept (asked again, or waited for), and earlier
@@ -190,11 +100,6 @@ impl Policy {
         if confirm::asks_to_repeat(t.user_text) {
             let kind = confirm::Interjection::Repeat;
             return Some(Decision::Say(reply_to_interjection(kind, &before)));
-        }
-        // "Yes, please, get me a person who can sort it.": a person asked for in so
-        // many words is never the answer to our open question.
-        if confirm::asks_for_person(t.user_text) && has_tool(&t.req.tools, &transfer(HUMAN)) {
-            return None;
         }
         // "It's under my husband's number, … zip … and send it by email": the account
         // is checked first, whatever the open question was.
@@ -476,21 +381,30 @@ impl Policy {
         // matter for another agent; its "by text" answers nothing of ours.)
         // (Unless the words before it answer: "Then February will do. Email it,
         // please. Oh, and while I've got you, the website won't take my password.")
-        // (ASCII lower-casing keeps byte offsets, so `at` cuts the original safely.)
-        let said_lower = t.user_text.to_ascii_lowercase();
-        let marker = super::requests::ENUMERATION
+        // (Word-bounded: the sentences before the one that announces the new matter.)
+        let sentences: Vec<&str> = t.user_text.split_inclusive(['.', '?', '!']).collect();
+        let marker = sentences
             .iter()
-            .filter_map(|e| said_lower.find(e))
-            .min();
+            .position(|s| confirm::says_any(s, super::requests::ENUMERATION));
         if let Some(at) = marker {
+            // (…and the words of that sentence before the marker: "Email as well, same
+            // as the bill" answers "email". ASCII lower-casing keeps byte offsets.)
+            let lower = sentences[at].to_ascii_lowercase();
+            let cut = super::requests::ENUMERATION
+                .iter()
+                .filter_map(|e| lower.find(e))
+                .min()
+                .unwrap_or(0);
+            let answered: String = sentences[..at].concat() + &sentences[at][..cut];
             let before_marker = Turn {
-                user_text: &t.user_text[..at],
+                user_text: &answered,
                 ..*t
             };
-            let answers_first = intent.tool.as_deref().is_some_and(|tool| {
-                self.fill_args(&before_marker, &intent.args, tool, None, &intent.synonyms)
-                    .is_ok()
-            });
+            let answers_first = !answered.trim().is_empty()
+                && intent.tool.as_deref().is_some_and(|tool| {
+                    self.fill_args(&before_marker, &intent.args, tool, None, &intent.synonyms)
+                        .is_ok()
+                });
             if !answers_first && self.routes_elsewhere(embedder, t) {
                 return None;
             }

@@ -64,6 +64,16 @@ impl Policy {
     /// months. `None` when no period is asked, no list or plan is known.
     pub(super) fn price_over_period(&self, t: &Turn) -> Option<Decision> {
         let months = months_asked(t.user_text)?;
+        // (A plan's price, not a fee or what was paid: "does it cost extra if I cancel
+        // within a year?", "how much have I paid over the last 12 months?")
+        if confirm::says_any(
+            t.user_text,
+            &[
+                "cancel", "paid", "have i", "did i", "extra", "fee", "fees", "penalty", "refund",
+            ],
+        ) {
+            return None;
+        }
         // The list of plans we say, and the intent a yes to it leads to (the plans).
         let (list, target) = t.spec.intents.iter().find_map(|i| {
             let target = t
@@ -74,10 +84,18 @@ impl Policy {
             let list = i.replies.first()?.text();
             target.args.contains_key("plan").then_some((list, target))
         })?;
+        // The plan named, or the caller's own when they say so ("my plan").
         let plan = match self.named_option(t, target) {
             Some((plan, 1)) => plan,
             Some(_) => return None,
-            None => super::plan_direction::current_plan(&t.req.messages)?.0,
+            None if confirm::says_any(
+                t.user_text,
+                &["my plan", "our plan", "what i pay", "what we pay"],
+            ) =>
+            {
+                super::plan_direction::current_plan(&t.req.messages)?.0
+            }
+            None => return None,
         };
         let said_of = super::options::option_in(list, &plan)?;
         let monthly = *slots::amounts(&said_of).first()?;
@@ -89,7 +107,7 @@ impl Policy {
             format!("over {months} months")
         };
         Some(Decision::Say(format!(
-            "{name} is {}.{:02} a month, so {period} that comes to ${}.{:02}. Anything else I can help with?",
+            "{name} is ${}.{:02} a month, so {period} that comes to ${}.{:02}. Anything else I can help with?",
             monthly / 100,
             monthly % 100,
             total / 100,

@@ -29,15 +29,7 @@ pub(super) fn record_facts(messages: &[ChatMessage]) -> Option<Value> {
     let at = messages.iter().rposition(|m| {
         matches!(m, ChatMessage::System { content } if content.starts_with(BILLING_RECORD_PREFIX))
     })?;
-    // (A lookup of another number: with a `phone` argument, and not one answered from
-    // this very record.)
-    let looked_up_since = messages[at..].iter().any(|m| {
-        matches!(m, ChatMessage::Tool { tool_call_id, content }
-            if !tool_call_id.starts_with(RECORD_CALL_ID)
-                && find_call(messages, tool_call_id)
-                    .is_some_and(|(n, args)| n == "lookup_customer" && args.contains("\"phone\""))
-                && parse_result(content)["found"] == json!(true))
-    });
+    let looked_up_since = super::history::found_another_account(&messages[at..]);
     if looked_up_since {
         return None;
     }

@@ -215,7 +215,7 @@ pub fn paid_bill(text: &str) -> bool {
                 .iter()
                 .zip(&target)
                 .all(|(w, t)| w == t)
-                && !ws[i.saturating_sub(2)..i]
+                && !ws[i.saturating_sub(4)..i]
                     .iter()
                     .any(|w| crate::agents::confirm::negates(w))
         })

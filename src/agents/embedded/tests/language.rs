@@ -68,6 +68,9 @@ async fn help_in_another_language_asked_for_in_english_hands_over() {
     for passing in [
         "Since last week your app shows everything in French. I speak French, but my wife doesn't. Can you text me my March bill?",
         "My Polish neighbour says his internet is fine, but mine keeps dropping.",
+        "My mum only speaks Polish but I'll translate. Can you tell me why her bill went up?",
+        "We only watch Korean dramas and it keeps buffering every night.",
+        "The app is in Spanish now, can anyone help?",
     ] {
         let out = run(req("triage", vec![user(passing)])).await;
         assert_ne!(
