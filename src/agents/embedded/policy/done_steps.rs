@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::agents::embedded::embedder::Embedder;
-use crate::agents::model::{ChatMessage, ModelError};
+use crate::agents::model::ModelError;
 
 impl Policy {
     /// Asked about something already done in this call ("and the bill, you're texting
@@ -73,12 +73,8 @@ impl Policy {
                 };
                 // (Details told right after the ticket was opened — "Cables are all
                 // snug, nothing loose." — add to it; they open no second one.)
-                let last_caller = t.req.messages[..t.user_idx]
-                    .iter()
-                    .rposition(|m| matches!(m, ChatMessage::User { .. }))
-                    .unwrap_or(0);
-                let just_opened =
-                    super::history::called(&t.req.messages[last_caller..t.user_idx], tool);
+                let since = super::history::since_callers_last_turn(&t.req.messages[..t.user_idx]);
+                let just_opened = super::history::called(since, tool);
                 let adds_details = just_opened
                     && !t.user_text.contains('?')
                     && !confirm::makes_request(t.user_text);
@@ -158,12 +154,8 @@ pub(super) fn logged_already(t: &Turn) -> Option<Decision> {
         return None;
     }
     // (Its ticket opened since the caller's turn before this one: what "it" is.)
-    let before = &t.req.messages[..t.user_idx];
-    let since = before
-        .iter()
-        .rposition(|m| matches!(m, ChatMessage::User { .. }))
-        .unwrap_or(0);
-    let (_, _, content) = super::history::results_newest_first(&before[since..])
+    let since = super::history::since_callers_last_turn(&t.req.messages[..t.user_idx]);
+    let (_, _, content) = super::history::results_newest_first(since)
         .find(|(name, _, content)| name == "open_ticket" && !is_error(content))?;
     let result: Value = serde_json::from_str(content).ok()?;
     let id = result.get("ticket_id")?;
@@ -193,13 +185,9 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<String> {
     if !t.user_text.contains('?') || confirm::makes_request(t.user_text) {
         return None;
     }
-    let before = &t.req.messages[..t.user_idx];
-    let since = before
-        .iter()
-        .rposition(|m| matches!(m, ChatMessage::User { .. }))
-        .unwrap_or(0);
-    let (tool, _, content) = super::history::results_newest_first(&before[since..])
-        .find(|(_, _, content)| !is_error(content))?;
+    let since = super::history::since_callers_last_turn(&t.req.messages[..t.user_idx]);
+    let (tool, _, content) =
+        super::history::results_newest_first(since).find(|(_, _, content)| !is_error(content))?;
     // (About that step: "it", "that", or its own thing — not "when is my next bill
     // due?" after a ticket, nor "how long does a refund take?" after a reset link.)
     if !asks_about(t.user_text, &tool) {
@@ -231,7 +219,7 @@ pub(super) fn about_step_just_done(t: &Turn) -> Option<String> {
     if !confirm::says_any(t.user_text, WHEN) {
         return None;
     }
-    let result: Value = serde_json::from_str(&content).ok()?;
+    let result: Value = serde_json::from_str(content).ok()?;
     let field = |k: &str| result.get(k).and_then(Value::as_str).map(str::to_string);
     if let Some(arrives) = field("arrives") {
         let to = field("to").unwrap_or_else(|| "you".into());

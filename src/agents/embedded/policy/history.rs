@@ -213,3 +213,13 @@ pub(super) fn found_another_account(messages: &[ChatMessage]) -> bool {
                 && super::parse_result(content)["found"] == serde_json::json!(true))
     })
 }
+
+/// The messages since the caller's turn before the current one: what we did in reply
+/// to it (`before` is the history up to, not including, the current caller turn).
+pub(super) fn since_callers_last_turn(before: &[ChatMessage]) -> &[ChatMessage] {
+    let at = before
+        .iter()
+        .rposition(|m| matches!(m, ChatMessage::User { .. }))
+        .unwrap_or(0);
+    &before[at..]
+}
